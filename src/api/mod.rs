@@ -1,0 +1,4 @@
+//! Server functions, grouped by domain. Each is a public HTTP endpoint under `/api/`: it
+//! authorizes, calls one `server::` service and maps the error. Nothing else.
+
+pub mod system;

@@ -1,0 +1,69 @@
+//! The app shell: top bar, left navigation and footer around every page.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::system::get_server_info;
+
+/// The frame around every page. The navigation can be collapsed; that button works only once
+/// the WASM bundle has hydrated the page.
+#[component]
+pub fn AppShell(children: Children) -> impl IntoView {
+    let (nav_open, set_nav_open) = signal(true);
+    let status = Resource::new(|| (), |_| get_server_info());
+
+    view! {
+        <div class="app" class:nav-collapsed=move || !nav_open.get()>
+            <header class="topbar">
+                <button
+                    type="button"
+                    class="icon-button"
+                    aria-controls="primary-nav"
+                    aria-expanded=move || nav_open.get().to_string()
+                    aria-label=move || {
+                        if nav_open.get() { "Collapse navigation" } else { "Expand navigation" }
+                    }
+                    on:click=move |_| set_nav_open.update(|open| *open = !*open)
+                >
+                    <span aria-hidden="true">"☰"</span>
+                </button>
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true">"◆"</span>
+                    "secrets-console"
+                </a>
+            </header>
+            <nav id="primary-nav" class="sidenav" aria-label="Primary">
+                <ul>
+                    <li>
+                        <A href="/secrets">"Secrets"</A>
+                    </li>
+                    <li>
+                        <A href="/projects">"Projects"</A>
+                    </li>
+                </ul>
+            </nav>
+            <main class="content" id="main">
+                {children()}
+            </main>
+            <footer class="footer">
+                <Transition fallback=|| ()>
+                    {move || {
+                        status
+                            .get()
+                            .map(|result| match result {
+                                Ok(s) => {
+                                    view! {
+                                        <span>
+                                            {format!("secrets-console {} · {}", s.version, s.database)}
+                                        </span>
+                                    }
+                                        .into_any()
+                                }
+                                Err(e) => view! { <span class="muted">{e.to_string()}</span> }.into_any(),
+                            })
+                    }}
+                </Transition>
+            </footer>
+        </div>
+    }
+}

@@ -1,0 +1,24 @@
+//! secrets-console: manage the secrets Kubernetes workloads need.
+//!
+//! The modules `app`, `pages`, `components`, `api`, `model`, `domain` and `error` are compiled
+//! for both the browser (feature `hydrate`) and the server (feature `ssr`). Everything under
+//! `server` is server-only and never reaches the WASM bundle.
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod model;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point of the WASM bundle: attaches the reactive app to the server-rendered HTML.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,14 @@
+//! Data transfer objects that cross the wire between server and browser.
+//!
+//! Nothing here holds a secret value, a sqlx type or a Kubernetes type.
+
+use serde::{Deserialize, Serialize};
+
+/// What the app shell's footer shows about the running server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// The application's version (from Cargo.toml).
+    pub version: String,
+    /// The database backend in use: `SQLite` or `PostgreSQL`.
+    pub database: String,
+}

@@ -1,0 +1,229 @@
+//! Typed configuration from flags and environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+/// Command line of the `secrets-console` binary. Every flag can also be set through the
+/// environment variable named in `--help`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "secrets-console",
+    version,
+    about = "Manage the secrets Kubernetes workloads need, with live status.",
+    long_about = "Serves the secrets-console web app. With no database configured it uses a \
+                  SQLite file in the data directory; a DATABASE_URL starting with postgres:// \
+                  selects PostgreSQL."
+)]
+pub struct Cli {
+    /// Address and port to listen on. cargo-leptos sets LEPTOS_SITE_ADDR.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Directory for the embedded database, keys and the simulated cluster's files.
+    #[arg(long, env = "SECRETS_CONSOLE_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB.
+    /// Default: a SQLite file `secrets-console.db` in the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Log filter, as in RUST_LOG: a level (`info`) or directives (`secrets_console=debug,info`).
+    #[arg(long, env = "SECRETS_CONSOLE_LOG", default_value = "info")]
+    pub log_level: String,
+
+    /// Log line format.
+    #[arg(long, env = "SECRETS_CONSOLE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Directory holding the built site (the `pkg/` JS, WASM and CSS). cargo-leptos sets it.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Sub-directory of the site root that holds the JS, WASM and CSS bundle.
+    #[arg(long, env = "LEPTOS_SITE_PKG_DIR", default_value = "pkg")]
+    pub site_pkg_dir: String,
+
+    /// Mark cookies Secure and use the `__Host-` prefix. Turn on whenever the app is served over
+    /// HTTPS (directly or behind a TLS-terminating proxy).
+    #[arg(long, env = "SECRETS_CONSOLE_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
+    /// Sign a user out after this many minutes without a request.
+    #[arg(
+        long,
+        env = "SECRETS_CONSOLE_SESSION_IDLE_MINUTES",
+        default_value_t = 30
+    )]
+    pub session_idle_minutes: u32,
+
+    /// Seconds to let in-flight requests finish after SIGTERM or SIGINT before exiting anyway.
+    #[arg(
+        long,
+        env = "SECRETS_CONSOLE_SHUTDOWN_GRACE_SECONDS",
+        default_value_t = 4
+    )]
+    pub shutdown_grace_seconds: u32,
+}
+
+/// How log lines are written to standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The resolved configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The data directory (created if missing).
+    pub data_dir: PathBuf,
+    /// The database URL, defaulted to the SQLite file in the data directory.
+    pub database_url: DatabaseUrl,
+    /// Log filter directives.
+    pub log_level: String,
+    /// Log line format.
+    pub log_format: LogFormat,
+    /// Built site root.
+    pub site_root: PathBuf,
+    /// Bundle directory under the site root.
+    pub site_pkg_dir: String,
+    /// Secure, `__Host-` cookies.
+    pub secure_cookies: bool,
+    /// Idle session timeout.
+    pub session_idle: Duration,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// Resolves defaults that depend on other options.
+    pub fn from_cli(cli: Cli) -> Self {
+        let database_url = match cli.database_url.filter(|url| !url.trim().is_empty()) {
+            Some(url) => DatabaseUrl::new(url),
+            None => DatabaseUrl::sqlite_file(&cli.data_dir.join("secrets-console.db")),
+        };
+        Config {
+            listen: cli.listen,
+            data_dir: cli.data_dir,
+            database_url,
+            log_level: cli.log_level,
+            log_format: cli.log_format,
+            site_root: cli.site_root,
+            site_pkg_dir: cli.site_pkg_dir,
+            secure_cookies: cli.secure_cookies,
+            session_idle: Duration::from_secs(u64::from(cli.session_idle_minutes) * 60),
+            shutdown_grace: Duration::from_secs(u64::from(cli.shutdown_grace_seconds)),
+        }
+    }
+}
+
+/// A database URL. Its `Debug` and `Display` never show a password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Wraps a URL given on the command line or in the environment.
+    pub fn new(url: impl Into<String>) -> Self {
+        DatabaseUrl(url.into())
+    }
+
+    /// The URL of a SQLite file, created on first use.
+    pub fn sqlite_file(path: &std::path::Path) -> Self {
+        DatabaseUrl(format!("sqlite://{}?mode=rwc", path.display()))
+    }
+
+    /// The full URL, password included: only for the driver.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// True for `postgres://` and `postgresql://` URLs.
+    pub fn is_postgres(&self) -> bool {
+        self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
+    }
+
+    /// True for `sqlite:` URLs.
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+
+    /// The path of a SQLite database file, if this is one.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let rest = self
+            .0
+            .strip_prefix("sqlite://")
+            .or_else(|| self.0.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+
+    /// The URL with any password replaced by `***`, safe to log.
+    pub fn redacted(&self) -> String {
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return self.0.clone();
+        };
+        let Some((userinfo, host)) = rest.rsplit_once('@') else {
+            return self.0.clone();
+        };
+        match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => self.0.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_defaults_to_a_sqlite_file_in_the_data_dir() {
+        let cli = Cli::try_parse_from(["secrets-console", "--data-dir", "/tmp/x"]).unwrap();
+        let config = Config::from_cli(cli);
+        assert!(config.database_url.is_sqlite());
+        assert_eq!(
+            config.database_url.sqlite_path(),
+            Some(PathBuf::from("/tmp/x/secrets-console.db"))
+        );
+    }
+
+    #[test]
+    fn postgres_url_selects_postgres() {
+        let url = DatabaseUrl("postgres://app:pw@db:5432/console".into());
+        assert!(url.is_postgres());
+        assert!(!url.is_sqlite());
+    }
+
+    #[test]
+    fn database_url_never_shows_its_password() {
+        let url = DatabaseUrl("postgres://app:hunter2@db:5432/console".into());
+        assert_eq!(url.redacted(), "postgres://app:***@db:5432/console");
+        assert!(!format!("{url:?} {url}").contains("hunter2"));
+    }
+
+    #[test]
+    fn listen_address_defaults_to_loopback_3000() {
+        let cli = Cli::try_parse_from(["secrets-console"]).unwrap();
+        assert_eq!(cli.listen.to_string(), "127.0.0.1:3000");
+    }
+}

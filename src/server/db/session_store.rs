@@ -1,0 +1,102 @@
+//! tower-sessions' `SessionStore` on the application database (table `sessions`).
+//!
+//! Written here rather than taken from `tower-sessions-sqlx-store`, because that crate pins a
+//! different sqlx major and offers one store per backend, while we run both through one pool.
+
+use async_trait::async_trait;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+use super::Db;
+
+/// Sessions persisted in the `sessions` table, as MessagePack blobs.
+#[derive(Clone, Debug)]
+pub struct DbSessionStore {
+    db: Db,
+}
+
+impl DbSessionStore {
+    /// A store on `db`.
+    pub fn new(db: Db) -> Self {
+        DbSessionStore { db }
+    }
+
+    /// Deletes every session whose expiry has passed; returns how many.
+    pub async fn delete_expired(&self) -> Result<u64, sqlx::Error> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let done = sqlx::query("DELETE FROM sessions WHERE expiry_unix < $1")
+            .bind(now)
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
+        rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))
+    }
+}
+
+fn backend(error: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // Retry on the (astronomically unlikely) id collision instead of overwriting.
+        loop {
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id, data, expiry_unix) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(record.id.to_string())
+            .bind(Self::encode(record)?)
+            .bind(record.expiry_date.unix_timestamp())
+            .execute(self.db.pool())
+            .await
+            .map_err(backend)?;
+            if inserted.rows_affected() == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id, data, expiry_unix) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_unix = excluded.expiry_unix",
+        )
+        .bind(record.id.to_string())
+        .bind(Self::encode(record)?)
+        .bind(record.expiry_date.unix_timestamp())
+        .execute(self.db.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let data: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT data FROM sessions WHERE id = $1 AND expiry_unix > $2")
+                .bind(id.to_string())
+                .bind(now)
+                .fetch_optional(self.db.pool())
+                .await
+                .map_err(backend)?;
+        data.map(|bytes| {
+            rmp_serde::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string()))
+        })
+        .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .execute(self.db.pool())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

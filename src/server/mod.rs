@@ -1,0 +1,113 @@
+//! Everything that runs only on the server: configuration, database, HTTP wiring.
+
+pub mod config;
+pub mod db;
+pub mod errors;
+pub mod http;
+pub mod state;
+pub mod system;
+pub mod telemetry;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use leptos::prelude::LeptosOptions;
+
+use config::{Cli, Config};
+use db::Db;
+use db::session_store::DbSessionStore;
+use state::AppState;
+
+/// Starts the server and runs until SIGTERM or SIGINT.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_cli(cli);
+    telemetry::init(&config)?;
+    // Installed first, so a signal that arrives during start-up is a clean stop too.
+    let shutdown = shutdown_signal()?;
+
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    tracing::info!(database = %config.database_url, data_dir = %config.data_dir.display(), "starting");
+
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await.context(
+        "the database was left as it was before this start; restore it or point --database-url \
+         at a database this version created, then start again",
+    )?;
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name("secrets-console")
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir(config.site_pkg_dir.clone())
+        .site_addr(config.listen)
+        .build();
+    let state = AppState {
+        leptos_options,
+        db: db.clone(),
+    };
+
+    let sessions = DbSessionStore::new(db.clone());
+    let cleanup = tokio::spawn(delete_expired_sessions(sessions.clone()));
+
+    let router = http::router(state, sessions, &config);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, router.into_make_service()).with_graceful_shutdown({
+        let mut stop_rx = stop_rx.clone();
+        async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        }
+    });
+    let server = tokio::spawn(async move { server.await });
+
+    let signal = shutdown.await;
+    tracing::info!(signal, "shutting down");
+    let _ = stop_tx.send(true);
+    // Long-lived responses (event streams) must not hold the process past the grace period.
+    match tokio::time::timeout(config.shutdown_grace, server).await {
+        Ok(joined) => joined.context("server task panicked")??,
+        Err(_) => tracing::warn!(
+            grace = ?config.shutdown_grace,
+            "requests still open after the grace period; closing them"
+        ),
+    }
+    cleanup.abort();
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Installs SIGTERM and SIGINT handlers; the future resolves to the name of the first signal.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = &'static str>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        }
+    })
+}
+
+/// Deletes expired sessions every few minutes.
+async fn delete_expired_sessions(store: DbSessionStore) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        match store.delete_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(deleted = n, "expired sessions deleted"),
+            Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Application state shared by handlers and server functions.
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+use super::db::Db;
+
+/// Everything a request handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Leptos's view of the site (bundle paths, output name).
+    pub leptos_options: LeptosOptions,
+    /// The database.
+    pub db: Db,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

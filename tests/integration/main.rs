@@ -1,0 +1,13 @@
+//! Integration tests: the real binary, over real HTTP, on a real SQLite file and a real
+//! PostgreSQL server.
+//!
+//! PostgreSQL tests need `SECRETS_CONSOLE_TEST_POSTGRES_URL` (an admin URL; each test creates
+//! its own database). `make test` starts a private server and sets it, together with
+//! `SECRETS_CONSOLE_TEST_REQUIRE_POSTGRES=1` so that a missing server fails instead of skipping.
+
+mod support;
+
+mod health;
+mod pages;
+mod sessions;
+mod startup;
