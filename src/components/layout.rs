@@ -11,6 +11,13 @@ use crate::api::system::get_server_info;
 pub fn AppShell(children: Children) -> impl IntoView {
     let (nav_open, set_nav_open) = signal(true);
     let status = Resource::new(|| (), |_| get_server_info());
+    // Effects run only in the browser, after hydration: mark the document so tests (and
+    // styles) can tell a live page from server-rendered HTML.
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
 
     view! {
         <div class="app" class:nav-collapsed=move || !nav_open.get()>

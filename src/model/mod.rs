@@ -2,6 +2,8 @@
 //!
 //! Nothing here holds a secret value, a sqlx type or a Kubernetes type.
 
+pub mod secret;
+
 use serde::{Deserialize, Serialize};
 
 /// What the app shell's footer shows about the running server.

@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: configuration, database, HTTP wiring.
 
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod errors;
 pub mod http;

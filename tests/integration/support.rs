@@ -261,14 +261,12 @@ fn collect_lines(
     tokio::spawn(async move {
         let mut lines = BufReader::new(stream).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(tx) = &addr_tx {
-                if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) {
-                    if json["message"] == "listening" {
-                        if let Some(addr) = json["addr"].as_str() {
-                            let _ = tx.send(addr.to_owned());
-                        }
-                    }
-                }
+            if let Some(tx) = &addr_tx
+                && let Ok(json) = serde_json::from_str::<serde_json::Value>(&line)
+                && json["message"] == "listening"
+                && let Some(addr) = json["addr"].as_str()
+            {
+                let _ = tx.send(addr.to_owned());
             }
             output.lock().unwrap().push(line);
         }
@@ -284,10 +282,10 @@ pub async fn wait_for_status(
 ) -> bool {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        if let Ok(response) = client.get(url).send().await {
-            if response.status().as_u16() == status {
-                return true;
-            }
+        if let Ok(response) = client.get(url).send().await
+            && response.status().as_u16() == status
+        {
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -104,17 +104,14 @@ impl Db {
         } else {
             return Err(DbError::UnsupportedUrl(url.redacted()));
         };
-        if let Some(dir) = url
-            .sqlite_path()
-            .as_deref()
-            .and_then(std::path::Path::parent)
+        let dir = url.sqlite_path();
+        if let Some(dir) = dir.as_deref().and_then(std::path::Path::parent)
+            && !dir.as_os_str().is_empty()
         {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
-            }
+            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
         }
         let options = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(5))

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs every check and test; ends with one line "summary: N passed, N failed".
+# Installs what is missing first (scripts/setup.sh test) and runs a private PostgreSQL.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh test || { echo "summary: 0 passed, 1 failed"; exit 1; }
+
+# wasm-opt 132 from npm, ahead of any older one (see scripts/setup.sh).
+export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+export RUST_BACKTRACE=0
+export CARGO_TERM_COLOR=never
+pg_url=$(scripts/pg.sh start) || { echo "summary: 0 passed, 1 failed"; exit 1; }
+trap 'scripts/pg.sh stop' EXIT
+export SECRETS_CONSOLE_TEST_POSTGRES_URL="$pg_url"
+export SECRETS_CONSOLE_TEST_REQUIRE_POSTGRES=1
+
+passed=0
+failed=0
+failures=()
+log_dir=target/test-logs
+mkdir -p "$log_dir"
+
+# A check counts once: pass or fail.
+check() {
+  local name=$1; shift
+  printf '\n==> %s\n' "$name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+# A test suite counts its tests; if it fails without reporting any, it counts as one failure.
+suite() {
+  local name=$1 counter=$2; shift 2
+  printf '\n==> %s\n' "$name"
+  local log="$log_dir/$name.log" status p f
+  "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  read -r p f < <("$counter" "$log")
+  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+  if [ "$f" -gt 0 ]; then failures+=("$name"); fi
+}
+
+count_cargo() {
+  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+       END { print p + 0, f + 0 }' "$1"
+}
+
+count_playwright() {
+  node -e '
+    const fs = require("fs");
+    try {
+      const s = JSON.parse(fs.readFileSync("end2end/test-results/results.json", "utf8")).stats;
+      console.log((s.expected + s.flaky) + " " + s.unexpected);
+    } catch (e) { console.log("0 0"); }'
+}
+
+check "cargo fmt" cargo fmt --check
+check "clippy (ssr)" cargo clippy --all-targets --locked -- -D warnings
+check "hydrate build has no server code" \
+  cargo check --lib --locked --target wasm32-unknown-unknown --no-default-features --features hydrate
+suite "cargo test" count_cargo cargo test --locked
+check "release build (cargo leptos)" cargo leptos build --release
+if [ -x target/release/secrets-console ]; then
+  rm -f end2end/test-results/results.json
+  suite "playwright" count_playwright bash -c 'cd end2end && npx playwright test'
+else
+  failed=$((failed + 1)); failures+=("playwright (no release build)")
+fi
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "failed: ${failures[*]}"
+fi
+echo "summary: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
