@@ -1,3 +1,4 @@
 //! Pure rules shared by browser and server: no I/O. Unit-tested at the bottom of each file.
 
 pub mod status;
+pub mod validation;

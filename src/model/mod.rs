@@ -2,6 +2,7 @@
 //!
 //! Nothing here holds a secret value, a sqlx type or a Kubernetes type.
 
+pub mod listing;
 pub mod secret;
 
 use serde::{Deserialize, Serialize};

@@ -2,6 +2,28 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Gives a fieldless enum `ALL`, `as_str` (the variant's name, as stored and sent) and `parse`.
+macro_rules! named_variants {
+    ($ty:ident { $($variant:ident),+ $(,)? }) => {
+        impl $ty {
+            /// Every variant, in display order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The variant's name, as stored in the database and used in URLs.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => stringify!($variant)),+
+                }
+            }
+
+            /// Parses [`Self::as_str`]'s output.
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+    };
+}
+
 /// Where a secret's data comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SecretKind {
@@ -34,6 +56,22 @@ pub enum UseCase {
     /// Registry credentials for pulling images.
     ImagePullSecret,
 }
+
+named_variants!(SecretKind {
+    External,
+    Kubernetes
+});
+named_variants!(Scope {
+    Organization,
+    Project
+});
+named_variants!(UseCase {
+    Generic,
+    Database,
+    HuggingFace,
+    S3,
+    ImagePullSecret
+});
 
 /// One entry of an External secret: `secret_key` in the target Secret ← `remote_key` in the
 /// store (optionally one JSON `property` of it, optionally a pinned `version`).

@@ -1,13 +1,18 @@
 //! Everything that runs only on the server: configuration, database, HTTP wiring.
 
+pub mod audit;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod errors;
 pub mod http;
+pub mod projects;
+pub mod secrets;
+pub mod sql;
 pub mod state;
 pub mod system;
 pub mod telemetry;
+pub mod work_queue;
 
 use std::time::Duration;
 
@@ -18,6 +23,14 @@ use config::{Cli, Config};
 use db::Db;
 use db::session_store::DbSessionStore;
 use state::AppState;
+
+/// The current time in Unix milliseconds: how every table stores time.
+pub fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}
 
 /// Starts the server and runs until SIGTERM or SIGINT.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {

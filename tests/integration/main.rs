@@ -9,5 +9,6 @@ mod support;
 
 mod health;
 mod pages;
+mod secrets;
 mod sessions;
 mod startup;

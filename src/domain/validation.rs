@@ -1,0 +1,1595 @@
+//! Input rules for secrets, shared by the browser and the server.
+//!
+//! The browser runs them to show every problem while the user types; the server runs them again
+//! because a server function is a public endpoint. Every rejection is a [`FieldError`] that names
+//! the form field (or JSON path) and says, in words a user can act on, what is wrong and what is
+//! allowed.
+//!
+//! The Kubernetes rules mirror the API server's own (`k8s.io/apimachinery` validation) and the
+//! duration rules mirror Go's `time` package, so that a spec accepted here is not refused later
+//! by a cluster, long after the user has left the form.
+//!
+//! Plain std + serde only: this module is compiled to WASM too.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::model::secret::{ExternalSpec, KubernetesSpec, SecretSpec, UseCase};
+
+/// Longest secret name. Names become Kubernetes object names and label values, and an RFC 1123
+/// label is what both accept.
+pub const MAX_SECRET_NAME_LEN: usize = 63;
+
+/// Longest key in a Secret's `data`: the API server's limit.
+pub const MAX_KEY_NAME_LEN: usize = 253;
+
+/// Longest ClusterSecretStore name: an RFC 1123 subdomain.
+pub const MAX_STORE_NAME_LEN: usize = 253;
+
+/// Longest key in an external store. Stores allow more, but no real key is this long, and a cap
+/// keeps a pasted blob from being mistaken for a key.
+pub const MAX_REMOTE_KEY_LEN: usize = 1024;
+
+/// Largest total size of a Kubernetes secret's values (1 MiB): the API server's limit for a
+/// Secret.
+pub const MAX_VALUES_BYTES: usize = 1_048_576;
+
+/// Longest refresh interval: one year (8760h). Anything longer is a typo, not a schedule.
+pub const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(8760 * 60 * 60);
+
+/// The Secret `type` an image pull secret must have.
+pub const DOCKER_CONFIG_JSON_TYPE: &str = "kubernetes.io/dockerconfigjson";
+
+/// The only key of an image pull secret.
+pub const DOCKER_CONFIG_JSON_KEY: &str = ".dockerconfigjson";
+
+/// The Secret types that can be managed here, in the order forms offer them.
+pub const SECRET_TYPES: [&str; 5] = [
+    "Opaque",
+    DOCKER_CONFIG_JSON_TYPE,
+    "kubernetes.io/basic-auth",
+    "kubernetes.io/ssh-auth",
+    "kubernetes.io/tls",
+];
+
+/// Kubernetes issues these to service accounts; writing one would mint or clobber a credential.
+const SERVICE_ACCOUNT_TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
+
+/// What a secret name may contain, for messages.
+const LABEL_RULE: &str =
+    "lowercase letters, digits and '-', starting and ending with a letter or digit";
+
+/// What a Secret data key may contain, for messages.
+const KEY_RULE: &str = "letters, digits, '-', '_' and '.'";
+
+/// What a ClusterSecretStore name may contain, for messages.
+const SUBDOMAIN_RULE: &str = "lowercase letters, digits, '-' and '.', each dot-separated part \
+     starting and ending with a letter or digit";
+
+/// The duration units Go accepts, for messages.
+const UNITS: &str = "h, m, s, ms, us or ns";
+
+/// One rejected field: which one, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The form field or JSON path, e.g. `name` or `data[2].secret_key`.
+    pub field: String,
+    /// What is wrong and what is allowed, in plain words.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A rejection of `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        AppError::Validation {
+            field: error.field,
+            message: error.message,
+        }
+    }
+}
+
+/// Checks a secret name: an RFC 1123 label (1 to 63 lowercase letters, digits and '-', starting
+/// and ending with a letter or digit). Field `name`.
+pub fn validate_secret_name(name: &str) -> Result<(), FieldError> {
+    let reject = |message: String| Err(FieldError::new("name", message));
+    let len = name.chars().count();
+    if len == 0 {
+        return reject(format!("must not be empty: use 1 to 63 {LABEL_RULE}"));
+    }
+    if len > MAX_SECRET_NAME_LEN {
+        return reject(format!(
+            "must be at most {MAX_SECRET_NAME_LEN} characters (this one has {len}): {LABEL_RULE}"
+        ));
+    }
+    if name.chars().any(|c| c.is_ascii_uppercase()) {
+        return reject(format!(
+            "must be lowercase, e.g. {}: use {LABEL_RULE}",
+            quote(&name.to_ascii_lowercase())
+        ));
+    }
+    if let Some(c) = name.chars().find(|&c| !is_label_char(c)) {
+        return reject(format!(
+            "must not contain {}: use only {LABEL_RULE}",
+            describe_char(c)
+        ));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return reject(format!(
+            "must start and end with a letter or digit, not '-': use {LABEL_RULE}"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a key of a Kubernetes Secret's `data` the way the API server does: 1 to 253 letters,
+/// digits, '-', '_' and '.', and not `.`, `..` or anything starting with `..`. `field` is the
+/// path to report, e.g. `data[2].secret_key` or `keys[0]`.
+pub fn validate_key_name(field: &str, key: &str) -> Result<(), FieldError> {
+    let reject = |message: String| Err(FieldError::new(field, message));
+    let len = key.chars().count();
+    if len == 0 {
+        return reject(format!(
+            "must not be empty: use {KEY_RULE}, e.g. password or tls.crt"
+        ));
+    }
+    if len > MAX_KEY_NAME_LEN {
+        return reject(format!(
+            "must be at most {MAX_KEY_NAME_LEN} characters (this one has {len}): use {KEY_RULE}"
+        ));
+    }
+    if let Some(c) = key.chars().find(|&c| !is_key_char(c)) {
+        return reject(format!(
+            "must not contain {}: use only {KEY_RULE}",
+            describe_char(c)
+        ));
+    }
+    // Secret keys become file names when the Secret is mounted, so the API server refuses names
+    // that would climb out of the mount directory.
+    if key == "." || key.starts_with("..") {
+        return reject(format!(
+            "must not be '.' or '..' or start with '..': use {KEY_RULE} \
+             (one leading '.' is fine, e.g. .dockerconfigjson)"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a key in an external store: not blank, no surrounding whitespace, no control
+/// characters, at most 1024 characters. `field` is the path to report, e.g.
+/// `data[0].remote_key`.
+pub fn validate_remote_key(field: &str, key: &str) -> Result<(), FieldError> {
+    let reject = |message: String| Err(FieldError::new(field, message));
+    if key.trim().is_empty() {
+        return reject(
+            "must not be empty: enter the key's name in the store, e.g. prod/database".to_owned(),
+        );
+    }
+    // Stores match keys exactly, so stray whitespace from a paste would silently point at a key
+    // that does not exist.
+    if key.trim() != key {
+        return reject(
+            "must not start or end with spaces: remove them (spaces inside the key are fine)"
+                .to_owned(),
+        );
+    }
+    if let Some(c) = key.chars().find(|c| c.is_control()) {
+        return reject(format!(
+            "must not contain {}: use printable characters only, e.g. prod/database",
+            describe_char(c)
+        ));
+    }
+    let len = key.chars().count();
+    if len > MAX_REMOTE_KEY_LEN {
+        return reject(format!(
+            "must be at most {MAX_REMOTE_KEY_LEN} characters (this one has {len}): \
+             enter the key's name in the store, not its value"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a ClusterSecretStore name: an RFC 1123 subdomain (1 to 253 lowercase letters, digits,
+/// '-' and '.', each dot-separated part starting and ending with a letter or digit). Field
+/// `store`.
+pub fn validate_store_name(store: &str) -> Result<(), FieldError> {
+    let reject = |message: String| Err(FieldError::new("store", message));
+    let len = store.chars().count();
+    if len == 0 {
+        return reject(format!(
+            "must not be empty: choose the ClusterSecretStore to read from ({SUBDOMAIN_RULE})"
+        ));
+    }
+    if len > MAX_STORE_NAME_LEN {
+        return reject(format!(
+            "must be at most {MAX_STORE_NAME_LEN} characters (this one has {len}): \
+             use {SUBDOMAIN_RULE}"
+        ));
+    }
+    if store.chars().any(|c| c.is_ascii_uppercase()) {
+        return reject(format!(
+            "must be lowercase, e.g. {}: use {SUBDOMAIN_RULE}",
+            quote(&store.to_ascii_lowercase())
+        ));
+    }
+    if let Some(c) = store.chars().find(|&c| c != '.' && !is_label_char(c)) {
+        return reject(format!(
+            "must not contain {}: use only {SUBDOMAIN_RULE}",
+            describe_char(c)
+        ));
+    }
+    let well_formed = |part: &str| {
+        part.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && part.ends_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    if !store.split('.').all(well_formed) {
+        return reject(format!(
+            "must not start or end with '-' or '.', nor have '-' or '.' next to a '.': \
+             use {SUBDOMAIN_RULE}"
+        ));
+    }
+    Ok(())
+}
+
+/// Parses Go's duration syntax, as Kubernetes and ESO read `refreshInterval`: a sequence of
+/// decimal numbers, each with an optional fraction and a unit (`ns`, `us`, `µs`, `ms`, `s`,
+/// `m`, `h`), e.g. `1h30m` or `1.5s`; `0` alone means zero.
+///
+/// Accepts exactly what Go's `time.ParseDuration` accepts, minus negative durations, with the
+/// same result to the nanosecond (fractions included). `Err` holds a message for the user.
+pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
+    // Go's bound: the magnitude of an int64 nanosecond count.
+    const LIMIT: u64 = 1 << 63;
+
+    let bytes = s.as_bytes();
+    let not_a_duration = || {
+        format!(
+            "{} is not a duration: write numbers each followed by a unit ({UNITS}), \
+             e.g. 1h, 30m or 1h30m",
+            quote(s)
+        )
+    };
+    let too_large = || {
+        format!(
+            "{} is too long a duration: the largest is 2562047h47m16.854775807s",
+            quote(s)
+        )
+    };
+
+    let mut i = 0;
+    let mut negative = false;
+    if let Some(&sign @ (b'-' | b'+')) = bytes.first() {
+        negative = sign == b'-';
+        i = 1;
+    }
+    match &s[i..] {
+        "0" => return Ok(Duration::ZERO),
+        "" if s.is_empty() => {
+            return Err(format!(
+                "is empty: enter a duration such as 1h, 30m or 1h30m (units: {UNITS})"
+            ));
+        }
+        "" => return Err(not_a_duration()),
+        _ => {}
+    }
+
+    // Go would read a space as part of a unit ("unknown unit \"h \""); say what it really is.
+    // Go never accepts whitespace, so this refuses nothing it would take.
+    if s.bytes().any(|b| b.is_ascii_whitespace()) {
+        return Err(format!(
+            "{} contains spaces: write the parts together, e.g. 1h30m",
+            quote(s)
+        ));
+    }
+
+    let mut total: u64 = 0;
+    while i < bytes.len() {
+        if !(bytes[i] == b'.' || bytes[i].is_ascii_digit()) {
+            return Err(not_a_duration());
+        }
+
+        let whole_start = i;
+        let mut whole: u64 = 0;
+        while let Some(digit) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+            if whole > LIMIT / 10 {
+                return Err(too_large());
+            }
+            whole = whole * 10 + u64::from(digit - b'0');
+            if whole > LIMIT {
+                return Err(too_large());
+            }
+            i += 1;
+        }
+        let has_whole = i != whole_start;
+
+        // Like Go, keep at most 19 significant fraction digits and ignore the rest: they are far
+        // below a nanosecond.
+        let mut fraction: u64 = 0;
+        let mut scale: f64 = 1.0;
+        let mut has_fraction = false;
+        if bytes.get(i) == Some(&b'.') {
+            i += 1;
+            let fraction_start = i;
+            let mut saturated = false;
+            while let Some(digit) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+                if !saturated {
+                    let digit = u64::from(digit - b'0');
+                    // The first test keeps the multiplication from overflowing.
+                    if fraction > (LIMIT - 1) / 10 || fraction * 10 + digit > LIMIT {
+                        saturated = true;
+                    } else {
+                        fraction = fraction * 10 + digit;
+                        scale *= 10.0;
+                    }
+                }
+                i += 1;
+            }
+            has_fraction = i != fraction_start;
+        }
+        if !has_whole && !has_fraction {
+            return Err(not_a_duration());
+        }
+
+        let unit_start = i;
+        while i < bytes.len() && !(bytes[i] == b'.' || bytes[i].is_ascii_digit()) {
+            i += 1;
+        }
+        if i == unit_start {
+            return Err(format!(
+                "{} has a number without a unit: add one of {UNITS}, e.g. 30m",
+                quote(s)
+            ));
+        }
+        // The unit's ends are ASCII bytes (or the end of `s`), so this slice is on char
+        // boundaries.
+        let unit_text = &s[unit_start..i];
+        let Some(unit) = unit_nanos(unit_text) else {
+            return Err(format!(
+                "{} uses the unknown unit {}: use {UNITS} (for days, write hours, e.g. 24h for one day)",
+                quote(s),
+                quote(unit_text)
+            ));
+        };
+
+        if whole > LIMIT / unit {
+            return Err(too_large());
+        }
+        let mut value = whole * unit;
+        if fraction > 0 {
+            // Go computes the fraction in float64 (exact to the nanosecond even for fractions of
+            // hours); doing the same keeps results identical to what the cluster will read.
+            value += (fraction as f64 * (unit as f64 / scale)) as u64;
+            if value > LIMIT {
+                return Err(too_large());
+            }
+        }
+        total = match total.checked_add(value) {
+            Some(sum) if sum <= LIMIT => sum,
+            _ => return Err(too_large()),
+        };
+    }
+
+    if negative && total != 0 {
+        return Err(format!(
+            "{} is negative: use zero or more, e.g. 0s or 1h",
+            quote(s)
+        ));
+    }
+    if total > LIMIT - 1 {
+        return Err(too_large());
+    }
+    Ok(Duration::from_nanos(total))
+}
+
+/// Formats a duration exactly as Go's `Duration.String()` does, which is the form Kubernetes
+/// stores `refreshInterval` in: `1h0m0s`, `1m30s`, `1.5s`, `500ms`, `1.1µs`, `0s`.
+pub fn format_go_duration(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0s".to_owned();
+    }
+    if nanos < 1_000_000_000 {
+        // Below a second Go switches to the largest unit that keeps a whole part.
+        let (digits, unit) = match nanos {
+            ..1_000 => (0, "ns"),
+            1_000..1_000_000 => (3, "µs"),
+            _ => (6, "ms"),
+        };
+        let divisor = 10u128.pow(digits);
+        return format!(
+            "{}{}{unit}",
+            nanos / divisor,
+            fraction_text(nanos % divisor, digits)
+        );
+    }
+    let seconds = nanos / 1_000_000_000;
+    let fraction = fraction_text(nanos % 1_000_000_000, 9);
+    let (hours, minutes) = (seconds / 3600, seconds / 60 % 60);
+    // Go stops at hours because days vary in length, and prints zero minutes between hours and
+    // seconds.
+    if hours > 0 {
+        format!("{hours}h{minutes}m{}{fraction}s", seconds % 60)
+    } else if minutes > 0 {
+        format!("{minutes}m{}{fraction}s", seconds % 60)
+    } else {
+        format!("{}{fraction}s", seconds % 60)
+    }
+}
+
+/// Checks an ExternalSecret `refreshInterval` and returns its canonical Go form (`1h` →
+/// `1h0m0s`), which is what should be stored so that it compares equal to what the cluster
+/// reports. Zero is allowed: in ESO it turns periodic refresh off. Field `refresh_interval`.
+pub fn validate_refresh_interval(s: &str) -> Result<String, FieldError> {
+    let reject = |message: String| Err(FieldError::new("refresh_interval", message));
+    // Surrounding whitespace is harmless here: the canonical form replaces the input.
+    let s = s.trim();
+    if s.is_empty() {
+        return reject(format!(
+            "must not be empty: enter how often to re-read the store, e.g. 1h or 30m \
+             (units: {UNITS}; 0s turns periodic refresh off)"
+        ));
+    }
+    let d = match parse_go_duration(s) {
+        Ok(d) => d,
+        Err(message) => return reject(message),
+    };
+    if d > MAX_REFRESH_INTERVAL {
+        return reject(format!(
+            "{} is longer than one year: use at most 8760h, e.g. 1h or 24h \
+             (0s turns periodic refresh off)",
+            format_go_duration(d)
+        ));
+    }
+    Ok(format_go_duration(d))
+}
+
+/// Checks the total size of a Kubernetes secret's values against the API server's 1 MiB limit.
+/// Field `values`.
+pub fn validate_values_size(total_bytes: usize) -> Result<(), FieldError> {
+    if total_bytes > MAX_VALUES_BYTES {
+        return Err(FieldError::new(
+            "values",
+            format!(
+                "are {total_bytes} bytes in total; all values together must be at most \
+                 {MAX_VALUES_BYTES} bytes (1 MiB): shorten or remove some"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a Kubernetes Secret `type`: one of [`SECRET_TYPES`]. Service-account tokens are
+/// refused outright. Field `secret_type`.
+pub fn validate_secret_type(secret_type: &str) -> Result<(), FieldError> {
+    let reject = |message: String| Err(FieldError::new("secret_type", message));
+    let allowed = SECRET_TYPES.join(", ");
+    if SECRET_TYPES.contains(&secret_type) {
+        return Ok(());
+    }
+    if secret_type == SERVICE_ACCOUNT_TOKEN_TYPE {
+        return reject(format!(
+            "service-account tokens are protected: Kubernetes issues them to service accounts, \
+             so they cannot be managed here; choose one of {allowed}"
+        ));
+    }
+    if secret_type.is_empty() {
+        return reject(format!("must not be empty: choose one of {allowed}"));
+    }
+    let hint = SECRET_TYPES
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(secret_type))
+        .map(|t| format!(" (types are case-sensitive: did you mean {t}?)"))
+        .unwrap_or_default();
+    reject(format!(
+        "{} is not a supported type{hint}: choose one of {allowed}",
+        quote(secret_type)
+    ))
+}
+
+/// Checks the keys a use case requires: S3, Hugging Face and database secrets need their
+/// well-known keys; an image pull secret needs exactly `.dockerconfigjson` (and, for a
+/// Kubernetes secret, the `kubernetes.io/dockerconfigjson` type). The keys are the External
+/// `data[].secret_key`s (field `data`) or the Kubernetes `keys` (field `keys`).
+pub fn validate_use_case(use_case: UseCase, spec: &SecretSpec) -> Result<(), FieldError> {
+    first(use_case_errors(use_case, spec))
+}
+
+/// Checks a whole spec and returns the first problem, in field order (see [`validate_all`]).
+pub fn validate_spec(use_case: UseCase, spec: &SecretSpec) -> Result<(), FieldError> {
+    first(validate_all(use_case, spec))
+}
+
+/// Checks a whole spec and returns every problem, in field order, so a form can show them all
+/// at once. External: `store`, `refresh_interval`, `data`, then per entry `secret_key`
+/// (including duplicates), `remote_key`, `property`, `version`. Kubernetes: `secret_type`,
+/// `keys`, then each `keys[i]` (including duplicates). Then the use-case rules.
+pub fn validate_all(use_case: UseCase, spec: &SecretSpec) -> Vec<FieldError> {
+    let mut errors = match spec {
+        SecretSpec::External(external) => external_errors(external),
+        SecretSpec::Kubernetes(kubernetes) => kubernetes_errors(kubernetes),
+    };
+    errors.extend(use_case_errors(use_case, spec));
+    errors
+}
+
+fn external_errors(spec: &ExternalSpec) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    errors.extend(validate_store_name(&spec.store).err());
+    errors.extend(validate_refresh_interval(&spec.refresh_interval).err());
+    if spec.data.is_empty() {
+        errors.push(FieldError::new(
+            "data",
+            "add at least one key: each entry names a key of the secret and where its value is \
+             read from in the store",
+        ));
+    }
+    let mut seen = BTreeMap::new();
+    for (i, entry) in spec.data.iter().enumerate() {
+        let field = format!("data[{i}].secret_key");
+        errors.extend(unique_key(&field, &entry.secret_key, i, "data", &mut seen).err());
+        errors
+            .extend(validate_remote_key(&format!("data[{i}].remote_key"), &entry.remote_key).err());
+        if entry.property.as_deref().is_some_and(is_blank) {
+            errors.push(FieldError::new(
+                format!("data[{i}].property"),
+                "must not be empty: enter the JSON property to read, e.g. password, or leave it \
+                 out to use the whole value",
+            ));
+        }
+        if entry.version.as_deref().is_some_and(is_blank) {
+            errors.push(FieldError::new(
+                format!("data[{i}].version"),
+                "must not be empty: enter the version to pin, or leave it out to read the latest",
+            ));
+        }
+    }
+    errors
+}
+
+fn kubernetes_errors(spec: &KubernetesSpec) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    errors.extend(validate_secret_type(&spec.secret_type).err());
+    if spec.keys.is_empty() {
+        errors.push(FieldError::new(
+            "keys",
+            "add at least one key: each key holds one value of the secret",
+        ));
+    }
+    let mut seen = BTreeMap::new();
+    for (i, key) in spec.keys.iter().enumerate() {
+        errors.extend(unique_key(&format!("keys[{i}]"), key, i, "keys", &mut seen).err());
+    }
+    errors
+}
+
+/// Checks a key name and that no earlier entry (recorded in `seen`) has it. A key that is
+/// invalid is not also reported as a duplicate: one problem per field is enough.
+fn unique_key<'a>(
+    field: &str,
+    key: &'a str,
+    index: usize,
+    list: &str,
+    seen: &mut BTreeMap<&'a str, usize>,
+) -> Result<(), FieldError> {
+    validate_key_name(field, key)?;
+    if let Some(first) = seen.get(key) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "{} is already used by {list}[{first}]: each key must appear only once; \
+                 rename or remove this one",
+                quote(key)
+            ),
+        ));
+    }
+    seen.insert(key, index);
+    Ok(())
+}
+
+fn use_case_errors(use_case: UseCase, spec: &SecretSpec) -> Vec<FieldError> {
+    let (field, keys): (&str, Vec<&str>) = match spec {
+        SecretSpec::External(external) => (
+            "data",
+            external
+                .data
+                .iter()
+                .map(|e| e.secret_key.as_str())
+                .collect(),
+        ),
+        SecretSpec::Kubernetes(kubernetes) => {
+            ("keys", kubernetes.keys.iter().map(String::as_str).collect())
+        }
+    };
+    let mut errors = Vec::new();
+    match use_case {
+        UseCase::Generic => {}
+        UseCase::S3 => errors.extend(require_keys(
+            field,
+            "S3 secrets",
+            &keys,
+            &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+        )),
+        UseCase::HuggingFace => {
+            errors.extend(require_keys(
+                field,
+                "Hugging Face secrets",
+                &keys,
+                &["HF_TOKEN"],
+            ));
+        }
+        UseCase::Database => errors.extend(require_keys(
+            field,
+            "Database secrets",
+            &keys,
+            &["username", "password"],
+        )),
+        UseCase::ImagePullSecret => {
+            if let SecretSpec::Kubernetes(kubernetes) = spec
+                && kubernetes.secret_type != DOCKER_CONFIG_JSON_TYPE
+            {
+                errors.push(FieldError::new(
+                    "secret_type",
+                    format!(
+                        "image pull secrets must have the type {DOCKER_CONFIG_JSON_TYPE}, not {}: \
+                         choose {DOCKER_CONFIG_JSON_TYPE}",
+                        quote(&kubernetes.secret_type)
+                    ),
+                ));
+            }
+            if keys != [DOCKER_CONFIG_JSON_KEY] {
+                let found = if keys.is_empty() {
+                    "none".to_owned()
+                } else {
+                    keys.iter().map(|k| quote(k)).collect::<Vec<_>>().join(", ")
+                };
+                errors.push(FieldError::new(
+                    field,
+                    format!(
+                        "image pull secrets need exactly one key, {DOCKER_CONFIG_JSON_KEY} \
+                         (found: {found}): keep only {DOCKER_CONFIG_JSON_KEY}"
+                    ),
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// A rejection naming the `required` keys missing from `keys`, if any.
+fn require_keys(field: &str, what: &str, keys: &[&str], required: &[&str]) -> Option<FieldError> {
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|r| !keys.contains(r))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let message = match (required, missing.as_slice()) {
+        ([only], _) => format!("{what} need the key {only}: add it"),
+        (_, [one]) => format!(
+            "{what} need the keys {}: add the missing key {one}",
+            required.join(" and ")
+        ),
+        _ => format!(
+            "{what} need the keys {}: add the missing keys {}",
+            required.join(" and "),
+            missing.join(" and ")
+        ),
+    };
+    Some(FieldError::new(field, message))
+}
+
+fn first(errors: Vec<FieldError>) -> Result<(), FieldError> {
+    errors.into_iter().next().map_or(Ok(()), Err)
+}
+
+fn unit_nanos(unit: &str) -> Option<u64> {
+    match unit {
+        "ns" => Some(1),
+        // Go accepts both the micro sign (U+00B5) and the Greek mu (U+03BC).
+        "us" | "\u{b5}s" | "\u{3bc}s" => Some(1_000),
+        "ms" => Some(1_000_000),
+        "s" => Some(1_000_000_000),
+        "m" => Some(60_000_000_000),
+        "h" => Some(3_600_000_000_000),
+        _ => None,
+    }
+}
+
+/// `.` and the `digits` digits of `fraction`, without trailing zeros; empty for zero.
+fn fraction_text(fraction: u128, digits: u32) -> String {
+    if fraction == 0 {
+        return String::new();
+    }
+    let text = format!("{fraction:0width$}", width = digits as usize);
+    format!(".{}", text.trim_end_matches('0'))
+}
+
+fn is_label_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+}
+
+fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+fn is_blank(text: &str) -> bool {
+    text.trim().is_empty()
+}
+
+/// A character as a message should name it: invisible ones by code point.
+fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "spaces".to_owned(),
+        c if c.is_control() || c.is_whitespace() => {
+            format!("the invisible character U+{:04X}", u32::from(c))
+        }
+        c => format!("'{c}'"),
+    }
+}
+
+/// User input quoted for a message: escaped, and cut short so a pasted blob cannot flood the
+/// page.
+fn quote(text: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    if text.chars().count() <= MAX_CHARS {
+        format!("{text:?}")
+    } else {
+        let head: String = text.chars().take(MAX_CHARS).collect();
+        format!("{head:?}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::secret::ExternalDataEntry;
+    use proptest::prelude::*;
+
+    /// Asserts `result` rejects `field` with a message mentioning each of `mentions`.
+    #[track_caller]
+    fn assert_rejects<T: fmt::Debug>(
+        result: Result<T, FieldError>,
+        field: &str,
+        mentions: &[&str],
+    ) {
+        let error = result.expect_err("expected a rejection");
+        assert_eq!(error.field, field, "wrong field in {error:?}");
+        for mention in mentions {
+            assert!(
+                error.message.contains(mention),
+                "{:?} does not mention {mention:?}",
+                error.message
+            );
+        }
+    }
+
+    fn entry(secret_key: &str, remote_key: &str) -> ExternalDataEntry {
+        ExternalDataEntry {
+            secret_key: secret_key.to_owned(),
+            remote_key: remote_key.to_owned(),
+            property: None,
+            version: None,
+        }
+    }
+
+    fn external(entries: Vec<ExternalDataEntry>) -> SecretSpec {
+        SecretSpec::External(ExternalSpec {
+            store: "vault-prod".to_owned(),
+            refresh_interval: "1h".to_owned(),
+            data: entries,
+        })
+    }
+
+    fn kubernetes(secret_type: &str, keys: &[&str]) -> SecretSpec {
+        SecretSpec::Kubernetes(KubernetesSpec {
+            secret_type: secret_type.to_owned(),
+            keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        })
+    }
+
+    fn fields(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn field_error_becomes_a_validation_app_error_that_reads_field_colon_message() {
+        let error = FieldError::new("name", "must not be empty");
+        assert_eq!(error.to_string(), "name: must not be empty");
+        let app: AppError = error.into();
+        assert_eq!(app, AppError::validation("name", "must not be empty"));
+        assert_eq!(app.to_string(), "name: must not be empty");
+    }
+
+    #[test]
+    fn field_error_round_trips_as_json() {
+        let error = FieldError::new("keys[0]", "must not be empty");
+        let json = serde_json::to_string(&error).unwrap();
+        assert_eq!(json, r#"{"field":"keys[0]","message":"must not be empty"}"#);
+        assert_eq!(serde_json::from_str::<FieldError>(&json).unwrap(), error);
+    }
+
+    #[test]
+    fn secret_names_that_are_rfc_1123_labels_are_accepted() {
+        for name in ["a", "0", "my-db", "db-2", "x".repeat(63).as_str()] {
+            assert_eq!(validate_secret_name(name), Ok(()), "{name}");
+        }
+    }
+
+    #[test]
+    fn empty_secret_name_is_rejected_saying_what_is_allowed() {
+        assert_rejects(validate_secret_name(""), "name", &["empty", LABEL_RULE]);
+    }
+
+    #[test]
+    fn secret_name_over_63_characters_is_rejected_with_its_length() {
+        assert_rejects(
+            validate_secret_name(&"a".repeat(64)),
+            "name",
+            &["at most 63", "has 64", LABEL_RULE],
+        );
+    }
+
+    #[test]
+    fn uppercase_secret_name_is_rejected_suggesting_the_lowercase_form() {
+        assert_rejects(
+            validate_secret_name("My-DB"),
+            "name",
+            &["lowercase", "\"my-db\"", LABEL_RULE],
+        );
+    }
+
+    #[test]
+    fn secret_name_with_a_bad_character_names_the_character() {
+        assert_rejects(validate_secret_name("my_db"), "name", &["'_'", LABEL_RULE]);
+        assert_rejects(
+            validate_secret_name("my db"),
+            "name",
+            &["spaces", LABEL_RULE],
+        );
+        assert_rejects(validate_secret_name("my.db"), "name", &["'.'", LABEL_RULE]);
+        assert_rejects(validate_secret_name("mé"), "name", &["'é'", LABEL_RULE]);
+        assert_rejects(
+            validate_secret_name("a\tb"),
+            "name",
+            &["U+0009", LABEL_RULE],
+        );
+    }
+
+    #[test]
+    fn secret_name_starting_or_ending_with_a_dash_is_rejected() {
+        for name in ["-db", "db-", "-"] {
+            assert_rejects(
+                validate_secret_name(name),
+                "name",
+                &["start and end", "not '-'", LABEL_RULE],
+            );
+        }
+    }
+
+    #[test]
+    fn kubernetes_data_keys_are_accepted() {
+        for key in [
+            "password",
+            "AWS_ACCESS_KEY_ID",
+            ".dockerconfigjson",
+            "tls.crt",
+            "a-b_c.d",
+            "a..b",
+            "a.",
+            "_",
+            "x".repeat(253).as_str(),
+        ] {
+            assert_eq!(validate_key_name("keys[0]", key), Ok(()), "{key}");
+        }
+    }
+
+    #[test]
+    fn key_names_are_rejected_on_the_field_path_the_caller_gives() {
+        assert_rejects(
+            validate_key_name("data[2].secret_key", ""),
+            "data[2].secret_key",
+            &["empty", KEY_RULE],
+        );
+        assert_rejects(
+            validate_key_name("keys[0]", &"k".repeat(254)),
+            "keys[0]",
+            &["at most 253", "has 254", KEY_RULE],
+        );
+        assert_rejects(
+            validate_key_name("keys[1]", "my key"),
+            "keys[1]",
+            &["spaces", KEY_RULE],
+        );
+        assert_rejects(
+            validate_key_name("keys[1]", "a/b"),
+            "keys[1]",
+            &["'/'", KEY_RULE],
+        );
+    }
+
+    #[test]
+    fn dot_and_dot_dot_keys_are_rejected_like_the_api_server_does() {
+        for key in [".", "..", "..secret"] {
+            assert_rejects(
+                validate_key_name("keys[0]", key),
+                "keys[0]",
+                &["'..'", KEY_RULE, ".dockerconfigjson"],
+            );
+        }
+    }
+
+    #[test]
+    fn remote_keys_are_accepted_with_inner_spaces_and_any_printable_text() {
+        for key in ["prod/db", "secret/data/my app", "ключ", &"k".repeat(1024)] {
+            assert_eq!(validate_remote_key("data[0].remote_key", key), Ok(()));
+        }
+    }
+
+    #[test]
+    fn blank_remote_key_is_rejected() {
+        for key in ["", "   "] {
+            assert_rejects(
+                validate_remote_key("data[0].remote_key", key),
+                "data[0].remote_key",
+                &["empty", "e.g. prod/database"],
+            );
+        }
+    }
+
+    #[test]
+    fn remote_key_with_surrounding_whitespace_is_rejected() {
+        for key in [" prod/db", "prod/db ", "prod/db\n"] {
+            assert_rejects(
+                validate_remote_key("data[1].remote_key", key),
+                "data[1].remote_key",
+                &["start or end", "spaces inside the key are fine"],
+            );
+        }
+    }
+
+    #[test]
+    fn remote_key_with_a_control_character_is_rejected_by_code_point() {
+        assert_rejects(
+            validate_remote_key("data[0].remote_key", "prod\u{7}db"),
+            "data[0].remote_key",
+            &["U+0007", "printable characters"],
+        );
+    }
+
+    #[test]
+    fn remote_key_over_1024_characters_is_rejected() {
+        assert_rejects(
+            validate_remote_key("data[0].remote_key", &"k".repeat(1025)),
+            "data[0].remote_key",
+            &["at most 1024", "has 1025"],
+        );
+    }
+
+    #[test]
+    fn store_names_that_are_rfc_1123_subdomains_are_accepted() {
+        for store in ["vault", "vault-prod", "aws.eu-west-1", "a.b.c", "0"] {
+            assert_eq!(validate_store_name(store), Ok(()), "{store}");
+        }
+    }
+
+    #[test]
+    fn bad_store_names_are_rejected_saying_what_is_allowed() {
+        assert_rejects(
+            validate_store_name(""),
+            "store",
+            &["ClusterSecretStore", SUBDOMAIN_RULE],
+        );
+        assert_rejects(
+            validate_store_name(&"a".repeat(254)),
+            "store",
+            &["at most 253", SUBDOMAIN_RULE],
+        );
+        assert_rejects(
+            validate_store_name("Vault"),
+            "store",
+            &["\"vault\"", SUBDOMAIN_RULE],
+        );
+        assert_rejects(
+            validate_store_name("vault_1"),
+            "store",
+            &["'_'", SUBDOMAIN_RULE],
+        );
+        for store in [".vault", "vault.", "a..b", "a.-b", "-a", "a-"] {
+            assert_rejects(validate_store_name(store), "store", &[SUBDOMAIN_RULE]);
+        }
+    }
+
+    /// Go's own `parseDurationTests`, the non-negative ones.
+    #[test]
+    fn go_durations_parse_as_go_parses_them() {
+        let ns = Duration::from_nanos;
+        let cases = [
+            ("0", ns(0)),
+            ("+0", ns(0)),
+            ("-0", ns(0)),
+            ("5s", Duration::from_secs(5)),
+            ("30s", Duration::from_secs(30)),
+            ("1478s", Duration::from_secs(1478)),
+            ("+5s", Duration::from_secs(5)),
+            ("5.0s", Duration::from_secs(5)),
+            ("5.6s", Duration::from_millis(5600)),
+            ("5.s", Duration::from_secs(5)),
+            (".5s", Duration::from_millis(500)),
+            ("1.0s", Duration::from_secs(1)),
+            ("1.00s", Duration::from_secs(1)),
+            ("1.004s", Duration::from_millis(1004)),
+            ("1.0040s", Duration::from_millis(1004)),
+            ("100.00100s", Duration::from_millis(100_001)),
+            ("10ns", ns(10)),
+            ("11us", Duration::from_micros(11)),
+            ("12\u{b5}s", Duration::from_micros(12)),
+            ("12\u{3bc}s", Duration::from_micros(12)),
+            ("13ms", Duration::from_millis(13)),
+            ("14s", Duration::from_secs(14)),
+            ("15m", Duration::from_secs(15 * 60)),
+            ("16h", Duration::from_secs(16 * 3600)),
+            ("3h30m", Duration::from_secs(3 * 3600 + 30 * 60)),
+            ("10.5s4m", Duration::from_millis(4 * 60_000 + 10_500)),
+            (
+                "1h2m3s4ms5us6ns",
+                ns(3_600_000_000_000 + 120_000_000_000 + 3_000_000_000 + 4_000_000 + 5_000 + 6),
+            ),
+            (
+                "39h9m14.425s",
+                Duration::from_millis((39 * 3600 + 9 * 60 + 14) * 1000 + 425),
+            ),
+            ("52763797000ns", ns(52_763_797_000)),
+            ("0.3333333333333333333h", Duration::from_secs(20 * 60)),
+            ("9007199254740993ns", ns((1 << 53) + 1)),
+            ("9223372036854775807ns", ns(i64::MAX as u64)),
+            ("9223372036854775.807us", ns(i64::MAX as u64)),
+            ("9223372036s854ms775us807ns", ns(i64::MAX as u64)),
+            ("0.100000000000000000000h", Duration::from_secs(6 * 60)),
+            (
+                "0.830103483285477580700h",
+                ns((49 * 60 + 48) * 1_000_000_000 + 372_539_827),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_go_duration(text), Ok(expected), "{text}");
+        }
+    }
+
+    /// Go's own `parseDurationErrorTests`, plus the negative durations we refuse.
+    #[test]
+    fn go_durations_go_rejects_are_rejected_with_a_reason_and_the_units() {
+        for text in [
+            "",
+            "3",
+            "-",
+            "s",
+            ".",
+            "-.",
+            ".s",
+            "+.s",
+            "1d",
+            "\u{85}\u{85}",
+            "\u{fffd}",
+            "\u{fffd} hello \u{fffd} world",
+            "9223372036854775810ns",
+            "9223372036854775808ns",
+            "9223372036854776us",
+            "3000000h",
+            "9223372036854775.808us",
+            "9223372036854ms775us808ns",
+            "-5s",
+            "-2m3.4s",
+            "-9223372036854775808ns",
+            "1h 30m",
+            "00",
+        ] {
+            let message = parse_go_duration(text).expect_err(text);
+            assert!(
+                message.contains("h, m, s")
+                    || message.contains("largest")
+                    || message.contains("zero or more"),
+                "{text:?}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn duration_messages_say_what_went_wrong() {
+        let unknown = parse_go_duration("7d").unwrap_err();
+        assert!(
+            unknown.contains("unknown unit \"d\"") && unknown.contains("24h"),
+            "{unknown}"
+        );
+        let missing = parse_go_duration("30").unwrap_err();
+        assert!(missing.contains("without a unit"), "{missing}");
+        let negative = parse_go_duration("-1h").unwrap_err();
+        assert!(negative.contains("negative"), "{negative}");
+        let spaced = parse_go_duration("1h 30m").unwrap_err();
+        assert!(
+            spaced.contains("spaces") && spaced.contains("1h30m"),
+            "{spaced}"
+        );
+        let huge = parse_go_duration("3000000h").unwrap_err();
+        assert!(huge.contains("2562047h47m16.854775807s"), "{huge}");
+    }
+
+    #[test]
+    fn sums_that_would_wrap_around_are_too_large_not_zero() {
+        // Go's uint64 sum wraps to zero here; ours must not.
+        let text = "9223372036854775808ns9223372036854775808ns";
+        assert!(parse_go_duration(text).is_err());
+    }
+
+    /// Go's own `durationTests` and the examples in our brief.
+    #[test]
+    fn durations_format_exactly_as_go_formats_them() {
+        let ns = Duration::from_nanos;
+        let cases = [
+            (ns(0), "0s"),
+            (ns(1), "1ns"),
+            (ns(1100), "1.1\u{b5}s"),
+            (Duration::from_micros(2200), "2.2ms"),
+            (Duration::from_millis(3300), "3.3s"),
+            (Duration::from_secs(4 * 60 + 5), "4m5s"),
+            (Duration::from_millis(4 * 60_000 + 5001), "4m5.001s"),
+            (
+                Duration::from_millis((5 * 3600 + 6 * 60 + 7) * 1000 + 1),
+                "5h6m7.001s",
+            ),
+            (ns(8 * 60 * 1_000_000_000 + 1), "8m0.000000001s"),
+            (ns(i64::MAX as u64), "2562047h47m16.854775807s"),
+            (Duration::from_secs(3600), "1h0m0s"),
+            (Duration::from_secs(90), "1m30s"),
+            (Duration::from_millis(1500), "1.5s"),
+            (Duration::from_millis(500), "500ms"),
+            (Duration::from_millis(3_600_500), "1h0m0.5s"),
+            (Duration::from_secs(59), "59s"),
+            (ns(999_999_999), "999.999999ms"),
+        ];
+        for (duration, expected) in cases {
+            assert_eq!(format_go_duration(duration), expected, "{duration:?}");
+        }
+    }
+
+    #[test]
+    fn refresh_interval_is_returned_in_canonical_go_form() {
+        assert_eq!(validate_refresh_interval("1h").as_deref(), Ok("1h0m0s"));
+        assert_eq!(validate_refresh_interval("90m").as_deref(), Ok("1h30m0s"));
+        assert_eq!(validate_refresh_interval(" 15m ").as_deref(), Ok("15m0s"));
+        assert_eq!(
+            validate_refresh_interval("8760h").as_deref(),
+            Ok("8760h0m0s")
+        );
+    }
+
+    #[test]
+    fn zero_refresh_interval_is_allowed_because_it_turns_refresh_off() {
+        assert_eq!(validate_refresh_interval("0").as_deref(), Ok("0s"));
+        assert_eq!(validate_refresh_interval("0s").as_deref(), Ok("0s"));
+    }
+
+    #[test]
+    fn refresh_interval_over_a_year_is_rejected() {
+        assert_rejects(
+            validate_refresh_interval("8760h0m0.001s"),
+            "refresh_interval",
+            &["one year", "at most 8760h"],
+        );
+        assert_rejects(
+            validate_refresh_interval("9000h"),
+            "refresh_interval",
+            &["9000h0m0s", "at most 8760h"],
+        );
+    }
+
+    #[test]
+    fn malformed_refresh_interval_is_rejected_with_the_units_allowed() {
+        for text in ["", "soon", "1d", "10", "-1h"] {
+            assert_rejects(
+                validate_refresh_interval(text),
+                "refresh_interval",
+                &["e.g."],
+            );
+        }
+        assert_rejects(
+            validate_refresh_interval("1d"),
+            "refresh_interval",
+            &[UNITS],
+        );
+    }
+
+    #[test]
+    fn values_up_to_one_mebibyte_are_accepted() {
+        assert_eq!(validate_values_size(0), Ok(()));
+        assert_eq!(validate_values_size(MAX_VALUES_BYTES), Ok(()));
+    }
+
+    #[test]
+    fn values_over_one_mebibyte_are_rejected_with_actual_size_and_limit() {
+        assert_rejects(
+            validate_values_size(MAX_VALUES_BYTES + 1),
+            "values",
+            &["1048577 bytes", "at most 1048576 bytes (1 MiB)"],
+        );
+    }
+
+    #[test]
+    fn supported_secret_types_are_accepted() {
+        for secret_type in SECRET_TYPES {
+            assert_eq!(validate_secret_type(secret_type), Ok(()));
+        }
+    }
+
+    #[test]
+    fn service_account_tokens_are_refused_as_protected() {
+        assert_rejects(
+            validate_secret_type("kubernetes.io/service-account-token"),
+            "secret_type",
+            &["protected", "cannot be managed here", "Opaque"],
+        );
+    }
+
+    #[test]
+    fn unknown_secret_types_are_rejected_listing_the_allowed_ones() {
+        assert_rejects(
+            validate_secret_type("bootstrap.kubernetes.io/token"),
+            "secret_type",
+            &SECRET_TYPES,
+        );
+        assert_rejects(
+            validate_secret_type(""),
+            "secret_type",
+            &["empty", "Opaque"],
+        );
+        assert_rejects(
+            validate_secret_type("opaque"),
+            "secret_type",
+            &["did you mean Opaque?", "kubernetes.io/tls"],
+        );
+    }
+
+    #[test]
+    fn s3_secrets_need_both_aws_keys_and_the_message_names_the_missing_one() {
+        let spec = kubernetes("Opaque", &["AWS_ACCESS_KEY_ID"]);
+        assert_rejects(
+            validate_use_case(UseCase::S3, &spec),
+            "keys",
+            &[
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                "missing key AWS_SECRET_ACCESS_KEY",
+            ],
+        );
+        let spec = external(vec![entry("other", "prod/s3")]);
+        assert_rejects(
+            validate_use_case(UseCase::S3, &spec),
+            "data",
+            &["missing keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"],
+        );
+        let spec = kubernetes(
+            "Opaque",
+            &["AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "REGION"],
+        );
+        assert_eq!(validate_use_case(UseCase::S3, &spec), Ok(()));
+    }
+
+    #[test]
+    fn hugging_face_secrets_need_hf_token() {
+        let spec = external(vec![entry("token", "hf")]);
+        assert_rejects(
+            validate_use_case(UseCase::HuggingFace, &spec),
+            "data",
+            &["HF_TOKEN"],
+        );
+        let spec = external(vec![entry("HF_TOKEN", "hf")]);
+        assert_eq!(validate_use_case(UseCase::HuggingFace, &spec), Ok(()));
+    }
+
+    #[test]
+    fn database_secrets_need_username_and_password() {
+        let spec = kubernetes("kubernetes.io/basic-auth", &["username"]);
+        assert_rejects(
+            validate_use_case(UseCase::Database, &spec),
+            "keys",
+            &["username and password", "missing key password"],
+        );
+        let spec = kubernetes("Opaque", &["host", "password", "username"]);
+        assert_eq!(validate_use_case(UseCase::Database, &spec), Ok(()));
+    }
+
+    #[test]
+    fn image_pull_secrets_need_exactly_the_dockerconfigjson_key() {
+        for keys in [&[][..], &["config.json"], &[".dockerconfigjson", "extra"]] {
+            let spec = kubernetes(DOCKER_CONFIG_JSON_TYPE, keys);
+            assert_rejects(
+                validate_use_case(UseCase::ImagePullSecret, &spec),
+                "keys",
+                &["exactly one key, .dockerconfigjson"],
+            );
+        }
+        let spec = external(vec![entry(".dockerconfigjson", "registry/pull")]);
+        assert_eq!(validate_use_case(UseCase::ImagePullSecret, &spec), Ok(()));
+    }
+
+    #[test]
+    fn kubernetes_image_pull_secrets_need_the_dockerconfigjson_type() {
+        let spec = kubernetes("Opaque", &[".dockerconfigjson"]);
+        assert_rejects(
+            validate_use_case(UseCase::ImagePullSecret, &spec),
+            "secret_type",
+            &["\"Opaque\"", DOCKER_CONFIG_JSON_TYPE],
+        );
+        let spec = kubernetes(DOCKER_CONFIG_JSON_TYPE, &[".dockerconfigjson"]);
+        assert_eq!(validate_use_case(UseCase::ImagePullSecret, &spec), Ok(()));
+    }
+
+    #[test]
+    fn generic_secrets_have_no_use_case_rule() {
+        let spec = kubernetes("Opaque", &["anything"]);
+        assert_eq!(validate_use_case(UseCase::Generic, &spec), Ok(()));
+    }
+
+    #[test]
+    fn a_valid_external_spec_passes() {
+        let mut with_extras = entry("password", "prod/db");
+        with_extras.property = Some("password".to_owned());
+        with_extras.version = Some("3".to_owned());
+        let spec = external(vec![entry("username", "prod/db"), with_extras]);
+        assert_eq!(validate_spec(UseCase::Database, &spec), Ok(()));
+        assert!(validate_all(UseCase::Database, &spec).is_empty());
+    }
+
+    #[test]
+    fn external_spec_errors_come_in_field_order() {
+        let spec = SecretSpec::External(ExternalSpec {
+            store: "".to_owned(),
+            refresh_interval: "1d".to_owned(),
+            data: vec![
+                ExternalDataEntry {
+                    secret_key: "a b".to_owned(),
+                    remote_key: " x".to_owned(),
+                    property: Some(String::new()),
+                    version: Some(" ".to_owned()),
+                },
+                entry("password", "prod/db"),
+                entry("password", ""),
+            ],
+        });
+        let errors = validate_all(UseCase::Generic, &spec);
+        assert_eq!(
+            fields(&errors),
+            [
+                "store",
+                "refresh_interval",
+                "data[0].secret_key",
+                "data[0].remote_key",
+                "data[0].property",
+                "data[0].version",
+                "data[2].secret_key",
+                "data[2].remote_key",
+            ]
+        );
+        assert_eq!(
+            validate_spec(UseCase::Generic, &spec),
+            Err(errors[0].clone())
+        );
+        assert!(
+            errors[6].message.contains("already used by data[1]"),
+            "{}",
+            errors[6]
+        );
+        assert!(errors[4].message.contains("leave it out"), "{}", errors[4]);
+        assert!(errors[5].message.contains("leave it out"), "{}", errors[5]);
+    }
+
+    #[test]
+    fn external_spec_without_data_asks_for_a_key_before_use_case_rules() {
+        let errors = validate_all(UseCase::HuggingFace, &external(vec![]));
+        assert_eq!(fields(&errors), ["data", "data"]);
+        assert!(errors[0].message.contains("add at least one key"));
+        assert!(errors[1].message.contains("HF_TOKEN"));
+    }
+
+    #[test]
+    fn kubernetes_spec_errors_come_in_field_order_with_use_case_rules_last() {
+        let spec = kubernetes("Opaque", &["username", "..", "username"]);
+        let errors = validate_all(UseCase::Database, &spec);
+        assert_eq!(fields(&errors), ["keys[1]", "keys[2]", "keys"]);
+        assert!(
+            errors[1].message.contains("already used by keys[0]"),
+            "{}",
+            errors[1]
+        );
+        assert!(
+            errors[2].message.contains("missing key password"),
+            "{}",
+            errors[2]
+        );
+
+        let errors = validate_all(UseCase::ImagePullSecret, &kubernetes("nope", &[]));
+        assert_eq!(
+            fields(&errors),
+            ["secret_type", "keys", "secret_type", "keys"]
+        );
+        assert_eq!(
+            validate_spec(UseCase::ImagePullSecret, &kubernetes("nope", &[])),
+            Err(errors[0].clone())
+        );
+    }
+
+    #[test]
+    fn a_valid_kubernetes_spec_passes() {
+        let spec = kubernetes("kubernetes.io/tls", &["tls.crt", "tls.key"]);
+        assert_eq!(validate_spec(UseCase::Generic, &spec), Ok(()));
+    }
+
+    #[test]
+    fn long_input_is_cut_short_in_messages() {
+        let long = "A".repeat(10_000);
+        let error = validate_secret_type(&long).unwrap_err();
+        assert!(error.message.len() < 400, "{}", error.message);
+    }
+
+    const YEAR_NANOS: u64 = 8760 * 3600 * 1_000_000_000;
+
+    fn arb_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[a-zA-Z0-9._ /-]{0,12}",
+            "[0-9.]{0,4}(h|m|s|ms|us|µs|ns|d|)[0-9.]{0,3}(h|m|s|)",
+            proptest::sample::select(vec![
+                "",
+                ".dockerconfigjson",
+                "HF_TOKEN",
+                "username",
+                "password",
+                "AWS_ACCESS_KEY_ID",
+                "Opaque",
+                "kubernetes.io/service-account-token",
+            ])
+            .prop_map(str::to_owned),
+        ]
+    }
+
+    fn arb_spec() -> impl Strategy<Value = SecretSpec> {
+        let entry = (
+            arb_text(),
+            arb_text(),
+            proptest::option::of(arb_text()),
+            proptest::option::of(arb_text()),
+        )
+            .prop_map(
+                |(secret_key, remote_key, property, version)| ExternalDataEntry {
+                    secret_key,
+                    remote_key,
+                    property,
+                    version,
+                },
+            );
+        prop_oneof![
+            (
+                arb_text(),
+                arb_text(),
+                proptest::collection::vec(entry, 0..4)
+            )
+                .prop_map(|(store, refresh_interval, data)| SecretSpec::External(
+                    ExternalSpec {
+                        store,
+                        refresh_interval,
+                        data,
+                    }
+                )),
+            (arb_text(), proptest::collection::vec(arb_text(), 0..4)).prop_map(
+                |(secret_type, keys)| SecretSpec::Kubernetes(KubernetesSpec { secret_type, keys })
+            ),
+        ]
+    }
+
+    /// Every validator's verdict on `text`, as `Result<(), FieldError>`.
+    fn all_verdicts(text: &str, size: usize) -> Vec<Result<(), FieldError>> {
+        vec![
+            validate_secret_name(text),
+            validate_key_name("keys[0]", text),
+            validate_remote_key("data[0].remote_key", text),
+            validate_store_name(text),
+            validate_refresh_interval(text).map(drop),
+            validate_values_size(size),
+            validate_secret_type(text),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn validators_never_panic_on_arbitrary_input(
+            text in arb_text(),
+            size in any::<usize>(),
+            use_case in proptest::sample::select(UseCase::ALL),
+            spec in arb_spec(),
+        ) {
+            let _ = all_verdicts(&text, size);
+            let _ = parse_go_duration(&text);
+            let _ = validate_all(use_case, &spec);
+            let _ = validate_spec(use_case, &spec);
+            let _ = validate_use_case(use_case, &spec);
+        }
+
+        #[test]
+        fn every_rejection_names_a_field_and_says_why(
+            text in arb_text(),
+            size in any::<usize>(),
+            use_case in proptest::sample::select(UseCase::ALL),
+            spec in arb_spec(),
+        ) {
+            let all = validate_all(use_case, &spec);
+            let rejections = all_verdicts(&text, size)
+                .into_iter()
+                .filter_map(Result::err)
+                .chain(all.iter().cloned());
+            for error in rejections {
+                prop_assert!(!error.field.is_empty(), "{error:?}");
+                prop_assert!(!error.message.is_empty(), "{error:?}");
+            }
+            if let Err(message) = parse_go_duration(&text) {
+                prop_assert!(!message.is_empty());
+            }
+            prop_assert_eq!(validate_spec(use_case, &spec), all.first().cloned().map_or(Ok(()), Err));
+        }
+
+        #[test]
+        fn formatted_durations_parse_back_to_the_same_duration(
+            d in prop_oneof![
+                (0..=YEAR_NANOS).prop_map(Duration::from_nanos),
+                (0..=YEAR_NANOS / 1_000_000).prop_map(Duration::from_millis),
+                (0..=YEAR_NANOS / 1_000_000_000).prop_map(Duration::from_secs),
+            ]
+        ) {
+            let text = format_go_duration(d);
+            prop_assert_eq!(parse_go_duration(&text), Ok(d), "{}", text);
+            prop_assert_eq!(validate_refresh_interval(&text), Ok(text.clone()));
+        }
+
+        #[test]
+        fn accepted_refresh_intervals_are_canonical_fixed_points(text in arb_text()) {
+            if let Ok(canonical) = validate_refresh_interval(&text) {
+                prop_assert_eq!(validate_refresh_interval(&canonical), Ok(canonical.clone()));
+            }
+        }
+
+        #[test]
+        fn rfc_1123_labels_are_accepted_as_secret_names(
+            name in "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+        ) {
+            prop_assert_eq!(validate_secret_name(&name), Ok(()));
+        }
+
+        #[test]
+        fn accepted_secret_names_are_rfc_1123_labels(text in arb_text()) {
+            if validate_secret_name(&text).is_ok() {
+                prop_assert!((1..=63).contains(&text.len()));
+                prop_assert!(text.chars().all(is_label_char));
+                prop_assert!(!text.starts_with('-') && !text.ends_with('-'));
+            }
+        }
+    }
+}

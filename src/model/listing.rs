@@ -1,0 +1,188 @@
+//! Listing secrets: the query (kept in the page URL) and the rows that come back.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::status::{AssignmentStatus, SecretStatus};
+use crate::model::secret::{Scope, SecretKind, SecretSpec, UseCase};
+
+/// Largest page a client may ask for.
+pub const MAX_PER_PAGE: u32 = 200;
+
+/// Columns the Secrets table can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SortKey {
+    /// By name.
+    #[default]
+    Name,
+    /// By kind.
+    Kind,
+    /// By scope.
+    Scope,
+    /// By use case.
+    UseCase,
+    /// By rolled-up status.
+    Status,
+    /// By last update time.
+    Updated,
+}
+
+/// Search, filters, sort and page of the Secrets table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretQuery {
+    /// Case-insensitive substring of the name or description.
+    pub search: Option<String>,
+    /// Only this kind.
+    pub kind: Option<SecretKind>,
+    /// Only this scope.
+    pub scope: Option<Scope>,
+    /// Only this rolled-up status.
+    pub status: Option<SecretStatus>,
+    /// Only secrets assigned to (or owned by) this project.
+    pub project_id: Option<i64>,
+    /// Only this use case.
+    pub use_case: Option<UseCase>,
+    /// Sort column.
+    pub sort: SortKey,
+    /// Descending order.
+    pub descending: bool,
+    /// 1-based page number.
+    pub page: u32,
+    /// Rows per page, 1..=[`MAX_PER_PAGE`].
+    pub per_page: u32,
+}
+
+impl Default for SecretQuery {
+    fn default() -> Self {
+        SecretQuery {
+            search: None,
+            kind: None,
+            scope: None,
+            status: None,
+            project_id: None,
+            use_case: None,
+            sort: SortKey::Name,
+            descending: false,
+            page: 1,
+            per_page: 50,
+        }
+    }
+}
+
+/// A project as shown next to a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRef {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// One assignment as shown in the "Assigned to" column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentBrief {
+    /// The project.
+    pub project: ProjectRef,
+    /// The assignment's status.
+    pub status: AssignmentStatus,
+}
+
+/// One row of the Secrets table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRow {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: SecretKind,
+    /// Scope.
+    pub scope: Scope,
+    /// For project secrets, the project.
+    pub project: Option<ProjectRef>,
+    /// Use case.
+    pub use_case: UseCase,
+    /// Rolled-up status.
+    pub status: SecretStatus,
+    /// The first few assignments, by project name.
+    pub assigned_to: Vec<AssignmentBrief>,
+    /// How many assignments there are in all.
+    pub assignment_count: i64,
+    /// Last update, Unix milliseconds.
+    pub updated_at: i64,
+    /// Who updated it last.
+    pub updated_by: String,
+    /// Version, for optimistic concurrency.
+    pub version: i64,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The rows.
+    pub items: Vec<T>,
+    /// Rows matching the filters, on all pages.
+    pub total: i64,
+    /// This page, 1-based.
+    pub page: u32,
+    /// Rows per page.
+    pub per_page: u32,
+}
+
+/// One assignment in a secret's detail view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentDetail {
+    /// The project.
+    pub project: ProjectRef,
+    /// The project's namespace.
+    pub namespace: String,
+    /// The project's cluster.
+    pub cluster: String,
+    /// Status.
+    pub status: AssignmentStatus,
+    /// Why, for every status but Synced.
+    pub reason: Option<String>,
+    /// Last successful sync, Unix milliseconds.
+    pub last_sync_at: Option<i64>,
+    /// The controller's latest warning event.
+    pub last_warning: Option<String>,
+}
+
+/// One audit entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// When, Unix milliseconds.
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What: `create`, `update`, `assign`, …
+    pub action: String,
+    /// `allowed` or `denied`.
+    pub outcome: String,
+    /// The project concerned, if one.
+    pub project_id: Option<i64>,
+    /// Spec before, as JSON (never values).
+    pub before: Option<String>,
+    /// Spec after, as JSON (never values).
+    pub after: Option<String>,
+    /// Free-text detail.
+    pub detail: Option<String>,
+}
+
+/// Everything the detail page shows about a secret. No values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretDetail {
+    /// The row.
+    pub secret: SecretRow,
+    /// Description.
+    pub description: String,
+    /// Spec.
+    pub spec: SecretSpec,
+    /// Created by.
+    pub created_by: String,
+    /// Created at, Unix milliseconds.
+    pub created_at: i64,
+    /// Every assignment, by project name.
+    pub assignments: Vec<AssignmentDetail>,
+    /// Latest audit entries first.
+    pub history: Vec<AuditEntry>,
+}

@@ -1,0 +1,269 @@
+//! The services that read secrets: the paged list and the detail view. No values, ever.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::ServiceError;
+use crate::domain::status::{AssignmentStatus, SecretStatus};
+use crate::model::listing::{
+    AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE, Page, ProjectRef, SecretDetail,
+    SecretQuery, SecretRow, SortKey,
+};
+use crate::model::secret::{Scope, SecretKind, UseCase};
+use crate::server::db::Db;
+use crate::server::sql::{Param, Sql, like_escape};
+
+/// How many assignments a list row names; the rest are counted.
+const ASSIGNED_TO_SHOWN: i64 = 5;
+/// How many audit entries the detail view shows.
+const HISTORY_SHOWN: i64 = 100;
+
+/// Which secrets a reader may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// Every secret (platform admins).
+    All,
+    /// Secrets assigned to or owned by these projects (team members).
+    Projects(Vec<i64>),
+}
+
+const ROW_COLUMNS: &str = "s.id, s.name, s.kind, s.scope, s.project_id, p.name AS project_name, s.use_case, s.status, \
+     s.updated_at, s.updated_by, s.version, \
+     (SELECT COUNT(*) FROM assignments c WHERE c.secret_id = s.id) AS assignment_count";
+
+fn push_filters(sql: &mut Sql, query: &SecretQuery, visibility: &Visibility) {
+    sql.push(" WHERE 1 = 1");
+    if let Visibility::Projects(ids) = visibility {
+        if ids.is_empty() {
+            sql.push(" AND 1 = 0");
+        } else {
+            sql.push(" AND EXISTS (SELECT 1 FROM assignments v WHERE v.secret_id = s.id AND v.project_id IN ")
+                .bind_list(ids)
+                .push(")");
+        }
+    }
+    if let Some(search) = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let pattern = format!("%{}%", like_escape(&search.to_lowercase()));
+        sql.push(" AND (LOWER(s.name) LIKE ")
+            .bind(Param::Text(pattern.clone()))
+            .push(" ESCAPE '\\' OR LOWER(s.description) LIKE ")
+            .bind(Param::Text(pattern))
+            .push(" ESCAPE '\\')");
+    }
+    if let Some(kind) = query.kind {
+        sql.push(" AND s.kind = ")
+            .bind(Param::Text(kind.as_str().to_owned()));
+    }
+    if let Some(scope) = query.scope {
+        sql.push(" AND s.scope = ")
+            .bind(Param::Text(scope.as_str().to_owned()));
+    }
+    if let Some(status) = query.status {
+        sql.push(" AND s.status = ")
+            .bind(Param::Text(status.as_str().to_owned()));
+    }
+    if let Some(use_case) = query.use_case {
+        sql.push(" AND s.use_case = ")
+            .bind(Param::Text(use_case.as_str().to_owned()));
+    }
+    if let Some(project_id) = query.project_id {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM assignments f WHERE f.secret_id = s.id AND f.project_id = ",
+        )
+        .bind(Param::Int(project_id))
+        .push(")");
+    }
+}
+
+fn order_by(query: &SecretQuery) -> String {
+    let column = match query.sort {
+        SortKey::Name => "s.name",
+        SortKey::Kind => "s.kind",
+        SortKey::Scope => "s.scope",
+        SortKey::UseCase => "s.use_case",
+        SortKey::Status => "s.status",
+        SortKey::Updated => "s.updated_at",
+    };
+    let direction = if query.descending { "DESC" } else { "ASC" };
+    format!(" ORDER BY {column} {direction}, s.id {direction}")
+}
+
+fn corrupt(what: &str) -> ServiceError {
+    ServiceError::Conflict(format!("a stored secret has an unreadable {what}"))
+}
+
+fn secret_row(row: &AnyRow) -> Result<SecretRow, ServiceError> {
+    let project_id: Option<i64> = row.try_get("project_id")?;
+    let project_name: Option<String> = row.try_get("project_name")?;
+    Ok(SecretRow {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        kind: SecretKind::parse(row.try_get("kind")?).ok_or_else(|| corrupt("kind"))?,
+        scope: Scope::parse(row.try_get("scope")?).ok_or_else(|| corrupt("scope"))?,
+        project: project_id
+            .zip(project_name)
+            .map(|(id, name)| ProjectRef { id, name }),
+        use_case: UseCase::parse(row.try_get("use_case")?).ok_or_else(|| corrupt("use case"))?,
+        status: SecretStatus::parse(row.try_get("status")?).ok_or_else(|| corrupt("status"))?,
+        assigned_to: Vec::new(),
+        assignment_count: row.try_get("assignment_count")?,
+        updated_at: row.try_get("updated_at")?,
+        updated_by: row.try_get("updated_by")?,
+        version: row.try_get("version")?,
+    })
+}
+
+/// One page of secrets matching `query`, as `visibility` allows. Three queries whatever the
+/// page size: the count, the page, and the first few assignments of the page's secrets.
+pub async fn list(
+    db: &Db,
+    query: &SecretQuery,
+    visibility: &Visibility,
+) -> Result<Page<SecretRow>, ServiceError> {
+    let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
+    let page = query.page.max(1);
+
+    let mut count = Sql::new("SELECT COUNT(*) FROM secrets s");
+    push_filters(&mut count, query, visibility);
+    let total: i64 = count.query_scalar().fetch_one(db.pool()).await?;
+
+    let mut select = Sql::new(&format!(
+        "SELECT {ROW_COLUMNS} FROM secrets s LEFT JOIN projects p ON p.id = s.project_id"
+    ));
+    push_filters(&mut select, query, visibility);
+    select.push(&order_by(query));
+    select
+        .push(" LIMIT ")
+        .bind(Param::Int(i64::from(per_page)))
+        .push(" OFFSET ")
+        .bind(Param::Int(i64::from(page - 1) * i64::from(per_page)));
+    let rows = select.query().fetch_all(db.pool()).await?;
+    let mut items = rows.iter().map(secret_row).collect::<Result<Vec<_>, _>>()?;
+
+    if !items.is_empty() {
+        let ids: Vec<i64> = items.iter().map(|row| row.id).collect();
+        let mut briefs = Sql::new(
+            "SELECT secret_id, project_id, project_name, status FROM ( \
+               SELECT a.secret_id, a.project_id, p.name AS project_name, a.status, \
+                 ROW_NUMBER() OVER (PARTITION BY a.secret_id ORDER BY p.name) AS n \
+               FROM assignments a JOIN projects p ON p.id = a.project_id WHERE a.secret_id IN ",
+        );
+        briefs.bind_list(&ids).push(") ranked WHERE n <= ");
+        briefs
+            .bind(Param::Int(ASSIGNED_TO_SHOWN))
+            .push(" ORDER BY secret_id, project_name");
+        for row in briefs.query().fetch_all(db.pool()).await? {
+            let secret_id: i64 = row.try_get("secret_id")?;
+            let status: String = row.try_get("status")?;
+            if let Some(item) = items.iter_mut().find(|item| item.id == secret_id) {
+                item.assigned_to.push(AssignmentBrief {
+                    project: ProjectRef {
+                        id: row.try_get("project_id")?,
+                        name: row.try_get("project_name")?,
+                    },
+                    status: AssignmentStatus::parse(&status)
+                        .ok_or_else(|| corrupt("assignment status"))?,
+                });
+            }
+        }
+    }
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// Everything about one secret that `visibility` allows: spec, per-project status, history.
+/// A secret the reader may not see is NotFound, exactly like one that does not exist.
+pub async fn detail(
+    db: &Db,
+    id: i64,
+    visibility: &Visibility,
+) -> Result<SecretDetail, ServiceError> {
+    let mut select = Sql::new(&format!(
+        "SELECT {ROW_COLUMNS}, s.description, s.spec, s.created_by, s.created_at \
+         FROM secrets s LEFT JOIN projects p ON p.id = s.project_id"
+    ));
+    push_filters(&mut select, &SecretQuery::default(), visibility);
+    select.push(" AND s.id = ").bind(Param::Int(id));
+    let row = select
+        .query()
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let secret = secret_row(&row)?;
+
+    let mut assignments = Sql::new(
+        "SELECT a.project_id, p.name AS project_name, p.namespace, c.name AS cluster_name, a.status, a.reason, \
+         a.last_sync_at, a.last_warning FROM assignments a \
+         JOIN projects p ON p.id = a.project_id JOIN clusters c ON c.id = p.cluster_id WHERE a.secret_id = ",
+    );
+    assignments.bind(Param::Int(id));
+    if let Visibility::Projects(ids) = visibility {
+        // A member sees the assignments of their own projects only.
+        assignments.push(" AND a.project_id IN ").bind_list(ids);
+    }
+    assignments.push(" ORDER BY p.name");
+    let assignments = assignments
+        .query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|row| -> Result<AssignmentDetail, ServiceError> {
+            let status: String = row.try_get("status")?;
+            Ok(AssignmentDetail {
+                project: ProjectRef {
+                    id: row.try_get("project_id")?,
+                    name: row.try_get("project_name")?,
+                },
+                namespace: row.try_get("namespace")?,
+                cluster: row.try_get("cluster_name")?,
+                status: AssignmentStatus::parse(&status)
+                    .ok_or_else(|| corrupt("assignment status"))?,
+                reason: row.try_get("reason")?,
+                last_sync_at: row.try_get("last_sync_at")?,
+                last_warning: row.try_get("last_warning")?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let history = sqlx::query(
+        "SELECT at, actor, action, outcome, project_id, before_spec, after_spec, detail FROM audit_entries \
+         WHERE secret_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+    )
+    .bind(id)
+    .bind(HISTORY_SHOWN)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|row| -> Result<AuditEntry, sqlx::Error> {
+        Ok(AuditEntry {
+            at: row.try_get("at")?,
+            actor: row.try_get("actor")?,
+            action: row.try_get("action")?,
+            outcome: row.try_get("outcome")?,
+            project_id: row.try_get("project_id")?,
+            before: row.try_get("before_spec")?,
+            after: row.try_get("after_spec")?,
+            detail: row.try_get("detail")?,
+        })
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+
+    Ok(SecretDetail {
+        description: row.try_get("description")?,
+        spec: serde_json::from_str(row.try_get("spec")?).map_err(|_| corrupt("spec"))?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        secret,
+        assignments,
+        history,
+    })
+}
