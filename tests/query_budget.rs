@@ -38,10 +38,21 @@ impl<S: Subscriber> Layer<S> for StatementCounter {
 }
 
 async fn seed(db: &Db) -> Vec<i64> {
-    let cluster = ensure_cluster(db, "aws-dev", Connection::Simulated, None).await.unwrap();
+    let cluster = ensure_cluster(db, "aws-dev", Connection::Simulated, None)
+        .await
+        .unwrap();
     let mut projects = Vec::new();
     for p in 0..PROJECTS {
-        projects.push(create_project(db, &format!("project-{p:03}"), cluster, &format!("ns-{p:03}")).await.unwrap());
+        projects.push(
+            create_project(
+                db,
+                &format!("project-{p:03}"),
+                cluster,
+                &format!("ns-{p:03}"),
+            )
+            .await
+            .unwrap(),
+        );
     }
     let spec = r#"{"kind":"External","store":"vault","refresh_interval":"1h0m0s","data":[{"secret_key":"token","remote_key":"k","property":null,"version":null}]}"#;
     let statuses = ["Synced", "Pending", "SyncedError", "PartiallySynced"];
@@ -65,13 +76,17 @@ async fn seed(db: &Db) -> Vec<i64> {
         .await
         .unwrap();
     }
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM secrets ORDER BY id").fetch_all(&mut *tx).await.unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM secrets ORDER BY id")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
     let pairs: Vec<(i64, i64)> = ids
         .iter()
         .enumerate()
         .flat_map(|(n, id)| {
             let projects = &projects;
-            (0..ASSIGNMENTS_PER_SECRET).map(move |k| (*id, projects[((n as i64 * 7 + k * 31) % PROJECTS) as usize]))
+            (0..ASSIGNMENTS_PER_SECRET)
+                .map(move |k| (*id, projects[((n as i64 * 7 + k * 31) % PROJECTS) as usize]))
         })
         .collect();
     for chunk in pairs.chunks(1000) {
@@ -101,10 +116,15 @@ async fn listing_a_page_runs_a_fixed_number_of_statements() {
     backends.extend(Backend::postgres());
     for backend in backends {
         let test_db = backend.fresh_database().await;
-        let db = Db::connect(&DatabaseUrl::new(test_db.url.clone())).await.unwrap();
+        let db = Db::connect(&DatabaseUrl::new(test_db.url.clone()))
+            .await
+            .unwrap();
         db.migrate().await.unwrap();
         let projects = seed(&db).await;
-        let assignments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments").fetch_one(db.pool()).await.unwrap();
+        let assignments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
         assert_eq!(assignments, SECRETS * ASSIGNMENTS_PER_SECRET);
 
         let queries = [
@@ -120,9 +140,14 @@ async fn listing_a_page_runs_a_fixed_number_of_statements() {
                 ..SecretQuery::default()
             },
         ];
-        let visibilities = [Visibility::All, Visibility::Projects(projects[..20].to_vec())];
+        let visibilities = [
+            Visibility::All,
+            Visibility::Projects(projects[..20].to_vec()),
+        ];
         // Warm the pool so that connection set-up statements are not counted.
-        secrets::list(&db, &queries[0], &visibilities[0]).await.unwrap();
+        secrets::list(&db, &queries[0], &visibilities[0])
+            .await
+            .unwrap();
         for query in &queries {
             for visibility in &visibilities {
                 counter.store(0, Ordering::SeqCst);

@@ -286,7 +286,7 @@ pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
         "0" => return Ok(Duration::ZERO),
         "" if s.is_empty() => {
             return Err(format!(
-                "is empty: enter a duration such as 1h, 30m or 1h30m (units: {UNITS})"
+                "is empty: enter a duration, e.g. 1h, 30m or 1h30m (units: {UNITS})"
             ));
         }
         "" => return Err(not_a_duration()),
@@ -579,7 +579,37 @@ fn kubernetes_errors(spec: &KubernetesSpec) -> Vec<FieldError> {
     for (i, key) in spec.keys.iter().enumerate() {
         errors.extend(unique_key(&format!("keys[{i}]"), key, i, "keys", &mut seen).err());
     }
+    errors.extend(type_key_errors(spec));
     errors
+}
+
+/// The API server refuses typed Secrets without their well-known keys; say so before a
+/// cluster does. `any_of` types need at least one of the keys, the others all of them.
+fn type_key_errors(spec: &KubernetesSpec) -> Option<FieldError> {
+    let (required, any_of): (&[&str], bool) = match spec.secret_type.as_str() {
+        "kubernetes.io/tls" => (&["tls.crt", "tls.key"], false),
+        "kubernetes.io/ssh-auth" => (&["ssh-privatekey"], false),
+        "kubernetes.io/basic-auth" => (&["username", "password"], true),
+        DOCKER_CONFIG_JSON_TYPE => (&[DOCKER_CONFIG_JSON_KEY], false),
+        _ => return None,
+    };
+    let has = |key: &&str| spec.keys.iter().any(|k| k == key);
+    let satisfied = if any_of {
+        required.iter().any(has)
+    } else {
+        required.iter().all(has)
+    };
+    (!satisfied).then(|| {
+        let listed = required.iter().map(|k| quote(k)).collect::<Vec<_>>();
+        let joined = listed.join(if any_of { " or " } else { " and " });
+        FieldError::new(
+            "keys",
+            format!(
+                "a {} secret needs the key {joined}: add it, or choose the Opaque type",
+                spec.secret_type
+            ),
+        )
+    })
 }
 
 /// Checks a key name and that no earlier entry (recorded in `seen`) has it. A key that is
@@ -1079,7 +1109,7 @@ mod tests {
 
     /// Go's own `parseDurationErrorTests`, plus the negative durations we refuse.
     #[test]
-    fn go_durations_go_rejects_are_rejected_with_a_reason_and_the_units() {
+    fn durations_go_rejects_are_rejected_with_what_is_allowed() {
         for text in [
             "",
             "3",
@@ -1107,9 +1137,7 @@ mod tests {
         ] {
             let message = parse_go_duration(text).expect_err(text);
             assert!(
-                message.contains("h, m, s")
-                    || message.contains("largest")
-                    || message.contains("zero or more"),
+                message.contains("e.g.") || message.contains("the largest is"),
                 "{text:?}: {message}"
             );
         }
@@ -1591,5 +1619,48 @@ mod tests {
                 prop_assert!(!text.starts_with('-') && !text.ends_with('-'));
             }
         }
+    }
+
+    #[test]
+    fn typed_kubernetes_secrets_need_their_well_known_keys() {
+        let spec = |secret_type: &str, keys: &[&str]| {
+            SecretSpec::Kubernetes(KubernetesSpec {
+                secret_type: secret_type.to_owned(),
+                keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+            })
+        };
+        let tls =
+            validate_spec(UseCase::Generic, &spec("kubernetes.io/tls", &["tls.crt"])).unwrap_err();
+        assert_eq!(tls.field, "keys");
+        assert!(
+            tls.message.contains("tls.key") && tls.message.contains("Opaque"),
+            "{}",
+            tls.message
+        );
+        assert!(
+            validate_spec(
+                UseCase::Generic,
+                &spec("kubernetes.io/tls", &["tls.crt", "tls.key"])
+            )
+            .is_ok()
+        );
+        assert!(
+            validate_spec(UseCase::Generic, &spec("kubernetes.io/ssh-auth", &["key"])).is_err()
+        );
+        assert!(
+            validate_spec(
+                UseCase::Generic,
+                &spec("kubernetes.io/basic-auth", &["password"])
+            )
+            .is_ok()
+        );
+        assert!(
+            validate_spec(
+                UseCase::Generic,
+                &spec("kubernetes.io/basic-auth", &["token"])
+            )
+            .is_err()
+        );
+        assert!(validate_spec(UseCase::Generic, &spec("Opaque", &["anything"])).is_ok());
     }
 }

@@ -18,25 +18,39 @@ use clap::{Parser, ValueEnum};
                   selects PostgreSQL."
 )]
 pub struct Cli {
+    /// What to do; without a command, serve the app.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address and port to listen on. cargo-leptos sets LEPTOS_SITE_ADDR.
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
     /// Directory for the embedded database, keys and the simulated cluster's files.
-    #[arg(long, env = "SECRETS_CONSOLE_DATA_DIR", default_value = "./data")]
+    #[arg(
+        long,
+        global = true,
+        env = "SECRETS_CONSOLE_DATA_DIR",
+        default_value = "./data"
+    )]
     pub data_dir: PathBuf,
 
     /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB.
     /// Default: a SQLite file `secrets-console.db` in the data directory.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Log filter, as in RUST_LOG: a level (`info`) or directives (`secrets_console=debug,info`).
-    #[arg(long, env = "SECRETS_CONSOLE_LOG", default_value = "info")]
+    #[arg(
+        long,
+        global = true,
+        env = "SECRETS_CONSOLE_LOG",
+        default_value = "info"
+    )]
     pub log_level: String,
 
     /// Log line format.
-    #[arg(long, env = "SECRETS_CONSOLE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, env = "SECRETS_CONSOLE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
     /// Directory holding the built site (the `pkg/` JS, WASM and CSS). cargo-leptos sets it.
@@ -46,6 +60,12 @@ pub struct Cli {
     /// Sub-directory of the site root that holds the JS, WASM and CSS bundle.
     #[arg(long, env = "LEPTOS_SITE_PKG_DIR", default_value = "pkg")]
     pub site_pkg_dir: String,
+
+    /// File holding the master key that wraps every secret's data key (base64, 32 bytes).
+    /// Created with mode 0600 on first run. Ignored when SECRETS_CONSOLE_MASTER_KEY is set.
+    /// Default: `master.key` in the data directory.
+    #[arg(long, global = true, env = "SECRETS_CONSOLE_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
 
     /// Mark cookies Secure and use the `__Host-` prefix. Turn on whenever the app is served over
     /// HTTPS (directly or behind a TLS-terminating proxy).
@@ -69,6 +89,28 @@ pub struct Cli {
     pub shutdown_grace_seconds: u32,
 }
 
+/// Commands other than serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Serve the app (the default).
+    Serve,
+    /// Re-wrap every stored data key with a new master key. With a key file, generates the new
+    /// key, keeps the old one as `<file>.previous` (so running replicas and rows they write
+    /// meanwhile stay readable) and installs the new one. With SECRETS_CONSOLE_MASTER_KEY, re-wraps
+    /// under that key, unwrapping with SECRETS_CONSOLE_MASTER_KEY_PREVIOUS. Safe to run again.
+    RotateMasterKey,
+}
+
+/// Where the master key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MasterKeySource {
+    /// A file (created on first run).
+    File(PathBuf),
+    /// The SECRETS_CONSOLE_MASTER_KEY environment variable (and optionally
+    /// SECRETS_CONSOLE_MASTER_KEY_PREVIOUS for rotation).
+    Environment,
+}
+
 /// How log lines are written to standard output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -77,6 +119,12 @@ pub enum LogFormat {
     /// One JSON object per line, for log collectors.
     Json,
 }
+
+/// Environment variable holding the master key itself (base64). Never a flag: command lines
+/// are visible to every user of the machine.
+pub const MASTER_KEY_ENV: &str = "SECRETS_CONSOLE_MASTER_KEY";
+/// Environment variable holding the previous master key during a rotation.
+pub const PREVIOUS_MASTER_KEY_ENV: &str = "SECRETS_CONSOLE_MASTER_KEY_PREVIOUS";
 
 /// The resolved configuration the server runs with.
 #[derive(Debug, Clone)]
@@ -101,18 +149,22 @@ pub struct Config {
     pub session_idle: Duration,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// Where the master key comes from.
+    pub master_key: MasterKeySource,
 }
 
 impl Config {
     /// Resolves defaults that depend on other options.
     pub fn from_cli(cli: Cli) -> Self {
+        // Must not move `data_dir` before the master key path is derived from it.
+        let data_dir = cli.data_dir.clone();
         let database_url = match cli.database_url.filter(|url| !url.trim().is_empty()) {
             Some(url) => DatabaseUrl::new(url),
             None => DatabaseUrl::sqlite_file(&cli.data_dir.join("secrets-console.db")),
         };
         Config {
             listen: cli.listen,
-            data_dir: cli.data_dir,
+            data_dir,
             database_url,
             log_level: cli.log_level,
             log_format: cli.log_format,
@@ -121,6 +173,14 @@ impl Config {
             secure_cookies: cli.secure_cookies,
             session_idle: Duration::from_secs(u64::from(cli.session_idle_minutes) * 60),
             shutdown_grace: Duration::from_secs(u64::from(cli.shutdown_grace_seconds)),
+            master_key: if std::env::var_os(MASTER_KEY_ENV).is_some_and(|v| !v.is_empty()) {
+                MasterKeySource::Environment
+            } else {
+                MasterKeySource::File(
+                    cli.master_key_file
+                        .unwrap_or_else(|| cli.data_dir.join("master.key")),
+                )
+            },
         }
     }
 }

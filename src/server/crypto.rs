@@ -19,6 +19,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
+use super::config::{MASTER_KEY_ENV, MasterKeySource, PREVIOUS_MASTER_KEY_ENV};
 use crate::model::secret::SecretValues;
 
 /// Associated data binding ciphertexts to their purpose, so a wrapped key cannot be passed off
@@ -106,6 +107,17 @@ impl MasterKey {
     /// The key's public id (a hash prefix).
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Reads the key file at `path`, which must exist.
+    pub fn load(path: &Path) -> Result<Self, CryptoError> {
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| {
+            CryptoError::KeyFile {
+                path: path.to_owned(),
+                source,
+            }
+        })?);
+        Self::from_base64(&text)
     }
 
     /// Reads the key file at `path`, or creates it (mode 0600) with a new key.
@@ -208,6 +220,16 @@ impl Keyring {
     /// The current key's id.
     pub fn current_id(&self) -> &str {
         self.current.id()
+    }
+
+    /// The current key.
+    pub fn current(&self) -> &MasterKey {
+        &self.current
+    }
+
+    /// The other keys, which can unwrap but not wrap.
+    pub fn others(&self) -> &[MasterKey] {
+        &self.others
     }
 
     fn key(&self, id: &str) -> Result<&MasterKey, CryptoError> {
@@ -331,6 +353,47 @@ impl Keyring {
             )
             .map(Zeroizing::new)
             .map_err(|_| CryptoError::Decrypt)
+    }
+}
+
+/// The key file a rotation writes first (see `server::key_rotation`).
+pub fn pending_key_path(path: &Path) -> PathBuf {
+    suffixed(path, ".new")
+}
+
+/// Where a rotation keeps the key it replaced.
+pub fn previous_key_path(path: &Path) -> PathBuf {
+    suffixed(path, ".previous")
+}
+
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The keyring a configuration names: the current key (a missing key file is created) plus any
+/// key a rotation left behind or has under way.
+pub fn load_keyring(source: &MasterKeySource) -> Result<Keyring, CryptoError> {
+    match source {
+        MasterKeySource::File(path) => {
+            let mut ring = Keyring::new(MasterKey::load_or_create(path)?);
+            for other in [previous_key_path(path), pending_key_path(path)] {
+                if other.exists() {
+                    ring = ring.with_other(MasterKey::load(&other)?);
+                }
+            }
+            Ok(ring)
+        }
+        MasterKeySource::Environment => {
+            let current = std::env::var(MASTER_KEY_ENV)
+                .map_err(|_| CryptoError::BadKey("SECRETS_CONSOLE_MASTER_KEY is not set"))?;
+            let mut ring = Keyring::new(MasterKey::from_base64(&Zeroizing::new(current))?);
+            if let Ok(previous) = std::env::var(PREVIOUS_MASTER_KEY_ENV) {
+                ring = ring.with_other(MasterKey::from_base64(&Zeroizing::new(previous))?);
+            }
+            Ok(ring)
+        }
     }
 }
 

@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod db;
 pub mod errors;
 pub mod http;
+pub mod key_rotation;
 pub mod projects;
 pub mod secrets;
 pub mod sql;
@@ -32,10 +33,29 @@ pub fn now_ms() -> i64 {
     i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Starts the server and runs until SIGTERM or SIGINT.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the command the command line names (serving, by default).
+pub async fn main(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.clone().unwrap_or(config::Command::Serve);
     let config = Config::from_cli(cli);
     telemetry::init(&config)?;
+    match command {
+        config::Command::Serve => run(config).await,
+        config::Command::RotateMasterKey => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let report = key_rotation::rotate(&db, &config.master_key).await?;
+            db.close().await;
+            println!(
+                "re-wrapped {} data key(s); master key {} is now in use",
+                report.rewrapped, report.key_id
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Starts the server and runs until SIGTERM or SIGINT.
+pub async fn run(config: Config) -> anyhow::Result<()> {
     // Installed first, so a signal that arrives during start-up is a clean stop too.
     let shutdown = shutdown_signal()?;
 
@@ -47,6 +67,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     })?;
     tracing::info!(database = %config.database_url, data_dir = %config.data_dir.display(), "starting");
 
+    let keys = crypto::load_keyring(&config.master_key).context("cannot load the master key")?;
+    tracing::info!(master_key = keys.current_id(), "master key loaded");
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await.context(
         "the database was left as it was before this start; restore it or point --database-url \
@@ -62,6 +84,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let state = AppState {
         leptos_options,
         db: db.clone(),
+        keys,
     };
 
     let sessions = DbSessionStore::new(db.clone());

@@ -3,6 +3,7 @@
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
+use super::crypto::Keyring;
 use super::db::Db;
 
 /// Everything a request handler needs, cheap to clone.
@@ -12,6 +13,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The database.
     pub db: Db,
+    /// Master keys for secret values.
+    pub keys: Keyring,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -8,6 +8,7 @@
 mod support;
 
 mod health;
+mod keys;
 mod pages;
 mod secrets;
 mod sessions;

@@ -843,6 +843,9 @@ async fn the_list_searches_filters_sorts_and_pages(backend: Backend) {
     .unwrap();
     let mut literal = external("percent-50", Scope::Organization, None);
     literal.description = "matches 50% literally".into();
+    if let SecretSpec::External(spec) = &mut literal.spec {
+        spec.refresh_interval = "90m".into();
+    }
     secrets::create(&f.db, &f.keys, &f.admin, literal)
         .await
         .unwrap();

@@ -6,7 +6,9 @@ use sqlx::{AnyConnection, Row};
 
 use super::{ServiceError, invalid};
 use crate::domain::status::{self, AssignmentState, AssignmentStatus, Observation, Transition};
-use crate::domain::validation::{validate_secret_name, validate_spec, validate_values_size};
+use crate::domain::validation::{
+    validate_refresh_interval, validate_secret_name, validate_spec, validate_values_size,
+};
 use crate::model::secret::{Scope, SecretKind, SecretSpec, SecretValues, UseCase};
 use crate::server::audit::{self, Actor, Entry};
 use crate::server::crypto::{Keyring, Sealed};
@@ -94,11 +96,13 @@ fn spec_json(spec: &SecretSpec) -> String {
     serde_json::to_string(spec).expect("specs serialize")
 }
 
+/// Validates what create and update share, and returns the spec in canonical form (refresh
+/// interval as Go prints it, `1h0m0s`), which is what a cluster stores and so what we store.
 fn check_common(
     use_case: UseCase,
     description: &str,
     spec: &SecretSpec,
-) -> Result<(), ServiceError> {
+) -> Result<SecretSpec, ServiceError> {
     if description.chars().count() > MAX_DESCRIPTION {
         return Err(invalid(
             "description",
@@ -106,7 +110,11 @@ fn check_common(
         ));
     }
     validate_spec(use_case, spec)?;
-    Ok(())
+    let mut canonical = spec.clone();
+    if let SecretSpec::External(external) = &mut canonical {
+        external.refresh_interval = validate_refresh_interval(&external.refresh_interval)?;
+    }
+    Ok(canonical)
 }
 
 /// Checks that `values` holds exactly one value per key of a Kubernetes spec.
@@ -543,9 +551,9 @@ pub async fn update(
     actor: &Actor,
     id: i64,
     expected_version: i64,
-    changes: SecretChanges,
+    mut changes: SecretChanges,
 ) -> Result<i64, ServiceError> {
-    check_common(changes.use_case, &changes.description, &changes.spec)?;
+    changes.spec = check_common(changes.use_case, &changes.description, &changes.spec)?;
     let mut tx = db.pool().begin().await?;
     let secret = load(&mut tx, id).await?;
     if secret.deleting {
