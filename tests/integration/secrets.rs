@@ -160,6 +160,22 @@ fn kubernetes(name: &str, scope: Scope, project_id: Option<i64>, password: &str)
     }
 }
 
+fn with_external(change: impl FnOnce(&mut ExternalSpec)) -> NewSecret {
+    let mut secret = external("ok-name", Scope::Organization, None);
+    if let SecretSpec::External(spec) = &mut secret.spec {
+        change(spec);
+    }
+    secret
+}
+
+fn with_kubernetes(change: impl FnOnce(&mut KubernetesSpec)) -> NewSecret {
+    let mut secret = kubernetes("ok-name", Scope::Organization, None, "x");
+    if let SecretSpec::Kubernetes(spec) = &mut secret.spec {
+        change(spec);
+    }
+    secret
+}
+
 fn field_of(error: ServiceError) -> String {
     match AppError::from(error) {
         AppError::Validation { field, message } => {
@@ -235,6 +251,64 @@ async fn invalid_input_names_the_field_and_writes_nothing(backend: Backend) {
                 s
             },
             "keys",
+        ),
+        (with_external(|s| s.store = "Vault!".into()), "store"),
+        (with_external(|s| s.data.clear()), "data"),
+        (
+            with_external(|s| {
+                let twin = s.data[0].clone();
+                s.data.push(twin);
+            }),
+            "data[1].secret_key",
+        ),
+        (
+            with_external(|s| s.data[0].property = Some(" ".into())),
+            "data[0].property",
+        ),
+        (
+            with_external(|s| s.data[0].version = Some(String::new())),
+            "data[0].version",
+        ),
+        (
+            with_kubernetes(|s| s.secret_type = "kubernetes.io/service-account-token".into()),
+            "secret_type",
+        ),
+        (
+            with_kubernetes(|s| s.keys[1] = "username".into()),
+            "keys[1]",
+        ),
+        (with_kubernetes(|s| s.keys[0] = "..".into()), "keys[0]"),
+        (
+            {
+                let mut s = external("hf", Scope::Organization, None);
+                s.use_case = UseCase::HuggingFace;
+                s
+            },
+            "data",
+        ),
+        (
+            {
+                let mut s = kubernetes("pull", Scope::Organization, None, "x");
+                s.use_case = UseCase::ImagePullSecret;
+                s
+            },
+            "secret_type",
+        ),
+        (
+            {
+                let mut s = external("ok-name", Scope::Organization, None);
+                s.description = "d".repeat(1001);
+                s
+            },
+            "description",
+        ),
+        (
+            {
+                let mut s = external("ok-name", Scope::Organization, None);
+                s.values = SecretValues::from_pairs([("token".to_owned(), "x".to_owned())]);
+                s
+            },
+            "values",
         ),
         (external("proj", Scope::Project, None), "project_id"),
         (
@@ -699,6 +773,32 @@ async fn every_operation_leaves_an_audit_entry_and_the_log_is_append_only(backen
     let update_before: String = rows[1].get("before_spec");
     let update_after: String = rows[1].get("after_spec");
     assert!(update_before.contains("audited for tests") && update_after.contains("now documented"));
+
+    // Denied actions are recorded too.
+    let mut conn = f.db.pool().acquire().await.unwrap();
+    let mallory = Actor::new("mallory@example.com");
+    secrets_console::server::audit::record_denied(
+        &mut conn,
+        &mallory,
+        secrets_console::server::audit::Entry {
+            action: "assign",
+            secret_id: Some(id),
+            project_id: Some(f.search),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let denied: (String, String) =
+        sqlx::query_as("SELECT actor, outcome FROM audit_entries WHERE outcome = 'denied'")
+            .fetch_one(f.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        denied,
+        ("mallory@example.com".to_owned(), "denied".to_owned())
+    );
 
     let update = sqlx::query("UPDATE audit_entries SET actor = 'mallory'")
         .execute(f.db.pool())
