@@ -6,12 +6,25 @@ use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::layout::AppShell;
+use crate::components::session::provide_user_context;
+use crate::pages::login_page::LoginPage;
 use crate::pages::not_found_page::NotFoundPage;
+use crate::pages::project_secrets_tab::ProjectSecretsTab;
 use crate::pages::projects_page::ProjectsPage;
 use crate::pages::secrets_page::SecretsPage;
 
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Some(nonce)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        leptos::nonce::use_nonce(),
+    ) && let Ok(value) =
+        axum::http::HeaderValue::from_str(&crate::server::http::page_csp(&nonce))
+    {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -34,6 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_user_context();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/secrets-console.css" />
@@ -44,6 +58,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/secrets" /> } />
                     <Route path=path!("/secrets") view=SecretsPage />
                     <Route path=path!("/projects") view=ProjectsPage />
+                    <Route path=path!("/projects/:name") view=ProjectSecretsTab />
+                    <Route path=path!("/login") view=LoginPage />
                 </Routes>
             </AppShell>
         </Router>

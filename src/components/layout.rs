@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::system::get_server_info;
+use crate::components::session::use_user_context;
 
 /// The frame around every page. The navigation can be collapsed; that button works only once
 /// the WASM bundle has hydrated the page.
@@ -38,6 +39,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"◆"</span>
                     "secrets-console"
                 </a>
+                <UserMenu />
             </header>
             <nav id="primary-nav" class="sidenav" aria-label="Primary">
                 <ul>
@@ -47,6 +49,11 @@ pub fn AppShell(children: Children) -> impl IntoView {
                     <li>
                         <A href="/projects">"Projects"</A>
                     </li>
+                    <AdminOnly>
+                        <li>
+                            <A href="/users">"Users"</A>
+                        </li>
+                    </AdminOnly>
                 </ul>
             </nav>
             <main class="content" id="main">
@@ -71,6 +78,48 @@ pub fn AppShell(children: Children) -> impl IntoView {
                     }}
                 </Transition>
             </footer>
+        </div>
+    }
+}
+
+/// Shows `children` to platform admins only. (The server checks again: this only keeps the UI
+/// free of controls that would be refused.)
+#[component]
+pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
+    let ctx = use_user_context();
+    let is_admin = move || matches!(ctx.user.get(), Some(Ok(Some(user))) if user.is_admin);
+    view! {
+        <Transition fallback=|| ()>
+            <Show when=is_admin fallback=|| ()>
+                {children()}
+            </Show>
+        </Transition>
+    }
+}
+
+/// The signed-in user's email and the sign-out button (a form: works without the WASM bundle).
+#[component]
+fn UserMenu() -> impl IntoView {
+    let ctx = use_user_context();
+    view! {
+        <div class="user-menu">
+            <Transition fallback=|| ()>
+                {move || {
+                    ctx.user
+                        .get()
+                        .and_then(Result::ok)
+                        .flatten()
+                        .map(|user| {
+                            view! {
+                                <span class="user-email">{user.email.clone()}</span>
+                                <ActionForm action=ctx.logout attr:class="inline-form">
+                                    <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                                    <button type="submit" class="button">"Sign out"</button>
+                                </ActionForm>
+                            }
+                        })
+                }}
+            </Transition>
         </div>
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Nothing here holds a secret value, a sqlx type or a Kubernetes type.
 
+pub mod account;
 pub mod listing;
 pub mod secret;
 

@@ -208,6 +208,40 @@ impl std::fmt::Debug for SecretValue {
     }
 }
 
+/// What the create forms send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateSecretInput {
+    /// Name.
+    pub name: String,
+    /// Scope.
+    pub scope: Scope,
+    /// For project secrets, the project.
+    pub project_id: Option<i64>,
+    /// Use case.
+    pub use_case: UseCase,
+    /// Description.
+    pub description: String,
+    /// Spec.
+    pub spec: SecretSpec,
+    /// Values of a Kubernetes secret (write-only).
+    pub values: SecretValues,
+}
+
+/// What the edit form sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateSecretInput {
+    /// The version the user edited.
+    pub version: i64,
+    /// Use case.
+    pub use_case: UseCase,
+    /// Description.
+    pub description: String,
+    /// Spec.
+    pub spec: SecretSpec,
+    /// Replacement values; keys left out keep their value.
+    pub replace_values: SecretValues,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,7 @@
 //! One routed page per file.
 
+pub mod login_page;
 pub mod not_found_page;
+pub mod project_secrets_tab;
 pub mod projects_page;
 pub mod secrets_page;

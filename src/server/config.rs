@@ -67,6 +67,21 @@ pub struct Cli {
     #[arg(long, global = true, env = "SECRETS_CONSOLE_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
 
+    /// Seed the demo organization (users admin@example.com and dev@example.com, projects,
+    /// secrets) into an empty database. Default: on for the embedded default (no
+    /// --database-url), off otherwise.
+    #[arg(long, env = "SECRETS_CONSOLE_DEMO")]
+    pub demo: Option<bool>,
+
+    /// Password of the demo users.
+    #[arg(
+        long,
+        env = "DEMO_PASSWORD",
+        default_value = "demo-password",
+        hide_env_values = true
+    )]
+    pub demo_password: String,
+
     /// Mark cookies Secure and use the `__Host-` prefix. Turn on whenever the app is served over
     /// HTTPS (directly or behind a TLS-terminating proxy).
     #[arg(long, env = "SECRETS_CONSOLE_SECURE_COOKIES", default_value_t = false)]
@@ -151,6 +166,10 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Where the master key comes from.
     pub master_key: MasterKeySource,
+    /// Seed the demo organization into an empty database.
+    pub demo: bool,
+    /// The demo users' password.
+    pub demo_password: String,
 }
 
 impl Config {
@@ -158,6 +177,10 @@ impl Config {
     pub fn from_cli(cli: Cli) -> Self {
         // Must not move `data_dir` before the master key path is derived from it.
         let data_dir = cli.data_dir.clone();
+        let embedded_default = cli
+            .database_url
+            .as_deref()
+            .is_none_or(|url| url.trim().is_empty());
         let database_url = match cli.database_url.filter(|url| !url.trim().is_empty()) {
             Some(url) => DatabaseUrl::new(url),
             None => DatabaseUrl::sqlite_file(&cli.data_dir.join("secrets-console.db")),
@@ -173,6 +196,8 @@ impl Config {
             secure_cookies: cli.secure_cookies,
             session_idle: Duration::from_secs(u64::from(cli.session_idle_minutes) * 60),
             shutdown_grace: Duration::from_secs(u64::from(cli.shutdown_grace_seconds)),
+            demo: cli.demo.unwrap_or(embedded_default),
+            demo_password: cli.demo_password,
             master_key: if std::env::var_os(MASTER_KEY_ENV).is_some_and(|v| !v.is_empty()) {
                 MasterKeySource::Environment
             } else {
@@ -265,6 +290,28 @@ mod tests {
             config.database_url.sqlite_path(),
             Some(PathBuf::from("/tmp/x/secrets-console.db"))
         );
+    }
+
+    #[test]
+    fn demo_data_is_on_for_the_embedded_default_only() {
+        let embedded = Config::from_cli(Cli::try_parse_from(["secrets-console"]).unwrap());
+        assert!(embedded.demo);
+        let production = Config::from_cli(
+            Cli::try_parse_from(["secrets-console", "--database-url", "postgres://db/console"])
+                .unwrap(),
+        );
+        assert!(!production.demo);
+        let forced = Config::from_cli(
+            Cli::try_parse_from([
+                "secrets-console",
+                "--database-url",
+                "postgres://db/c",
+                "--demo",
+                "true",
+            ])
+            .unwrap(),
+        );
+        assert!(forced.demo);
     }
 
     #[test]

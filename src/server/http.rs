@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
@@ -48,8 +50,81 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(session_layer)
+        .layer(middleware::from_fn(same_origin_only))
+        .layer(middleware::from_fn(security_headers))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Largest request body: 1 MiB of values, form-encoded (up to three bytes per byte), plus the
+/// rest of the form.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Refuses state-changing requests that a browser marks as coming from another site. Browsers
+/// send `Sec-Fetch-Site` (and `Origin`) on every POST; clients that send neither (scripts) are
+/// let through here and still need the session's CSRF token in the server function.
+async fn same_origin_only(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe && !is_same_origin(request.headers()) {
+        tracing::warn!(method = %request.method(), path = %request.uri().path(), "cross-origin request refused");
+        return (StatusCode::FORBIDDEN, "cross-origin requests are refused").into_response();
+    }
+    next.run(request).await
+}
+
+fn is_same_origin(headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    match (header("origin"), header("host")) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+/// Headers every response carries. Pages set their own Content-Security-Policy (with the
+/// request's nonce, in `app::shell`); everything else gets a deny-all one.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let cacheable = {
+        let path = request.uri().path();
+        path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/robots.txt"
+    };
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if !headers.contains_key(CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    if !cacheable {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// The Content-Security-Policy of a page rendered with `nonce`: scripts only from us or with
+/// the nonce, WebAssembly allowed to compile, nothing framed, forms only to us.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
 }
 
 /// The process is up.

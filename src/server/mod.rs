@@ -1,9 +1,12 @@
 //! Everything that runs only on the server: configuration, database, HTTP wiring.
 
+pub mod api_support;
 pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod errors;
 pub mod http;
 pub mod key_rotation;
@@ -75,6 +78,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
          at a database this version created, then start again",
     )?;
 
+    if config.demo {
+        if demo::seed_if_empty(&db, &keys, &config.demo_password).await? {
+            tracing::info!("demo organization seeded");
+        }
+        tracing::info!(
+            "demo mode: sign in as {} (admin) or {} (team member of payments) with password {:?}",
+            demo::ADMIN_EMAIL,
+            demo::MEMBER_EMAIL,
+            config.demo_password
+        );
+    }
+
     let leptos_options = LeptosOptions::builder()
         .output_name("secrets-console")
         .site_root(config.site_root.display().to_string())
@@ -85,6 +100,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         leptos_options,
         db: db.clone(),
         keys,
+        throttle: std::sync::Arc::new(auth::throttle::LoginThrottle::default()),
     };
 
     let sessions = DbSessionStore::new(db.clone());
@@ -98,7 +114,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router.into_make_service()).with_graceful_shutdown({
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown({
         let mut stop_rx = stop_rx.clone();
         async move {
             let _ = stop_rx.wait_for(|stop| *stop).await;

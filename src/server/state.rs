@@ -1,8 +1,11 @@
 //! Application state shared by handlers and server functions.
 
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
+use super::auth::throttle::LoginThrottle;
 use super::crypto::Keyring;
 use super::db::Db;
 
@@ -15,6 +18,8 @@ pub struct AppState {
     pub db: Db,
     /// Master keys for secret values.
     pub keys: Keyring,
+    /// Failed sign-in counters.
+    pub throttle: Arc<LoginThrottle>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod auth;
 mod health;
 mod keys;
 mod pages;

@@ -7,7 +7,7 @@
 mod read;
 mod write;
 
-pub use read::{Visibility, detail, list};
+pub use read::{SecretAccess, Visibility, access, detail, list};
 pub use write::{
     AssignmentDiff, NewSecret, SecretChanges, create, decrypt_values, delete, observe,
     request_sync, set_assignments, unassign, update,

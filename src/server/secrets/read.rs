@@ -4,6 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::ServiceError;
+use crate::domain::permissions::Principal;
 use crate::domain::status::{AssignmentStatus, SecretStatus};
 use crate::model::listing::{
     AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE, Page, ProjectRef, SecretDetail,
@@ -25,6 +26,17 @@ pub enum Visibility {
     All,
     /// Secrets assigned to or owned by these projects (team members).
     Projects(Vec<i64>),
+}
+
+impl Visibility {
+    /// What `principal` may see.
+    pub fn of(principal: &Principal) -> Self {
+        if principal.is_admin {
+            Visibility::All
+        } else {
+            Visibility::Projects(principal.projects.clone())
+        }
+    }
 }
 
 const ROW_COLUMNS: &str = "s.id, s.name, s.kind, s.scope, s.project_id, p.name AS project_name, s.use_case, s.status, \
@@ -116,6 +128,43 @@ fn secret_row(row: &AnyRow) -> Result<SecretRow, ServiceError> {
         updated_by: row.try_get("updated_by")?,
         version: row.try_get("version")?,
     })
+}
+
+/// The facts permission checks need about an existing secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretAccess {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Scope.
+    pub scope: Scope,
+    /// Owning project, for project secrets.
+    pub owner: Option<i64>,
+    /// Projects it is assigned to.
+    pub assigned: Vec<i64>,
+}
+
+/// Loads a secret's [`SecretAccess`], or None if it does not exist.
+pub async fn access(db: &Db, id: i64) -> Result<Option<SecretAccess>, ServiceError> {
+    let Some(row) = sqlx::query("SELECT name, scope, project_id FROM secrets WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let assigned = sqlx::query_scalar("SELECT project_id FROM assignments WHERE secret_id = $1")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(Some(SecretAccess {
+        id,
+        name: row.try_get("name")?,
+        scope: Scope::parse(row.try_get("scope")?).ok_or_else(|| corrupt("scope"))?,
+        owner: row.try_get("project_id")?,
+        assigned,
+    }))
 }
 
 /// One page of secrets matching `query`, as `visibility` allows. Three queries whatever the

@@ -1,0 +1,216 @@
+//! Server functions for secrets. Each authorizes with `domain::permissions` and calls one
+//! service in `server::secrets`.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::listing::{Page, SecretDetail, SecretQuery, SecretRow};
+use crate::model::secret::{CreateSecretInput, UpdateSecretInput};
+
+/// A page of the secrets the caller may see.
+#[server(prefix = "/api", endpoint = "list_secrets", input = server_fn::codec::Json)]
+pub async fn list_secrets(query: SecretQuery) -> Result<Page<SecretRow>, AppError> {
+    use crate::domain::permissions::{Action, Target};
+    use crate::server::api_support::{check, context, respond, signed_in};
+    respond(
+        async {
+            let (state, session) = context().await?;
+            let principal = signed_in(&state, &session).await?;
+            check(
+                &state,
+                &principal,
+                Action::ListSecrets,
+                &Target::Global,
+                None,
+            )
+            .await?;
+            let visibility = crate::server::secrets::Visibility::of(&principal);
+            Ok(crate::server::secrets::list(&state.db, &query, &visibility).await?)
+        }
+        .await,
+    )
+}
+
+/// One secret: spec (never values), per-project status, history.
+#[server(prefix = "/api", endpoint = "get_secret")]
+pub async fn get_secret(id: i64) -> Result<SecretDetail, AppError> {
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{authorize_secret, context, respond, signed_in};
+    respond(
+        async {
+            let (state, session) = context().await?;
+            let principal = signed_in(&state, &session).await?;
+            authorize_secret(&state, &principal, Action::ViewSecret, id).await?;
+            let visibility = crate::server::secrets::Visibility::of(&principal);
+            Ok(crate::server::secrets::detail(&state.db, id, &visibility).await?)
+        }
+        .await,
+    )
+}
+
+/// Creates a secret; returns its id.
+#[server(prefix = "/api", endpoint = "create_secret", input = server_fn::codec::Json)]
+pub async fn create_secret(csrf: String, input: CreateSecretInput) -> Result<i64, AppError> {
+    use crate::domain::permissions::{Action, Target, check_allowlist};
+    use crate::server::api_support::{actor, check, context, respond};
+    respond(
+        async {
+            let (state, session) = context().await?;
+            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            let target = Target::NewSecret {
+                scope: input.scope,
+                project: input.project_id,
+            };
+            check(&state, &principal, Action::CreateSecret, &target, None).await?;
+            if !principal.is_admin
+                && let Some(project) = input.project_id
+            {
+                let allowlist = crate::server::auth::users::allowlist(&state.db, project).await?;
+                check_allowlist(&allowlist, &input.spec)?;
+            }
+            let new = crate::server::secrets::NewSecret {
+                name: input.name,
+                scope: input.scope,
+                project_id: input.project_id,
+                use_case: input.use_case,
+                description: input.description,
+                spec: input.spec,
+                values: input.values,
+            };
+            Ok(
+                crate::server::secrets::create(&state.db, &state.keys, &actor(&principal), new)
+                    .await?,
+            )
+        }
+        .await,
+    )
+}
+
+/// Updates a secret; returns its new version. A stale `version` gives Conflict.
+#[server(prefix = "/api", endpoint = "update_secret", input = server_fn::codec::Json)]
+pub async fn update_secret(
+    csrf: String,
+    id: i64,
+    input: UpdateSecretInput,
+) -> Result<i64, AppError> {
+    use crate::domain::permissions::{Action, check_allowlist};
+    use crate::server::api_support::{actor, authorize_secret, context, respond};
+    respond(
+        async {
+            let (state, session) = context().await?;
+            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            let access = authorize_secret(&state, &principal, Action::EditSecret, id).await?;
+            if !principal.is_admin
+                && let Some(project) = access.owner
+            {
+                let allowlist = crate::server::auth::users::allowlist(&state.db, project).await?;
+                check_allowlist(&allowlist, &input.spec)?;
+            }
+            let changes = crate::server::secrets::SecretChanges {
+                use_case: input.use_case,
+                description: input.description,
+                spec: input.spec,
+                replace_values: input.replace_values,
+            };
+            Ok(crate::server::secrets::update(
+                &state.db,
+                &state.keys,
+                &actor(&principal),
+                id,
+                input.version,
+                changes,
+            )
+            .await?)
+        }
+        .await,
+    )
+}
+
+/// Makes an organization secret's assignments exactly `project_ids`.
+#[server(prefix = "/api", endpoint = "set_assignments")]
+pub async fn set_assignments(csrf: String, id: i64, project_ids: Vec<i64>) -> Result<(), AppError> {
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{actor, authorize_secret, context, respond};
+    respond(
+        async {
+            let (state, session) = context().await?;
+            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            authorize_secret(&state, &principal, Action::AssignSecret, id).await?;
+            crate::server::secrets::set_assignments(
+                &state.db,
+                &actor(&principal),
+                id,
+                &project_ids,
+            )
+            .await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Unassigns an organization secret from one project (or retries a failed removal).
+#[server(prefix = "/api", endpoint = "unassign_secret")]
+pub async fn unassign_secret(csrf: String, id: i64, project_id: i64) -> Result<(), AppError> {
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{actor, authorize_secret, context, respond};
+    respond(
+        async {
+            let (state, session) = context().await?;
+            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            authorize_secret(&state, &principal, Action::AssignSecret, id).await?;
+            crate::server::secrets::unassign(&state.db, &actor(&principal), id, project_id).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Deletes a secret from every cluster, then from the console.
+#[server(prefix = "/api", endpoint = "delete_secret")]
+pub async fn delete_secret(csrf: String, id: i64) -> Result<(), AppError> {
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{actor, authorize_secret, context, respond};
+    respond(
+        async {
+            let (state, session) = context().await?;
+            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            authorize_secret(&state, &principal, Action::DeleteSecret, id).await?;
+            crate::server::secrets::delete(&state.db, &actor(&principal), id).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Asks for an immediate re-sync in every project the secret is assigned to; returns how many.
+#[server(prefix = "/api", endpoint = "sync_secret")]
+pub async fn sync_secret(csrf: String, id: i64) -> Result<i64, AppError> {
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{actor, authorize_secret, context, respond};
+    respond(
+        async {
+            let (state, session) = context().await?;
+            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            let access = authorize_secret(&state, &principal, Action::SyncSecret, id).await?;
+            // A member syncs only where they are a member.
+            let projects: Option<Vec<i64>> = (!principal.is_admin).then(|| {
+                access
+                    .assigned
+                    .iter()
+                    .copied()
+                    .filter(|p| principal.is_member_of(*p))
+                    .collect()
+            });
+            let queued = crate::server::secrets::request_sync(
+                &state.db,
+                &actor(&principal),
+                id,
+                projects.as_deref(),
+            )
+            .await?;
+            Ok(i64::try_from(queued).unwrap_or(i64::MAX))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,62 @@
+//! The signed-in user, shared by every page through context.
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::api::auth::{Login, Logout, whoami};
+use crate::error::AppError;
+use crate::model::account::CurrentUser;
+
+/// Who is signed in, reloaded after every sign-in and sign-out.
+#[derive(Clone, Copy)]
+pub struct UserContext {
+    /// The current user (None: signed out).
+    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    /// The sign-in action.
+    pub login: ServerAction<Login>,
+    /// The sign-out action.
+    pub logout: ServerAction<Logout>,
+}
+
+/// Creates the [`UserContext`] and provides it.
+pub fn provide_user_context() {
+    let login = ServerAction::<Login>::new();
+    let logout = ServerAction::<Logout>::new();
+    let user = Resource::new(
+        move || (login.version().get(), logout.version().get()),
+        |_| whoami(),
+    );
+    provide_context(UserContext {
+        user,
+        login,
+        logout,
+    });
+}
+
+/// The [`UserContext`]; panics if [`provide_user_context`] was not called (a wiring bug).
+pub fn use_user_context() -> UserContext {
+    expect_context::<UserContext>()
+}
+
+/// Renders `children` with the signed-in user, or sends anonymous visitors to the sign-in page.
+#[component]
+pub fn RequireUser<F, V>(children: F) -> impl IntoView
+where
+    F: Fn(CurrentUser) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let ctx = use_user_context();
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                ctx.user
+                    .get()
+                    .map(|result| match result {
+                        Ok(Some(user)) => children(user).into_any(),
+                        Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}

@@ -1,0 +1,108 @@
+//! What every server function needs: the application state, the session, the caller, and a
+//! way to answer with the right HTTP status.
+
+use axum::extract::ConnectInfo;
+use leptos::prelude::*;
+use tower_sessions::Session;
+
+use super::audit::{self, Actor, Entry};
+use super::secrets::{self, SecretAccess};
+use super::state::AppState;
+use crate::domain::permissions::{Action, Denied, Principal, Target, authorize};
+use crate::error::AppError;
+
+/// The state and session of the current request.
+pub async fn context() -> Result<(AppState, Session), AppError> {
+    let state = use_context::<AppState>().ok_or_else(super::errors::missing_state)?;
+    let session: Session = leptos_axum::extract()
+        .await
+        .map_err(|e| super::errors::internal(&format!("no session layer: {e}")))?;
+    Ok((state, session))
+}
+
+/// The client's address (the peer of the TCP connection).
+pub async fn client_address() -> String {
+    leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// Sets the HTTP status of a failed server function to the error's own.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = axum::http::StatusCode::from_u16(error.status())
+    {
+        response.set_status(status);
+    }
+    result
+}
+
+/// The signed-in caller, for reads: 401 without a session.
+pub async fn signed_in(state: &AppState, session: &Session) -> Result<Principal, AppError> {
+    super::auth::principal(session, &state.db)
+        .await?
+        .ok_or(AppError::Unauthorized)
+}
+
+/// The audit actor for a principal.
+pub fn actor(principal: &Principal) -> Actor {
+    Actor::new(principal.email.clone())
+}
+
+/// Authorizes `action` on an existing secret; a refusal of something the caller can see is
+/// audited. Returns the secret's access facts.
+pub async fn authorize_secret(
+    state: &AppState,
+    principal: &Principal,
+    action: Action,
+    secret_id: i64,
+) -> Result<SecretAccess, AppError> {
+    let access = secrets::access(&state.db, secret_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let target = Target::Secret {
+        scope: access.scope,
+        owner: access.owner,
+        assigned: &access.assigned,
+    };
+    check(state, principal, action, &target, Some(&access)).await?;
+    Ok(access)
+}
+
+/// Authorizes `action` on `target`, auditing a refusal of something the caller may see.
+pub async fn check(
+    state: &AppState,
+    principal: &Principal,
+    action: Action,
+    target: &Target<'_>,
+    secret: Option<&SecretAccess>,
+) -> Result<(), AppError> {
+    match authorize(Some(principal), action, target) {
+        Ok(()) => Ok(()),
+        Err(Denied::Forbidden) => {
+            let mut conn = state
+                .db
+                .pool()
+                .acquire()
+                .await
+                .map_err(|e| super::errors::internal(&e))?;
+            let action_name = format!("{action:?}");
+            audit::record_denied(
+                &mut conn,
+                &actor(principal),
+                Entry {
+                    action: &action_name,
+                    secret_id: secret.map(|s| s.id),
+                    secret_name: secret.map(|s| s.name.as_str()),
+                    ..Entry::default()
+                },
+            )
+            .await
+            .map_err(|e| super::errors::internal(&e))?;
+            Err(AppError::Forbidden)
+        }
+        Err(denied) => Err(denied.into()),
+    }
+}

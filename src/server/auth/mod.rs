@@ -1,0 +1,161 @@
+//! Sign-in: local accounts with argon2id passwords, sessions, login throttling.
+
+pub mod throttle;
+pub mod users;
+
+use tower_sessions::Session;
+
+use crate::domain::permissions::Principal;
+use crate::error::AppError;
+use crate::model::account::CurrentUser;
+use crate::server::db::Db;
+use crate::server::now_ms;
+use crate::server::state::AppState;
+
+/// Session key: the signed-in user's id.
+const USER_ID: &str = "user_id";
+/// Session key: when the user signed in (Unix ms), for the absolute timeout.
+const SIGNED_IN_AT: &str = "signed_in_at";
+/// Session key: the anti-CSRF token every state-changing request must echo.
+const CSRF: &str = "csrf";
+
+/// How long a session may live at most, however active (12 hours).
+pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 60 * 60 * 1000;
+
+fn session_error(error: impl std::fmt::Display) -> AppError {
+    crate::server::errors::internal(&format!("session store: {error}"))
+}
+
+/// Starts a signed-in session: a new session id (so a session fixed before sign-in is
+/// worthless), the user, the time, and a fresh CSRF token.
+pub async fn sign_in(session: &Session, user_id: i64) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(USER_ID, user_id)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(SIGNED_IN_AT, now_ms())
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(CSRF, new_token())
+        .await
+        .map_err(session_error)?;
+    Ok(())
+}
+
+/// Ends the session on the server: its record is deleted, so the cookie is worthless.
+pub async fn sign_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_error)
+}
+
+/// The signed-in user, or None (no session, expired, disabled user).
+pub async fn principal(session: &Session, db: &Db) -> Result<Option<Principal>, AppError> {
+    let Some(user_id) = session.get::<i64>(USER_ID).await.map_err(session_error)? else {
+        return Ok(None);
+    };
+    let signed_in_at = session
+        .get::<i64>(SIGNED_IN_AT)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
+    if now_ms() - signed_in_at > ABSOLUTE_TIMEOUT_MS {
+        sign_out(session).await?;
+        return Ok(None);
+    }
+    users::principal(db, user_id)
+        .await
+        .map_err(|e| crate::server::errors::internal(&e))
+}
+
+/// The session's CSRF token (created on first use, also for anonymous sessions).
+pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
+    if let Some(token) = session.get::<String>(CSRF).await.map_err(session_error)? {
+        return Ok(token);
+    }
+    let token = new_token();
+    session.insert(CSRF, &token).await.map_err(session_error)?;
+    Ok(token)
+}
+
+/// Checks the CSRF token a state-changing request carries against the session's.
+pub async fn check_csrf(session: &Session, presented: &str) -> Result<(), AppError> {
+    let expected = session.get::<String>(CSRF).await.map_err(session_error)?;
+    match expected {
+        Some(expected) if constant_time_eq(expected.as_bytes(), presented.as_bytes()) => Ok(()),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// The signed-in user for a state-changing request: 401 without a session, 403 when the
+/// CSRF token does not match.
+pub async fn require(session: &Session, db: &Db, csrf: &str) -> Result<Principal, AppError> {
+    let principal = principal(session, db)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    check_csrf(session, csrf).await?;
+    Ok(principal)
+}
+
+/// Checks credentials and starts a session. The same message for an unknown account and a
+/// wrong password; throttled per account and per client address.
+pub async fn login(
+    state: &AppState,
+    session: &Session,
+    email: &str,
+    password: &str,
+    address: &str,
+) -> Result<(), AppError> {
+    const REFUSED: &str = "Wrong email or password.";
+    if let Err(wait) = state.throttle.check(email, address) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        return Err(AppError::validation(
+            "password",
+            format!("Too many failed sign-ins. Try again in {minutes} minute(s)."),
+        ));
+    }
+    let user = users::verify_credentials(&state.db, email, password)
+        .await
+        .map_err(AppError::from)?;
+    match user {
+        Some(user_id) => {
+            state.throttle.succeed(email);
+            sign_in(session, user_id).await?;
+            tracing::info!(user_id, "signed in");
+            Ok(())
+        }
+        None => {
+            state.throttle.fail(email, address);
+            tracing::info!(%address, "sign-in refused");
+            Err(AppError::validation("password", REFUSED))
+        }
+    }
+}
+
+/// The signed-in user as the UI sees them, or None.
+pub async fn current_user(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(principal) = principal(session, &state.db).await? else {
+        return Ok(None);
+    };
+    let projects = crate::server::projects::refs(&state.db, &principal.projects)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Some(CurrentUser {
+        email: principal.email,
+        is_admin: principal.is_admin,
+        projects,
+        csrf_token: csrf_token(session).await?,
+    }))
+}
+
+fn new_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,296 @@
+//! Local accounts and project memberships. Passwords are hashed with argon2id, off the async
+//! runtime.
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use sqlx::Row;
+use zeroize::Zeroizing;
+
+use crate::domain::permissions::{Allowlist, Principal};
+use crate::domain::validation::FieldError;
+use crate::server::db::Db;
+use crate::server::now_ms;
+use crate::server::secrets::ServiceError;
+
+/// Shortest password we accept.
+pub const MIN_PASSWORD_LEN: usize = 12;
+
+/// A user as the admin pages list them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Id.
+    pub id: i64,
+    /// Email.
+    pub email: String,
+    /// Platform admin.
+    pub is_admin: bool,
+    /// Member of these projects.
+    pub projects: Vec<i64>,
+}
+
+async fn hash(password: Zeroizing<String>) -> Result<String, ServiceError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| ServiceError::Conflict(format!("password hashing failed: {e}")))?
+    .map_err(|e| ServiceError::Conflict(format!("password hashing failed: {e}")))
+}
+
+/// A hash nobody's password matches, verified against for unknown accounts so that a wrong
+/// email takes as long as a wrong password.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2VjcmV0cy1jb25zb2xl$0R0mVqG8R7H6mFQG8yvWm1dUl9n9R8oYxJp4bUl3gQ0";
+
+async fn verify(password: Zeroizing<String>, stored: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn validate_email(email: &str) -> Result<String, FieldError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(FieldError::new(
+            "email",
+            "enter an email address like name@example.com",
+        ))
+    }
+}
+
+/// Creates a user; returns the id.
+pub async fn create_user(
+    db: &Db,
+    email: &str,
+    password: &str,
+    is_admin: bool,
+) -> Result<i64, ServiceError> {
+    let email = validate_email(email)?;
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(FieldError::new(
+            "password",
+            format!("must be at least {MIN_PASSWORD_LEN} characters"),
+        )
+        .into());
+    }
+    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(db.pool())
+        .await?;
+    if taken.is_some() {
+        return Err(FieldError::new("email", format!("{email} already has an account")).into());
+    }
+    let hashed = hash(Zeroizing::new(password.to_owned())).await?;
+    Ok(sqlx::query_scalar(
+        "INSERT INTO users (email, password_hash, is_admin, disabled, created_at) VALUES ($1, $2, $3, FALSE, $4) RETURNING id",
+    )
+    .bind(&email)
+    .bind(hashed)
+    .bind(is_admin)
+    .bind(now_ms())
+    .fetch_one(db.pool())
+    .await?)
+}
+
+/// The user id for `email` and `password`, or None. Takes as long for an unknown email as for
+/// a wrong password.
+pub async fn verify_credentials(
+    db: &Db,
+    email: &str,
+    password: &str,
+) -> Result<Option<i64>, ServiceError> {
+    let row =
+        sqlx::query("SELECT id, password_hash FROM users WHERE email = $1 AND disabled = FALSE")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(db.pool())
+            .await?;
+    let password = Zeroizing::new(password.to_owned());
+    match row {
+        Some(row) => {
+            let id: i64 = row.try_get("id")?;
+            let stored: String = row.try_get("password_hash")?;
+            Ok(verify(password, stored).await.then_some(id))
+        }
+        None => {
+            verify(password, DUMMY_HASH.to_owned()).await;
+            Ok(None)
+        }
+    }
+}
+
+/// The permission view of user `id` (None if unknown or disabled).
+pub async fn principal(db: &Db, id: i64) -> Result<Option<Principal>, ServiceError> {
+    let row = sqlx::query(
+        "SELECT email, CASE WHEN is_admin THEN 1 ELSE 0 END AS admin FROM users WHERE id = $1 AND disabled = FALSE",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let projects: Vec<i64> = sqlx::query_scalar(
+        "SELECT project_id FROM memberships WHERE user_id = $1 ORDER BY project_id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(Some(Principal {
+        user_id: id,
+        email: row.try_get("email")?,
+        is_admin: row.try_get::<i64, _>("admin")? != 0,
+        projects,
+    }))
+}
+
+/// Makes `user_id` a member of exactly `projects`.
+pub async fn set_memberships(db: &Db, user_id: i64, projects: &[i64]) -> Result<(), ServiceError> {
+    let mut tx = db.pool().begin().await?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if exists.is_none() {
+        return Err(ServiceError::NotFound);
+    }
+    sqlx::query("DELETE FROM memberships WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    for project in projects {
+        let known: Option<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE id = $1")
+            .bind(project)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(FieldError::new(
+                "projects",
+                format!("there is no project with id {project}"),
+            )
+            .into());
+        }
+        sqlx::query("INSERT INTO memberships (user_id, project_id) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(project)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every user with their memberships.
+pub async fn list_users(db: &Db) -> Result<Vec<UserRecord>, ServiceError> {
+    let users = sqlx::query(
+        "SELECT id, email, CASE WHEN is_admin THEN 1 ELSE 0 END AS admin FROM users ORDER BY email",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let memberships: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT user_id, project_id FROM memberships ORDER BY project_id")
+            .fetch_all(db.pool())
+            .await?;
+    users
+        .iter()
+        .map(|row| {
+            let id: i64 = row.try_get("id")?;
+            Ok(UserRecord {
+                id,
+                email: row.try_get("email")?,
+                is_admin: row.try_get::<i64, _>("admin")? != 0,
+                projects: memberships
+                    .iter()
+                    .filter(|(u, _)| *u == id)
+                    .map(|(_, p)| *p)
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// The stores and key prefixes a project's members may reference.
+pub async fn allowlist(db: &Db, project_id: i64) -> Result<Allowlist, ServiceError> {
+    let row =
+        sqlx::query("SELECT allowed_stores, allowed_key_prefixes FROM projects WHERE id = $1")
+            .bind(project_id)
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+    let parse = |column: &str| -> Result<Vec<String>, ServiceError> {
+        let text: String = row.try_get(column)?;
+        serde_json::from_str(&text).map_err(|_| {
+            ServiceError::Conflict(format!("project {project_id} has an unreadable {column}"))
+        })
+    };
+    Ok(Allowlist {
+        stores: parse("allowed_stores")?,
+        key_prefixes: parse("allowed_key_prefixes")?,
+    })
+}
+
+/// Sets a project's allowlist.
+pub async fn set_allowlist(
+    db: &Db,
+    project_id: i64,
+    allowlist: &Allowlist,
+) -> Result<(), ServiceError> {
+    let updated = sqlx::query(
+        "UPDATE projects SET allowed_stores = $1, allowed_key_prefixes = $2 WHERE id = $3",
+    )
+    .bind(serde_json::to_string(&allowlist.stores).expect("strings serialize"))
+    .bind(serde_json::to_string(&allowlist.key_prefixes).expect("strings serialize"))
+    .bind(project_id)
+    .execute(db.pool())
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            validate_email(" Dev@Example.com ").unwrap(),
+            "dev@example.com"
+        );
+        for bad in [
+            "",
+            "dev",
+            "@example.com",
+            "dev@example",
+            "dev@.com",
+            "de v@example.com",
+        ] {
+            assert_eq!(validate_email(bad).unwrap_err().field, "email", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_dummy_hash_parses_so_unknown_accounts_cost_a_real_verification() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+}

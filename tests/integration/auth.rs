@@ -1,0 +1,571 @@
+//! Sign-in, sessions, CSRF and the permission matrix, over HTTP against the real binary.
+
+use serde_json::{Value, json};
+
+use crate::on_both_backends;
+use crate::support::{Backend, ServerOptions, TestServer};
+
+const PASSWORD: &str = "test-password-123";
+
+on_both_backends!(every_server_function_answers_each_role_as_designed);
+
+async fn demo_server(
+    backend: &Backend,
+    extra: Vec<(&'static str, String)>,
+) -> (TestServer, crate::support::TestDb) {
+    let db = backend.fresh_database().await;
+    let mut env = vec![
+        ("SECRETS_CONSOLE_DEMO", "true".to_owned()),
+        ("DEMO_PASSWORD", PASSWORD.to_owned()),
+    ];
+    env.extend(extra);
+    let server = TestServer::start_with(ServerOptions {
+        database_url: &db.url,
+        env,
+    })
+    .await
+    .unwrap_or_else(|output| panic!("server did not start:\n{output}"));
+    (server, db)
+}
+
+/// A browser-like client: its own cookie jar, the CSRF token of its session.
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    csrf: String,
+}
+
+impl Client {
+    fn anonymous(server: &TestServer) -> Client {
+        Client {
+            http: server.client(),
+            base: server.base.clone(),
+            csrf: String::new(),
+        }
+    }
+
+    async fn signed_in(server: &TestServer, email: &str) -> Client {
+        let mut client = Client::anonymous(server);
+        let response = client.login(email, PASSWORD).await;
+        assert!(
+            response.status().is_redirection() || response.status() == 200,
+            "login as {email}: {}",
+            response.status()
+        );
+        let me = client.call("whoami", json!({})).await;
+        assert_eq!(me.0, 200);
+        client.csrf = me.1["csrf_token"].as_str().expect("a token").to_owned();
+        client
+    }
+
+    async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/login", self.base))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Calls a server function with a JSON body (Json-encoded endpoints) or a form body.
+    async fn call(&self, endpoint: &str, args: Value) -> (u16, Value) {
+        let json_endpoints = ["list_secrets", "create_secret", "update_secret"];
+        let request = self.http.post(format!("{}/api/{endpoint}", self.base));
+        let request = if json_endpoints.contains(&endpoint) {
+            request.json(&args)
+        } else {
+            request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form(&args))
+        };
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+}
+
+/// Server functions take url-encoded forms; lists repeat their key with `[]` indexes.
+fn form(args: &Value) -> String {
+    let mut pairs = Vec::new();
+    for (key, value) in args.as_object().unwrap() {
+        match value {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    pairs.push(format!("{key}[{i}]={}", scalar(item)));
+                }
+            }
+            other => pairs.push(format!("{key}={}", scalar(other))),
+        }
+    }
+    pairs.join("&")
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(s) => s
+            .replace('%', "%25")
+            .replace('&', "%26")
+            .replace('=', "%3D")
+            .replace('+', "%2B")
+            .replace('@', "%40"),
+        other => other.to_string(),
+    }
+}
+
+fn external_spec(store: &str, remote_key: &str) -> Value {
+    json!({"kind": "External", "store": store, "refresh_interval": "1h", "data": [{"secret_key": "token", "remote_key": remote_key, "property": null, "version": null}]})
+}
+
+async fn secret_id(admin: &Client, name: &str) -> i64 {
+    let (status, page) = admin
+        .call("list_secrets", json!({"query": {"search": name, "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}}))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn version_of(admin: &Client, id: i64) -> i64 {
+    let (status, detail) = admin.call("get_secret", json!({"id": id})).await;
+    assert_eq!(status, 200, "{detail}");
+    detail["secret"]["version"].as_i64().unwrap()
+}
+
+async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
+    let (server, _db) = demo_server(&backend, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+
+    // A member of another project, made through the admin API.
+    let (status, user) = admin
+        .call("create_user", json!({"csrf": admin.csrf, "email": "other@example.com", "password": PASSWORD, "is_admin": false}))
+        .await;
+    assert_eq!(status, 200, "{user}");
+    let (_, projects) = admin.call("list_projects", json!({})).await;
+    let project = |name: &str| {
+        projects
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (payments, search) = (project("payments"), project("search"));
+    let (status, _) = admin
+        .call(
+            "set_memberships",
+            json!({"csrf": admin.csrf, "user_id": user, "project_ids": [search]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // An organization secret assigned to payments only.
+    let (status, org) = admin
+        .call("create_secret", json!({"csrf": admin.csrf, "input": {"name": "payments-only", "scope": "Organization", "project_id": null, "use_case": "Generic", "description": "", "spec": external_spec("vault", "shared/x"), "values": []}}))
+        .await;
+    assert_eq!(status, 200, "{org}");
+    let org = org.as_i64().unwrap();
+    let (status, _) = admin
+        .call(
+            "set_assignments",
+            json!({"csrf": admin.csrf, "id": org, "project_ids": [payments]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let own = secret_id(&admin, "payments-api-key").await;
+
+    let clients = [
+        ("anonymous", Client::anonymous(&server)),
+        (
+            "member of another project",
+            Client::signed_in(&server, "other@example.com").await,
+        ),
+        (
+            "member",
+            Client::signed_in(&server, "dev@example.com").await,
+        ),
+        (
+            "admin",
+            Client::signed_in(&server, "admin@example.com").await,
+        ),
+    ];
+
+    // (server function, arguments for a role, expected status per role in the order above)
+    type Args = Box<dyn Fn(&Client, &str) -> Value>;
+    let query = json!({"query": {"search": null, "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}});
+    let cells: Vec<(&str, Args, [u16; 4])> = vec![
+        (
+            "server_info",
+            Box::new(|_, _| json!({})),
+            [200, 200, 200, 200],
+        ),
+        ("whoami", Box::new(|_, _| json!({})), [200, 200, 200, 200]),
+        (
+            "list_secrets",
+            Box::new(move |_, _| query.clone()),
+            [401, 200, 200, 200],
+        ),
+        (
+            "list_projects",
+            Box::new(|_, _| json!({})),
+            [401, 200, 200, 200],
+        ),
+        (
+            "get_project",
+            Box::new(|_, _| json!({"name": "payments"})),
+            [401, 404, 200, 200],
+        ),
+        (
+            "get_secret",
+            Box::new(move |_, _| json!({"id": own})),
+            [401, 404, 200, 200],
+        ),
+        (
+            "get_secret",
+            Box::new(move |_, _| json!({"id": org})),
+            [401, 404, 200, 200],
+        ),
+        (
+            "create_secret",
+            Box::new(
+                move |c, role| json!({"csrf": c.csrf, "input": {"name": format!("own-{}", role.len()), "scope": "Project", "project_id": payments, "use_case": "Generic", "description": "", "spec": external_spec("vault", "payments/token"), "values": []}}),
+            ),
+            [401, 404, 200, 200],
+        ),
+        (
+            "create_secret",
+            Box::new(
+                |c, role| json!({"csrf": c.csrf, "input": {"name": format!("org-{}", role.len()), "scope": "Organization", "project_id": null, "use_case": "Generic", "description": "", "spec": external_spec("vault", "shared/y"), "values": []}}),
+            ),
+            [401, 403, 403, 200],
+        ),
+        (
+            "sync_secret",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "id": own})),
+            [401, 404, 200, 200],
+        ),
+        (
+            "sync_secret",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "id": org})),
+            [401, 404, 403, 200],
+        ),
+        (
+            "set_assignments",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "id": org, "project_ids": [payments]})),
+            [401, 404, 403, 200],
+        ),
+        (
+            "list_users",
+            Box::new(|_, _| json!({})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "create_user",
+            Box::new(
+                |c, role| json!({"csrf": c.csrf, "email": format!("new{}@example.com", role.len()), "password": PASSWORD, "is_admin": false}),
+            ),
+            [401, 403, 403, 200],
+        ),
+        (
+            "set_memberships",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "user_id": user, "project_ids": [search]})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "unassign_secret",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "id": org, "project_id": payments})),
+            [401, 404, 403, 200],
+        ),
+        (
+            "delete_secret",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "id": org})),
+            [401, 404, 403, 200],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (endpoint, args, expected) in &cells {
+        for ((role, client), want) in clients.iter().zip(expected) {
+            let (got, body) = client.call(endpoint, args(client, role)).await;
+            if got != *want {
+                failures.push(format!(
+                    "{endpoint} as {role}: {got} (expected {want}) {body}"
+                ));
+            }
+        }
+    }
+
+    // Editing needs the current version; each role edits in turn.
+    for ((role, client), want) in clients.iter().zip([401, 404, 200, 200]) {
+        let version = version_of(&admin, own).await;
+        let input = json!({"version": version, "use_case": "Generic", "description": format!("edited by {role}"), "spec": {"kind": "Kubernetes", "secret_type": "Opaque", "keys": ["API_KEY"]}, "replace_values": []});
+        let (got, body) = client
+            .call(
+                "update_secret",
+                json!({"csrf": client.csrf, "id": own, "input": input}),
+            )
+            .await;
+        if got != want {
+            failures.push(format!(
+                "update_secret (project secret) as {role}: {got} (expected {want}) {body}"
+            ));
+        }
+    }
+    for ((role, client), want) in clients.iter().zip([401, 404, 200, 200]) {
+        let (got, body) = client
+            .call("delete_secret", json!({"csrf": client.csrf, "id": own}))
+            .await;
+        if got != want {
+            failures.push(format!(
+                "delete_secret (project secret) as {role}: {got} (expected {want}) {body}"
+            ));
+        }
+    }
+    for ((role, client), want) in clients.iter().zip([401, 200, 200, 200]) {
+        let (got, body) = client.call("logout", json!({"csrf": client.csrf})).await;
+        if got != want && !(want == 200 && got == 302) {
+            failures.push(format!("logout as {role}: {got} (expected {want}) {body}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cells differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn members_reference_only_what_their_project_allows() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let dev = Client::signed_in(&server, "dev@example.com").await;
+    let (_, projects) = dev.call("list_projects", json!({})).await;
+    let payments = projects[0]["id"].as_i64().unwrap();
+    let create = |store: &str, key: &str| json!({"csrf": dev.csrf, "input": {"name": "from-store", "scope": "Project", "project_id": payments, "use_case": "Generic", "description": "", "spec": external_spec(store, key), "values": []}});
+    let (status, body) = dev
+        .call("create_secret", create("gcp-secret-manager", "payments/x"))
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("store")),
+        "{body}"
+    );
+    let (status, body) = dev.call("create_secret", create("vault", "search/x")).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("data[0].remote_key")),
+        "{body}"
+    );
+    let (status, _) = dev
+        .call("create_secret", create("vault", "payments/x"))
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_wrong_token_or_a_cross_origin_post_is_refused() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let body = json!({"csrf": admin.csrf, "email": "x@example.com", "password": PASSWORD, "is_admin": false});
+
+    let forged = json!({"csrf": "not-the-token", "email": "y@example.com", "password": PASSWORD, "is_admin": false});
+    assert_eq!(
+        admin.call("create_user", forged).await.0,
+        403,
+        "a wrong CSRF token is refused"
+    );
+
+    let post = |origin: Option<&str>, site: Option<&str>| {
+        let mut request = admin
+            .http
+            .post(format!("{}/api/create_user", admin.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&body));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(site) = site {
+            request = request.header("sec-fetch-site", site);
+        }
+        request.send()
+    };
+    let cross = post(Some("https://evil.example"), None).await.unwrap();
+    assert_eq!(cross.status(), 403);
+    let cross_site = post(Some(&admin.base), Some("cross-site")).await.unwrap();
+    assert_eq!(cross_site.status(), 403);
+    let same = post(Some(&admin.base), Some("same-origin")).await.unwrap();
+    assert_eq!(same.status(), 200, "{}", same.text().await.unwrap());
+}
+
+fn session_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.contains("sc_session="))
+        .unwrap_or_else(|| panic!("no session cookie in {:?}", response.headers()))
+}
+
+#[tokio::test]
+async fn session_cookies_are_strict_rotated_at_login_and_dead_after_logout() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let client = Client::anonymous(&server);
+    let first = client.login("dev@example.com", PASSWORD).await;
+    let cookie = session_cookie(&first);
+    assert!(cookie.starts_with("sc_session="), "{cookie}");
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{flag} missing: {cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP: no Secure flag: {cookie}"
+    );
+    let value = |c: &str| c.split(';').next().unwrap().to_owned();
+
+    // Signing in again (as someone else) on the same client gives a new session id.
+    let second = client.login("admin@example.com", PASSWORD).await;
+    let rotated = session_cookie(&second);
+    assert_ne!(
+        value(&cookie),
+        value(&rotated),
+        "the session id changes at login"
+    );
+
+    // Logout invalidates the session server-side: replaying the old cookie gets nothing.
+    let old = value(&rotated);
+    let (_, me) = Client {
+        http: client.http.clone(),
+        base: client.base.clone(),
+        csrf: String::new(),
+    }
+    .call("whoami", json!({}))
+    .await;
+    let csrf = me["csrf_token"].as_str().unwrap().to_owned();
+    let (status, _) = Client {
+        http: client.http.clone(),
+        base: client.base.clone(),
+        csrf: csrf.clone(),
+    }
+    .call("logout", json!({"csrf": csrf}))
+    .await;
+    assert!(status == 200 || status == 302, "logout: {status}");
+    let replay = reqwest::Client::new()
+        .post(format!("{}/api/list_secrets", server.base))
+        .header("cookie", &old)
+        .json(&json!({"query": {"search": null, "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replay.status(),
+        401,
+        "an old cookie is useless after logout"
+    );
+}
+
+#[tokio::test]
+async fn behind_tls_the_cookie_is_secure_and_host_prefixed() {
+    let (server, _db) = demo_server(
+        &Backend::Sqlite,
+        vec![("SECRETS_CONSOLE_SECURE_COOKIES", "true".to_owned())],
+    )
+    .await;
+    let response = Client::anonymous(&server)
+        .login("dev@example.com", PASSWORD)
+        .await;
+    let cookie = session_cookie(&response);
+    assert!(cookie.starts_with("__Host-sc_session="), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_say_the_same_and_are_throttled() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let client = Client::anonymous(&server);
+    let unknown = client.login("nobody@example.com", PASSWORD).await;
+    assert_eq!(unknown.status(), 422);
+    let unknown: Value = unknown.json().await.unwrap();
+    let wrong = client.login("dev@example.com", "wrong-password-1").await;
+    let wrong: Value = wrong.json().await.unwrap();
+    assert_eq!(unknown, wrong, "no hint whether the account exists");
+    for _ in 0..4 {
+        client.login("dev@example.com", "wrong-password-1").await;
+    }
+    let locked: Value = client
+        .login("dev@example.com", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        locked["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too many failed sign-ins"),
+        "{locked}"
+    );
+    // Another account from the same address is not locked yet.
+    let other = client.login("admin@example.com", PASSWORD).await.status();
+    assert!(other.is_success() || other.is_redirection(), "{other}");
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let page = server
+        .client()
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    let headers = page.headers();
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("'nonce-"),
+        "{csp}"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    assert_eq!(headers["cache-control"], "no-store");
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the inline hydration script carries the nonce"
+    );
+
+    let api = server
+        .client()
+        .post(server.url("/api/whoami"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.headers()["cache-control"], "no-store");
+    assert!(
+        api.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+}
