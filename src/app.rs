@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::components::layout::AppShell;
 use crate::components::session::provide_user_context;
@@ -12,6 +12,7 @@ use crate::pages::not_found_page::NotFoundPage;
 use crate::pages::project_secrets_tab::ProjectSecretsTab;
 use crate::pages::projects_page::ProjectsPage;
 use crate::pages::secrets_page::SecretsPage;
+use crate::pages::users_page::UsersPage;
 
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -56,9 +57,12 @@ pub fn App() -> impl IntoView {
             <AppShell>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("") view=|| view! { <Redirect path="/secrets" /> } />
-                    <Route path=path!("/secrets") view=SecretsPage />
-                    <Route path=path!("/projects") view=ProjectsPage />
-                    <Route path=path!("/projects/:name") view=ProjectSecretsTab />
+                    // Async: the server waits for the user (and the page's data) before it sends
+                    // headers, so a sign-in redirect is a real 302 and a hidden project a real 404.
+                    <Route path=path!("/secrets") view=SecretsPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:name") view=ProjectSecretsTab ssr=SsrMode::Async />
+                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage />
                 </Routes>
             </AppShell>

@@ -1,5 +1,10 @@
 import { expect, test } from "@playwright/test";
 import { AppShell } from "./fixtures/app-shell";
+import { ADMIN, LoginPage } from "./fixtures/login-page";
+
+test.beforeEach(async ({ page }) => {
+  await new LoginPage(page).signIn(ADMIN);
+});
 
 test("the secrets page is served, hydrated and navigable", async ({ page }) => {
   const shell = new AppShell(page);

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Redirect;
 
 use crate::components::session::use_user_context;
 
@@ -19,8 +20,16 @@ pub fn LoginPage() -> impl IntoView {
                 other => other.to_string(),
             })
     };
+    // Signed in (now, or already): go to the Secrets page. Without JavaScript the server's 302
+    // after the form post does the same.
+    let signed_in = move || matches!(ctx.user.get(), Some(Ok(Some(_))));
     view! {
         <Title text="Sign in" />
+        <Transition fallback=|| ()>
+            <Show when=signed_in fallback=|| ()>
+                <Redirect path="/secrets" />
+            </Show>
+        </Transition>
         <div class="login-card">
             <h1>"Sign in"</h1>
             <ActionForm action=ctx.login attr:class="form">

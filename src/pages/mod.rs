@@ -5,3 +5,4 @@ pub mod not_found_page;
 pub mod project_secrets_tab;
 pub mod projects_page;
 pub mod secrets_page;
+pub mod users_page;

@@ -1,0 +1,89 @@
+import { expect, test } from "@playwright/test";
+import { AppShell } from "./fixtures/app-shell";
+import { ADMIN, LoginPage, MEMBER } from "./fixtures/login-page";
+
+test("anonymous visitors are sent to the sign-in page", async ({ page }) => {
+  await page.goto("/secrets");
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Sign in" })).toBeVisible();
+});
+
+test("a wrong password is refused with a message", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(MEMBER);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toContainText("Wrong email or password.");
+});
+
+test("the admin sees organization and assignment controls", async ({ page }) => {
+  await new LoginPage(page).signIn(ADMIN);
+  const shell = new AppShell(page);
+  await expect(page.getByRole("link", { name: "Create organization secret" })).toBeVisible();
+  const row = page.getByRole("row", { name: /postgres-credentials/ });
+  await expect(row.getByRole("link", { name: "Assign" })).toBeVisible();
+  await expect(row).toContainText("Pending");
+  await expect(shell.nav.getByRole("link", { name: "Users" })).toBeVisible();
+  await shell.screenshot("secrets-admin");
+  await page.goto("/projects");
+  for (const project of ["analytics", "ml-training", "payments", "search"]) {
+    await expect(page.getByRole("link", { name: project, exact: true })).toBeVisible();
+  }
+  await shell.screenshot("projects-admin");
+});
+
+test("a team member sees only their project and no organization controls", async ({ page }) => {
+  await new LoginPage(page).signIn(MEMBER);
+  const shell = new AppShell(page);
+  await expect(page.getByRole("row", { name: /payments-api-key/ })).toBeVisible();
+  await expect(page.getByRole("row", { name: /postgres-credentials/ })).toBeVisible();
+  await expect(page.getByRole("row", { name: /huggingface-token/ })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Create organization secret" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Assign" })).toHaveCount(0);
+  await expect(shell.nav.getByRole("link", { name: "Users" })).toHaveCount(0);
+
+  await page.goto("/projects");
+  await expect(page.getByRole("link", { name: "payments", exact: true })).toBeVisible();
+  await expect(page.getByRole("link", { name: "search", exact: true })).toHaveCount(0);
+
+  await page.getByRole("link", { name: "payments", exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "payments" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Create project secret" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Assign" })).toHaveCount(0);
+  await shell.screenshot("project-payments-member");
+
+  const response = await page.goto("/projects/search");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
+});
+
+test("signing out ends the session", async ({ page }) => {
+  await new LoginPage(page).signIn(MEMBER);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/secrets");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test("admins manage users and memberships; members are refused", async ({ page, browser }) => {
+  await new LoginPage(page).signIn(ADMIN);
+  await new AppShell(page).nav.getByRole("link", { name: "Users" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Users" })).toBeVisible();
+  const dev = page.getByRole("row", { name: /dev@example\.com/ });
+  await expect(dev).toContainText("Team member");
+  await expect(dev.getByRole("checkbox", { name: "payments" })).toBeChecked();
+  await expect(dev.getByRole("checkbox", { name: "search" })).not.toBeChecked();
+
+  const email = `e2e-${Date.now()}@example.com`;
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Initial password (at least 12 characters)").fill("a-long-password-1");
+  await page.getByRole("button", { name: "Add user" }).click();
+  await expect(page.getByRole("row", { name: new RegExp(email.replace(/\./g, "\\.")) })).toBeVisible();
+  await new AppShell(page).screenshot("users-admin");
+
+  const member = await browser.newPage();
+  await new LoginPage(member).signIn(MEMBER);
+  await member.goto("/users");
+  await expect(member.getByRole("alert")).toContainText("You do not have permission");
+  await member.close();
+});

@@ -1,0 +1,131 @@
+//! Users and memberships (platform admins only; the server refuses everyone else).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::admin::{CreateUser, SetMemberships, list_projects, list_users};
+use crate::components::session::RequireUser;
+use crate::model::account::{CurrentUser, ProjectSummary, UserSummary};
+
+/// Lists users with their projects; creates users; sets memberships.
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    view! {
+        <Title text="Users" />
+        <div class="page-header">
+            <h1>"Users"</h1>
+        </div>
+        <RequireUser children=|user| view! { <UsersAdmin user /> } />
+    }
+}
+
+#[component]
+fn UsersAdmin(user: CurrentUser) -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let memberships = ServerAction::<SetMemberships>::new();
+    let users = Resource::new(
+        move || (create.version().get(), memberships.version().get()),
+        |_| list_users(),
+    );
+    let projects = Resource::new(|| (), |_| list_projects());
+    let csrf = user.csrf_token.clone();
+    let create_error = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
+
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let csrf = csrf.clone();
+                match (users.get(), projects.get()) {
+                    (Some(Ok(users)), Some(Ok(projects))) => {
+                        view! { <UsersTable users projects csrf memberships /> }.into_any()
+                    }
+                    (Some(Err(error)), _) | (_, Some(Err(error))) => {
+                        view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+                    }
+                    _ => ().into_any(),
+                }
+            }}
+        </Transition>
+        <h2>"Add a user"</h2>
+        <ActionForm action=create attr:class="form narrow">
+            <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+            <label for="new-email">"Email"</label>
+            <input id="new-email" type="email" name="email" required />
+            <label for="new-password">"Initial password (at least 12 characters)"</label>
+            <input id="new-password" type="password" name="password" minlength="12" autocomplete="new-password" required />
+            <label for="new-role">"Role"</label>
+            <select id="new-role" name="is_admin">
+                <option value="false" selected>"Team member"</option>
+                <option value="true">"Platform admin"</option>
+            </select>
+            {move || create_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            <button type="submit" class="button primary">"Add user"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn UsersTable(
+    users: Vec<UserSummary>,
+    projects: Vec<ProjectSummary>,
+    csrf: String,
+    memberships: ServerAction<SetMemberships>,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="data-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Projects"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {users
+                        .into_iter()
+                        .map(|user| {
+                            let projects = projects.clone();
+                            let csrf = csrf.clone();
+                            view! {
+                                <tr>
+                                    <td>{user.email.clone()}</td>
+                                    <td>{if user.is_admin { "Platform admin" } else { "Team member" }}</td>
+                                    <td>
+                                        <ActionForm action=memberships attr:class="inline-form">
+                                            <input type="hidden" name="csrf" value=csrf />
+                                            <input type="hidden" name="user_id" value=user.id />
+                                            <fieldset class="checkbox-row">
+                                                <legend class="visually-hidden">{format!("Projects of {}", user.email)}</legend>
+                                                {projects
+                                                    .into_iter()
+                                                    .enumerate()
+                                                    .map(|(i, project)| {
+                                                        let checked = user.projects.contains(&project.id);
+                                                        view! {
+                                                            <label class="checkbox">
+                                                                <input type="checkbox" name=format!("project_ids[{i}]") value=project.id checked=checked />
+                                                                {project.name}
+                                                            </label>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </fieldset>
+                                            <button type="submit" class="button small">"Save"</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
