@@ -9,11 +9,10 @@ use crate::model::account::{ProjectSummary, UserSummary};
 #[server(prefix = "/api", endpoint = "list_projects")]
 pub async fn list_projects() -> Result<Vec<ProjectSummary>, AppError> {
     use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, context, respond, signed_in};
+    use crate::server::api_support::{check, reader, respond};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = signed_in(&state, &session).await?;
+            let (state, principal) = reader().await?;
             check(
                 &state,
                 &principal,
@@ -33,11 +32,10 @@ pub async fn list_projects() -> Result<Vec<ProjectSummary>, AppError> {
 #[server(prefix = "/api", endpoint = "get_project")]
 pub async fn get_project(name: String) -> Result<ProjectSummary, AppError> {
     use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, context, respond, signed_in};
+    use crate::server::api_support::{check, reader, respond};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = signed_in(&state, &session).await?;
+            let (state, principal) = reader().await?;
             let id = crate::server::projects::id_by_name(&state.db, &name)
                 .await?
                 .ok_or(AppError::NotFound)?;
@@ -64,11 +62,10 @@ pub async fn get_project(name: String) -> Result<ProjectSummary, AppError> {
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, context, respond, signed_in};
+    use crate::server::api_support::{check, reader, respond};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = signed_in(&state, &session).await?;
+            let (state, principal) = reader().await?;
             check(
                 &state,
                 &principal,
@@ -101,11 +98,10 @@ pub async fn create_user(
     is_admin: bool,
 ) -> Result<i64, AppError> {
     use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, context, respond};
+    use crate::server::api_support::{check, respond, writer};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            let (state, principal) = writer(&csrf).await?;
             check(
                 &state,
                 &principal,
@@ -131,11 +127,10 @@ pub async fn set_memberships(
     project_ids: Vec<i64>,
 ) -> Result<(), AppError> {
     use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, context, respond};
+    use crate::server::api_support::{check, respond, writer};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            let (state, principal) = writer(&csrf).await?;
             check(
                 &state,
                 &principal,

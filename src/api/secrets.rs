@@ -11,11 +11,10 @@ use crate::model::secret::{CreateSecretInput, UpdateSecretInput};
 #[server(prefix = "/api", endpoint = "list_secrets", input = server_fn::codec::Json)]
 pub async fn list_secrets(query: SecretQuery) -> Result<Page<SecretRow>, AppError> {
     use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, context, respond, signed_in};
+    use crate::server::api_support::{check, reader, respond};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = signed_in(&state, &session).await?;
+            let (state, principal) = reader().await?;
             check(
                 &state,
                 &principal,
@@ -35,11 +34,10 @@ pub async fn list_secrets(query: SecretQuery) -> Result<Page<SecretRow>, AppErro
 #[server(prefix = "/api", endpoint = "get_secret")]
 pub async fn get_secret(id: i64) -> Result<SecretDetail, AppError> {
     use crate::domain::permissions::Action;
-    use crate::server::api_support::{authorize_secret, context, respond, signed_in};
+    use crate::server::api_support::{authorize_secret, reader, respond};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = signed_in(&state, &session).await?;
+            let (state, principal) = reader().await?;
             authorize_secret(&state, &principal, Action::ViewSecret, id).await?;
             let visibility = crate::server::secrets::Visibility::of(&principal);
             Ok(crate::server::secrets::detail(&state.db, id, &visibility).await?)
@@ -52,11 +50,10 @@ pub async fn get_secret(id: i64) -> Result<SecretDetail, AppError> {
 #[server(prefix = "/api", endpoint = "create_secret", input = server_fn::codec::Json)]
 pub async fn create_secret(csrf: String, input: CreateSecretInput) -> Result<i64, AppError> {
     use crate::domain::permissions::{Action, Target, check_allowlist};
-    use crate::server::api_support::{actor, check, context, respond};
+    use crate::server::api_support::{actor, check, respond, writer};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            let (state, principal) = writer(&csrf).await?;
             let target = Target::NewSecret {
                 scope: input.scope,
                 project: input.project_id,
@@ -94,11 +91,10 @@ pub async fn update_secret(
     input: UpdateSecretInput,
 ) -> Result<i64, AppError> {
     use crate::domain::permissions::{Action, check_allowlist};
-    use crate::server::api_support::{actor, authorize_secret, context, respond};
+    use crate::server::api_support::{actor, authorize_secret, respond, writer};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            let (state, principal) = writer(&csrf).await?;
             let access = authorize_secret(&state, &principal, Action::EditSecret, id).await?;
             if !principal.is_admin
                 && let Some(project) = access.owner
@@ -130,11 +126,10 @@ pub async fn update_secret(
 #[server(prefix = "/api", endpoint = "set_assignments")]
 pub async fn set_assignments(csrf: String, id: i64, project_ids: Vec<i64>) -> Result<(), AppError> {
     use crate::domain::permissions::Action;
-    use crate::server::api_support::{actor, authorize_secret, context, respond};
+    use crate::server::api_support::{actor, authorize_secret, respond, writer};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            let (state, principal) = writer(&csrf).await?;
             authorize_secret(&state, &principal, Action::AssignSecret, id).await?;
             crate::server::secrets::set_assignments(
                 &state.db,
@@ -153,11 +148,10 @@ pub async fn set_assignments(csrf: String, id: i64, project_ids: Vec<i64>) -> Re
 #[server(prefix = "/api", endpoint = "unassign_secret")]
 pub async fn unassign_secret(csrf: String, id: i64, project_id: i64) -> Result<(), AppError> {
     use crate::domain::permissions::Action;
-    use crate::server::api_support::{actor, authorize_secret, context, respond};
+    use crate::server::api_support::{actor, authorize_secret, respond, writer};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            let (state, principal) = writer(&csrf).await?;
             authorize_secret(&state, &principal, Action::AssignSecret, id).await?;
             crate::server::secrets::unassign(&state.db, &actor(&principal), id, project_id).await?;
             Ok(())
@@ -170,11 +164,10 @@ pub async fn unassign_secret(csrf: String, id: i64, project_id: i64) -> Result<(
 #[server(prefix = "/api", endpoint = "delete_secret")]
 pub async fn delete_secret(csrf: String, id: i64) -> Result<(), AppError> {
     use crate::domain::permissions::Action;
-    use crate::server::api_support::{actor, authorize_secret, context, respond};
+    use crate::server::api_support::{actor, authorize_secret, respond, writer};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            let (state, principal) = writer(&csrf).await?;
             authorize_secret(&state, &principal, Action::DeleteSecret, id).await?;
             crate::server::secrets::delete(&state.db, &actor(&principal), id).await?;
             Ok(())
@@ -187,11 +180,10 @@ pub async fn delete_secret(csrf: String, id: i64) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "sync_secret")]
 pub async fn sync_secret(csrf: String, id: i64) -> Result<i64, AppError> {
     use crate::domain::permissions::Action;
-    use crate::server::api_support::{actor, authorize_secret, context, respond};
+    use crate::server::api_support::{actor, authorize_secret, respond, writer};
     respond(
         async {
-            let (state, session) = context().await?;
-            let principal = crate::server::auth::require(&session, &state.db, &csrf).await?;
+            let (state, principal) = writer(&csrf).await?;
             let access = authorize_secret(&state, &principal, Action::SyncSecret, id).await?;
             // A member syncs only where they are a member.
             let projects: Option<Vec<i64>> = (!principal.is_admin).then(|| {

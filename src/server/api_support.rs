@@ -39,6 +39,21 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     result
 }
 
+/// The state and the signed-in caller, for reads: 401 without a session.
+pub async fn reader() -> Result<(AppState, Principal), AppError> {
+    let (state, session) = context().await?;
+    let principal = signed_in(&state, &session).await?;
+    Ok((state, principal))
+}
+
+/// The state and the signed-in caller, for changes: 401 without a session, 403 when `csrf` is
+/// not the session's token.
+pub async fn writer(csrf: &str) -> Result<(AppState, Principal), AppError> {
+    let (state, session) = context().await?;
+    let principal = super::auth::require(&session, &state.db, csrf).await?;
+    Ok((state, principal))
+}
+
 /// The signed-in caller, for reads: 401 without a session.
 pub async fn signed_in(state: &AppState, session: &Session) -> Result<Principal, AppError> {
     super::auth::principal(session, &state.db)

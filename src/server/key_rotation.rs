@@ -9,7 +9,7 @@
 use sqlx::Row;
 
 use super::config::MasterKeySource;
-use super::crypto::{self, Keyring, MasterKey, Sealed};
+use super::crypto::{self, Keyring, MasterKey};
 use super::db::Db;
 
 /// What a rotation did.
@@ -93,14 +93,7 @@ async fn rewrap_all(db: &Db, ring: &Keyring) -> Result<u64, RotationError> {
     let mut rewrapped = 0;
     for row in rows {
         let secret_id: i64 = row.try_get("secret_id")?;
-        let sealed = Sealed {
-            master_key_id: row.try_get("master_key_id")?,
-            wrapped_key: row.try_get("wrapped_key")?,
-            nonce: row.try_get("nonce")?,
-            ciphertext: row.try_get("ciphertext")?,
-            fingerprint: row.try_get("fingerprint")?,
-        };
-        let new = ring.rewrap(&sealed)?;
+        let new = ring.rewrap(&super::secrets::sealed_from_row(&row)?)?;
         sqlx::query(
             "UPDATE secret_values SET master_key_id = $1, wrapped_key = $2, fingerprint = $3 WHERE secret_id = $4",
         )

@@ -19,24 +19,9 @@ use crate::server::work_queue::{self, Op};
 /// Longest description we keep.
 const MAX_DESCRIPTION: usize = 1000;
 
-/// Input of [`create`].
-#[derive(Debug, Clone)]
-pub struct NewSecret {
-    /// RFC 1123 label; also the name of the objects in each namespace.
-    pub name: String,
-    /// Organization or Project.
-    pub scope: Scope,
-    /// The owning project, for project secrets (and only for them).
-    pub project_id: Option<i64>,
-    /// Use case.
-    pub use_case: UseCase,
-    /// Free text.
-    pub description: String,
-    /// Spec (its variant gives the kind).
-    pub spec: SecretSpec,
-    /// Values, for Kubernetes secrets: one per key of the spec.
-    pub values: SecretValues,
-}
+/// Input of [`create`]: exactly what the create forms send. The name is also the name of the
+/// objects in each namespace; values (Kubernetes secrets only) need one per key of the spec.
+pub type NewSecret = crate::model::secret::CreateSecretInput;
 
 /// Input of [`update`]. The name, kind and scope of a secret never change.
 #[derive(Debug, Clone)]
@@ -493,6 +478,18 @@ async fn store_values(
     Ok(())
 }
 
+/// Reads a `secret_values` row (its `master_key_id`, `wrapped_key`, `nonce`, `ciphertext` and
+/// `fingerprint` columns).
+pub(crate) fn sealed_from_row(row: &sqlx::any::AnyRow) -> Result<Sealed, sqlx::Error> {
+    Ok(Sealed {
+        master_key_id: row.try_get("master_key_id")?,
+        wrapped_key: row.try_get("wrapped_key")?,
+        nonce: row.try_get("nonce")?,
+        ciphertext: row.try_get("ciphertext")?,
+        fingerprint: row.try_get("fingerprint")?,
+    })
+}
+
 /// Decrypts a secret's values, for the reconciler to write into a cluster. Server-side only:
 /// no server function returns them.
 pub async fn decrypt_values(
@@ -519,14 +516,7 @@ async fn load_values(
     let Some(row) = row else {
         return Ok(SecretValues::default());
     };
-    let sealed = Sealed {
-        master_key_id: row.try_get("master_key_id")?,
-        wrapped_key: row.try_get("wrapped_key")?,
-        nonce: row.try_get("nonce")?,
-        ciphertext: row.try_get("ciphertext")?,
-        fingerprint: row.try_get("fingerprint")?,
-    };
-    Ok(keys.open(&sealed)?)
+    Ok(keys.open(&sealed_from_row(&row)?)?)
 }
 
 fn stale(secret: &SecretRecord, expected: i64) -> ServiceError {
