@@ -29,7 +29,7 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
     respond(
         async {
             let (state, session) = context().await?;
-            crate::server::auth::require(&session, &state.db, &csrf).await?;
+            crate::server::auth::require(&session, &state, &csrf).await?;
             crate::server::auth::sign_out(&session).await?;
             leptos_axum::redirect("/login");
             Ok(())

@@ -50,13 +50,13 @@ pub async fn reader() -> Result<(AppState, Principal), AppError> {
 /// not the session's token.
 pub async fn writer(csrf: &str) -> Result<(AppState, Principal), AppError> {
     let (state, session) = context().await?;
-    let principal = super::auth::require(&session, &state.db, csrf).await?;
+    let principal = super::auth::require(&session, &state, csrf).await?;
     Ok((state, principal))
 }
 
 /// The signed-in caller, for reads: 401 without a session.
 pub async fn signed_in(state: &AppState, session: &Session) -> Result<Principal, AppError> {
-    super::auth::principal(session, &state.db)
+    super::auth::principal(session, state)
         .await?
         .ok_or(AppError::Unauthorized)
 }

@@ -87,13 +87,13 @@ pub struct Cli {
     #[arg(long, env = "SECRETS_CONSOLE_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
-    /// Sign a user out after this many minutes without a request.
-    #[arg(
-        long,
-        env = "SECRETS_CONSOLE_SESSION_IDLE_MINUTES",
-        default_value_t = 30
-    )]
-    pub session_idle_minutes: u32,
+    /// Sign a user out after this long without a request (Go duration syntax: 30m, 1h30m).
+    #[arg(long, env = "SECRETS_CONSOLE_SESSION_IDLE", default_value = "30m", value_parser = parse_duration)]
+    pub session_idle: Duration,
+
+    /// Sign a user out this long after sign-in, however active (Go duration syntax).
+    #[arg(long, env = "SECRETS_CONSOLE_SESSION_LIFETIME", default_value = "12h", value_parser = parse_duration)]
+    pub session_lifetime: Duration,
 
     /// Seconds to let in-flight requests finish after SIGTERM or SIGINT before exiting anyway.
     #[arg(
@@ -124,6 +124,14 @@ pub enum MasterKeySource {
     /// The SECRETS_CONSOLE_MASTER_KEY environment variable (and optionally
     /// SECRETS_CONSOLE_MASTER_KEY_PREVIOUS for rotation).
     Environment,
+}
+
+/// Parses a positive Go-syntax duration for a flag.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    match crate::domain::validation::parse_go_duration(text)? {
+        d if d.is_zero() => Err("must be longer than 0s".to_owned()),
+        d => Ok(d),
+    }
 }
 
 /// How log lines are written to standard output.
@@ -162,6 +170,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Idle session timeout.
     pub session_idle: Duration,
+    /// Absolute session timeout.
+    pub session_lifetime: Duration,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
     /// Where the master key comes from.
@@ -194,7 +204,8 @@ impl Config {
             site_root: cli.site_root,
             site_pkg_dir: cli.site_pkg_dir,
             secure_cookies: cli.secure_cookies,
-            session_idle: Duration::from_secs(u64::from(cli.session_idle_minutes) * 60),
+            session_idle: cli.session_idle,
+            session_lifetime: cli.session_lifetime,
             shutdown_grace: Duration::from_secs(u64::from(cli.shutdown_grace_seconds)),
             demo: cli.demo.unwrap_or(embedded_default),
             demo_password: cli.demo_password,
@@ -326,6 +337,26 @@ mod tests {
         let url = DatabaseUrl("postgres://app:hunter2@db:5432/console".into());
         assert_eq!(url.redacted(), "postgres://app:***@db:5432/console");
         assert!(!format!("{url:?} {url}").contains("hunter2"));
+    }
+
+    #[test]
+    fn session_timeouts_take_go_durations() {
+        let config = Config::from_cli(Cli::try_parse_from(["secrets-console"]).unwrap());
+        assert_eq!(config.session_idle, Duration::from_secs(30 * 60));
+        assert_eq!(config.session_lifetime, Duration::from_secs(12 * 3600));
+        let cli = Cli::try_parse_from([
+            "secrets-console",
+            "--session-idle",
+            "1h30m",
+            "--session-lifetime",
+            "2s",
+        ])
+        .unwrap();
+        assert_eq!(cli.session_idle, Duration::from_secs(90 * 60));
+        assert_eq!(cli.session_lifetime, Duration::from_secs(2));
+        let error = Cli::try_parse_from(["secrets-console", "--session-idle", "soon"]).unwrap_err();
+        assert!(error.to_string().contains("--session-idle"), "{error}");
+        assert!(Cli::try_parse_from(["secrets-console", "--session-idle", "0s"]).is_err());
     }
 
     #[test]

@@ -39,18 +39,29 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         .with_expiry(Expiry::OnInactivity(
             tower_sessions::cookie::time::Duration::try_from(config.session_idle)
                 .unwrap_or(tower_sessions::cookie::time::Duration::minutes(30)),
-        ));
+        ))
+        // Every request of a signed-in user pushes the idle deadline out; without this the
+        // deadline would only move when the session's data changes.
+        .with_always_save(true);
 
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    let pages = Router::new()
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(session_layer)
-        .layer(middleware::from_fn(same_origin_only))
+        .layer(middleware::from_fn(same_origin_only));
+
+    // Probes and the static bundle need no session: no database round trip per asset.
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(&state.leptos_options),
+            leptos_axum::site_pkg_dir_service(&state.leptos_options),
+        )
+        .merge(pages)
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())

@@ -101,6 +101,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         db: db.clone(),
         keys,
         throttle: std::sync::Arc::new(auth::throttle::LoginThrottle::default()),
+        session_lifetime: config.session_lifetime,
     };
 
     let sessions = DbSessionStore::new(db.clone());

@@ -20,6 +20,8 @@ pub struct AppState {
     pub keys: Keyring,
     /// Failed sign-in counters.
     pub throttle: Arc<LoginThrottle>,
+    /// How long a session lives after sign-in, however active.
+    pub session_lifetime: std::time::Duration,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -569,3 +569,70 @@ async fn responses_carry_security_headers() {
             .contains("frame-ancestors 'none'")
     );
 }
+
+async fn whoami_email(client: &Client) -> Option<String> {
+    let (status, me) = client.call("whoami", json!({})).await;
+    assert_eq!(status, 200);
+    me["email"].as_str().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn sessions_end_after_the_idle_timeout_and_activity_extends_them() {
+    let (server, _db) = demo_server(
+        &Backend::Sqlite,
+        vec![("SECRETS_CONSOLE_SESSION_IDLE", "2s".to_owned())],
+    )
+    .await;
+    let client = Client::signed_in(&server, "dev@example.com").await;
+    // Active for longer than the idle timeout: still signed in.
+    for _ in 0..4 {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        assert_eq!(
+            whoami_email(&client).await.as_deref(),
+            Some("dev@example.com")
+        );
+    }
+    // Idle for longer than it: signed out.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(whoami_email(&client).await, None);
+}
+
+#[tokio::test]
+async fn sessions_end_after_their_lifetime_however_active() {
+    let (server, _db) = demo_server(
+        &Backend::Sqlite,
+        vec![("SECRETS_CONSOLE_SESSION_LIFETIME", "3s".to_owned())],
+    )
+    .await;
+    let client = Client::signed_in(&server, "dev@example.com").await;
+    assert!(whoami_email(&client).await.is_some());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(3500);
+    while std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        whoami_email(&client).await;
+    }
+    assert_eq!(whoami_email(&client).await, None);
+}
+
+#[tokio::test]
+async fn static_assets_and_probes_create_no_session() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let client = Client::signed_in(&server, "dev@example.com").await;
+    let health = client
+        .http
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert!(health.headers().get("set-cookie").is_none());
+    let page = client
+        .http
+        .get(server.url("/secrets"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.headers().get("set-cookie").is_some(),
+        "pages refresh the idle deadline"
+    );
+}

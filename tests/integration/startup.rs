@@ -29,7 +29,11 @@ fn help_lists_every_option() {
         "--log-format",
         "--site-root",
         "--secure-cookies",
-        "--session-idle-minutes",
+        "--session-idle",
+        "--session-lifetime",
+        "--master-key-file",
+        "--demo",
+        "rotate-master-key",
         "--shutdown-grace-seconds",
     ] {
         assert!(

@@ -8,7 +8,6 @@ use tower_sessions::Session;
 use crate::domain::permissions::Principal;
 use crate::error::AppError;
 use crate::model::account::CurrentUser;
-use crate::server::db::Db;
 use crate::server::now_ms;
 use crate::server::state::AppState;
 
@@ -18,9 +17,6 @@ const USER_ID: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";
 /// Session key: the anti-CSRF token every state-changing request must echo.
 const CSRF: &str = "csrf";
-
-/// How long a session may live at most, however active (12 hours).
-pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 60 * 60 * 1000;
 
 fn session_error(error: impl std::fmt::Display) -> AppError {
     crate::server::errors::internal(&format!("session store: {error}"))
@@ -50,8 +46,8 @@ pub async fn sign_out(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(session_error)
 }
 
-/// The signed-in user, or None (no session, expired, disabled user).
-pub async fn principal(session: &Session, db: &Db) -> Result<Option<Principal>, AppError> {
+/// The signed-in user, or None (no session, past its lifetime, disabled user).
+pub async fn principal(session: &Session, state: &AppState) -> Result<Option<Principal>, AppError> {
     let Some(user_id) = session.get::<i64>(USER_ID).await.map_err(session_error)? else {
         return Ok(None);
     };
@@ -60,11 +56,12 @@ pub async fn principal(session: &Session, db: &Db) -> Result<Option<Principal>, 
         .await
         .map_err(session_error)?
         .unwrap_or(0);
-    if now_ms() - signed_in_at > ABSOLUTE_TIMEOUT_MS {
+    let lifetime_ms = i64::try_from(state.session_lifetime.as_millis()).unwrap_or(i64::MAX);
+    if now_ms().saturating_sub(signed_in_at) > lifetime_ms {
         sign_out(session).await?;
         return Ok(None);
     }
-    users::principal(db, user_id)
+    users::principal(&state.db, user_id)
         .await
         .map_err(|e| crate::server::errors::internal(&e))
 }
@@ -90,8 +87,12 @@ pub async fn check_csrf(session: &Session, presented: &str) -> Result<(), AppErr
 
 /// The signed-in user for a state-changing request: 401 without a session, 403 when the
 /// CSRF token does not match.
-pub async fn require(session: &Session, db: &Db, csrf: &str) -> Result<Principal, AppError> {
-    let principal = principal(session, db)
+pub async fn require(
+    session: &Session,
+    state: &AppState,
+    csrf: &str,
+) -> Result<Principal, AppError> {
+    let principal = principal(session, state)
         .await?
         .ok_or(AppError::Unauthorized)?;
     check_csrf(session, csrf).await?;
@@ -138,7 +139,7 @@ pub async fn current_user(
     state: &AppState,
     session: &Session,
 ) -> Result<Option<CurrentUser>, AppError> {
-    let Some(principal) = principal(session, &state.db).await? else {
+    let Some(principal) = principal(session, state).await? else {
         return Ok(None);
     };
     let projects = crate::server::projects::refs(&state.db, &principal.projects)
