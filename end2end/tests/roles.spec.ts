@@ -87,3 +87,28 @@ test("admins manage users and memberships; members are refused", async ({ page, 
   await expect(member.getByRole("alert")).toContainText("You do not have permission");
   await member.close();
 });
+
+test("the secret detail shows spec, status by project with its reason, and history", async ({ page }) => {
+  await new LoginPage(page).signIn(ADMIN);
+  await page.getByRole("link", { name: "postgres-credentials" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "postgres-credentials" })).toBeVisible();
+  await expect(page.getByText("shared/postgres/password")).toBeVisible();
+  const payments = page.getByRole("row", { name: /^payments/ });
+  await expect(payments).toContainText("Pending");
+  await expect(payments).toContainText("Waiting to be applied to the cluster.");
+  await expect(page.getByRole("listitem").filter({ hasText: "create" }).first()).toContainText("admin@example.com");
+  await new AppShell(page).screenshot("secret-detail");
+});
+
+test("a member cannot open a secret that is not in their projects", async ({ page, browser }) => {
+  await new LoginPage(page).signIn(ADMIN);
+  const href = await page.getByRole("link", { name: "huggingface-token" }).getAttribute("href");
+  expect(href).toMatch(/^\/secrets\/\d+$/);
+
+  const member = await browser.newPage();
+  await new LoginPage(member).signIn(MEMBER);
+  const response = await member.goto(href!);
+  expect(response?.status()).toBe(404);
+  await expect(member.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
+  await member.close();
+});

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::status::SecretStatus;
+use crate::domain::status::{AssignmentStatus, SecretStatus};
 
 /// The badge's intent, which picks its colour and icon.
 pub fn intent(status: SecretStatus) -> (&'static str, &'static str) {
@@ -28,4 +28,18 @@ pub fn StatusBadge(status: SecretStatus) -> impl IntoView {
             {status.label()}
         </span>
     }
+}
+
+/// An assignment's status (the same look as the secret's).
+#[component]
+pub fn AssignmentBadge(status: AssignmentStatus) -> impl IntoView {
+    let as_secret = match status {
+        AssignmentStatus::Pending => SecretStatus::Pending,
+        AssignmentStatus::Synced => SecretStatus::Synced,
+        AssignmentStatus::SyncedError => SecretStatus::SyncedError,
+        AssignmentStatus::Failed => SecretStatus::Failed,
+        AssignmentStatus::Deleting => SecretStatus::Deleting,
+        AssignmentStatus::DeleteFailed => SecretStatus::DeleteFailed,
+    };
+    view! { <StatusBadge status=as_secret /> }
 }

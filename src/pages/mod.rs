@@ -4,5 +4,6 @@ pub mod login_page;
 pub mod not_found_page;
 pub mod project_secrets_tab;
 pub mod projects_page;
+pub mod secret_detail_page;
 pub mod secrets_page;
 pub mod users_page;
