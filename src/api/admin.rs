@@ -124,7 +124,8 @@ pub async fn create_user(
 pub async fn set_memberships(
     csrf: String,
     user_id: i64,
-    project_ids: Vec<i64>,
+    // An empty selection sends no field at all.
+    #[server(default)] project_ids: Vec<i64>,
 ) -> Result<(), AppError> {
     use crate::domain::permissions::{Action, Target};
     use crate::server::api_support::{check, respond, writer};

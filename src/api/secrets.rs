@@ -124,7 +124,11 @@ pub async fn update_secret(
 
 /// Makes an organization secret's assignments exactly `project_ids`.
 #[server(prefix = "/api", endpoint = "set_assignments")]
-pub async fn set_assignments(csrf: String, id: i64, project_ids: Vec<i64>) -> Result<(), AppError> {
+pub async fn set_assignments(
+    csrf: String,
+    id: i64,
+    #[server(default)] project_ids: Vec<i64>,
+) -> Result<(), AppError> {
     use crate::domain::permissions::Action;
     use crate::server::api_support::{actor, authorize_secret, respond, writer};
     respond(

@@ -636,3 +636,35 @@ async fn static_assets_and_probes_create_no_session() {
         "pages refresh the idle deadline"
     );
 }
+
+#[tokio::test]
+async fn an_empty_selection_clears_memberships() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let (_, users) = admin.call("list_users", json!({})).await;
+    let dev = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "dev@example.com")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    // A form with every box unchecked sends no project_ids at all.
+    let (status, body) = admin
+        .call(
+            "set_memberships",
+            json!({"csrf": admin.csrf, "user_id": dev}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, users) = admin.call("list_users", json!({})).await;
+    let dev = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "dev@example.com")
+        .unwrap()
+        .clone();
+    assert_eq!(dev["projects"], json!([]));
+}
