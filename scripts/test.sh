@@ -62,6 +62,27 @@ check "hydrate build has no server code" \
   cargo check --lib --locked --target wasm32-unknown-unknown --no-default-features --features hydrate
 suite "cargo test" count_cargo cargo test --locked
 check "release build (cargo leptos)" cargo leptos build --release
+# The README's run command, on a fresh data directory: it must serve the sign-in page.
+make_run_serves() {
+  local data pid ok=1
+  data=$(mktemp -d)
+  SECRETS_CONSOLE_DATA_DIR="$data" setsid make run >"$log_dir/make-run.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 180); do
+    if curl -sf http://127.0.0.1:3000/readyz >/dev/null 2>&1; then
+      curl -sf -H 'Accept: text/html' http://127.0.0.1:3000/login | grep -q '<h1>Sign in</h1>' && ok=0
+      break
+    fi
+    sleep 1
+  done
+  kill -TERM -- "-$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  rm -rf "$data"
+  [ $ok -eq 0 ] || { echo "make run did not serve the sign-in page on 127.0.0.1:3000; see $log_dir/make-run.log"; tail -n 20 "$log_dir/make-run.log"; }
+  return $ok
+}
+check "make run serves the app" make_run_serves
+
 if [ -x target/release/secrets-console ]; then
   rm -f end2end/test-results/results.json
   suite "playwright" count_playwright bash -c 'cd end2end && npx playwright test'

@@ -838,11 +838,17 @@ async fn change_assignments(
                         .to_string(),
                 ),
                 after: Some(serde_json::json!({ "projects": desired }).to_string()),
-                detail: Some(format!(
-                    "assigned to [{}]; unassigned from [{}]",
-                    listed(&diff.added).join(", "),
-                    listed(&diff.removed).join(", ")
-                )),
+                detail: Some(
+                    [
+                        ("assigned to", &diff.added),
+                        ("unassigned from", &diff.removed),
+                    ]
+                    .iter()
+                    .filter(|(_, ids)| !ids.is_empty())
+                    .map(|(what, ids)| format!("{what} {}", listed(ids).join(", ")))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                ),
                 ..Entry::default()
             },
         )
