@@ -1097,6 +1097,28 @@ async fn members_see_only_their_projects(backend: Backend) {
         Err(ServiceError::NotFound)
     ));
     let detail = secrets::detail(&f.db, shared, &member).await.unwrap();
+    // Nothing in the history names or counts projects the member is not in.
+    let shown = serde_json::to_string(&detail.history).unwrap();
+    assert!(!shown.contains("search"), "{shown}");
+    assert_eq!(
+        detail
+            .history
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        ["create"]
+    );
+    let admin_view = secrets::detail(&f.db, shared, &Visibility::All)
+        .await
+        .unwrap();
+    assert_eq!(
+        admin_view
+            .history
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        ["assign", "create"]
+    );
     assert_eq!(
         detail
             .assignments

@@ -283,28 +283,43 @@ pub async fn detail(
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    let history = sqlx::query(
+    // Members see the changes to the secret itself, not the organization's assignment history
+    // (which names other projects), refusals of other users, or details that count across
+    // projects they are not in.
+    let member = matches!(visibility, Visibility::Projects(_));
+    let mut history = Sql::new(
         "SELECT at, actor, action, outcome, project_id, before_spec, after_spec, detail FROM audit_entries \
-         WHERE secret_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-    )
-    .bind(id)
-    .bind(HISTORY_SHOWN)
-    .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|row| -> Result<AuditEntry, sqlx::Error> {
-        Ok(AuditEntry {
-            at: row.try_get("at")?,
-            actor: row.try_get("actor")?,
-            action: row.try_get("action")?,
-            outcome: row.try_get("outcome")?,
-            project_id: row.try_get("project_id")?,
-            before: row.try_get("before_spec")?,
-            after: row.try_get("after_spec")?,
-            detail: row.try_get("detail")?,
+         WHERE secret_id = ",
+    );
+    history.bind(Param::Int(id));
+    if let Visibility::Projects(ids) = visibility {
+        history.push(
+            " AND outcome = 'allowed' AND action IN ('create', 'update', 'delete', 'delete-retry', 'sync') \
+             AND (project_id IS NULL OR project_id IN ",
+        );
+        history.bind_list(ids).push(")");
+    }
+    history
+        .push(" ORDER BY at DESC, id DESC LIMIT ")
+        .bind(Param::Int(HISTORY_SHOWN));
+    let history = history
+        .query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|row| -> Result<AuditEntry, sqlx::Error> {
+            Ok(AuditEntry {
+                at: row.try_get("at")?,
+                actor: row.try_get("actor")?,
+                action: row.try_get("action")?,
+                outcome: row.try_get("outcome")?,
+                project_id: row.try_get("project_id")?,
+                before: row.try_get("before_spec")?,
+                after: row.try_get("after_spec")?,
+                detail: if member { None } else { row.try_get("detail")? },
+            })
         })
-    })
-    .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
 
     Ok(SecretDetail {
         description: row.try_get("description")?,
