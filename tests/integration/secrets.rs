@@ -1086,9 +1086,35 @@ async fn members_see_only_their_projects(backend: Backend) {
     .unwrap();
 
     let member = Visibility::Projects(vec![f.payments]);
+    // Search's copy of `shared` fails; the member of payments must not learn of it.
+    let refused = Observation::ApplyRefused {
+        reason: "namespace search is missing".into(),
+    };
+    observe(&f.db, shared, f.search, &refused).await.unwrap();
     let page = secrets::list(&f.db, &SecretQuery::default(), &member)
         .await
         .unwrap();
+    let row = page.items.iter().find(|r| r.name == "shared").unwrap();
+    assert_eq!(row.assignment_count, 1);
+    let names: Vec<_> = row
+        .assigned_to
+        .iter()
+        .map(|a| a.project.name.as_str())
+        .collect();
+    assert_eq!(names, ["payments"]);
+    assert_eq!(
+        row.status,
+        SecretStatus::Pending,
+        "the member's rollup covers their projects only"
+    );
+    let all = secrets::list(&f.db, &SecretQuery::default(), &Visibility::All)
+        .await
+        .unwrap();
+    let admin_row = all.items.iter().find(|r| r.name == "shared").unwrap();
+    assert_eq!(
+        (admin_row.assignment_count, admin_row.status),
+        (2, SecretStatus::Failed)
+    );
     let mut names: Vec<_> = page.items.iter().map(|r| r.name.clone()).collect();
     names.sort();
     assert_eq!(names, ["own", "shared"]);
@@ -1097,6 +1123,8 @@ async fn members_see_only_their_projects(backend: Backend) {
         Err(ServiceError::NotFound)
     ));
     let detail = secrets::detail(&f.db, shared, &member).await.unwrap();
+    assert_eq!(detail.secret.status, SecretStatus::Pending);
+    assert_eq!(detail.secret.assignment_count, 1);
     // Nothing in the history names or counts projects the member is not in.
     let shown = serde_json::to_string(&detail.history).unwrap();
     assert!(!shown.contains("search"), "{shown}");

@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::ServiceError;
 use crate::domain::permissions::Principal;
-use crate::domain::status::{AssignmentStatus, SecretStatus};
+use crate::domain::status::{self, AssignmentStatus, SecretStatus};
 use crate::model::listing::{
     AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE, Page, ProjectRef, SecretDetail,
     SecretQuery, SecretRow, SortKey,
@@ -202,9 +202,19 @@ pub async fn list(
                  ROW_NUMBER() OVER (PARTITION BY a.secret_id ORDER BY p.name) AS n \
                FROM assignments a JOIN projects p ON p.id = a.project_id WHERE a.secret_id IN ",
         );
-        briefs.bind_list(&ids).push(") ranked WHERE n <= ");
+        briefs.bind_list(&ids);
+        // A member sees only their projects' assignments (all of them: few), and the count and
+        // status of the row are theirs too; nothing names or counts other projects.
+        let shown = match visibility {
+            Visibility::All => ASSIGNED_TO_SHOWN,
+            Visibility::Projects(projects) => {
+                briefs.push(" AND a.project_id IN ").bind_list(projects);
+                i64::MAX
+            }
+        };
+        briefs.push(") ranked WHERE n <= ");
         briefs
-            .bind(Param::Int(ASSIGNED_TO_SHOWN))
+            .bind(Param::Int(shown))
             .push(" ORDER BY secret_id, project_name");
         for row in briefs.query().fetch_all(db.pool()).await? {
             let secret_id: i64 = row.try_get("secret_id")?;
@@ -219,6 +229,13 @@ pub async fn list(
                         .ok_or_else(|| corrupt("assignment status"))?,
                 });
             }
+        }
+    }
+    if let Visibility::Projects(_) = visibility {
+        for item in &mut items {
+            item.assignment_count = i64::try_from(item.assigned_to.len()).unwrap_or(i64::MAX);
+            item.status = status::rollup(item.assigned_to.iter().map(|a| a.status));
+            item.assigned_to.truncate(ASSIGNED_TO_SHOWN as usize);
         }
     }
     Ok(Page {
@@ -282,6 +299,12 @@ pub async fn detail(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+
+    let mut secret = secret;
+    if let Visibility::Projects(_) = visibility {
+        secret.assignment_count = i64::try_from(assignments.len()).unwrap_or(i64::MAX);
+        secret.status = status::rollup(assignments.iter().map(|a| a.status));
+    }
 
     // Members see the changes to the secret itself, not the organization's assignment history
     // (which names other projects), refusals of other users, or details that count across
