@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Drives the real kubectl against the standalone simulated cluster (`secrets-console sim`):
+# apply, get, jsonpath, watch, delete behind a finalizer, strict field validation.
+# Usage: scripts/sim-kubectl.sh [path/to/secrets-console]   (default target/debug/secrets-console)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-target/debug/secrets-console}
+command -v kubectl >/dev/null || { echo "kubectl is not installed"; exit 1; }
+[ -x "$bin" ] || { echo "$bin is missing: build it first (cargo build)"; exit 1; }
+
+work=$(mktemp -d)
+sim_pid=
+cleanup() {
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "not ok - $*"; echo "--- simulated cluster log:"; tail -20 "$work/sim.log"; exit 1; }
+ok() { echo "ok - $*"; }
+
+"$bin" sim --listen 127.0.0.1:0 --kubeconfig "$work/kubeconfig" --retry-after 200ms >"$work/sim.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "ready" "$work/sim.log" 2>/dev/null && break
+  sleep 0.1
+done
+[ -s "$work/kubeconfig" ] || fail "the simulated cluster did not write its kubeconfig"
+export KUBECONFIG="$work/kubeconfig"
+server=$(kubectl config view -o jsonpath='{.clusters[0].cluster.server}')
+k() { kubectl --request-timeout=10s "$@"; }
+# Polls a command until its output matches a pattern (5 s).
+until_matches() {
+  local pattern=$1 out; shift
+  for _ in $(seq 1 50); do
+    out=$("$@" 2>/dev/null) || true
+    if grep -qE "$pattern" <<<"$out"; then return 0; fi
+    sleep 0.1
+  done
+  echo "last output of: $*"; "$@" || true
+  return 1
+}
+
+cat >"$work/objects.yaml" <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: team
+---
+apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata:
+  name: fake
+spec:
+  provider:
+    fake:
+      data:
+      - key: db/password
+        value: hunter2
+      - key: db/config
+        value: '{"user":"app","port":5432}'
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: db
+  namespace: team
+spec:
+  refreshInterval: 1h0m0s
+  secretStoreRef:
+    kind: ClusterSecretStore
+    name: fake
+  target:
+    name: db-credentials
+  data:
+  - secretKey: password
+    remoteRef:
+      key: db/password
+  - secretKey: user
+    remoteRef:
+      key: db/config
+      property: user
+YAML
+
+k apply -f "$work/objects.yaml" >"$work/apply.out" || fail "kubectl apply -f"
+grep -q "externalsecret.external-secrets.io/db created" "$work/apply.out" || fail "apply output: $(cat "$work/apply.out")"
+ok "kubectl apply -f creates a ClusterSecretStore and an ExternalSecret"
+
+until_matches 'fake +[^ ]+ +Valid +ReadWrite +True' k get clustersecretstores || fail "store not Valid/True"
+ok "kubectl get clustersecretstores shows the store Valid and Ready"
+
+until_matches '^db +ClusterSecretStore +fake +1h0m0s +SecretSynced +True' k get externalsecrets -n team \
+  || fail "ExternalSecret not SecretSynced/True"
+ok "kubectl get externalsecrets shows SecretSynced, Ready True"
+
+value=$(k get secret db-credentials -n team -o jsonpath='{.data.password}' | base64 -d)
+[ "$value" = "hunter2" ] || fail "synced value is '$value'"
+user=$(k get secret db-credentials -n team -o jsonpath='{.data.user}' | base64 -d)
+[ "$user" = "app" ] || fail "property value is '$user'"
+ok "kubectl get secret -o jsonpath shows the synced values (property too)"
+
+defaults=$(k get es db -n team -o jsonpath='{.spec.target.creationPolicy}/{.spec.target.deletionPolicy}')
+[ "$defaults" = "Owner/Retain" ] || fail "defaults: $defaults"
+ok "the API server filled the schema's defaults (target.creationPolicy, deletionPolicy)"
+
+again=$(k apply -f "$work/objects.yaml") || fail "re-apply"
+grep -q "externalsecret.external-secrets.io/db unchanged" <<<"$again" || fail "re-apply is not a no-op: $again"
+ssa=$(k apply --server-side -f "$work/objects.yaml") || fail "kubectl apply --server-side"
+grep -q "externalsecret.external-secrets.io/db serverside-applied" <<<"$ssa" || fail "server-side apply: $ssa"
+ok "re-apply is unchanged; kubectl apply --server-side works"
+
+sed 's/refreshInterval: 1h0m0s/refreshInterval: 1h0m0s\n  refreshPolicy: Periodic\n  bogusField: 1/' "$work/objects.yaml" >"$work/bogus.yaml"
+if k apply -f "$work/bogus.yaml" >"$work/bogus.out" 2>&1; then fail "an unknown field was accepted"; fi
+grep -q 'unknown field "spec.bogusField"' "$work/bogus.out" || fail "strict validation message: $(cat "$work/bogus.out")"
+ok "kubectl's strict field validation names the unknown field"
+
+timeout 10 kubectl get externalsecrets -n team -w --no-headers >"$work/watch.out" 2>&1 &
+watch_pid=$!
+sleep 1
+k patch clustersecretstore fake --type merge -p '{"spec":{"provider":{"fake":{"data":[{"key":"db/password","value":"hunter2"}]}}}}' >/dev/null
+k annotate externalsecret db -n team force-sync="$(date +%s)" --overwrite >/dev/null
+until_matches 'SecretSyncedError' cat "$work/watch.out" || fail "kubectl get -w did not stream the change"
+kill "$watch_pid" 2>/dev/null || true
+ok "after the remote key is removed and a force-sync, kubectl get -w streams the change to SecretSyncedError"
+
+until_matches 'Warning +UpdateFailed +externalsecret/db +.*db/config' k get events -n team || fail "no Warning event naming the key"
+ok "the Warning event names the missing key"
+
+curl -sf -X PUT -H 'Content-Type: application/json' -d '{"controllerPaused":true}' "$server/sim/faults" >/dev/null
+if k delete externalsecret db -n team --timeout=2s >"$work/delete.out" 2>&1; then
+  fail "delete finished while the controller (and its finalizer) was paused"
+fi
+deleting=$(k get externalsecret db -n team -o jsonpath='{.metadata.deletionTimestamp}')
+[ -n "$deleting" ] || fail "no deletionTimestamp while the finalizer holds the object"
+curl -sf -X PUT -H 'Content-Type: application/json' -d '{"controllerPaused":false}' "$server/sim/faults" >/dev/null
+k wait --for=delete externalsecret/db -n team --timeout=10s >/dev/null || fail "not deleted after the controller resumed"
+ok "kubectl delete waits for the finalizer; the object goes once the controller runs"
+
+echo "all kubectl checks passed"

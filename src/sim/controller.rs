@@ -1,0 +1,1012 @@
+//! A controller that behaves like External Secrets Operator with its `fake` provider: it
+//! validates ClusterSecretStores, resolves each ExternalSecret's remote keys from its store's
+//! fake data, writes the target Secret, and reports conditions and Events in ESO's words.
+//! It works on the store directly (as an in-process informer would) and writes with the field
+//! manager `external-secrets`.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha224};
+
+use super::faults::Faults;
+use super::resources::{self, TypeId};
+use super::status::ApiError;
+use super::store::{EventType, Key, Patch, Store, WriteContext};
+use super::time::{now_rfc3339, parse_go_duration, random_suffix};
+
+/// The field manager and event source of the simulated controller.
+pub const MANAGER: &str = "external-secrets";
+/// Label ESO puts on the Secrets it manages.
+pub const MANAGED_LABEL: &str = "reconcile.external-secrets.io/managed";
+/// Label ESO puts on Secrets it owns: a hash of the ExternalSecret's `namespace/name`.
+pub const CREATED_BY_LABEL: &str = "reconcile.external-secrets.io/created-by";
+/// Annotation holding a hash of the Secret's data.
+pub const DATA_HASH_ANNOTATION: &str = "reconcile.external-secrets.io/data-hash";
+/// Changing this annotation's value forces a resync.
+pub const FORCE_SYNC_ANNOTATION: &str = "force-sync";
+/// The finalizer this controller holds ExternalSecrets' deletion behind.
+pub const FINALIZER: &str = "externalsecrets.external-secrets.io/externalsecret-cleanup";
+
+/// Tunables of the simulated controller.
+#[derive(Debug, Clone)]
+pub struct ControllerOptions {
+    /// Delay before retrying an ExternalSecret that failed.
+    pub retry_after: Duration,
+    /// Shortest refresh interval honoured (a guard against busy loops).
+    pub min_refresh: Duration,
+}
+
+impl Default for ControllerOptions {
+    fn default() -> Self {
+        Self {
+            retry_after: Duration::from_secs(5),
+            min_refresh: Duration::from_secs(1),
+        }
+    }
+}
+
+struct Types {
+    secret: TypeId,
+    event: TypeId,
+    external_secret: TypeId,
+    store: TypeId,
+}
+
+impl Types {
+    fn find() -> Option<Self> {
+        Some(Self {
+            secret: resources::by_kind("", "Secret")?,
+            event: resources::by_kind("", "Event")?,
+            external_secret: resources::by_kind("external-secrets.io", "ExternalSecret")?,
+            store: resources::by_kind("external-secrets.io", "ClusterSecretStore")?,
+        })
+    }
+}
+
+/// Why an ExternalSecret could not sync: a short condition message and the event's detail.
+struct SyncError {
+    message: String,
+    detail: String,
+}
+
+struct Controller {
+    store: Arc<Store>,
+    options: ControllerOptions,
+    types: Types,
+    queue: VecDeque<Key>,
+    queued: HashSet<Key>,
+    due: BTreeMap<Key, Instant>,
+    /// Last event per (object uid, reason, message), to count repeats as the recorder does.
+    recorded: HashMap<(String, String, String), String>,
+}
+
+fn ctx() -> WriteContext {
+    WriteContext::new(MANAGER)
+}
+
+fn condition<'a>(object: &'a Value, kind: &str) -> Option<&'a Value> {
+    object
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|c| c["type"] == kind)
+}
+
+/// A Ready condition, keeping `lastTransitionTime` when the status did not change.
+fn ready(previous: Option<&Value>, status: &str, reason: &str, message: &str) -> Value {
+    let transition = previous
+        .filter(|p| p["status"] == status)
+        .and_then(|p| p.get("lastTransitionTime").cloned())
+        .unwrap_or_else(|| json!(now_rfc3339()));
+    json!({
+        "type": "Ready",
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": transition,
+    })
+}
+
+/// Hex SHA-224. ESO hashes with SHA3-224; the shape (56 hex characters) is what clients see,
+/// and nothing compares these hashes across implementations.
+fn sha224_hex(text: &str) -> String {
+    Sha224::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Go's `%+v` of a `map[string]string` (sorted keys, raw values).
+fn go_string_map(map: Option<&Value>) -> String {
+    let mut pairs: Vec<(String, String)> = map
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    pairs.sort();
+    let inner: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+    format!("map[{}]", inner.join(" "))
+}
+
+/// ESO's `syncedResourceVersion`: `<generation>-<hash of labels and annotations>`, so a
+/// metadata change (a force-sync annotation) triggers a resync.
+fn synced_resource_version(es: &Value) -> String {
+    let generation = es
+        .pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let meta = format!(
+        "{{annotations:{} labels:{}}}",
+        go_string_map(es.pointer("/metadata/annotations")),
+        go_string_map(es.pointer("/metadata/labels"))
+    );
+    format!("{generation}-{}", sha224_hex(&meta))
+}
+
+/// ESO's data-hash annotation: a hash of Go's `%+v` of the Secret's `map[string][]byte`.
+fn data_hash(data: &serde_json::Map<String, Value>) -> String {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut keys: Vec<&String> = data.keys().collect();
+    keys.sort();
+    let inner: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let bytes = data[*k]
+                .as_str()
+                .and_then(|v| engine.decode(v).ok())
+                .unwrap_or_default();
+            let list: Vec<String> = bytes.iter().map(u8::to_string).collect();
+            format!("{k}:[{}]", list.join(" "))
+        })
+        .collect();
+    sha224_hex(&format!("map[{}]", inner.join(" ")))
+}
+
+/// Follows a gjson-style dotted path (`a.b.0`) into a JSON document.
+fn json_property<'a>(document: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(document, |v, part| match v {
+        Value::Array(items) => part.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => v.get(part),
+    })
+}
+
+impl Controller {
+    fn enqueue(&mut self, key: Key) {
+        if self.queued.insert(key.clone()) {
+            self.queue.push_back(key);
+        }
+    }
+
+    fn enqueue_all(&mut self) {
+        for type_id in [self.types.store, self.types.external_secret] {
+            if let Ok(page) = self.store.list(type_id, None, &|_| true, None, None) {
+                for object in page.items {
+                    let ns = object
+                        .pointer("/metadata/namespace")
+                        .and_then(Value::as_str);
+                    let name = object.pointer("/metadata/name").and_then(Value::as_str);
+                    self.enqueue(Key::new(type_id, ns.unwrap_or(""), name.unwrap_or("")));
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: &super::store::Event) {
+        let type_id = event.key.type_id;
+        if type_id == self.types.external_secret {
+            if event.kind != EventType::Deleted {
+                self.enqueue(event.key.clone());
+            } else {
+                self.due.remove(&event.key);
+            }
+        } else if type_id == self.types.store {
+            // The store itself, then everything that reads from it.
+            if event.kind != EventType::Deleted {
+                self.enqueue(event.key.clone());
+            }
+            self.enqueue_users_of(&event.key.name);
+        } else if type_id == self.types.secret {
+            // An owned Secret changed or vanished: its ExternalSecret heals it.
+            let owner = event
+                .object
+                .pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .and_then(|refs| {
+                    refs.iter()
+                        .find(|r| r["kind"] == "ExternalSecret" && r["controller"] == true)
+                })
+                .and_then(|r| r["name"].as_str());
+            if let Some(owner) = owner {
+                self.enqueue(Key::new(
+                    self.types.external_secret,
+                    &event.key.namespace,
+                    owner,
+                ));
+            }
+        }
+    }
+
+    fn enqueue_users_of(&mut self, store_name: &str) {
+        let users = self
+            .store
+            .list(
+                self.types.external_secret,
+                None,
+                &|es| {
+                    es.pointer("/spec/secretStoreRef/name")
+                        .and_then(Value::as_str)
+                        == Some(store_name)
+                },
+                None,
+                None,
+            )
+            .map(|p| p.items)
+            .unwrap_or_default();
+        for es in users {
+            let ns = es.pointer("/metadata/namespace").and_then(Value::as_str);
+            let name = es.pointer("/metadata/name").and_then(Value::as_str);
+            self.enqueue(Key::new(
+                self.types.external_secret,
+                ns.unwrap_or(""),
+                name.unwrap_or(""),
+            ));
+        }
+    }
+
+    fn reconcile(&mut self, key: &Key) {
+        if key.type_id == self.types.store {
+            self.reconcile_store(key);
+        } else if key.type_id == self.types.external_secret {
+            self.reconcile_external_secret(key);
+        }
+    }
+
+    /// Records an Event on an object, counting repeats of the same reason and message.
+    fn record(
+        &mut self,
+        object: &Value,
+        event_type: &str,
+        reason: &str,
+        message: &str,
+        component: &str,
+    ) {
+        let meta = &object["metadata"];
+        let namespace = meta["namespace"].as_str().unwrap_or("default").to_owned();
+        let uid = meta["uid"].as_str().unwrap_or_default().to_owned();
+        let now = now_rfc3339();
+        let id = (uid.clone(), reason.to_owned(), message.to_owned());
+        if let Some(name) = self.recorded.get(&id) {
+            let key = Key::new(self.types.event, &namespace, name);
+            if let Ok(existing) = self.store.get(&key) {
+                let count = existing["count"].as_i64().unwrap_or(1) + 1;
+                let _ = self.store.patch(
+                    &key,
+                    Patch::Merge(json!({"count": count, "lastTimestamp": now})),
+                    false,
+                    &ctx(),
+                );
+                return;
+            }
+        }
+        let name = format!(
+            "{}.{}{}",
+            meta["name"].as_str().unwrap_or("object"),
+            random_suffix(),
+            random_suffix()
+        );
+        let event = json!({
+            "metadata": {"name": name, "namespace": namespace},
+            "involvedObject": {
+                "apiVersion": object["apiVersion"],
+                "kind": object["kind"],
+                "name": meta["name"],
+                "namespace": meta["namespace"],
+                "uid": meta["uid"],
+                "resourceVersion": meta["resourceVersion"],
+            },
+            "reason": reason,
+            "message": message,
+            "type": event_type,
+            "source": {"component": component},
+            "reportingComponent": component,
+            "reportingInstance": "",
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "eventTime": Value::Null,
+            "count": 1,
+        });
+        if self
+            .store
+            .create(self.types.event, &namespace, event, &ctx())
+            .is_ok()
+        {
+            self.recorded.insert(id, name);
+        }
+    }
+
+    /// Replaces the status (a no-op write changes nothing and notifies nobody).
+    fn write_status(&self, key: &Key, status: Value, manager: &str) {
+        if let Ok(mut object) = self.store.get(key) {
+            object["status"] = status;
+            let _ = self
+                .store
+                .update(key, object, true, &WriteContext::new(manager));
+        }
+    }
+
+    fn reconcile_store(&mut self, key: &Key) {
+        let Ok(css) = self.store.get(key) else {
+            return;
+        };
+        let previous = condition(&css, "Ready");
+        // ESO's store controller with the fake provider: validationResult 0 (or absent) is
+        // Ready, 1 is Unknown (still Ready=True), anything else is an invalid provider config.
+        let (status, reason, message, event) = match css.pointer("/spec/provider/fake") {
+            Some(fake) => match fake["validationResult"].as_i64().unwrap_or(0) {
+                0 => (
+                    "True",
+                    "Valid",
+                    "store validated",
+                    ("Normal", "store validated"),
+                ),
+                1 => (
+                    "True",
+                    "ValidationUnknown",
+                    "could not determine validation status",
+                    ("Warning", "unable to validate"),
+                ),
+                _ => (
+                    "False",
+                    "InvalidProviderConfig",
+                    "unable to validate store",
+                    ("Warning", "unable to validate"),
+                ),
+            },
+            None => (
+                "False",
+                "InvalidProviderConfig",
+                "unable to create client",
+                (
+                    "Warning",
+                    "only the fake provider is available in the simulated cluster",
+                ),
+            ),
+        };
+        let changed = previous.is_none_or(|p| {
+            p["status"] != status || p["reason"] != reason || p["message"] != message
+        });
+        let mut new_status = json!({"conditions": [ready(previous, status, reason, message)]});
+        if reason == "Valid" {
+            new_status["capabilities"] = json!("ReadWrite");
+        } else if let Some(capabilities) = css.pointer("/status/capabilities") {
+            new_status["capabilities"] = capabilities.clone();
+        }
+        self.write_status(key, new_status, "cluster-secret-store");
+        if changed {
+            self.record(&css, event.0, reason, event.1, "cluster-secret-store");
+        }
+    }
+
+    /// Resolves every `data` entry from the store's fake data. Missing entries fail the sync
+    /// under deletionPolicy Retain and are skipped (with an event) under Delete and Merge.
+    fn resolve(
+        &mut self,
+        es: &Value,
+        store: &Value,
+    ) -> Result<serde_json::Map<String, Value>, SyncError> {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let fake: Vec<Value> = store
+            .pointer("/spec/provider/fake/data")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let deletion_policy = es
+            .pointer("/spec/target/deletionPolicy")
+            .and_then(Value::as_str)
+            .unwrap_or("Retain")
+            .to_owned();
+        let entries: Vec<Value> = es
+            .pointer("/spec/data")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut data = serde_json::Map::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let secret_key = entry["secretKey"].as_str().unwrap_or_default();
+            let remote = &entry["remoteRef"];
+            let remote_key = remote["key"].as_str().unwrap_or_default();
+            let version = remote["version"].as_str().unwrap_or("");
+            // The fake provider keys its map by key + version; the last entry wins.
+            let found = fake.iter().rev().find(|d| {
+                d["key"].as_str() == Some(remote_key)
+                    && d["version"].as_str().unwrap_or("") == version
+            });
+            let value =
+                found
+                    .and_then(|d| d["value"].as_str())
+                    .and_then(|value| {
+                        match remote["property"].as_str().filter(|p| !p.is_empty()) {
+                            None => Some(value.to_owned()),
+                            Some(property) => {
+                                let document: Value = serde_json::from_str(value).ok()?;
+                                json_property(&document, property).map(|v| match v {
+                                    Value::String(s) => s.clone(),
+                                    Value::Null => String::new(),
+                                    other => other.to_string(),
+                                })
+                            }
+                        }
+                    });
+            match value {
+                Some(value) => {
+                    data.insert(secret_key.to_owned(), json!(engine.encode(value)));
+                }
+                None if deletion_policy == "Retain" => {
+                    return Err(SyncError {
+                        message: "could not get secret data from provider".to_owned(),
+                        detail: format!(
+                            "error processing spec.data[{i}] (key: {remote_key}), err: Secret does not exist"
+                        ),
+                    });
+                }
+                None => self.record(
+                    es,
+                    "Normal",
+                    "MissingProviderSecret",
+                    &format!(
+                        "secret does not exist at provider using spec.dataFrom[{i}] (key={remote_key})"
+                    ),
+                    MANAGER,
+                ),
+            }
+        }
+        Ok(data)
+    }
+
+    fn fail(&mut self, key: &Key, es: &Value, error: &SyncError) {
+        let previous = condition(es, "Ready");
+        let mut status = es.get("status").cloned().unwrap_or_else(|| json!({}));
+        status["conditions"] = json!([ready(
+            previous,
+            "False",
+            "SecretSyncedError",
+            &error.message
+        )]);
+        // As ESO's markAsFailed: the event first, the status (written on the way out) after.
+        self.record(es, "Warning", "UpdateFailed", &error.detail, MANAGER);
+        self.write_status(key, status, MANAGER);
+        // ESO retries failures with a rate limiter (1s doubling, capped); a fixed short delay
+        // keeps tests quick while still being a retry, not a busy loop.
+        self.due
+            .insert(key.clone(), Instant::now() + self.options.retry_after);
+    }
+
+    fn done(&mut self, key: &Key, es: &Value, reason: &str, message: &str, binding: Option<&str>) {
+        let previous = condition(es, "Ready");
+        let mut status = es.get("status").cloned().unwrap_or_else(|| json!({}));
+        status["conditions"] = json!([ready(previous, "True", reason, message)]);
+        status["refreshTime"] = json!(now_rfc3339());
+        status["syncedResourceVersion"] = json!(synced_resource_version(es));
+        if let Some(name) = binding {
+            status["binding"] = json!({"name": name});
+        }
+        self.write_status(key, status, MANAGER);
+    }
+
+    /// Whether ESO would fetch again (`shouldRefresh`, for the Periodic, OnChange and
+    /// CreatedOnce policies).
+    fn should_refresh(es: &Value, interval: Duration) -> bool {
+        let synced_version = es
+            .pointer("/status/syncedResourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let refreshed = es
+            .pointer("/status/refreshTime")
+            .and_then(Value::as_str)
+            .and_then(super::time::parse_rfc3339);
+        let policy = es
+            .pointer("/spec/refreshPolicy")
+            .and_then(Value::as_str)
+            .unwrap_or("Periodic");
+        match policy {
+            "CreatedOnce" => synced_version.is_empty() || refreshed.is_none(),
+            "OnChange" => {
+                synced_version.is_empty()
+                    || refreshed.is_none()
+                    || synced_version != synced_resource_version(es)
+            }
+            _ => {
+                if interval.is_zero() && !synced_version.is_empty() {
+                    return false;
+                }
+                if synced_version != synced_resource_version(es) {
+                    return true;
+                }
+                let Some(at) = refreshed else {
+                    return true;
+                };
+                let now = std::time::SystemTime::now();
+                at > now || at + interval <= now
+            }
+        }
+    }
+
+    /// ESO's `isSecretValid`: the target exists, is labelled as managed and its data matches
+    /// the hash annotation (always true for creationPolicy Orphan).
+    fn target_valid(es: &Value, target: Option<&Value>) -> bool {
+        if es
+            .pointer("/spec/target/creationPolicy")
+            .and_then(Value::as_str)
+            == Some("Orphan")
+        {
+            return true;
+        }
+        target.is_some_and(|t| {
+            let labelled = t.pointer(&pointer_to_label(MANAGED_LABEL)) == Some(&json!("true"));
+            let data = t
+                .get("data")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            let hash = t
+                .pointer(&pointer_to_annotation(DATA_HASH_ANNOTATION))
+                .and_then(Value::as_str);
+            labelled && hash == Some(data_hash(&data).as_str())
+        })
+    }
+
+    fn reconcile_external_secret(&mut self, key: &Key) {
+        let Ok(mut es) = self.store.get(key) else {
+            self.due.remove(key);
+            return;
+        };
+        let finalizers: Vec<Value> = es
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let has_finalizer = finalizers.iter().any(|f| f == FINALIZER);
+        let target_name = es
+            .pointer("/spec/target/name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .or_else(|| es.pointer("/metadata/name").and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_owned();
+        let target_key = Key::new(self.types.secret, &key.namespace, &target_name);
+        if es.pointer("/metadata/deletionTimestamp").is_some() {
+            self.due.remove(key);
+            if !has_finalizer {
+                return;
+            }
+            // cleanupManagedSecrets: only deletionPolicy Delete removes a target it controls.
+            if es
+                .pointer("/spec/target/deletionPolicy")
+                .and_then(Value::as_str)
+                == Some("Delete")
+                && let Ok(target) = self.store.get(&target_key)
+                && controller_uid(&target) == es.pointer("/metadata/uid").and_then(Value::as_str)
+            {
+                let _ = self.store.delete(&target_key, &Default::default());
+            }
+            let rest: Vec<Value> = finalizers.into_iter().filter(|f| *f != FINALIZER).collect();
+            let _ = self.store.patch(
+                key,
+                Patch::Merge(json!({"metadata": {"finalizers": rest}})),
+                false,
+                &WriteContext::new(MANAGER),
+            );
+            return;
+        }
+        if !has_finalizer {
+            let mut list = finalizers;
+            list.push(json!(FINALIZER));
+            match self.store.patch(
+                key,
+                Patch::Merge(json!({"metadata": {"finalizers": list}})),
+                false,
+                &WriteContext::new(MANAGER),
+            ) {
+                Ok(updated) => es = updated,
+                Err(_) => return,
+            }
+        }
+        let interval = es
+            .pointer("/spec/refreshInterval")
+            .and_then(Value::as_str)
+            .and_then(parse_go_duration)
+            .unwrap_or(Duration::from_secs(3600));
+        let target = self.store.get(&target_key).ok();
+        if !Self::should_refresh(&es, interval) && Self::target_valid(&es, target.as_ref()) {
+            self.schedule(key, &es, interval);
+            return;
+        }
+
+        let store_name = es
+            .pointer("/spec/secretStoreRef/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let store_kind = es
+            .pointer("/spec/secretStoreRef/kind")
+            .and_then(Value::as_str)
+            .filter(|k| !k.is_empty())
+            .unwrap_or("SecretStore")
+            .to_owned();
+        let store = if store_kind == "ClusterSecretStore" {
+            self.store
+                .get(&Key::new(self.types.store, "", &store_name))
+                .ok()
+        } else {
+            None
+        };
+        let Some(store) = store else {
+            let plural = if store_kind == "ClusterSecretStore" {
+                "clustersecretstores"
+            } else {
+                "secretstores"
+            };
+            let error = SyncError {
+                message: "could not get secret data from provider".to_owned(),
+                detail: format!(
+                    "could not get {store_kind} \"{store_name}\", {plural}.external-secrets.io \"{store_name}\" not found"
+                ),
+            };
+            self.fail(key, &es, &error);
+            return;
+        };
+        if condition(&store, "Ready").is_none_or(|c| c["status"] != "True") {
+            let error = SyncError {
+                message: "could not get secret data from provider".to_owned(),
+                detail: format!("{store_kind} \"{store_name}\" is not ready"),
+            };
+            self.fail(key, &es, &error);
+            return;
+        }
+        let data = match self.resolve(&es, &store) {
+            Ok(data) => data,
+            Err(error) => {
+                self.fail(key, &es, &error);
+                return;
+            }
+        };
+        let creation = es
+            .pointer("/spec/target/creationPolicy")
+            .and_then(Value::as_str)
+            .unwrap_or("Owner")
+            .to_owned();
+        let deletion = es
+            .pointer("/spec/target/deletionPolicy")
+            .and_then(Value::as_str)
+            .unwrap_or("Retain")
+            .to_owned();
+        if data.is_empty() {
+            match deletion.as_str() {
+                "Retain" => {
+                    self.done(
+                        key,
+                        &es,
+                        "SecretSynced",
+                        "secret retained due to DeletionPolicy=Retain",
+                        None,
+                    );
+                    self.schedule(key, &es, interval);
+                    return;
+                }
+                "Delete" if creation == "Owner" => {
+                    if target.is_some() {
+                        let _ = self.store.delete(&target_key, &Default::default());
+                        self.record(
+                            &es,
+                            "Normal",
+                            "Deleted",
+                            "secret deleted due to DeletionPolicy=Delete",
+                            MANAGER,
+                        );
+                    }
+                    self.done(
+                        key,
+                        &es,
+                        "SecretDeleted",
+                        "secret deleted due to DeletionPolicy=Delete",
+                        None,
+                    );
+                    self.schedule(key, &es, interval);
+                    return;
+                }
+                "Delete" => {
+                    let error = SyncError {
+                        message: "could not delete secret".to_owned(),
+                        detail: format!(
+                            "unable to delete secret {target_name}: creationPolicy={creation} is not Owner"
+                        ),
+                    };
+                    self.fail(key, &es, &error);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        match creation.as_str() {
+            "None" => {}
+            "Merge" if target.is_none() => {
+                self.done(
+                    key,
+                    &es,
+                    "SecretMissing",
+                    "secret will not be created due to CreationPolicy=Merge",
+                    None,
+                );
+                self.schedule(key, &es, interval);
+                return;
+            }
+            _ => {
+                if let Err(error) =
+                    self.write_target(&es, &target_key, target.as_ref(), data, &creation)
+                {
+                    self.fail(key, &es, &error);
+                    return;
+                }
+            }
+        }
+        let binding = (creation != "None").then_some(target_name.as_str());
+        self.done(key, &es, "SecretSynced", "secret synced", binding);
+        self.schedule(key, &es, interval);
+    }
+
+    /// Requeues per refreshInterval (none when it is 0).
+    fn schedule(&mut self, key: &Key, es: &Value, interval: Duration) {
+        if interval.is_zero() {
+            self.due.remove(key);
+            return;
+        }
+        let interval = interval.max(self.options.min_refresh);
+        let since = es
+            .pointer("/status/refreshTime")
+            .and_then(Value::as_str)
+            .and_then(super::time::parse_rfc3339)
+            .and_then(|at| std::time::SystemTime::now().duration_since(at).ok())
+            .unwrap_or_default();
+        let wait = interval.saturating_sub(since).max(self.options.min_refresh);
+        self.due.insert(key.clone(), Instant::now() + wait);
+    }
+
+    /// Creates or updates the target Secret as ESO does (Create/Update with its field manager).
+    fn write_target(
+        &mut self,
+        es: &Value,
+        target_key: &Key,
+        existing: Option<&Value>,
+        data: serde_json::Map<String, Value>,
+        creation: &str,
+    ) -> Result<(), SyncError> {
+        let es_uid = es
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let es_name = es
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let es_namespace = es
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if let Some(existing) = existing
+            && let Some(owner) = controller_ref(existing)
+            && owner["kind"] == "ExternalSecret"
+            && owner["uid"].as_str() != Some(es_uid)
+        {
+            return Err(SyncError {
+                message: "target is owned by another ExternalSecret".to_owned(),
+                detail: format!(
+                    "unable to mutate secret {}: secret is owned by another ExternalSecret: {}",
+                    target_key.name,
+                    owner["name"].as_str().unwrap_or_default()
+                ),
+            });
+        }
+        if let Some(existing) = existing
+            && existing["immutable"] == true
+            && existing.get("data") != Some(&Value::Object(data.clone()))
+        {
+            return Err(SyncError {
+                message: "could not update secret, target is immutable".to_owned(),
+                detail: format!(
+                    "unable to update secret {}: secret is immutable",
+                    target_key.name
+                ),
+            });
+        }
+        let mut secret = existing.cloned().unwrap_or_else(|| {
+            json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": target_key.name, "namespace": target_key.namespace},
+            })
+        });
+        // Without a template, the ExternalSecret's labels and annotations are copied over.
+        let mut labels = es
+            .pointer("/metadata/labels")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        let mut annotations = es
+            .pointer("/metadata/annotations")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        if let Some(template) = es.pointer("/spec/target/template") {
+            labels = template
+                .pointer("/metadata/labels")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            annotations = template
+                .pointer("/metadata/annotations")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            if let Some(t) = template.get("type").and_then(Value::as_str) {
+                secret["type"] = json!(t);
+            }
+        }
+        let mut final_data = match creation {
+            "Merge" | "CreateOrMerge" => secret
+                .get("data")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+            _ => serde_json::Map::new(),
+        };
+        final_data.extend(data);
+        labels[MANAGED_LABEL] = json!("true");
+        if creation == "Owner" {
+            labels[CREATED_BY_LABEL] = json!(sha224_hex(&format!("{es_namespace}/{es_name}")));
+        }
+        annotations[DATA_HASH_ANNOTATION] = json!(data_hash(&final_data));
+        for (field, value) in [("labels", labels), ("annotations", annotations)] {
+            let merged = secret["metadata"]
+                .get(field)
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            let mut merged = merged;
+            if let (Some(m), Some(v)) = (merged.as_object_mut(), value.as_object()) {
+                m.extend(v.clone());
+            }
+            secret["metadata"][field] = merged;
+        }
+        if creation == "Owner" {
+            secret["metadata"]["ownerReferences"] = json!([{
+                "apiVersion": "external-secrets.io/v1",
+                "kind": "ExternalSecret",
+                "name": es_name,
+                "uid": es_uid,
+                "controller": true,
+                "blockOwnerDeletion": true,
+            }]);
+        }
+        if es.pointer("/spec/target/immutable") == Some(&json!(true)) {
+            secret["immutable"] = json!(true);
+        }
+        secret["data"] = Value::Object(final_data);
+        let ctx = WriteContext::new(&format!("externalsecrets.external-secrets.io/{es_name}"));
+        let result = match existing {
+            None => self
+                .store
+                .create(self.types.secret, &target_key.namespace, secret, &ctx)
+                .map(|_| Some(("Created", "secret created"))),
+            Some(existing) => {
+                let before = existing.pointer("/metadata/resourceVersion").cloned();
+                self.store
+                    .update(target_key, secret, false, &ctx)
+                    .map(|updated| {
+                        (updated.pointer("/metadata/resourceVersion").cloned() != before)
+                            .then_some(("Updated", "secret updated"))
+                    })
+            }
+        };
+        match result {
+            Ok(Some((reason, message))) => {
+                self.record(es, "Normal", reason, message, MANAGER);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(error) => Err(SyncError {
+                message: "could not update secret".to_owned(),
+                detail: api_message(&error),
+            }),
+        }
+    }
+}
+
+fn controller_ref(object: &Value) -> Option<&Value> {
+    object
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|r| r["controller"] == true)
+}
+
+fn controller_uid(object: &Value) -> Option<&str> {
+    controller_ref(object).and_then(|r| r["uid"].as_str())
+}
+
+fn pointer_to_label(label: &str) -> String {
+    format!(
+        "/metadata/labels/{}",
+        label.replace('~', "~0").replace('/', "~1")
+    )
+}
+
+fn pointer_to_annotation(annotation: &str) -> String {
+    format!(
+        "/metadata/annotations/{}",
+        annotation.replace('~', "~0").replace('/', "~1")
+    )
+}
+
+fn api_message(error: &ApiError) -> String {
+    error.message.clone()
+}
+
+/// Runs the controller for one cluster until the task is aborted.
+pub async fn run(store: Arc<Store>, faults: Arc<Faults>, options: ControllerOptions) {
+    let Some(types) = Types::find() else {
+        return;
+    };
+    let mut events = store.subscribe();
+    let mut paused = faults.paused_changes();
+    let mut controller = Controller {
+        store,
+        options,
+        types,
+        queue: VecDeque::new(),
+        queued: HashSet::new(),
+        due: BTreeMap::new(),
+        recorded: HashMap::new(),
+    };
+    controller.enqueue_all();
+    loop {
+        if !*paused.borrow() {
+            while let Some(key) = controller.queue.pop_front() {
+                controller.queued.remove(&key);
+                controller.reconcile(&key);
+                // Let the writes just made arrive as events before deciding again.
+                tokio::task::yield_now().await;
+                while let Ok(event) = events.try_recv() {
+                    controller.on_event(&event);
+                }
+                if *paused.borrow() {
+                    break;
+                }
+            }
+        }
+        let next_due = controller.due.values().min().copied();
+        let sleep_until = next_due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            received = events.recv() => match received {
+                Ok(event) => controller.on_event(&event),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => controller.enqueue_all(),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+            () = tokio::time::sleep_until(sleep_until.into()) => {
+                let now = Instant::now();
+                let due: Vec<Key> = controller
+                    .due
+                    .iter()
+                    .filter(|(_, at)| **at <= now)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for key in due {
+                    controller.due.remove(&key);
+                    controller.enqueue(key);
+                }
+            }
+            _ = paused.changed() => {}
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! A simulated Kubernetes cluster: an API server on loopback that speaks the real Kubernetes
+//! HTTP API for the kinds the console uses (namespaces, Secrets, Events, Leases, and External
+//! Secrets Operator's ExternalSecret and ClusterSecretStore), with a controller that behaves
+//! like External Secrets Operator and its `fake` provider, and fault switches for tests.
+//!
+//! Clients reach it with the same code they use for a real cluster (`kube::Client`, kubectl),
+//! through the kubeconfig it writes. This module tree depends on nothing else in the crate.
+
+pub mod api;
+pub mod controller;
+pub mod demo;
+pub mod es_schemas;
+pub mod faults;
+pub mod kinds;
+pub mod managed;
+pub mod resources;
+pub mod schema;
+pub mod selectors;
+pub mod status;
+pub mod store;
+pub mod table;
+pub mod time;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower::ServiceExt;
+
+use faults::Faults;
+use store::{Key, Store, WriteContext};
+
+/// How to start the simulated clusters.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// Cluster names; each gets its own API server.
+    pub clusters: Vec<String>,
+    /// Address of the first cluster's API server; the others take the following ports
+    /// (all random when the port is 0).
+    pub listen: SocketAddr,
+    /// Where state and the kubeconfig are kept (`None`: in memory only).
+    pub state_dir: Option<PathBuf>,
+    /// How many events watches can resume from before they get 410 Gone.
+    pub history: usize,
+    /// How often watches that asked for bookmarks get one.
+    pub bookmark_interval: Duration,
+    /// How the External Secrets controller behaves.
+    pub controller: controller::ControllerOptions,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self {
+            clusters: vec!["sim".to_owned()],
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            state_dir: None,
+            history: 10_000,
+            bookmark_interval: Duration::from_secs(5),
+            controller: controller::ControllerOptions::default(),
+        }
+    }
+}
+
+/// One running simulated cluster.
+#[derive(Debug)]
+pub struct SimCluster {
+    /// Its name (the kubeconfig context's name too).
+    pub name: String,
+    /// Where its API server listens.
+    pub addr: SocketAddr,
+    /// Its objects, for direct inspection by tests.
+    pub store: Arc<Store>,
+    /// Its fault switches.
+    pub faults: Arc<Faults>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    state_file: Option<PathBuf>,
+}
+
+impl SimCluster {
+    /// The API server's base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A namespace, created if missing (what a platform team does before onboarding).
+    pub fn ensure_namespace(&self, name: &str) {
+        ensure_namespace(&self.store, name);
+    }
+
+    async fn stop(self) {
+        self.stop.send_replace(true);
+        for task in self.tasks {
+            task.abort();
+            let _ = task.await;
+        }
+        if let Some(path) = &self.state_file {
+            save(&self.store, path).await;
+        }
+    }
+}
+
+/// The running simulated clusters.
+#[derive(Debug)]
+pub struct Sim {
+    clusters: Vec<SimCluster>,
+}
+
+fn ensure_namespace(store: &Store, name: &str) {
+    if let Some(ns) = resources::by_kind("", "Namespace")
+        && store.get(&Key::new(ns, "", name)).is_err()
+    {
+        let _ = store.create(
+            ns,
+            "",
+            json!({"metadata": {"name": name}}),
+            &WriteContext::new("secrets-console-sim"),
+        );
+    }
+}
+
+async fn save(store: &Store, path: &Path) {
+    let snapshot = store.snapshot().to_string();
+    let tmp = path.with_extension("json.tmp");
+    let written = async {
+        tokio::fs::write(&tmp, snapshot).await?;
+        tokio::fs::rename(&tmp, path).await
+    }
+    .await;
+    if let Err(error) = written {
+        tracing::warn!(%error, path = %path.display(), "could not save the simulated cluster's state");
+    }
+}
+
+async fn keep_saved(store: Arc<Store>, path: PathBuf) {
+    loop {
+        store.changed().await;
+        // Coalesce bursts of writes into one save.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        save(&store, &path).await;
+    }
+}
+
+/// Resolves once a switch is on (or its sender is gone).
+pub async fn until_true(switch: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not `Send`; drop it before the future ends.
+    let _ = switch.wait_for(|on| *on).await.map(|_| ());
+}
+
+/// Serves one cluster's API. During an outage every connection is dropped without an answer
+/// (except `/sim/` control paths), as an unreachable API server would.
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    faults: Arc<Faults>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "simulated cluster: accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = until_true(&mut stop) => return,
+        };
+        let router = router.clone();
+        let faults = faults.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let router = router.clone();
+                    let down = faults.outage() && !request.uri().path().starts_with("/sim/");
+                    async move {
+                        if down {
+                            return Err(std::io::Error::new(
+                                std::io::ErrorKind::ConnectionRefused,
+                                "simulated outage",
+                            ));
+                        }
+                        router
+                            .oneshot(request.map(Body::new))
+                            .await
+                            .map_err(|never| match never {})
+                    }
+                },
+            );
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = until_true(&mut stop) => {}
+            }
+        });
+    }
+}
+
+impl Sim {
+    /// Starts every cluster: loads saved state, seeds the system namespaces, serves the API,
+    /// runs the controller, and writes `<state_dir>/kubeconfig`.
+    pub async fn start(options: SimOptions) -> std::io::Result<Self> {
+        if let Some(dir) = &options.state_dir {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        let mut clusters = Vec::new();
+        for (i, name) in options.clusters.iter().enumerate() {
+            let store = Arc::new(Store::new(options.history));
+            let state_file = options
+                .state_dir
+                .as_ref()
+                .map(|dir| dir.join(format!("{name}.json")));
+            if let Some(path) = &state_file
+                && let Ok(bytes) = tokio::fs::read(path).await
+            {
+                match serde_json::from_slice::<Value>(&bytes) {
+                    Ok(snapshot) => store.restore(&snapshot),
+                    Err(error) => {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!("{} is not a saved cluster state: {error}", path.display()),
+                        ));
+                    }
+                }
+            }
+            for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+                ensure_namespace(&store, ns);
+            }
+            let mut addr = options.listen;
+            if addr.port() != 0 {
+                let port = u16::try_from(usize::from(addr.port()) + i).map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "port out of range")
+                })?;
+                addr.set_port(port);
+            }
+            let listener = TcpListener::bind(addr).await?;
+            let addr = listener.local_addr()?;
+            let faults = Arc::new(Faults::default());
+            let (stop, stop_rx) = watch::channel(false);
+            let router = api::router(api::ApiState {
+                store: store.clone(),
+                faults: faults.clone(),
+                bookmark_interval: options.bookmark_interval,
+            });
+            let mut tasks = vec![
+                tokio::spawn(serve(listener, router, faults.clone(), stop_rx)),
+                tokio::spawn(controller::run(
+                    store.clone(),
+                    faults.clone(),
+                    options.controller.clone(),
+                )),
+            ];
+            if let Some(path) = &state_file {
+                tasks.push(tokio::spawn(keep_saved(store.clone(), path.clone())));
+            }
+            tracing::info!(cluster = %name, %addr, "simulated cluster listening");
+            clusters.push(SimCluster {
+                name: name.clone(),
+                addr,
+                store,
+                faults,
+                stop,
+                tasks,
+                state_file,
+            });
+        }
+        let sim = Self { clusters };
+        if let Some(dir) = &options.state_dir {
+            sim.write_kubeconfig(&dir.join("kubeconfig")).await?;
+        }
+        Ok(sim)
+    }
+
+    /// Every cluster.
+    pub fn clusters(&self) -> &[SimCluster] {
+        &self.clusters
+    }
+
+    /// A cluster by name.
+    pub fn cluster(&self, name: &str) -> Option<&SimCluster> {
+        self.clusters.iter().find(|c| c.name == name)
+    }
+
+    /// A kubeconfig with one context per cluster (the first is current).
+    pub fn kubeconfig(&self) -> String {
+        let mut out = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+        for c in &self.clusters {
+            out.push_str(&format!(
+                "- name: {}\n  cluster:\n    server: {}\n",
+                c.name,
+                c.url()
+            ));
+        }
+        out.push_str("contexts:\n");
+        for c in &self.clusters {
+            out.push_str(&format!(
+                "- name: {0}\n  context:\n    cluster: {0}\n    user: sim-admin\n    namespace: default\n",
+                c.name
+            ));
+        }
+        let current = self.clusters.first().map_or("", |c| c.name.as_str());
+        out.push_str(&format!(
+            "current-context: {current}\nusers:\n- name: sim-admin\n  user: {{}}\npreferences: {{}}\n"
+        ));
+        out
+    }
+
+    /// Writes the kubeconfig (mode 0600: it names where the clusters are).
+    pub async fn write_kubeconfig(&self, path: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::write(path, self.kubeconfig()).await?;
+        tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).await
+    }
+
+    /// Stops every cluster, saving state if it is kept.
+    pub async fn shutdown(self) {
+        for cluster in self.clusters {
+            cluster.stop().await;
+        }
+    }
+}

@@ -1,0 +1,493 @@
+//! The kinds the simulated API server serves, and what discovery says about them.
+
+use serde_json::{Value, json};
+
+use super::schema::Schema;
+
+/// One served resource: a group/version/kind with its REST names and behaviour.
+#[derive(Debug)]
+pub struct ResourceType {
+    /// API group; empty for the core group.
+    pub group: &'static str,
+    /// API version within the group.
+    pub version: &'static str,
+    /// Kind, as in `kind:`.
+    pub kind: &'static str,
+    /// The lower-case plural used in URLs.
+    pub plural: &'static str,
+    /// The lower-case singular kubectl accepts.
+    pub singular: &'static str,
+    /// Whether objects live in a namespace.
+    pub namespaced: bool,
+    /// Short names kubectl accepts (`es` for ExternalSecret).
+    pub short_names: &'static [&'static str],
+    /// Categories (`kubectl get external-secrets`).
+    pub categories: &'static [&'static str],
+    /// Whether `/status` is a separate subresource (the main resource then ignores status).
+    pub status_subresource: bool,
+    /// Whether `metadata.generation` tracks spec changes.
+    pub has_generation: bool,
+    /// Whether an update without `metadata.resourceVersion` is allowed (built-in kinds).
+    pub unconditional_update: bool,
+    /// Whether this is a custom resource (no strategic merge patch, schema pruning).
+    pub custom: bool,
+    /// The structural schema enforced for custom resources.
+    pub schema: Option<fn() -> Schema>,
+    /// Extra columns for `kubectl get` (name, JSONPath-like path into the object, type).
+    pub columns: &'static [Column],
+}
+
+/// A printer column: its header, where its value comes from, and its type.
+#[derive(Debug)]
+pub struct Column {
+    /// Header shown by kubectl.
+    pub name: &'static str,
+    /// Where the value is read from.
+    pub source: ColumnSource,
+    /// OpenAPI type of the cell (`string`, `integer`, `date`).
+    pub kind: &'static str,
+}
+
+/// Where a printer column's value comes from.
+#[derive(Debug)]
+pub enum ColumnSource {
+    /// A dotted path into the object (`spec.secretStoreRef.name`).
+    Path(&'static str),
+    /// A condition's field: (condition type, field), e.g. (`Ready`, `reason`).
+    Condition(&'static str, &'static str),
+    /// The number of keys in `data`.
+    DataCount,
+    /// Age, from `metadata.creationTimestamp`.
+    Age,
+    /// Time since the timestamp at a dotted path (`status.refreshTime`).
+    Since(&'static str),
+    /// An Event's object as kubectl shows it: `externalsecret/db`.
+    InvolvedObject,
+}
+
+impl ResourceType {
+    /// `group/version`, or just `version` for the core group.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_owned()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// The `plural.group` name used in error messages (`externalsecrets.external-secrets.io`).
+    pub fn qualified_plural(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_owned()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    /// The `Kind.group` name used in validation messages (`ExternalSecret.external-secrets.io`).
+    pub fn qualified_kind(&self) -> String {
+        if self.group.is_empty() {
+            self.kind.to_owned()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
+    }
+
+    /// The discovery entry for `/api/v1` or `/apis/<group>/<version>`.
+    fn discovery(&self) -> Vec<Value> {
+        let mut verbs = vec![
+            "create",
+            "delete",
+            "deletecollection",
+            "get",
+            "list",
+            "patch",
+            "update",
+            "watch",
+        ];
+        verbs.sort_unstable();
+        let mut entries = vec![json!({
+            "name": self.plural,
+            "singularName": self.singular,
+            "namespaced": self.namespaced,
+            "kind": self.kind,
+            "verbs": verbs,
+            "shortNames": self.short_names,
+            "categories": self.categories,
+            "storageVersionHash": format!("sim-{}", self.plural),
+        })];
+        if self.status_subresource {
+            entries.push(json!({
+                "name": format!("{}/status", self.plural),
+                "singularName": "",
+                "namespaced": self.namespaced,
+                "kind": self.kind,
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
+        entries
+    }
+}
+
+const AGE: Column = Column {
+    name: "Age",
+    source: ColumnSource::Age,
+    kind: "date",
+};
+
+/// Every kind the simulated cluster serves.
+pub static TYPES: &[ResourceType] = &[
+    ResourceType {
+        group: "",
+        version: "v1",
+        kind: "Namespace",
+        plural: "namespaces",
+        singular: "namespace",
+        namespaced: false,
+        short_names: &["ns"],
+        categories: &[],
+        status_subresource: true,
+        has_generation: false,
+        unconditional_update: true,
+        custom: false,
+        schema: None,
+        columns: &[
+            Column {
+                name: "Status",
+                source: ColumnSource::Path("status.phase"),
+                kind: "string",
+            },
+            AGE,
+        ],
+    },
+    ResourceType {
+        group: "",
+        version: "v1",
+        kind: "Secret",
+        plural: "secrets",
+        singular: "secret",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        status_subresource: false,
+        has_generation: false,
+        unconditional_update: true,
+        custom: false,
+        schema: None,
+        columns: &[
+            Column {
+                name: "Type",
+                source: ColumnSource::Path("type"),
+                kind: "string",
+            },
+            Column {
+                name: "Data",
+                source: ColumnSource::DataCount,
+                kind: "string",
+            },
+            AGE,
+        ],
+    },
+    ResourceType {
+        group: "",
+        version: "v1",
+        kind: "Event",
+        plural: "events",
+        singular: "event",
+        namespaced: true,
+        short_names: &["ev"],
+        categories: &[],
+        status_subresource: false,
+        has_generation: false,
+        unconditional_update: true,
+        custom: false,
+        schema: None,
+        columns: &[
+            Column {
+                name: "Last Seen",
+                source: ColumnSource::Since("lastTimestamp"),
+                kind: "date",
+            },
+            Column {
+                name: "Type",
+                source: ColumnSource::Path("type"),
+                kind: "string",
+            },
+            Column {
+                name: "Reason",
+                source: ColumnSource::Path("reason"),
+                kind: "string",
+            },
+            Column {
+                name: "Object",
+                source: ColumnSource::InvolvedObject,
+                kind: "string",
+            },
+            Column {
+                name: "Message",
+                source: ColumnSource::Path("message"),
+                kind: "string",
+            },
+        ],
+    },
+    ResourceType {
+        group: "coordination.k8s.io",
+        version: "v1",
+        kind: "Lease",
+        plural: "leases",
+        singular: "lease",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        status_subresource: false,
+        has_generation: false,
+        unconditional_update: true,
+        custom: false,
+        schema: None,
+        columns: &[
+            Column {
+                name: "Holder",
+                source: ColumnSource::Path("spec.holderIdentity"),
+                kind: "string",
+            },
+            AGE,
+        ],
+    },
+    ResourceType {
+        group: "external-secrets.io",
+        version: "v1",
+        kind: "ExternalSecret",
+        plural: "externalsecrets",
+        singular: "externalsecret",
+        namespaced: true,
+        short_names: &["es"],
+        categories: &["external-secrets"],
+        status_subresource: true,
+        has_generation: true,
+        unconditional_update: false,
+        custom: true,
+        schema: Some(super::es_schemas::external_secret_v1),
+        columns: &[
+            Column {
+                name: "StoreType",
+                source: ColumnSource::Path("spec.secretStoreRef.kind"),
+                kind: "string",
+            },
+            Column {
+                name: "Store",
+                source: ColumnSource::Path("spec.secretStoreRef.name"),
+                kind: "string",
+            },
+            Column {
+                name: "Refresh Interval",
+                source: ColumnSource::Path("spec.refreshInterval"),
+                kind: "string",
+            },
+            Column {
+                name: "Status",
+                source: ColumnSource::Condition("Ready", "reason"),
+                kind: "string",
+            },
+            Column {
+                name: "Ready",
+                source: ColumnSource::Condition("Ready", "status"),
+                kind: "string",
+            },
+            Column {
+                name: "Last Sync",
+                source: ColumnSource::Since("status.refreshTime"),
+                kind: "date",
+            },
+        ],
+    },
+    ResourceType {
+        group: "external-secrets.io",
+        version: "v1",
+        kind: "ClusterSecretStore",
+        plural: "clustersecretstores",
+        singular: "clustersecretstore",
+        namespaced: false,
+        short_names: &["css"],
+        categories: &["external-secrets"],
+        status_subresource: true,
+        has_generation: true,
+        unconditional_update: false,
+        custom: true,
+        schema: Some(super::es_schemas::cluster_secret_store_v1),
+        columns: &[
+            AGE,
+            Column {
+                name: "Status",
+                source: ColumnSource::Condition("Ready", "reason"),
+                kind: "string",
+            },
+            Column {
+                name: "Capabilities",
+                source: ColumnSource::Path("status.capabilities"),
+                kind: "string",
+            },
+            Column {
+                name: "Ready",
+                source: ColumnSource::Condition("Ready", "status"),
+                kind: "string",
+            },
+        ],
+    },
+];
+
+/// Index of a kind in [`TYPES`].
+pub type TypeId = usize;
+
+/// Finds a served kind by group, version and plural.
+pub fn by_plural(group: &str, version: &str, plural: &str) -> Option<TypeId> {
+    TYPES
+        .iter()
+        .position(|t| t.group == group && t.version == version && t.plural == plural)
+}
+
+/// Finds a served kind by group and kind.
+pub fn by_kind(group: &str, kind: &str) -> Option<TypeId> {
+    TYPES
+        .iter()
+        .position(|t| t.group == group && t.kind == kind)
+}
+
+/// `/api`: the core group's versions.
+pub fn core_versions(server_address: &str) -> Value {
+    json!({
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+    })
+}
+
+/// The group/version pairs other than core, in discovery order.
+fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut groups: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+    for t in TYPES.iter().filter(|t| !t.group.is_empty()) {
+        match groups.iter_mut().find(|(g, _)| *g == t.group) {
+            Some((_, versions)) if !versions.contains(&t.version) => versions.push(t.version),
+            Some(_) => {}
+            None => groups.push((t.group, vec![t.version])),
+        }
+    }
+    groups
+}
+
+fn group_json(group: &str, versions: &[&str]) -> Value {
+    let versions: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
+    json!({
+        "name": group,
+        "versions": versions,
+        "preferredVersion": versions[0],
+    })
+}
+
+/// `/apis`: every non-core group.
+pub fn group_list() -> Value {
+    let groups: Vec<Value> = groups().iter().map(|(g, v)| group_json(g, v)).collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+/// `/apis/<group>`.
+pub fn group(name: &str) -> Option<Value> {
+    groups().iter().find(|(g, _)| *g == name).map(|(g, v)| {
+        let mut value = group_json(g, v);
+        value["kind"] = json!("APIGroup");
+        value["apiVersion"] = json!("v1");
+        value
+    })
+}
+
+/// `/api/v1` or `/apis/<group>/<version>`: the resources of one group/version.
+pub fn resource_list(group: &str, version: &str) -> Option<Value> {
+    let resources: Vec<Value> = TYPES
+        .iter()
+        .filter(|t| t.group == group && t.version == version)
+        .flat_map(ResourceType::discovery)
+        .collect();
+    if resources.is_empty() {
+        return None;
+    }
+    let group_version = if group.is_empty() {
+        version.to_owned()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(json!({
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": group_version,
+        "resources": resources,
+    }))
+}
+
+/// The path prefix of a group/version in URLs and in the OpenAPI v3 index (`api/v1`,
+/// `apis/external-secrets.io/v1`).
+fn gv_path(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
+}
+
+/// `/openapi/v3`: where each group/version's document is.
+pub fn openapi_v3_index() -> Value {
+    let mut paths = serde_json::Map::new();
+    for t in TYPES {
+        let path = gv_path(t.group, t.version);
+        paths.insert(
+            path.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash=sim1")}),
+        );
+    }
+    json!({"paths": paths})
+}
+
+/// `/openapi/v3/<gv path>`: each kind's object path with its PATCH operation, which is what
+/// kubectl reads to learn that the server validates fields itself (`fieldValidation`).
+pub fn openapi_v3_document(path: &str) -> Option<Value> {
+    let kinds: Vec<&ResourceType> = TYPES
+        .iter()
+        .filter(|t| gv_path(t.group, t.version) == path)
+        .collect();
+    if kinds.is_empty() {
+        return None;
+    }
+    let parameters = json!([
+        {"name": "dryRun", "in": "query", "schema": {"type": "string"}},
+        {"name": "fieldManager", "in": "query", "schema": {"type": "string"}},
+        {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}},
+        {"name": "force", "in": "query", "schema": {"type": "boolean"}},
+    ]);
+    let mut paths = serde_json::Map::new();
+    for t in kinds {
+        let object_path = if t.namespaced {
+            format!("/{path}/namespaces/{{namespace}}/{}/{{name}}", t.plural)
+        } else {
+            format!("/{path}/{}/{{name}}", t.plural)
+        };
+        paths.insert(
+            object_path,
+            json!({
+                "patch": {
+                    "operationId": format!("patch{}", t.kind),
+                    "x-kubernetes-action": "patch",
+                    "x-kubernetes-group-version-kind": {"group": t.group, "version": t.version, "kind": t.kind},
+                    "parameters": parameters,
+                    "responses": {"200": {"description": "OK"}},
+                }
+            }),
+        );
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes (secrets-console simulated cluster)", "version": "v1.33.0"},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }))
+}

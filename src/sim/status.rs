@@ -1,0 +1,242 @@
+//! API errors as the Kubernetes `Status` objects real clients parse.
+
+use serde_json::{Value, json};
+
+use super::resources::ResourceType;
+use super::schema::FieldError;
+
+/// A failed request: the HTTP code and the `Status` body a real API server would send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status code (also `Status.code`).
+    pub code: u16,
+    /// `Status.reason`, e.g. `NotFound`, `Conflict`, `Invalid`.
+    pub reason: &'static str,
+    /// Human-readable message, worded as kube-apiserver words it.
+    pub message: String,
+    /// `Status.details`, if any.
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// `<plural> "<name>" not found`.
+    pub fn not_found(t: &ResourceType, name: &str) -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", t.qualified_plural()),
+        )
+        .with_details(json!({"name": name, "group": t.group, "kind": t.plural}))
+    }
+
+    /// A path the server does not serve.
+    pub fn no_route() -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_details(json!({}))
+    }
+
+    /// `<plural> "<name>" already exists`.
+    pub fn already_exists(t: &ResourceType, name: &str) -> Self {
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{name}\" already exists", t.qualified_plural()),
+        )
+        .with_details(json!({"name": name, "group": t.group, "kind": t.plural}))
+    }
+
+    /// The optimistic-concurrency failure of an update with a stale resourceVersion.
+    pub fn conflict(t: &ResourceType, name: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; \
+                 please apply your changes to the latest version and try again",
+                t.qualified_plural()
+            ),
+        )
+        .with_details(json!({"name": name, "group": t.group, "kind": t.plural}))
+    }
+
+    /// A precondition (uid or resourceVersion in DeleteOptions) that does not hold.
+    pub fn precondition_failed(t: &ResourceType, name: &str, what: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": {what}",
+                t.qualified_plural()
+            ),
+        )
+        .with_details(json!({"name": name, "group": t.group, "kind": t.plural}))
+    }
+
+    /// Server-side apply conflicts: `(manager, field)` pairs.
+    pub fn apply_conflicts(t: &ResourceType, name: &str, conflicts: &[(String, String)]) -> Self {
+        let causes: Vec<Value> = conflicts
+            .iter()
+            .map(|(manager, field)| {
+                json!({
+                    "reason": "FieldManagerConflict",
+                    "message": format!("conflict with \"{manager}\""),
+                    "field": field,
+                })
+            })
+            .collect();
+        let listed: Vec<String> = conflicts
+            .iter()
+            .map(|(manager, field)| format!("- conflict with \"{manager}\": {field}"))
+            .collect();
+        let noun = if conflicts.len() == 1 {
+            "conflict"
+        } else {
+            "conflicts"
+        };
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Apply failed with {} {noun}: {}",
+                conflicts.len(),
+                listed.join("\n")
+            ),
+        )
+        .with_details(json!({"name": name, "group": t.group, "kind": t.plural, "causes": causes}))
+    }
+
+    /// `422 Invalid`, with one cause per field error.
+    pub fn invalid(t: &ResourceType, name: &str, errors: &[FieldError]) -> Self {
+        let causes: Vec<Value> = errors
+            .iter()
+            .map(|e| json!({"reason": e.reason, "message": e.message, "field": e.field}))
+            .collect();
+        let listed: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        let summary = if listed.len() == 1 {
+            listed[0].clone()
+        } else {
+            format!("[{}]", listed.join(", "))
+        };
+        Self::new(
+            422,
+            "Invalid",
+            format!("{} \"{name}\" is invalid: {summary}", t.qualified_kind()),
+        )
+        .with_details(json!({"name": name, "group": t.group, "kind": t.kind, "causes": causes}))
+    }
+
+    /// `400 BadRequest`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message)
+    }
+
+    /// `403 Forbidden`.
+    pub fn forbidden(t: &ResourceType, name: &str, why: &str) -> Self {
+        Self::new(
+            403,
+            "Forbidden",
+            format!("{} \"{name}\" is forbidden: {why}", t.qualified_plural()),
+        )
+        .with_details(json!({"name": name, "group": t.group, "kind": t.plural}))
+    }
+
+    /// `405 MethodNotAllowed`.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+    }
+
+    /// `415 UnsupportedMediaType` for a patch type the kind does not take.
+    pub fn unsupported_patch(content_type: &str, custom: bool) -> Self {
+        let accepted = if custom {
+            "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+        } else {
+            "application/json-patch+json, application/merge-patch+json, \
+             application/strategic-merge-patch+json, application/apply-patch+yaml"
+        };
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types \
+                 include: {accepted} (got {content_type})"
+            ),
+        )
+    }
+
+    /// `410 Gone` for a watch or continue token older than the history kept.
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(410, "Expired", message)
+    }
+
+    /// An injected fault: 500, 503 or 429.
+    pub fn injected(code: u16) -> Self {
+        match code {
+            429 => Self::new(
+                429,
+                "TooManyRequests",
+                "the server has received too many requests and has asked us to try again later",
+            )
+            .with_details(json!({"retryAfterSeconds": 1})),
+            503 => Self::new(
+                503,
+                "ServiceUnavailable",
+                "the server is currently unable to handle the request",
+            ),
+            _ => Self::new(
+                500,
+                "InternalError",
+                "an error on the server (\"injected fault\") has prevented the request from succeeding",
+            ),
+        }
+    }
+
+    /// The `Status` object for the body.
+    pub fn to_status(&self) -> Value {
+        let mut status = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        });
+        if let Some(details) = &self.details {
+            status["details"] = details.clone();
+        }
+        status
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.reason, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,1196 @@
+//! The object store of one simulated cluster: what etcd and the API server's registry do
+//! together. Objects are JSON; every write gets the next resourceVersion and an event in a
+//! bounded history that watches resume from.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use base64::Engine;
+use serde_json::{Value, json};
+use tokio::sync::{Notify, broadcast};
+
+use super::kinds;
+use super::managed::{self, Entry, FieldSet, Part};
+use super::resources::{TYPES, TypeId};
+use super::status::ApiError;
+use super::time::{now_rfc3339, random_suffix};
+
+/// Where an object lives: its kind, namespace (empty when cluster-scoped) and name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    /// Index into [`TYPES`].
+    pub type_id: TypeId,
+    /// Namespace, or empty for cluster-scoped kinds.
+    pub namespace: String,
+    /// Object name.
+    pub name: String,
+}
+
+impl Key {
+    /// A key.
+    pub fn new(type_id: TypeId, namespace: &str, name: &str) -> Self {
+        Self {
+            type_id,
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// What happened to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// Created.
+    Added,
+    /// Changed.
+    Modified,
+    /// Removed.
+    Deleted,
+}
+
+impl EventType {
+    /// The watch event's `type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "ADDED",
+            Self::Modified => "MODIFIED",
+            Self::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change, as watches see it.
+#[derive(Debug)]
+pub struct Event {
+    /// The resourceVersion the change was written at.
+    pub rv: u64,
+    /// Where the object lives.
+    pub key: Key,
+    /// What happened.
+    pub kind: EventType,
+    /// The object after the change (before it, for a deletion, with the deletion's version).
+    pub object: Value,
+    /// The object before the change, if there was one.
+    pub previous: Option<Value>,
+}
+
+/// Who writes and how.
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    /// The field manager recorded in `managedFields`.
+    pub manager: String,
+    /// `dryRun=All`: do everything but store.
+    pub dry_run: bool,
+    /// `fieldValidation=Strict`: refuse unknown fields instead of dropping them.
+    pub strict: bool,
+}
+
+impl WriteContext {
+    /// A normal write by a manager.
+    pub fn new(manager: &str) -> Self {
+        Self {
+            manager: manager.to_owned(),
+            dry_run: false,
+            strict: false,
+        }
+    }
+}
+
+/// A patch body, by content type.
+#[derive(Debug, Clone)]
+pub enum Patch {
+    /// `application/merge-patch+json` (RFC 7386).
+    Merge(Value),
+    /// `application/json-patch+json` (RFC 6902).
+    Json(Value),
+    /// `application/strategic-merge-patch+json` (built-in kinds only).
+    Strategic(Value),
+    /// `application/apply-patch+yaml`: server-side apply.
+    Apply {
+        /// The applied configuration.
+        config: Value,
+        /// Take ownership of conflicting fields.
+        force: bool,
+    },
+}
+
+/// Delete options that matter here.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteOptions {
+    /// Precondition on the object's uid.
+    pub uid: Option<String>,
+    /// Precondition on the object's resourceVersion.
+    pub resource_version: Option<String>,
+    /// `propagationPolicy: Orphan`: dependents keep living, without the owner reference.
+    pub orphan: bool,
+    /// `dryRun=All`.
+    pub dry_run: bool,
+}
+
+/// Where a watch starts.
+#[derive(Debug)]
+pub struct WatchStart {
+    /// Events to send first (history, or synthetic ADDED events for the current state).
+    pub initial: Vec<Arc<Event>>,
+    /// Live events; only those with `rv` above `from` are new.
+    pub live: broadcast::Receiver<Arc<Event>>,
+    /// The resourceVersion the initial events cover.
+    pub from: u64,
+}
+
+/// A page of a list.
+#[derive(Debug)]
+pub struct ListPage {
+    /// The objects.
+    pub items: Vec<Value>,
+    /// The list's resourceVersion.
+    pub rv: u64,
+    /// Token for the next page.
+    pub continue_token: Option<String>,
+    /// How many items are left after this page.
+    pub remaining: usize,
+}
+
+struct State {
+    rv: u64,
+    /// Watches and continue tokens older than this get 410 Gone.
+    compacted: u64,
+    objects: BTreeMap<Key, Value>,
+    history: VecDeque<Arc<Event>>,
+    history_limit: usize,
+    events: broadcast::Sender<Arc<Event>>,
+}
+
+/// The store of one simulated cluster.
+pub struct Store {
+    state: Mutex<State>,
+    events: broadcast::Sender<Arc<Event>>,
+    changed: Notify,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+fn meta_str<'a>(object: &'a Value, field: &str) -> Option<&'a str> {
+    object.get("metadata")?.get(field)?.as_str()
+}
+
+fn rv_string(rv: u64) -> Value {
+    Value::String(rv.to_string())
+}
+
+fn parse_rv(raw: &str) -> Result<u64, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::bad_request(format!("Invalid resourceVersion: \"{raw}\"")))
+}
+
+fn finalizers(object: &Value) -> Vec<String> {
+    object
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn owner_uids(object: &Value) -> Vec<String> {
+    object
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o["uid"].as_str())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The object without what changes on every write, for no-op detection.
+fn comparable(object: &Value) -> Value {
+    let mut copy = object.clone();
+    if let Some(metadata) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("resourceVersion");
+        if let Some(Value::Array(entries)) = metadata.get_mut("managedFields") {
+            for entry in entries {
+                if let Some(e) = entry.as_object_mut() {
+                    e.remove("time");
+                }
+            }
+        }
+    }
+    copy
+}
+
+/// The object's spec-like content (without metadata and status), for `generation`.
+fn spec_part(object: &Value) -> Value {
+    let mut copy = object.clone();
+    if let Some(o) = copy.as_object_mut() {
+        o.remove("metadata");
+        o.remove("status");
+    }
+    copy
+}
+
+/// Fills in `apiVersion` and `kind`, or refuses a body for another kind.
+fn check_kind(type_id: TypeId, object: &mut Value) -> Result<(), ApiError> {
+    let t = &TYPES[type_id];
+    if !object.is_object() {
+        return Err(ApiError::bad_request(
+            "the body of the request must be a JSON object",
+        ));
+    }
+    let api_version = t.api_version();
+    match object.get("apiVersion").and_then(Value::as_str) {
+        None | Some("") => object["apiVersion"] = json!(api_version),
+        Some(v) if v == api_version => {}
+        Some(v) => {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+            )));
+        }
+    }
+    match object.get("kind").and_then(Value::as_str) {
+        None | Some("") => object["kind"] = json!(t.kind),
+        Some(k) if k == t.kind => {}
+        Some(k) => {
+            return Err(ApiError::bad_request(format!(
+                "the kind in the data ({k}) does not match the expected kind ({})",
+                t.kind
+            )));
+        }
+    }
+    if !object.get("metadata").is_some_and(Value::is_object) {
+        object["metadata"] = json!({});
+    }
+    Ok(())
+}
+
+/// The part of the object a request writes.
+fn part_for(type_id: TypeId, status: bool) -> Part {
+    if status {
+        Part::Status
+    } else {
+        Part::Main {
+            status_separate: TYPES[type_id].status_subresource,
+        }
+    }
+}
+
+/// Refuses unknown fields under `fieldValidation=Strict`, worded as kube-apiserver words it.
+fn check_strict(type_id: TypeId, object: &Value, ctx: &WriteContext) -> Result<(), ApiError> {
+    if !ctx.strict {
+        return Ok(());
+    }
+    let t = &TYPES[type_id];
+    let unknown = kinds::unknown_fields(t, object);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    Err(ApiError::bad_request(format!(
+        "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+        listed.join(", "),
+        kind = t.kind,
+        version = t.version,
+    )))
+}
+
+fn invalid(key: &Key, errors: &[super::schema::FieldError]) -> ApiError {
+    ApiError::invalid(&TYPES[key.type_id], &key.name, errors)
+}
+
+impl State {
+    fn emit(&mut self, event: Event) {
+        let event = Arc::new(event);
+        self.history.push_back(event.clone());
+        while self.history.len() > self.history_limit {
+            if let Some(old) = self.history.pop_front() {
+                self.compacted = old.rv;
+            }
+        }
+        // No receivers is fine: nobody is watching.
+        let _ = self.events.send(event);
+    }
+
+    fn store(&mut self, key: Key, mut object: Value, previous: Option<Value>) -> Value {
+        self.rv += 1;
+        object["metadata"]["resourceVersion"] = rv_string(self.rv);
+        let kind = if previous.is_some() {
+            EventType::Modified
+        } else {
+            EventType::Added
+        };
+        self.objects.insert(key.clone(), object.clone());
+        self.emit(Event {
+            rv: self.rv,
+            key,
+            kind,
+            object: object.clone(),
+            previous,
+        });
+        object
+    }
+
+    /// Removes an object for good, then collects what depended on it.
+    fn remove(&mut self, key: &Key, orphan: bool) -> Option<Value> {
+        let mut object = self.objects.remove(key)?;
+        self.rv += 1;
+        object["metadata"]["resourceVersion"] = rv_string(self.rv);
+        self.emit(Event {
+            rv: self.rv,
+            key: key.clone(),
+            kind: EventType::Deleted,
+            object: object.clone(),
+            previous: None,
+        });
+        if let Some(uid) = meta_str(&object, "uid").map(str::to_owned) {
+            self.collect_dependents(&uid, orphan);
+        }
+        if TYPES[key.type_id].namespaced {
+            self.finish_namespace_if_empty(&key.namespace);
+        }
+        Some(object)
+    }
+
+    /// Owner-reference garbage collection: dependents whose owners are all gone are deleted
+    /// (honouring their finalizers); with `orphan`, they lose the owner reference instead.
+    fn collect_dependents(&mut self, uid: &str, orphan: bool) {
+        let dependents: Vec<Key> = self
+            .objects
+            .iter()
+            .filter(|(_, o)| owner_uids(o).iter().any(|u| u == uid))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in dependents {
+            let Some(object) = self.objects.get(&key).cloned() else {
+                continue;
+            };
+            if orphan {
+                let mut updated = object.clone();
+                if let Some(Value::Array(refs)) = updated
+                    .get_mut("metadata")
+                    .and_then(|m| m.get_mut("ownerReferences"))
+                {
+                    refs.retain(|r| r["uid"].as_str() != Some(uid));
+                }
+                self.store(key, updated, Some(object));
+                continue;
+            }
+            let live_owner = owner_uids(&object).iter().any(|u| {
+                u != uid
+                    && self
+                        .objects
+                        .values()
+                        .any(|o| meta_str(o, "uid") == Some(u.as_str()))
+            });
+            if !live_owner {
+                let _ = self.delete(&key, &DeleteOptions::default());
+            }
+        }
+    }
+
+    fn finish_namespace_if_empty(&mut self, namespace: &str) {
+        let Some(ns_type) = TYPES.iter().position(|t| t.kind == "Namespace") else {
+            return;
+        };
+        let ns_key = Key::new(ns_type, "", namespace);
+        let terminating = self
+            .objects
+            .get(&ns_key)
+            .is_some_and(|ns| ns.pointer("/metadata/deletionTimestamp").is_some());
+        if terminating && !self.objects.keys().any(|k| k.namespace == namespace) {
+            self.remove(&ns_key, false);
+        }
+    }
+
+    /// Deletes an object: at once without finalizers, else marks it with deletionTimestamp.
+    /// Returns the object and whether it is gone.
+    fn delete(&mut self, key: &Key, options: &DeleteOptions) -> Result<(Value, bool), ApiError> {
+        let t = &TYPES[key.type_id];
+        let object = self
+            .objects
+            .get(key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(t, &key.name))?;
+        if let Some(uid) = &options.uid
+            && meta_str(&object, "uid") != Some(uid.as_str())
+        {
+            return Err(ApiError::precondition_failed(
+                t,
+                &key.name,
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    meta_str(&object, "uid").unwrap_or_default()
+                ),
+            ));
+        }
+        if let Some(rv) = &options.resource_version
+            && meta_str(&object, "resourceVersion") != Some(rv.as_str())
+        {
+            return Err(ApiError::conflict(t, &key.name));
+        }
+        if options.dry_run {
+            return Ok((object, false));
+        }
+        let is_namespace = t.kind == "Namespace";
+        if finalizers(&object).is_empty() && !is_namespace {
+            let gone = self.remove(key, options.orphan).unwrap_or(object);
+            return Ok((gone, true));
+        }
+        let mut current = object.clone();
+        if object.pointer("/metadata/deletionTimestamp").is_none() {
+            let mut marked = object.clone();
+            marked["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+            marked["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+            if is_namespace {
+                marked["status"]["phase"] = json!("Terminating");
+            }
+            current = self.store(key.clone(), marked, Some(object));
+        }
+        if is_namespace {
+            let contents: Vec<Key> = self
+                .objects
+                .keys()
+                .filter(|k| k.namespace == key.name && TYPES[k.type_id].namespaced)
+                .cloned()
+                .collect();
+            for k in contents {
+                let _ = self.delete(&k, &DeleteOptions::default());
+            }
+            self.finish_namespace_if_empty(&key.name);
+            if !self.objects.contains_key(key) {
+                return Ok((current, true));
+            }
+        }
+        Ok((current, false))
+    }
+}
+
+impl Store {
+    /// An empty store keeping `history_limit` events for watches to resume from.
+    pub fn new(history_limit: usize) -> Self {
+        let (events, _) = broadcast::channel(8192);
+        Self {
+            state: Mutex::new(State {
+                rv: 1,
+                compacted: 0,
+                objects: BTreeMap::new(),
+                history: VecDeque::new(),
+                history_limit: history_limit.max(1),
+                events: events.clone(),
+            }),
+            events,
+            changed: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent JSON behind; keep serving.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Resolves when something was written since the last call (for persistence).
+    pub async fn changed(&self) {
+        self.changed.notified().await;
+    }
+
+    fn touched(&self) {
+        self.changed.notify_one();
+    }
+
+    /// Every event, as it happens.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.events.subscribe()
+    }
+
+    /// The latest resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.lock().rv
+    }
+
+    /// Forgets the watch history, as etcd compaction does: older watches get 410 Gone.
+    pub fn compact(&self) {
+        let mut state = self.lock();
+        state.history.clear();
+        state.compacted = state.rv;
+    }
+
+    /// One object.
+    pub fn get(&self, key: &Key) -> Result<Value, ApiError> {
+        self.lock()
+            .objects
+            .get(key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(&TYPES[key.type_id], &key.name))
+    }
+
+    /// Objects of a kind (in one namespace, or all), filtered, one page at a time.
+    pub fn list(
+        &self,
+        type_id: TypeId,
+        namespace: Option<&str>,
+        filter: &dyn Fn(&Value) -> bool,
+        limit: Option<usize>,
+        continue_token: Option<&str>,
+    ) -> Result<ListPage, ApiError> {
+        let state = self.lock();
+        let mut after: Option<Key> = None;
+        if let Some(token) = continue_token.filter(|t| !t.is_empty()) {
+            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(token)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .ok_or_else(|| ApiError::bad_request("invalid continue token"))?;
+            let rv = decoded["rv"].as_u64().unwrap_or(0);
+            if rv < state.compacted {
+                return Err(ApiError::gone(
+                    "The provided continue parameter is too old to display a consistent list \
+                     result. You can start a new list without the continue parameter.",
+                ));
+            }
+            after = Some(Key::new(
+                type_id,
+                decoded["ns"].as_str().unwrap_or_default(),
+                decoded["name"].as_str().unwrap_or_default(),
+            ));
+        }
+        let mut matching = state
+            .objects
+            .range(Key::new(type_id, "", "")..)
+            .take_while(|(k, _)| k.type_id == type_id)
+            .filter(|(k, _)| namespace.is_none_or(|ns| k.namespace == ns))
+            .filter(|(k, _)| after.as_ref().is_none_or(|a| *k > a))
+            .filter(|(_, o)| filter(o));
+        let mut items = Vec::new();
+        let mut last: Option<Key> = None;
+        let limit = limit.filter(|l| *l > 0);
+        for (key, object) in matching.by_ref() {
+            items.push(object.clone());
+            last = Some(key.clone());
+            if limit.is_some_and(|l| items.len() >= l) {
+                break;
+            }
+        }
+        let remaining = matching.count();
+        let continue_token = match (remaining, last) {
+            (r, Some(last)) if r > 0 => {
+                Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+                    json!({"rv": state.rv, "ns": last.namespace, "name": last.name}).to_string(),
+                ))
+            }
+            _ => None,
+        };
+        Ok(ListPage {
+            items,
+            rv: state.rv,
+            continue_token,
+            remaining,
+        })
+    }
+
+    /// Starts a watch on a kind from a resourceVersion (`None`: the current state first, as
+    /// synthetic ADDED events).
+    pub fn watch(&self, type_id: TypeId, from: Option<u64>) -> Result<WatchStart, ApiError> {
+        let state = self.lock();
+        let live = self.events.subscribe();
+        let initial = match from {
+            None | Some(0) => state
+                .objects
+                .range(Key::new(type_id, "", "")..)
+                .take_while(|(k, _)| k.type_id == type_id)
+                .map(|(k, o)| {
+                    Arc::new(Event {
+                        rv: meta_str(o, "resourceVersion")
+                            .and_then(|r| r.parse().ok())
+                            .unwrap_or(0),
+                        key: k.clone(),
+                        kind: EventType::Added,
+                        object: o.clone(),
+                        previous: None,
+                    })
+                })
+                .collect(),
+            Some(rv) if rv < state.compacted => {
+                return Err(ApiError::gone(format!(
+                    "too old resource version: {rv} ({})",
+                    state.compacted
+                )));
+            }
+            Some(rv) => state
+                .history
+                .iter()
+                .filter(|e| e.rv > rv && e.key.type_id == type_id)
+                .cloned()
+                .collect(),
+        };
+        Ok(WatchStart {
+            initial,
+            live,
+            from: state.rv,
+        })
+    }
+
+    /// Creates an object (`generateName` honoured). Returns it as stored.
+    pub fn create(
+        &self,
+        type_id: TypeId,
+        namespace: &str,
+        object: Value,
+        ctx: &WriteContext,
+    ) -> Result<Value, ApiError> {
+        self.create_with(type_id, namespace, object, ctx, None)
+    }
+
+    fn create_with(
+        &self,
+        type_id: TypeId,
+        namespace: &str,
+        mut object: Value,
+        ctx: &WriteContext,
+        applied: Option<FieldSet>,
+    ) -> Result<Value, ApiError> {
+        let t = &TYPES[type_id];
+        check_kind(type_id, &mut object)?;
+        if t.namespaced {
+            match meta_str(&object, "namespace") {
+                Some(ns) if !ns.is_empty() && ns != namespace => {
+                    return Err(ApiError::bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request",
+                    ));
+                }
+                _ => object["metadata"]["namespace"] = json!(namespace),
+            }
+        } else if let Some(m) = object["metadata"].as_object_mut() {
+            m.remove("namespace");
+        }
+        let mut state = self.lock();
+        let name = match meta_str(&object, "name").filter(|n| !n.is_empty()) {
+            Some(name) => name.to_owned(),
+            None => match meta_str(&object, "generateName").filter(|n| !n.is_empty()) {
+                Some(prefix) => {
+                    let mut name;
+                    loop {
+                        name = format!("{prefix}{}", random_suffix());
+                        if !state
+                            .objects
+                            .contains_key(&Key::new(type_id, namespace, &name))
+                        {
+                            break;
+                        }
+                    }
+                    name
+                }
+                None => String::new(),
+            },
+        };
+        object["metadata"]["name"] = json!(name);
+        let key = Key::new(type_id, if t.namespaced { namespace } else { "" }, &name);
+        let name_errors = kinds::validate_name(t, &name);
+        if !name_errors.is_empty() {
+            return Err(invalid(&key, &name_errors));
+        }
+        if t.namespaced {
+            let ns_type = TYPES.iter().position(|t| t.kind == "Namespace");
+            let ns = ns_type.and_then(|n| state.objects.get(&Key::new(n, "", namespace)));
+            match ns {
+                None => {
+                    return Err(ApiError::not_found(
+                        &TYPES[ns_type.unwrap_or_default()],
+                        namespace,
+                    ));
+                }
+                Some(ns) if ns.pointer("/metadata/deletionTimestamp").is_some() => {
+                    return Err(ApiError::forbidden(
+                        t,
+                        &name,
+                        &format!(
+                            "unable to create new content in namespace {namespace} because it is being terminated"
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        if state.objects.contains_key(&key) {
+            return Err(ApiError::already_exists(t, &name));
+        }
+        if t.status_subresource
+            && t.custom
+            && let Some(o) = object.as_object_mut()
+        {
+            o.remove("status");
+        }
+        check_strict(type_id, &object, ctx)?;
+        let errors = kinds::admit(t, &mut object, None);
+        if !errors.is_empty() {
+            return Err(invalid(&key, &errors));
+        }
+        let metadata = object["metadata"]
+            .as_object_mut()
+            .ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
+        for field in [
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "managedFields",
+            "selfLink",
+        ] {
+            metadata.remove(field);
+        }
+        metadata.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+        metadata.insert("creationTimestamp".into(), json!(now_rfc3339()));
+        if t.has_generation {
+            metadata.insert("generation".into(), json!(1));
+        } else {
+            metadata.remove("generation");
+        }
+        let part = part_for(type_id, false);
+        let (operation, fields) = match applied {
+            Some(fields) => ("Apply", fields),
+            None => ("Update", managed::fields_of(&object, part)),
+        };
+        let entry = Entry {
+            manager: ctx.manager.clone(),
+            operation: operation.to_owned(),
+            subresource: String::new(),
+            time: now_rfc3339(),
+            api_version: t.api_version(),
+            fields,
+        };
+        managed::write(&mut object, &[entry]);
+        if ctx.dry_run {
+            return Ok(object);
+        }
+        let stored = state.store(key, object, None);
+        drop(state);
+        self.touched();
+        Ok(stored)
+    }
+
+    /// Replaces an object (PUT), on the main resource or its status subresource.
+    pub fn update(
+        &self,
+        key: &Key,
+        mut object: Value,
+        status: bool,
+        ctx: &WriteContext,
+    ) -> Result<Value, ApiError> {
+        let t = &TYPES[key.type_id];
+        check_kind(key.type_id, &mut object)?;
+        let mut state = self.lock();
+        let old = state
+            .objects
+            .get(key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(t, &key.name))?;
+        match meta_str(&object, "resourceVersion").filter(|r| !r.is_empty()) {
+            Some(rv) if Some(rv) != meta_str(&old, "resourceVersion") => {
+                parse_rv(rv)?;
+                return Err(ApiError::conflict(t, &key.name));
+            }
+            Some(_) => {}
+            None if !t.unconditional_update => {
+                return Err(invalid(
+                    key,
+                    &[super::schema::FieldError {
+                        field: "metadata.resourceVersion".into(),
+                        reason: "FieldValueInvalid",
+                        message: "Invalid value: 0x0: must be specified for an update".into(),
+                    }],
+                ));
+            }
+            None => {}
+        }
+        let part = part_for(key.type_id, status);
+        let result = self.finish_write(&mut state, key, old, object, part, ctx, None)?;
+        drop(state);
+        self.touched();
+        Ok(result)
+    }
+
+    /// Patches an object (or creates it, for server-side apply).
+    pub fn patch(
+        &self,
+        key: &Key,
+        patch: Patch,
+        status: bool,
+        ctx: &WriteContext,
+    ) -> Result<Value, ApiError> {
+        let t = &TYPES[key.type_id];
+        let part = part_for(key.type_id, status);
+        let mut state = self.lock();
+        let Some(old) = state.objects.get(key).cloned() else {
+            if let Patch::Apply { mut config, .. } = patch
+                && !status
+            {
+                check_kind(key.type_id, &mut config)?;
+                let fields = managed::fields_of(&config, part);
+                drop(state);
+                return self.create_with(key.type_id, &key.namespace, config, ctx, Some(fields));
+            }
+            return Err(ApiError::not_found(t, &key.name));
+        };
+        let mut applied = None;
+        let candidate = match patch {
+            Patch::Merge(p) => {
+                let mut c = old.clone();
+                json_patch::merge(&mut c, &p);
+                c
+            }
+            Patch::Strategic(p) => {
+                if t.custom {
+                    return Err(ApiError::unsupported_patch(
+                        "application/strategic-merge-patch+json",
+                        true,
+                    ));
+                }
+                let mut c = old.clone();
+                json_patch::merge(&mut c, &strip_directives(p));
+                c
+            }
+            Patch::Json(p) => {
+                let operations: json_patch::Patch = serde_json::from_value(p)
+                    .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
+                let mut c = old.clone();
+                json_patch::patch(&mut c, &operations).map_err(|e| {
+                    invalid(
+                        key,
+                        &[super::schema::FieldError {
+                            field: String::new(),
+                            reason: "FieldValueInvalid",
+                            message: format!("the server rejected our request: {e}"),
+                        }],
+                    )
+                })?;
+                c
+            }
+            Patch::Apply { mut config, force } => {
+                check_kind(key.type_id, &mut config)?;
+                if meta_str(&config, "name").is_some_and(|n| n != key.name) {
+                    return Err(ApiError::bad_request(
+                        "the name of the object does not match the name on the URL",
+                    ));
+                }
+                let (candidate, entries) = apply(key, &old, config, part, force, ctx)?;
+                applied = Some(entries);
+                candidate
+            }
+        };
+        if let Some(rv) = meta_str(&candidate, "resourceVersion")
+            && Some(rv) != meta_str(&old, "resourceVersion")
+        {
+            return Err(ApiError::conflict(t, &key.name));
+        }
+        let result = self.finish_write(&mut state, key, old, candidate, part, ctx, applied)?;
+        drop(state);
+        self.touched();
+        Ok(result)
+    }
+
+    /// The common end of every update: keep what the request may not change, admit, count
+    /// generations, record field ownership, skip no-ops, finish deletions.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one internal step with its whole context"
+    )]
+    fn finish_write(
+        &self,
+        state: &mut State,
+        key: &Key,
+        old: Value,
+        mut new: Value,
+        part: Part,
+        ctx: &WriteContext,
+        applied: Option<Vec<Entry>>,
+    ) -> Result<Value, ApiError> {
+        let t = &TYPES[key.type_id];
+        if meta_str(&new, "name").is_some_and(|n| n != key.name) {
+            return Err(ApiError::bad_request(
+                "the name of the object does not match the name on the URL",
+            ));
+        }
+        match part {
+            Part::Status => {
+                let status = new.get("status").cloned();
+                new = old.clone();
+                match status {
+                    Some(s) => new["status"] = s,
+                    None => {
+                        if let Some(o) = new.as_object_mut() {
+                            o.remove("status");
+                        }
+                    }
+                }
+            }
+            Part::Main {
+                status_separate: true,
+            } => match old.get("status") {
+                Some(s) => new["status"] = s.clone(),
+                None => {
+                    if let Some(o) = new.as_object_mut() {
+                        o.remove("status");
+                    }
+                }
+            },
+            Part::Main { .. } => {}
+        }
+        if !new.get("metadata").is_some_and(Value::is_object) {
+            new["metadata"] = json!({});
+        }
+        for field in [
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "managedFields",
+            "resourceVersion",
+        ] {
+            match old["metadata"].get(field) {
+                Some(v) => new["metadata"][field] = v.clone(),
+                None => {
+                    if let Some(m) = new["metadata"].as_object_mut() {
+                        m.remove(field);
+                    }
+                }
+            }
+        }
+        let deleting = old.pointer("/metadata/deletionTimestamp").is_some();
+        if deleting {
+            let before = finalizers(&old);
+            if let Some(added) = finalizers(&new).iter().find(|f| !before.contains(f)) {
+                return Err(ApiError::forbidden(
+                    t,
+                    &key.name,
+                    &format!(
+                        "no new finalizers can be added if the object is being deleted, found new finalizers [\"{added}\"]"
+                    ),
+                ));
+            }
+        }
+        check_strict(key.type_id, &new, ctx)?;
+        let errors = kinds::admit(t, &mut new, Some(&old));
+        if !errors.is_empty() {
+            return Err(invalid(key, &errors));
+        }
+        if t.has_generation && spec_part(&new) != spec_part(&old) {
+            let generation = old.pointer("/metadata/generation").and_then(Value::as_i64);
+            new["metadata"]["generation"] = json!(generation.unwrap_or(0) + 1);
+        }
+        let mut entries = match applied {
+            Some(entries) => entries,
+            None => {
+                let mut entries = managed::read(&old);
+                let (changed, removed) = managed::changed_fields(&old, &new, part);
+                for e in &mut entries {
+                    e.fields.retain(|p| {
+                        !changed.iter().any(|c| managed::overlaps(c, p)) && !removed.contains(p)
+                    });
+                }
+                let sub = if part == Part::Status { "status" } else { "" };
+                let api_version = t.api_version();
+                let entry =
+                    managed::entry_mut(&mut entries, &ctx.manager, "Update", sub, &api_version);
+                entry.fields.extend(changed);
+                entries
+            }
+        };
+        let before = managed::read(&old);
+        let now = now_rfc3339();
+        for e in &mut entries {
+            let unchanged = before.iter().any(|b| {
+                b.manager == e.manager
+                    && b.operation == e.operation
+                    && b.subresource == e.subresource
+                    && b.fields == e.fields
+            });
+            if !unchanged || e.time.is_empty() {
+                e.time = now.clone();
+            }
+        }
+        managed::write(&mut new, &entries);
+        if comparable(&new) == comparable(&old) {
+            return Ok(old);
+        }
+        if ctx.dry_run {
+            return Ok(new);
+        }
+        if deleting && finalizers(&new).is_empty() && t.kind != "Namespace" {
+            state.objects.insert(key.clone(), new);
+            return Ok(state.remove(key, false).unwrap_or(old));
+        }
+        Ok(state.store(key.clone(), new, Some(old)))
+    }
+
+    /// Deletes an object. Returns it and whether it is gone (false: waiting on finalizers).
+    pub fn delete(&self, key: &Key, options: &DeleteOptions) -> Result<(Value, bool), ApiError> {
+        let result = self.lock().delete(key, options);
+        self.touched();
+        result
+    }
+
+    /// Deletes every object of a kind (in a namespace) that passes the filter.
+    pub fn delete_collection(
+        &self,
+        type_id: TypeId,
+        namespace: Option<&str>,
+        filter: &dyn Fn(&Value) -> bool,
+        options: &DeleteOptions,
+    ) -> Vec<Value> {
+        let mut state = self.lock();
+        let keys: Vec<Key> = state
+            .objects
+            .iter()
+            .filter(|(k, o)| {
+                k.type_id == type_id && namespace.is_none_or(|ns| k.namespace == ns) && filter(o)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        let deleted = keys
+            .iter()
+            .filter_map(|k| state.delete(k, options).ok().map(|(o, _)| o))
+            .collect();
+        drop(state);
+        self.touched();
+        deleted
+    }
+
+    /// Everything, for saving: the resourceVersion and every object.
+    pub fn snapshot(&self) -> Value {
+        let state = self.lock();
+        let objects: Vec<&Value> = state.objects.values().collect();
+        json!({"resourceVersion": state.rv, "objects": objects})
+    }
+
+    /// Loads a snapshot into an empty store. Watches cannot resume from before it.
+    pub fn restore(&self, snapshot: &Value) {
+        let mut state = self.lock();
+        state.rv = snapshot["resourceVersion"].as_u64().unwrap_or(1);
+        state.compacted = state.rv;
+        for object in snapshot["objects"].as_array().into_iter().flatten() {
+            let api_version = object["apiVersion"].as_str().unwrap_or_default();
+            let (group, _) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+            let kind = object["kind"].as_str().unwrap_or_default();
+            if let Some(type_id) = super::resources::by_kind(group, kind) {
+                let key = Key::new(
+                    type_id,
+                    meta_str(object, "namespace").unwrap_or_default(),
+                    meta_str(object, "name").unwrap_or_default(),
+                );
+                state.objects.insert(key, object.clone());
+            }
+        }
+    }
+}
+
+/// Strategic merge patch, for the kinds and fields used here, is a merge patch without the
+/// `$`-directives kubectl adds.
+fn strip_directives(patch: Value) -> Value {
+    match patch {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| !k.starts_with('$'))
+                .map(|(k, v)| (k, strip_directives(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Server-side apply: conflicts with other managers, removal of fields this manager stopped
+/// applying, merge, and the new ownership.
+fn apply(
+    key: &Key,
+    old: &Value,
+    mut config: Value,
+    part: Part,
+    force: bool,
+    ctx: &WriteContext,
+) -> Result<(Value, Vec<Entry>), ApiError> {
+    let t = &TYPES[key.type_id];
+    match part {
+        Part::Main {
+            status_separate: true,
+        } => {
+            if let Some(o) = config.as_object_mut() {
+                o.remove("status");
+            }
+        }
+        Part::Status => {
+            let status = config.get("status").cloned();
+            config =
+                json!({"apiVersion": config["apiVersion"], "kind": config["kind"], "metadata": {}});
+            if let Some(s) = status {
+                config["status"] = s;
+            }
+        }
+        Part::Main { .. } => {}
+    }
+    let wanted = managed::fields_of(&config, part);
+    let sub = if part == Part::Status { "status" } else { "" };
+    let mut entries = managed::read(old);
+    let mut conflicts = Vec::new();
+    for entry in entries
+        .iter()
+        .filter(|e| !(e.manager == ctx.manager && e.operation == "Apply"))
+    {
+        for owned in &entry.fields {
+            for field in wanted.iter().filter(|w| managed::overlaps(w, owned)) {
+                let longer = if owned.len() > field.len() {
+                    owned
+                } else {
+                    field
+                };
+                if managed::value_at(old, longer) != managed::value_at(&config, longer) {
+                    conflicts.push((entry.manager.clone(), owned.clone()));
+                }
+            }
+        }
+    }
+    conflicts.sort();
+    conflicts.dedup();
+    if !conflicts.is_empty() && !force {
+        let listed: Vec<(String, String)> = conflicts
+            .iter()
+            .map(|(m, p)| (m.clone(), managed::dotted(p)))
+            .collect();
+        return Err(ApiError::apply_conflicts(t, &key.name, &listed));
+    }
+    for (manager, path) in &conflicts {
+        for e in entries.iter_mut().filter(|e| &e.manager == manager) {
+            e.fields.remove(path);
+        }
+    }
+    let previous = entries
+        .iter()
+        .find(|e| e.manager == ctx.manager && e.operation == "Apply" && e.subresource == sub)
+        .map(|e| e.fields.clone())
+        .unwrap_or_default();
+    let mut candidate = old.clone();
+    for dropped in previous.difference(&wanted) {
+        let shared = entries.iter().any(|e| {
+            !(e.manager == ctx.manager && e.operation == "Apply")
+                && e.fields.iter().any(|p| managed::overlaps(p, dropped))
+        });
+        if !shared {
+            managed::remove_at(&mut candidate, dropped);
+        }
+    }
+    managed::merge_into(&mut candidate, &config);
+    let api_version = t.api_version();
+    managed::entry_mut(&mut entries, &ctx.manager, "Apply", sub, &api_version).fields = wanted;
+    Ok((candidate, entries))
+}

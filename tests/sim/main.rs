@@ -1,0 +1,6 @@
+//! The simulated cluster, driven through `kube::Client` over real HTTP exactly as the app
+//! drives a real cluster: conformance of every verb, and the External Secrets controller.
+
+mod conformance;
+mod controller;
+mod support;
