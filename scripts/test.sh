@@ -61,6 +61,8 @@ check "clippy (ssr)" cargo clippy --all-targets --locked -- -D warnings
 check "hydrate build has no server code" \
   cargo check --lib --locked --target wasm32-unknown-unknown --no-default-features --features hydrate
 suite "cargo test" count_cargo cargo test --locked
+# The real kubectl against the standalone simulated cluster (binary built by cargo test).
+check "kubectl against the simulated cluster" scripts/sim-kubectl.sh target/debug/secrets-console
 check "release build (cargo leptos)" cargo leptos build --release
 # The README's run command, on a fresh data directory: it must serve the sign-in page.
 make_run_serves() {

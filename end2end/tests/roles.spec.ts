@@ -22,7 +22,12 @@ test("the admin sees organization and assignment controls", async ({ page }) => 
   await expect(page.getByRole("link", { name: "Create organization secret" })).toBeVisible();
   const row = page.getByRole("row", { name: /postgres-credentials/ });
   await expect(row.getByRole("link", { name: "Assign" })).toBeVisible();
-  await expect(row).toContainText("Pending");
+  // The reconciler applies the demo assignments to the simulated clusters right after start;
+  // pages show the status as of their load (live updates come with server-sent events).
+  await expect(async () => {
+    await page.reload();
+    await expect(row).toContainText("Synced", { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
   await expect(shell.nav.getByRole("link", { name: "Users" })).toBeVisible();
   await shell.screenshot("secrets-admin");
   await page.goto("/projects");
@@ -94,10 +99,23 @@ test("the secret detail shows spec, status by project with its reason, and histo
   await expect(page.getByRole("heading", { level: 1, name: "postgres-credentials" })).toBeVisible();
   await expect(page.getByText("shared/postgres/password")).toBeVisible();
   const payments = page.getByRole("row", { name: /^payments/ });
-  await expect(payments).toContainText("Pending");
-  await expect(payments).toContainText("Waiting to be applied to the cluster.");
+  await expect(async () => {
+    await page.reload();
+    await expect(payments).toContainText("Synced", { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
   await expect(page.getByRole("listitem").filter({ hasText: "create" }).first()).toContainText("admin@example.com");
   await new AppShell(page).screenshot("secret-detail");
+});
+
+test("a remote key the store lacks shows a truthful error naming the key", async ({ page }) => {
+  await new LoginPage(page).signIn(ADMIN);
+  await page.getByRole("link", { name: "legacy-api-key" }).click();
+  const search = page.getByRole("row", { name: /^search/ });
+  await expect(async () => {
+    await page.reload();
+    await expect(search).toContainText("SyncedError", { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(search).toContainText("shared/legacy/api-key-removed");
 });
 
 test("a member cannot open a secret that is not in their projects", async ({ page, browser }) => {

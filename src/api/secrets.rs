@@ -59,6 +59,7 @@ pub async fn create_secret(csrf: String, input: CreateSecretInput) -> Result<i64
                 project: input.project_id,
             };
             check(&state, &principal, Action::CreateSecret, &target, None).await?;
+            state.protected_names.check(&input.name)?;
             if !principal.is_admin
                 && let Some(project) = input.project_id
             {

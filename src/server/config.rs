@@ -102,6 +102,21 @@ pub struct Cli {
         default_value_t = 4
     )]
     pub shutdown_grace_seconds: u32,
+
+    /// How long an unassign or delete may wait for the object to leave the cluster (a
+    /// finalizer nobody removes, say) before it shows DeleteFailed (Go duration syntax).
+    #[arg(long, env = "SECRETS_CONSOLE_DELETE_DEADLINE", default_value = "2m", value_parser = parse_duration)]
+    pub delete_deadline: Duration,
+
+    /// Secret names nobody may create (comma-separated; `*` matches any run of characters):
+    /// objects that belong to Kubernetes or another tool by convention.
+    #[arg(
+        long,
+        env = "SECRETS_CONSOLE_PROTECTED_NAMES",
+        default_value = crate::server::secrets::protected::DEFAULT,
+        value_parser = crate::server::secrets::protected::ProtectedNames::parse
+    )]
+    pub protected_names: crate::server::secrets::protected::ProtectedNames,
 }
 
 /// Commands other than serving.
@@ -114,6 +129,42 @@ pub enum Command {
     /// meanwhile stay readable) and installs the new one. With SECRETS_CONSOLE_MASTER_KEY, re-wraps
     /// under that key, unwrapping with SECRETS_CONSOLE_MASTER_KEY_PREVIOUS. Safe to run again.
     RotateMasterKey,
+    /// Run only the simulated Kubernetes cluster(s) (API server plus the External Secrets
+    /// controller with its fake provider), and write a kubeconfig any client can use.
+    Sim(SimArgs),
+}
+
+/// Options of `secrets-console sim`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimArgs {
+    /// Address of the first cluster's API server; further clusters take the next ports.
+    /// Port 0 picks free ports.
+    #[arg(
+        long = "listen",
+        env = "SECRETS_CONSOLE_SIM_LISTEN",
+        default_value = "127.0.0.1:6443"
+    )]
+    pub listen: SocketAddr,
+    /// Where to write the kubeconfig (one context per cluster).
+    #[arg(
+        long,
+        env = "SECRETS_CONSOLE_SIM_KUBECONFIG",
+        default_value = "sim.kubeconfig"
+    )]
+    pub kubeconfig: PathBuf,
+    /// Cluster names (repeat the flag for several). Default: one cluster named `sim`.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+    /// Keep the clusters' objects in this directory across restarts (default: in memory).
+    #[arg(long, env = "SECRETS_CONSOLE_SIM_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Create the demo ClusterSecretStores (vault, aws-secrets-manager, gcp-secret-manager,
+    /// azure-key-vault) with fake data in every cluster.
+    #[arg(long, default_value_t = false)]
+    pub demo_stores: bool,
+    /// How often the controller retries a failed ExternalSecret (Go duration syntax).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub retry_after: Duration,
 }
 
 /// Where the master key comes from.
@@ -174,6 +225,10 @@ pub struct Config {
     pub session_lifetime: Duration,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// How long a delete may take in the cluster before it is DeleteFailed.
+    pub delete_deadline: Duration,
+    /// Secret names nobody may create.
+    pub protected_names: crate::server::secrets::protected::ProtectedNames,
     /// Where the master key comes from.
     pub master_key: MasterKeySource,
     /// Seed the demo organization into an empty database.
@@ -206,6 +261,8 @@ impl Config {
             secure_cookies: cli.secure_cookies,
             session_idle: cli.session_idle,
             session_lifetime: cli.session_lifetime,
+            delete_deadline: cli.delete_deadline,
+            protected_names: cli.protected_names,
             shutdown_grace: Duration::from_secs(u64::from(cli.shutdown_grace_seconds)),
             demo: cli.demo.unwrap_or(embedded_default),
             demo_password: cli.demo_password,

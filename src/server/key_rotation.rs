@@ -82,7 +82,7 @@ pub async fn rotate(db: &Db, source: &MasterKeySource) -> Result<RotationReport,
 
 /// Re-wraps, in one transaction, every row not wrapped by the ring's current key.
 async fn rewrap_all(db: &Db, ring: &Keyring) -> Result<u64, RotationError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let rows = sqlx::query(
         "SELECT secret_id, master_key_id, wrapped_key, nonce, ciphertext, fingerprint FROM secret_values \
          WHERE master_key_id <> $1",

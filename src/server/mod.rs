@@ -3,6 +3,7 @@
 pub mod api_support;
 pub mod audit;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -11,6 +12,7 @@ pub mod errors;
 pub mod http;
 pub mod key_rotation;
 pub mod projects;
+pub mod reconcile;
 pub mod secrets;
 pub mod sql;
 pub mod state;
@@ -43,6 +45,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(&config)?;
     match command {
         config::Command::Serve => run(config).await,
+        config::Command::Sim(args) => run_sim(args).await,
         config::Command::RotateMasterKey => {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
@@ -90,6 +93,35 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         );
     }
 
+    let sim = start_simulated_clusters(&db, &config.data_dir).await?;
+    let reconciler = match &sim {
+        Some(_) => {
+            let kubeconfig = config.data_dir.join("sim").join("kubeconfig");
+            let clusters = cluster::registry::simulated(&db, &kubeconfig)
+                .await
+                .context("cannot reach the simulated clusters")?;
+            let (db, keys) = (db.clone(), keys.clone());
+            let options = reconcile::Options {
+                delete_deadline: config.delete_deadline,
+                ..reconcile::Options::default()
+            };
+            let lead_db = db.clone();
+            Some(tokio::spawn(reconcile::leader::run(
+                lead_db,
+                move || {
+                    reconcile::Reconciler::start(
+                        db.clone(),
+                        keys.clone(),
+                        clusters.clone(),
+                        options.clone(),
+                    )
+                },
+                reconcile::Reconciler::stop,
+            )))
+        }
+        None => None,
+    };
+
     let leptos_options = LeptosOptions::builder()
         .output_name("secrets-console")
         .site_root(config.site_root.display().to_string())
@@ -102,6 +134,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         keys,
         throttle: std::sync::Arc::new(auth::throttle::LoginThrottle::default()),
         session_lifetime: config.session_lifetime,
+        protected_names: config.protected_names.clone(),
     };
 
     let sessions = DbSessionStore::new(db.clone());
@@ -136,8 +169,93 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ),
     }
     cleanup.abort();
+    if let Some(reconciler) = reconciler {
+        reconciler.abort();
+    }
+    if let Some(sim) = sim {
+        sim.shutdown().await;
+    }
     db.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Starts the built-in simulated clusters, if the database registers any: one API server per
+/// cluster, state and kubeconfig under `<data dir>/sim/`, the demo stores, and a namespace for
+/// every project on them.
+async fn start_simulated_clusters(
+    db: &Db,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Option<crate::sim::Sim>> {
+    let projects = projects::simulated_namespaces(db).await?;
+    let clusters = projects::simulated_clusters(db).await?;
+    if clusters.is_empty() {
+        return Ok(None);
+    }
+    let dir = data_dir.join("sim");
+    let options = crate::sim::SimOptions {
+        clusters,
+        state_dir: Some(dir.clone()),
+        ..Default::default()
+    };
+    let sim = crate::sim::Sim::start(options).await.with_context(|| {
+        format!(
+            "cannot start the simulated clusters (state in {})",
+            dir.display()
+        )
+    })?;
+    for cluster in sim.clusters() {
+        crate::sim::demo::seed_stores(&cluster.store);
+        for (cluster_name, namespace) in &projects {
+            if *cluster_name == cluster.name {
+                cluster.ensure_namespace(namespace);
+            }
+        }
+        tracing::info!(cluster = %cluster.name, url = %cluster.url(), "simulated cluster ready");
+    }
+    tracing::info!(
+        kubeconfig = %dir.join("kubeconfig").display(),
+        "kubectl --kubeconfig <this file> shows what the app did"
+    );
+    Ok(Some(sim))
+}
+
+/// `secrets-console sim`: the simulated clusters alone, until SIGTERM or SIGINT.
+async fn run_sim(args: config::SimArgs) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal()?;
+    let clusters = if args.clusters.is_empty() {
+        vec!["sim".to_owned()]
+    } else {
+        args.clusters.clone()
+    };
+    let options = crate::sim::SimOptions {
+        clusters,
+        listen: args.listen,
+        state_dir: args.state_dir.clone(),
+        controller: crate::sim::controller::ControllerOptions {
+            retry_after: args.retry_after,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let sim = crate::sim::Sim::start(options)
+        .await
+        .with_context(|| format!("cannot start the simulated cluster on {}", args.listen))?;
+    if args.demo_stores {
+        for cluster in sim.clusters() {
+            crate::sim::demo::seed_stores(&cluster.store);
+        }
+    }
+    sim.write_kubeconfig(&args.kubeconfig)
+        .await
+        .with_context(|| format!("cannot write {}", args.kubeconfig.display()))?;
+    for cluster in sim.clusters() {
+        tracing::info!(cluster = %cluster.name, url = %cluster.url(), "serving");
+    }
+    tracing::info!(kubeconfig = %args.kubeconfig.display(), "kubeconfig written; ready");
+    let signal = shutdown.await;
+    tracing::info!(signal, "shutting down");
+    sim.shutdown().await;
     Ok(())
 }
 

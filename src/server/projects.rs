@@ -133,3 +133,26 @@ pub async fn id_by_name(db: &Db, name: &str) -> Result<Option<i64>, ServiceError
             .await?,
     )
 }
+
+/// Names of the clusters reached through the built-in simulation.
+pub async fn simulated_clusters(db: &Db) -> Result<Vec<String>, ServiceError> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM clusters WHERE connection = 'simulated' ORDER BY id")
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+/// (cluster, namespace) of every project on a simulated cluster.
+pub async fn simulated_namespaces(db: &Db) -> Result<Vec<(String, String)>, ServiceError> {
+    let rows = sqlx::query(
+        "SELECT c.name AS cluster, p.namespace AS namespace FROM projects p \
+         JOIN clusters c ON c.id = p.cluster_id WHERE c.connection = 'simulated' ORDER BY p.id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("cluster")?, row.try_get("namespace")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(ServiceError::from)
+}

@@ -22,6 +22,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// How long a session lives after sign-in, however active.
     pub session_lifetime: std::time::Duration,
+    /// Secret names nobody may create.
+    pub protected_names: crate::server::secrets::protected::ProtectedNames,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -322,8 +322,16 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
         }
     }
     for ((role, client), want) in clients.iter().zip([401, 404, 200, 200]) {
+        // Member and admin each delete the project secret they created above: with the
+        // reconciler running, a deleted secret is gone (404) moments later, so they must not
+        // share one.
+        let target = if want == 200 {
+            secret_id(&admin, &format!("own-{}", role.len())).await
+        } else {
+            own
+        };
         let (got, body) = client
-            .call("delete_secret", json!({"csrf": client.csrf, "id": own}))
+            .call("delete_secret", json!({"csrf": client.csrf, "id": target}))
             .await;
         if got != want {
             failures.push(format!(
@@ -370,6 +378,45 @@ async fn members_reference_only_what_their_project_allows() {
         .call("create_secret", create("vault", "payments/x"))
         .await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn protected_names_are_refused_at_creation_naming_the_pattern() {
+    let (server, _db) = demo_server(
+        &Backend::Sqlite,
+        vec![(
+            "SECRETS_CONSOLE_PROTECTED_NAMES",
+            "sh.helm.release.v1.*,legacy-*".to_owned(),
+        )],
+    )
+    .await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let create = |name: &str| json!({"csrf": admin.csrf, "input": {"name": name, "scope": "Organization", "project_id": null, "use_case": "Generic", "description": "", "spec": external_spec("vault", "shared/x"), "values": []}});
+    for (name, pattern) in [
+        ("legacy-db", "legacy-*"),
+        ("sh.helm.release.v1.web.v2", "sh.helm.release.v1.*"),
+    ] {
+        let (status, body) = admin.call("create_secret", create(name)).await;
+        assert_eq!(
+            (status, body["field"].as_str()),
+            (422, Some("name")),
+            "{body}"
+        );
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(pattern) && message.contains("protected"),
+            "{message}"
+        );
+    }
+    let (_, listed) = admin
+        .call("list_secrets", json!({"query": {"search": "legacy", "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}}))
+        .await;
+    assert!(
+        !listed.to_string().contains("\"legacy-db\""),
+        "nothing was written: {listed}"
+    );
+    let (status, body) = admin.call("create_secret", create("current-db")).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]

@@ -35,6 +35,9 @@ fn help_lists_every_option() {
         "--demo",
         "rotate-master-key",
         "--shutdown-grace-seconds",
+        "--delete-deadline",
+        "--protected-names",
+        "sim",
     ] {
         assert!(
             help.contains(option),

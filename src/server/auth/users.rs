@@ -164,7 +164,7 @@ pub async fn principal(db: &Db, id: i64) -> Result<Option<Principal>, ServiceErr
 
 /// Makes `user_id` a member of exactly `projects`.
 pub async fn set_memberships(db: &Db, user_id: i64, projects: &[i64]) -> Result<(), ServiceError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(&mut *tx)

@@ -173,6 +173,16 @@ impl Db {
         Ok(())
     }
 
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): concurrent writers then wait their turn (busy_timeout) instead of
+    /// failing with "database is locked" when a transaction that has read tries to write.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// The pool, for the services in `server::`.
     pub fn pool(&self) -> &AnyPool {
         &self.pool

@@ -7,6 +7,8 @@
 mod read;
 mod write;
 
+pub mod protected;
+
 pub use read::{SecretAccess, Visibility, access, detail, list};
 pub(crate) use write::sealed_from_row;
 pub use write::{

@@ -304,7 +304,7 @@ pub async fn observe(
     project_id: i64,
     observation: &Observation,
 ) -> Result<Option<AssignmentState>, ServiceError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let next = observe_in(&mut tx, secret_id, project_id, observation).await?;
     finish_if_deleted(&mut tx, secret_id).await?;
     tx.commit().await?;
@@ -346,7 +346,7 @@ pub async fn create(
     check_values(&new.spec, &new.values)?;
     let kind = new.spec.kind();
 
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let project = match (new.scope, new.project_id) {
         (Scope::Organization, Some(_)) => {
             return Err(invalid(
@@ -544,7 +544,7 @@ pub async fn update(
     mut changes: SecretChanges,
 ) -> Result<i64, ServiceError> {
     changes.spec = check_common(changes.use_case, &changes.description, &changes.spec)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let secret = load(&mut tx, id).await?;
     if secret.deleting {
         return Err(being_deleted(&secret));
@@ -658,7 +658,7 @@ pub async fn set_assignments(
     id: i64,
     project_ids: &[i64],
 ) -> Result<AssignmentDiff, ServiceError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let secret = load(&mut tx, id).await?;
     let diff = change_assignments(
         &mut tx,
@@ -679,7 +679,7 @@ pub async fn unassign(
     id: i64,
     project_id: i64,
 ) -> Result<AssignmentDiff, ServiceError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let secret = load(&mut tx, id).await?;
     let statuses: BTreeMap<i64, AssignmentStatus> = sqlx::query_as::<_, (i64, String)>(
         "SELECT project_id, status FROM assignments WHERE secret_id = $1",
@@ -861,7 +861,7 @@ async fn change_assignments(
 /// the secret's row goes when the last one is gone (at once, if it has none). Calling it again
 /// retries the deletes that failed.
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), ServiceError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let secret = load(&mut tx, id).await?;
     sqlx::query(
         "UPDATE secrets SET deleting = TRUE, updated_by = $1, updated_at = $2 WHERE id = $3",
@@ -914,7 +914,7 @@ pub async fn request_sync(
     id: i64,
     project_ids: Option<&[i64]>,
 ) -> Result<usize, ServiceError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let secret = load(&mut tx, id).await?;
     if secret.deleting {
         return Err(being_deleted(&secret));

@@ -1,0 +1,251 @@
+//! The objects the console applies for an assignment: an ExternalSecret in canonical, fully
+//! defaulted form (so a GitOps tool comparing it with the cluster sees no drift, and ESO is not
+//! made to re-sync by churned metadata), or a Kubernetes Secret carrying the decrypted values.
+//! Every object carries our labels so it can be found, watched and told apart from objects we
+//! do not own.
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::model::secret::{ExternalSpec, KubernetesSpec, Scope, SecretValues};
+
+/// The one field manager every write of ours uses.
+pub const FIELD_MANAGER: &str = "secrets-console";
+/// `app.kubernetes.io/managed-by`.
+pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// Our value of `app.kubernetes.io/managed-by`.
+pub const MANAGED_BY: &str = "secrets-console";
+/// The secret's id.
+pub const LABEL_SECRET_ID: &str = "secrets-console.io/secret-id";
+/// The assignment's id.
+pub const LABEL_ASSIGNMENT_ID: &str = "secrets-console.io/assignment-id";
+/// `organization` or `project`.
+pub const LABEL_SCOPE: &str = "secrets-console.io/scope";
+/// The keyed fingerprint of the values we wrote into a Kubernetes Secret (never the values).
+pub const ANNOTATION_FINGERPRINT: &str = "secrets-console.io/fingerprint";
+/// The selector that finds every object we own.
+pub const OWNED_SELECTOR: &str = "app.kubernetes.io/managed-by=secrets-console";
+
+/// Which assignment an object is for, and where it goes.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// The secret's id.
+    pub secret_id: i64,
+    /// The assignment's id.
+    pub assignment_id: i64,
+    /// The secret's scope.
+    pub scope: Scope,
+    /// The object's name (the secret's name).
+    pub name: String,
+    /// The project's namespace.
+    pub namespace: String,
+}
+
+impl Placement {
+    fn metadata(&self) -> Value {
+        let scope = match self.scope {
+            Scope::Organization => "organization",
+            Scope::Project => "project",
+        };
+        json!({
+            "name": self.name,
+            "namespace": self.namespace,
+            "labels": {
+                LABEL_MANAGED_BY: MANAGED_BY,
+                LABEL_SECRET_ID: self.secret_id.to_string(),
+                LABEL_ASSIGNMENT_ID: self.assignment_id.to_string(),
+                LABEL_SCOPE: scope,
+            },
+        })
+    }
+}
+
+/// An object to apply. `Debug` never shows its content (a Secret's carries values).
+#[derive(Clone, PartialEq)]
+pub struct Manifest(pub Value);
+
+impl std::fmt::Debug for Manifest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Manifest({} {})",
+            self.0["kind"].as_str().unwrap_or("?"),
+            self.0["metadata"]["name"].as_str().unwrap_or("?")
+        )
+    }
+}
+
+/// The ExternalSecret for an External secret: every field the v1 schema defaults is pinned,
+/// and the strategies ESO would assume are written out.
+pub fn external_secret(placement: &Placement, spec: &ExternalSpec) -> Manifest {
+    let data: Vec<Value> = spec
+        .data
+        .iter()
+        .map(|entry| {
+            let mut remote_ref = json!({
+                "key": entry.remote_key,
+                "conversionStrategy": "Default",
+                "decodingStrategy": "None",
+                "metadataPolicy": "None",
+                "nullBytePolicy": "Ignore",
+            });
+            if let Some(property) = entry.property.as_deref().filter(|p| !p.is_empty()) {
+                remote_ref["property"] = json!(property);
+            }
+            if let Some(version) = entry.version.as_deref().filter(|v| !v.is_empty()) {
+                remote_ref["version"] = json!(version);
+            }
+            json!({"secretKey": entry.secret_key, "remoteRef": remote_ref})
+        })
+        .collect();
+    Manifest(json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": placement.metadata(),
+        "spec": {
+            "refreshInterval": spec.refresh_interval,
+            "refreshPolicy": "Periodic",
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": spec.store},
+            "target": {
+                "name": placement.name,
+                "creationPolicy": "Owner",
+                "deletionPolicy": "Retain",
+            },
+            "data": data,
+        },
+    }))
+}
+
+/// The Secret for a Kubernetes secret, with its values and their keyed fingerprint.
+pub fn kubernetes_secret(
+    placement: &Placement,
+    spec: &KubernetesSpec,
+    values: &SecretValues,
+    fingerprint: &str,
+) -> Manifest {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let data: serde_json::Map<String, Value> = values
+        .iter()
+        .map(|(key, value)| (key.to_owned(), json!(engine.encode(value))))
+        .collect();
+    let mut metadata = placement.metadata();
+    metadata["annotations"] = json!({ANNOTATION_FINGERPRINT: fingerprint});
+    Manifest(json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata,
+        "type": spec.secret_type,
+        "data": data,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::secret::ExternalDataEntry;
+    use crate::sim::schema::Schema;
+
+    fn placement() -> Placement {
+        Placement {
+            secret_id: 7,
+            assignment_id: 42,
+            scope: Scope::Organization,
+            name: "postgres-credentials".into(),
+            namespace: "payments".into(),
+        }
+    }
+
+    fn spec() -> ExternalSpec {
+        ExternalSpec {
+            store: "vault".into(),
+            refresh_interval: "1h0m0s".into(),
+            data: vec![
+                ExternalDataEntry {
+                    secret_key: "username".into(),
+                    remote_key: "shared/postgres".into(),
+                    property: Some("username".into()),
+                    version: None,
+                },
+                ExternalDataEntry {
+                    secret_key: "password".into(),
+                    remote_key: "shared/postgres/password".into(),
+                    property: None,
+                    version: Some("v2".into()),
+                },
+            ],
+        }
+    }
+
+    /// The real ExternalSecret v1 schema from `../shared/crds` (test data).
+    fn real_schema() -> Option<Schema> {
+        if std::env::var("SECRETS_CONSOLE_SKIP_CRD_TESTS").as_deref() == Ok("1") {
+            return None;
+        }
+        let candidates = [
+            std::env::var_os("SECRETS_CONSOLE_ESO_CRDS").map(std::path::PathBuf::from),
+            Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/crds")),
+            Some("/work/shared/crds".into()),
+        ];
+        let dir = candidates
+            .iter()
+            .flatten()
+            .find(|d| d.is_dir())
+            .unwrap_or_else(|| panic!("the real ESO CRDs are not in {candidates:?}"));
+        let text = std::fs::read_to_string(dir.join("external-secrets.io_externalsecrets.yaml"))
+            .expect("CRD readable");
+        let crd: Value = serde_saphyr::from_str(&text).expect("CRD parses");
+        let v1 = crd["spec"]["versions"]
+            .as_array()
+            .and_then(|v| v.iter().find(|v| v["name"] == "v1"))
+            .expect("v1");
+        Some(Schema::new(v1["schema"]["openAPIV3Schema"].clone()))
+    }
+
+    #[test]
+    fn external_secret_validates_against_the_real_crd_and_pins_every_default() {
+        let Some(schema) = real_schema() else {
+            return;
+        };
+        let Manifest(written) = external_secret(&placement(), &spec());
+        assert_eq!(schema.validate(&written), vec![]);
+        // Pruning drops nothing (every field is in the schema) and defaulting adds nothing
+        // (every defaulted field is pinned): what the cluster stores is what we wrote.
+        let mut stored = written.clone();
+        schema.prune(&mut stored);
+        schema.apply_defaults(&mut stored);
+        assert_eq!(stored, written);
+    }
+
+    #[test]
+    fn objects_carry_our_labels() {
+        let Manifest(es) = external_secret(&placement(), &spec());
+        let labels = &es["metadata"]["labels"];
+        assert_eq!(labels[LABEL_MANAGED_BY], "secrets-console");
+        assert_eq!(labels[LABEL_SECRET_ID], "7");
+        assert_eq!(labels[LABEL_ASSIGNMENT_ID], "42");
+        assert_eq!(labels[LABEL_SCOPE], "organization");
+        assert_eq!(es["spec"]["data"][0]["remoteRef"]["property"], "username");
+        assert!(es["spec"]["data"][0]["remoteRef"].get("version").is_none());
+    }
+
+    #[test]
+    fn kubernetes_secret_debug_never_shows_values() {
+        let values =
+            SecretValues::from_pairs([("API_KEY".to_owned(), "canary-value-123".to_owned())]);
+        let spec = KubernetesSpec {
+            secret_type: "Opaque".into(),
+            keys: vec!["API_KEY".into()],
+        };
+        let manifest = kubernetes_secret(&placement(), &spec, &values, "f1ng3rpr1nt");
+        assert_eq!(manifest.0["data"]["API_KEY"], "Y2FuYXJ5LXZhbHVlLTEyMw==");
+        assert_eq!(
+            manifest.0["metadata"]["annotations"][ANNOTATION_FINGERPRINT],
+            "f1ng3rpr1nt"
+        );
+        let shown = format!("{manifest:?}");
+        assert!(
+            !shown.contains("canary") && !shown.contains("Y2FuYXJ5"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Talking to clusters: the objects we apply (`manifest`), a client per cluster (`registry`).
+
+pub mod manifest;
+pub mod registry;

@@ -1,0 +1,584 @@
+//! The reconciler: drives each cluster toward the database. Work rows (written in the same
+//! transaction as the desired-state change) are claimed per cluster, applied with bounded
+//! concurrency by server-side apply under one field manager, and retried with exponential
+//! back-off and jitter when the cluster is unreachable. What the cluster then reports comes back
+//! through the status watcher (`watcher`).
+
+pub mod leader;
+pub mod watcher;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams,
+};
+use serde_json::json;
+use sqlx::Row;
+use tokio::task::JoinHandle;
+
+use crate::domain::status::Observation;
+use crate::model::secret::{Scope, SecretSpec};
+use crate::server::cluster::manifest::{self, LABEL_ASSIGNMENT_ID, Manifest, Placement};
+use crate::server::cluster::registry::ClusterHandle;
+use crate::server::crypto::Keyring;
+use crate::server::db::Db;
+use crate::server::now_ms;
+use crate::server::secrets::{self, ServiceError};
+
+/// How the reconciler paces itself.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Work items applied at once per cluster.
+    pub concurrency: usize,
+    /// How often an idle worker looks for due work.
+    pub poll: Duration,
+    /// First retry delay; doubles per attempt.
+    pub base_backoff: Duration,
+    /// Longest retry delay.
+    pub max_backoff: Duration,
+    /// How long a delete may take before it is DeleteFailed.
+    pub delete_deadline: Duration,
+    /// How often everything the watches have seen is judged again.
+    pub resync: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            poll: Duration::from_millis(250),
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(60),
+            delete_deadline: Duration::from_secs(120),
+            resync: Duration::from_secs(15),
+        }
+    }
+}
+
+/// The running reconciler: one worker and one watcher per cluster, and the delete deadline.
+#[derive(Debug)]
+pub struct Reconciler {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Reconciler {
+    /// Starts workers and watchers for every cluster.
+    pub fn start(db: Db, keys: Keyring, clusters: Vec<ClusterHandle>, options: Options) -> Self {
+        let ctx = Arc::new(Context { db, keys, options });
+        let mut tasks = Vec::new();
+        for cluster in clusters {
+            let (rejudge, judge_rx) = tokio::sync::mpsc::unbounded_channel();
+            tasks.push(tokio::spawn(worker(ctx.clone(), cluster.clone(), rejudge)));
+            tasks.push(tokio::spawn(watcher::run(ctx.clone(), cluster, judge_rx)));
+        }
+        tasks.push(tokio::spawn(delete_deadlines(ctx)));
+        Self { tasks }
+    }
+
+    /// Stops every task.
+    pub fn stop(self) {
+        drop(self);
+    }
+
+    /// Stops every task and waits until none of them runs any more, as a killed process
+    /// would be: whatever it did not finish stays undone.
+    pub async fn kill(mut self) {
+        let tasks = std::mem::take(&mut self.tasks);
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Reconciler {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// What every task shares.
+pub(crate) struct Context {
+    pub(crate) db: Db,
+    pub(crate) keys: Keyring,
+    pub(crate) options: Options,
+}
+
+/// The kube resource of ExternalSecret.
+pub fn external_secret_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("external-secrets.io", "v1", "ExternalSecret"),
+        "externalsecrets",
+    )
+}
+
+fn secret_resource() -> ApiResource {
+    ApiResource::erase::<Secret>(&())
+}
+
+/// A claimed work row.
+#[derive(Debug, Clone)]
+struct Item {
+    id: i64,
+    secret_id: i64,
+    project_id: i64,
+    op: String,
+    seq: i64,
+    attempts: i64,
+}
+
+/// What processing a work row came to.
+enum Outcome {
+    /// Finished (whatever the cluster said is recorded as an observation).
+    Done,
+    /// The cluster could not be reached or answered with a transient error: try again later.
+    Retry(String),
+}
+
+const CLAIM_MS: i64 = 60_000;
+
+async fn claim(db: &Db, cluster_id: i64, limit: usize) -> Result<Vec<Item>, sqlx::Error> {
+    let now = now_ms();
+    let rows = sqlx::query(
+        "SELECT id, secret_id, project_id, op, seq, attempts FROM work_items \
+         WHERE cluster_id = $1 AND not_before <= $2 AND (locked_until IS NULL OR locked_until < $2) \
+         ORDER BY not_before, id LIMIT $3",
+    )
+    .bind(cluster_id)
+    .bind(now)
+    .bind(i64::try_from(limit).unwrap_or(64))
+    .fetch_all(db.pool())
+    .await?;
+    let mut claimed = Vec::new();
+    for row in rows {
+        let item = Item {
+            id: row.try_get("id")?,
+            secret_id: row.try_get("secret_id")?,
+            project_id: row.try_get("project_id")?,
+            op: row.try_get("op")?,
+            seq: row.try_get("seq")?,
+            attempts: row.try_get("attempts")?,
+        };
+        // Another replica may have claimed it meanwhile: only a row still free is ours.
+        let taken = sqlx::query(
+            "UPDATE work_items SET locked_until = $1 WHERE id = $2 AND seq = $3 \
+             AND (locked_until IS NULL OR locked_until < $4)",
+        )
+        .bind(now + CLAIM_MS)
+        .bind(item.id)
+        .bind(item.seq)
+        .bind(now)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+        if taken == 1 {
+            claimed.push(item);
+        }
+    }
+    Ok(claimed)
+}
+
+/// Exponential back-off with jitter, capped.
+fn backoff(options: &Options, attempts: i64) -> Duration {
+    let exponent = u32::try_from(attempts.clamp(0, 16)).unwrap_or(16);
+    let delay = options
+        .base_backoff
+        .saturating_mul(2_u32.saturating_pow(exponent))
+        .min(options.max_backoff);
+    // Full jitter on the upper half: spreads retries of many items after an outage.
+    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * 2;
+    let half = delay / 2;
+    half + half.mul_f64(f64::from(u32::try_from(jitter).unwrap_or(0)) / 510.0)
+}
+
+async fn finish(ctx: &Context, item: &Item, outcome: Outcome) -> Result<(), sqlx::Error> {
+    match outcome {
+        Outcome::Done => {
+            let removed = sqlx::query("DELETE FROM work_items WHERE id = $1 AND seq = $2")
+                .bind(item.id)
+                .bind(item.seq)
+                .execute(ctx.db.pool())
+                .await?
+                .rows_affected();
+            if removed == 0 {
+                // A newer request arrived while we worked: leave it for the next round.
+                sqlx::query("UPDATE work_items SET locked_until = NULL WHERE id = $1")
+                    .bind(item.id)
+                    .execute(ctx.db.pool())
+                    .await?;
+            }
+        }
+        Outcome::Retry(error) => {
+            let delay = backoff(&ctx.options, item.attempts);
+            let not_before = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
+            sqlx::query(
+                "UPDATE work_items SET attempts = attempts + 1, not_before = $1, locked_until = NULL, \
+                 last_error = $2 WHERE id = $3 AND seq = $4",
+            )
+            .bind(not_before)
+            .bind(error)
+            .bind(item.id)
+            .bind(item.seq)
+            .execute(ctx.db.pool())
+            .await?;
+            sqlx::query("UPDATE work_items SET locked_until = NULL WHERE id = $1")
+                .bind(item.id)
+                .execute(ctx.db.pool())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Names an object the watcher should judge again.
+type Rejudge = tokio::sync::mpsc::UnboundedSender<(String, String)>;
+
+async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
+    // Only the leader works the queue, so claims still held belong to a leader that died
+    // mid-work (a crash, a SIGKILL): release them now rather than when they expire.
+    if let Err(error) =
+        sqlx::query("UPDATE work_items SET locked_until = NULL WHERE cluster_id = $1")
+            .bind(cluster.id)
+            .execute(ctx.db.pool())
+            .await
+    {
+        tracing::warn!(cluster = %cluster.name, %error, "could not release stale claims");
+    }
+    loop {
+        let items = match claim(&ctx.db, cluster.id, ctx.options.concurrency * 4).await {
+            Ok(items) => items,
+            Err(error) => {
+                tracing::warn!(cluster = %cluster.name, %error, "could not read the work queue");
+                Vec::new()
+            }
+        };
+        if items.is_empty() {
+            tokio::time::sleep(ctx.options.poll).await;
+            continue;
+        }
+        futures::stream::iter(items)
+            .for_each_concurrent(ctx.options.concurrency, |item| {
+                let ctx = ctx.clone();
+                let cluster = cluster.clone();
+                let rejudge = rejudge.clone();
+                async move {
+                    let outcome = match process(&ctx, &cluster, &item, &rejudge).await {
+                        Ok(outcome) => outcome,
+                        Err(error) => Outcome::Retry(format!("database error: {error}")),
+                    };
+                    if let Outcome::Retry(reason) = &outcome {
+                        tracing::info!(cluster = %cluster.name, secret_id = item.secret_id, project_id = item.project_id, op = %item.op, attempts = item.attempts + 1, reason = %reason, "will retry");
+                    }
+                    if let Err(error) = finish(&ctx, &item, outcome).await {
+                        tracing::warn!(%error, "could not record the outcome of cluster work");
+                    }
+                }
+            })
+            .await;
+    }
+}
+
+/// The assignment a work row is about, as the cluster needs to see it.
+struct Target {
+    placement: Placement,
+    spec: SecretSpec,
+    cluster: String,
+}
+
+async fn load_target(ctx: &Context, item: &Item) -> Result<Option<Target>, ServiceError> {
+    let row = sqlx::query(
+        "SELECT a.id AS assignment_id, s.name AS name, s.scope AS scope, s.spec AS spec, \
+         p.namespace AS namespace, c.name AS cluster FROM assignments a \
+         JOIN secrets s ON s.id = a.secret_id JOIN projects p ON p.id = a.project_id \
+         JOIN clusters c ON c.id = p.cluster_id WHERE a.secret_id = $1 AND a.project_id = $2",
+    )
+    .bind(item.secret_id)
+    .bind(item.project_id)
+    .fetch_optional(ctx.db.pool())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let spec: String = row.try_get("spec")?;
+    let spec: SecretSpec = serde_json::from_str(&spec)
+        .map_err(|e| ServiceError::Conflict(format!("stored spec unreadable: {e}")))?;
+    let scope: String = row.try_get("scope")?;
+    Ok(Some(Target {
+        placement: Placement {
+            secret_id: item.secret_id,
+            assignment_id: row.try_get("assignment_id")?,
+            scope: if scope == "Project" {
+                Scope::Project
+            } else {
+                Scope::Organization
+            },
+            name: row.try_get("name")?,
+            namespace: row.try_get("namespace")?,
+        },
+        spec,
+        cluster: row.try_get("cluster")?,
+    }))
+}
+
+/// Whether a kube error is worth retrying (the cluster is unreachable or overloaded), as
+/// opposed to a refusal that will not change by itself.
+fn transient(error: &kube::Error) -> bool {
+    match error {
+        kube::Error::Api(status) => matches!(status.code, 408 | 429 | 500..=599),
+        _ => true,
+    }
+}
+
+/// A refusal in words a user can act on.
+fn refusal(target: &Target, kind: &str, error: &kube::Error) -> String {
+    let name = &target.placement.name;
+    let namespace = &target.placement.namespace;
+    let cluster = &target.cluster;
+    match error {
+        kube::Error::Api(status) if status.code == 404 && status.message.contains("namespaces") => {
+            format!(
+                "Namespace `{namespace}` does not exist on cluster {cluster}; ask a platform admin to create it."
+            )
+        }
+        kube::Error::Api(status) if status.code == 404 => format!(
+            "Cluster {cluster} does not serve {kind} objects (is External Secrets Operator installed?): {}",
+            status.message
+        ),
+        kube::Error::Api(status) if status.code == 403 => format!(
+            "secrets-console may not write {kind} `{name}` in namespace `{namespace}` on cluster {cluster}: {}",
+            status.message
+        ),
+        kube::Error::Api(status) if status.code == 409 => format!(
+            "{kind} `{name}` in namespace `{namespace}` on cluster {cluster} has fields another tool manages; it was left untouched: {}",
+            status.message
+        ),
+        kube::Error::Api(status) => format!(
+            "Cluster {cluster} refused {kind} `{name}`: {}",
+            status.message
+        ),
+        other => format!("Cluster {cluster} could not be reached: {other}"),
+    }
+}
+
+/// An object of that name which is not ours (or is another assignment's): named, never touched.
+async fn foreign(
+    api: &Api<DynamicObject>,
+    kind: &str,
+    target: &Target,
+) -> Result<Option<String>, kube::Error> {
+    let Some(existing) = api.get_opt(&target.placement.name).await? else {
+        return Ok(None);
+    };
+    let labels = existing.metadata.labels.unwrap_or_default();
+    let ours = labels.get(LABEL_ASSIGNMENT_ID) == Some(&target.placement.assignment_id.to_string())
+        && labels.get(manifest::LABEL_MANAGED_BY).map(String::as_str) == Some(manifest::MANAGED_BY);
+    Ok((!ours).then(|| {
+        format!(
+            "A {kind} named `{}` already exists in namespace `{}` on cluster {} and is not managed by this assignment; it was left untouched. Rename the secret or remove that {kind}.",
+            target.placement.name, target.placement.namespace, target.cluster
+        )
+    }))
+}
+
+async fn observe(ctx: &Context, item: &Item, observation: Observation) -> Result<(), ServiceError> {
+    match secrets::observe(&ctx.db, item.secret_id, item.project_id, &observation).await {
+        Ok(_) | Err(ServiceError::NotFound) => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+async fn process(
+    ctx: &Context,
+    cluster: &ClusterHandle,
+    item: &Item,
+    rejudge: &Rejudge,
+) -> Result<Outcome, ServiceError> {
+    let Some(target) = load_target(ctx, item).await? else {
+        // The assignment is gone (its delete finished): nothing left to do.
+        return Ok(Outcome::Done);
+    };
+    let (kind, resource) = match target.spec {
+        SecretSpec::External(_) => ("ExternalSecret", external_secret_resource()),
+        SecretSpec::Kubernetes(_) => ("Secret", secret_resource()),
+    };
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        &target.placement.namespace,
+        &resource,
+    );
+    match item.op.as_str() {
+        "delete" => delete(ctx, item, &target, &api, kind).await,
+        "sync" if kind == "ExternalSecret" => {
+            let patch = json!({"metadata": {"annotations": {"force-sync": now_ms().to_string()}}});
+            let params = PatchParams {
+                field_manager: Some(format!("{}-sync", manifest::FIELD_MANAGER)),
+                ..PatchParams::default()
+            };
+            match api
+                .patch(&target.placement.name, &params, &Patch::Merge(patch))
+                .await
+            {
+                Ok(_) => Ok(Outcome::Done),
+                // Not there yet: applying it syncs it.
+                Err(kube::Error::Api(status)) if status.code == 404 => {
+                    apply(ctx, item, &target, &api, kind, rejudge).await
+                }
+                Err(error) if transient(&error) => Ok(Outcome::Retry(error.to_string())),
+                Err(error) => {
+                    let reason = refusal(&target, kind, &error);
+                    observe(ctx, item, Observation::ApplyRefused { reason }).await?;
+                    Ok(Outcome::Done)
+                }
+            }
+        }
+        _ => apply(ctx, item, &target, &api, kind, rejudge).await,
+    }
+}
+
+async fn apply(
+    ctx: &Context,
+    item: &Item,
+    target: &Target,
+    api: &Api<DynamicObject>,
+    kind: &str,
+    rejudge: &Rejudge,
+) -> Result<Outcome, ServiceError> {
+    let manifest = match &target.spec {
+        SecretSpec::External(spec) => manifest::external_secret(&target.placement, spec),
+        SecretSpec::Kubernetes(spec) => {
+            let values = secrets::decrypt_values(&ctx.db, &ctx.keys, item.secret_id).await?;
+            let fingerprint = ctx.keys.fingerprint(&values);
+            manifest::kubernetes_secret(&target.placement, spec, &values, &fingerprint)
+        }
+    };
+    // Never overwrite what is not ours: the object itself, and for an ExternalSecret the Secret
+    // ESO would write into.
+    let mut checks = vec![(api.clone(), kind)];
+    if kind == "ExternalSecret" {
+        checks.push((
+            Api::namespaced_with(
+                api_client(api),
+                &target.placement.namespace,
+                &secret_resource(),
+            ),
+            "Secret",
+        ));
+    }
+    for (check_api, check_kind) in &checks {
+        match foreign(check_api, check_kind, target).await {
+            Ok(None) => {}
+            Ok(Some(reason)) => {
+                observe(ctx, item, Observation::ApplyRefused { reason }).await?;
+                return Ok(Outcome::Done);
+            }
+            Err(error) if transient(&error) => return Ok(Outcome::Retry(error.to_string())),
+            Err(error) if matches!(&error, kube::Error::Api(s) if s.code == 404) => {}
+            Err(error) => {
+                let reason = refusal(target, kind, &error);
+                observe(ctx, item, Observation::ApplyRefused { reason }).await?;
+                return Ok(Outcome::Done);
+            }
+        }
+    }
+    let Manifest(body) = manifest;
+    let params = PatchParams::apply(manifest::FIELD_MANAGER);
+    match api
+        .patch(&target.placement.name, &params, &Patch::Apply(body))
+        .await
+    {
+        Ok(object) => {
+            let generation = object.metadata.generation.unwrap_or(0);
+            observe(ctx, item, Observation::Applied { generation }).await?;
+            // What the watch saw before this was recorded is judged again.
+            let _ = rejudge.send((
+                target.placement.namespace.clone(),
+                target.placement.name.clone(),
+            ));
+            Ok(Outcome::Done)
+        }
+        Err(error) if transient(&error) => Ok(Outcome::Retry(error.to_string())),
+        Err(error) => {
+            let reason = refusal(target, kind, &error);
+            observe(ctx, item, Observation::ApplyRefused { reason }).await?;
+            Ok(Outcome::Done)
+        }
+    }
+}
+
+fn api_client(api: &Api<DynamicObject>) -> kube::Client {
+    api.clone().into_client()
+}
+
+async fn delete(
+    ctx: &Context,
+    item: &Item,
+    target: &Target,
+    api: &Api<DynamicObject>,
+    kind: &str,
+) -> Result<Outcome, ServiceError> {
+    match foreign(api, kind, target).await {
+        // Ours or absent: delete (absent → already gone).
+        Ok(None) => {}
+        // Someone else's object of that name: never touch it; ours is not there.
+        Ok(Some(_)) => {
+            observe(ctx, item, Observation::ObjectGone).await?;
+            return Ok(Outcome::Done);
+        }
+        Err(error) if transient(&error) => return Ok(Outcome::Retry(error.to_string())),
+        Err(_) => {}
+    }
+    match api
+        .delete(&target.placement.name, &DeleteParams::background())
+        .await
+    {
+        Ok(either) => {
+            if either.is_right() {
+                observe(ctx, item, Observation::ObjectGone).await?;
+            }
+            // Otherwise a finalizer holds it: the watcher sees it go; the deadline catches a
+            // finalizer nobody removes.
+            Ok(Outcome::Done)
+        }
+        Err(kube::Error::Api(status)) if status.code == 404 => {
+            observe(ctx, item, Observation::ObjectGone).await?;
+            Ok(Outcome::Done)
+        }
+        Err(error) if transient(&error) => Ok(Outcome::Retry(error.to_string())),
+        Err(error) => {
+            let reason = refusal(target, kind, &error);
+            observe(ctx, item, Observation::DeleteRefused { reason }).await?;
+            Ok(Outcome::Done)
+        }
+    }
+}
+
+/// Marks deletes that outlived the deadline as DeleteFailed.
+async fn delete_deadlines(ctx: Arc<Context>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let cutoff = now_ms() - i64::try_from(ctx.options.delete_deadline.as_millis()).unwrap_or(0);
+        let overdue: Result<Vec<(i64, i64)>, _> = sqlx::query_as(
+            "SELECT secret_id, project_id FROM assignments WHERE status = 'Deleting' AND updated_at < $1",
+        )
+        .bind(cutoff)
+        .fetch_all(ctx.db.pool())
+        .await;
+        for (secret_id, project_id) in overdue.unwrap_or_default() {
+            let _ = secrets::observe(
+                &ctx.db,
+                secret_id,
+                project_id,
+                &Observation::DeleteDeadlinePassed,
+            )
+            .await;
+        }
+    }
+}

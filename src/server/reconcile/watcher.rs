@@ -1,0 +1,453 @@
+//! The status watcher: per cluster, watches on the ExternalSecrets and Secrets that carry our
+//! labels feed the status engine (`domain::status`), then the rollup. Objects deleted or edited
+//! out of band are put back (re-queued) and the drift is recorded in the audit log.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Event, Secret};
+use kube::api::{Api, DynamicObject, ListParams};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event as WatchEvent};
+
+use super::{Context, external_secret_resource};
+use crate::domain::status::{self, ConditionStatus, Observation, ReadyCondition};
+use crate::model::secret::SecretValues;
+use crate::server::audit::{self, Actor};
+use crate::server::cluster::manifest::{
+    ANNOTATION_FINGERPRINT, LABEL_ASSIGNMENT_ID, OWNED_SELECTOR,
+};
+use crate::server::cluster::registry::ClusterHandle;
+use crate::server::secrets::{self, ServiceError};
+use crate::server::work_queue::{self, Op};
+
+/// What the watchers of one cluster share.
+#[derive(Default)]
+struct Seen {
+    /// The Secrets carrying our labels that exist now, by (namespace, name).
+    secrets: HashMap<(String, String), Secret>,
+    /// The latest ExternalSecret per (namespace, name).
+    external_secrets: HashMap<(String, String), DynamicObject>,
+}
+
+/// Runs both watches of a cluster until aborted; they restart with back-off on errors.
+/// `rejudge` names objects the worker just applied: what the watch already saw of them is
+/// judged again, so an event that arrived before the apply was recorded is not lost.
+pub(crate) async fn run(
+    ctx: Arc<Context>,
+    cluster: ClusterHandle,
+    rejudge: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+) {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    tokio::join!(
+        watch_secrets(ctx.clone(), cluster.clone(), seen.clone()),
+        watch_external_secrets(ctx.clone(), cluster.clone(), seen.clone()),
+        judge_again(ctx, cluster, seen, rejudge),
+    );
+}
+
+async fn judge_again(
+    ctx: Arc<Context>,
+    cluster: ClusterHandle,
+    seen: Arc<Mutex<Seen>>,
+    mut rejudge: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+) {
+    let mut resync = tokio::time::interval(ctx.options.resync);
+    resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let key = tokio::select! {
+            key = rejudge.recv() => match key {
+                Some(key) => key,
+                None => return,
+            },
+            _ = resync.tick() => {
+                // Like an informer's resync: everything seen is judged again now and then, so
+                // the statuses converge on the truth whatever was missed.
+                let (all_es, all_secrets): (Vec<DynamicObject>, Vec<Secret>) = seen
+                    .lock()
+                    .map(|s| {
+                        (
+                            s.external_secrets.values().cloned().collect(),
+                            s.secrets.values().cloned().collect(),
+                        )
+                    })
+                    .unwrap_or_default();
+                for es in all_es.iter().filter(|es| es.metadata.deletion_timestamp.is_none()) {
+                    judge_external_secret(&ctx, &cluster, &seen, es).await;
+                }
+                for secret in all_secrets.iter().filter(|s| !is_external_secret_target(s)) {
+                    judge_kubernetes_secret(&ctx, &cluster, secret).await;
+                }
+                continue;
+            }
+        };
+        let (es, secret) = seen
+            .lock()
+            .map(|s| {
+                (
+                    s.external_secrets.get(&key).cloned(),
+                    s.secrets.get(&key).cloned(),
+                )
+            })
+            .unwrap_or_default();
+        if let Some(es) = es {
+            judge_external_secret(&ctx, &cluster, &seen, &es).await;
+        } else if let Some(secret) = secret
+            && !is_external_secret_target(&secret)
+        {
+            judge_kubernetes_secret(&ctx, &cluster, &secret).await;
+        }
+    }
+}
+
+/// Judges one of our Kubernetes Secrets: present, and holding what we wrote?
+async fn judge_kubernetes_secret(ctx: &Context, cluster: &ClusterHandle, secret: &Secret) {
+    if let Some((secret_id, project_id, status)) = assignment(ctx, &secret.metadata).await
+        && status != "Deleting"
+    {
+        let matches = fingerprint_matches(ctx, secret_id, secret).await;
+        let observation = Observation::KubernetesSecret {
+            present: true,
+            fingerprint_matches: matches,
+        };
+        observe(ctx, secret_id, project_id, observation).await;
+        if !matches {
+            let what = "Secret edited outside secrets-console";
+            heal(ctx, &cluster.name, secret_id, project_id, what).await;
+        }
+    }
+}
+
+fn key_of(meta: &kube::api::ObjectMeta) -> (String, String) {
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
+}
+
+/// The assignment an object of ours belongs to: (secret id, project id, status).
+async fn assignment(ctx: &Context, meta: &kube::api::ObjectMeta) -> Option<(i64, i64, String)> {
+    let id: i64 = meta
+        .labels
+        .as_ref()?
+        .get(LABEL_ASSIGNMENT_ID)?
+        .parse()
+        .ok()?;
+    sqlx::query_as("SELECT secret_id, project_id, status FROM assignments WHERE id = $1")
+        .bind(id)
+        .fetch_optional(ctx.db.pool())
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn observe(ctx: &Context, secret_id: i64, project_id: i64, observation: Observation) {
+    // A busy database (SQLite under load) is waited out: a lost observation would leave a
+    // badge that no longer tells the truth until the next resync.
+    for attempt in 0..5_u32 {
+        match secrets::observe(&ctx.db, secret_id, project_id, &observation).await {
+            Ok(_) | Err(ServiceError::NotFound) => return,
+            Err(error) if attempt == 4 => {
+                tracing::warn!(%error, secret_id, project_id, "could not record a status");
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await,
+        }
+    }
+}
+
+/// Puts an object back after an out-of-band change, and says so in the audit log.
+async fn heal(ctx: &Context, cluster: &str, secret_id: i64, project_id: i64, what: &str) {
+    let result: Result<(), ServiceError> = async {
+        let mut tx = ctx.db.begin_write().await?;
+        work_queue::enqueue(&mut tx, secret_id, project_id, Op::Apply).await?;
+        let name: Option<String> = sqlx::query_scalar("SELECT name FROM secrets WHERE id = $1")
+            .bind(secret_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            &Actor::new("system"),
+            audit::Entry {
+                action: "drift",
+                secret_id: Some(secret_id),
+                secret_name: name.as_deref(),
+                project_id: Some(project_id),
+                detail: Some(format!("{what} on cluster {cluster}; re-applied")),
+                ..audit::Entry::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::warn!(%error, secret_id, project_id, "could not queue a drift repair");
+    }
+}
+
+/// The watch events of our objects of one kind. An interrupted watch is logged and resumes with
+/// kube-runtime's back-off (relisting when its resourceVersion has expired).
+fn owned_events<K>(
+    api: Api<K>,
+    cluster: &ClusterHandle,
+    kind: &'static str,
+) -> futures::stream::BoxStream<'static, WatchEvent<K>>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
+    let name = cluster.name.clone();
+    watcher::watcher(api, watcher::Config::default().labels(OWNED_SELECTOR))
+        .default_backoff()
+        .filter_map(move |event| {
+            let name = name.clone();
+            async move {
+                event
+                    .map_err(|error| tracing::debug!(cluster = %name, %error, "{kind} watch interrupted"))
+                    .ok()
+            }
+        })
+        .boxed()
+}
+
+async fn watch_secrets(ctx: Arc<Context>, cluster: ClusterHandle, seen: Arc<Mutex<Seen>>) {
+    let api: Api<Secret> = Api::all(cluster.client.clone());
+    let mut events = owned_events(api, &cluster, "Secret");
+    while let Some(event) = events.next().await {
+        match event {
+            WatchEvent::Apply(secret) | WatchEvent::InitApply(secret) => {
+                let key = key_of(&secret.metadata);
+                let fresh = seen
+                    .lock()
+                    .map(|mut s| s.secrets.insert(key.clone(), secret.clone()).is_none())
+                    .unwrap_or(false);
+                if is_external_secret_target(&secret) {
+                    if fresh {
+                        reevaluate_target(&ctx, &cluster, &seen, &key).await;
+                    }
+                    continue;
+                }
+                judge_kubernetes_secret(&ctx, &cluster, &secret).await;
+            }
+            WatchEvent::Delete(secret) => {
+                let key = key_of(&secret.metadata);
+                if let Ok(mut s) = seen.lock() {
+                    s.secrets.remove(&key);
+                }
+                if is_external_secret_target(&secret) {
+                    reevaluate_target(&ctx, &cluster, &seen, &key).await;
+                    continue;
+                }
+                if let Some((secret_id, project_id, status)) =
+                    assignment(&ctx, &secret.metadata).await
+                {
+                    if status == "Deleting" || status == "DeleteFailed" {
+                        observe(&ctx, secret_id, project_id, Observation::ObjectGone).await;
+                    } else {
+                        observe(
+                            &ctx,
+                            secret_id,
+                            project_id,
+                            Observation::KubernetesSecret {
+                                present: false,
+                                fingerprint_matches: false,
+                            },
+                        )
+                        .await;
+                        heal(
+                            &ctx,
+                            &cluster.name,
+                            secret_id,
+                            project_id,
+                            "Secret deleted outside secrets-console",
+                        )
+                        .await;
+                    }
+                }
+            }
+            WatchEvent::Init | WatchEvent::InitDone => {}
+        }
+    }
+}
+
+fn is_external_secret_target(secret: &Secret) -> bool {
+    secret
+        .metadata
+        .owner_references
+        .as_ref()
+        .is_some_and(|refs| refs.iter().any(|r| r.kind == "ExternalSecret"))
+}
+
+/// Whether the live data is what we wrote: the keyed fingerprint of the live values equals the
+/// one stored with the desired values.
+async fn fingerprint_matches(ctx: &Context, secret_id: i64, secret: &Secret) -> bool {
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT fingerprint FROM secret_values WHERE secret_id = $1")
+            .bind(secret_id)
+            .fetch_optional(ctx.db.pool())
+            .await
+            .ok()
+            .flatten();
+    let live = SecretValues::from_pairs(
+        secret
+            .data
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(&v.0).into_owned())),
+    );
+    let annotated = secret
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ANNOTATION_FINGERPRINT));
+    let live_fingerprint = ctx.keys.fingerprint(&live);
+    match stored {
+        Some(stored) => stored == live_fingerprint,
+        None => annotated == Some(&live_fingerprint),
+    }
+}
+
+/// A target Secret appeared or vanished: the ExternalSecret writing it is judged again.
+async fn reevaluate_target(
+    ctx: &Context,
+    cluster: &ClusterHandle,
+    seen: &Arc<Mutex<Seen>>,
+    key: &(String, String),
+) {
+    let writers: Vec<DynamicObject> = seen
+        .lock()
+        .map(|s| {
+            s.external_secrets
+                .iter()
+                .filter(|((ns, _), es)| ns == &key.0 && target_name(es) == key.1)
+                .map(|(_, es)| es.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    for es in writers {
+        judge_external_secret(ctx, cluster, seen, &es).await;
+    }
+}
+
+fn target_name(es: &DynamicObject) -> String {
+    es.data["spec"]["target"]["name"]
+        .as_str()
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .or_else(|| es.metadata.name.clone())
+        .unwrap_or_default()
+}
+
+/// The controller's latest Warning about an ExternalSecret (it carries the detail: the missing
+/// key, the store that is not ready).
+async fn latest_warning(cluster: &ClusterHandle, namespace: &str, name: &str) -> Option<String> {
+    let events: Api<Event> = Api::namespaced(cluster.client.clone(), namespace);
+    let params = ListParams::default().fields(&format!(
+        "involvedObject.kind=ExternalSecret,involvedObject.name={name},type=Warning"
+    ));
+    let list = events.list(&params).await.ok()?;
+    list.items
+        .into_iter()
+        .max_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0))
+        .and_then(|e| e.message)
+}
+
+async fn judge_external_secret(
+    ctx: &Context,
+    cluster: &ClusterHandle,
+    seen: &Arc<Mutex<Seen>>,
+    es: &DynamicObject,
+) {
+    let Some((secret_id, project_id, _)) = assignment(ctx, &es.metadata).await else {
+        return;
+    };
+    let (namespace, name) = key_of(&es.metadata);
+    let target_present = seen
+        .lock()
+        .map(|s| {
+            s.secrets
+                .contains_key(&(namespace.clone(), target_name(es)))
+        })
+        .unwrap_or(false);
+    let condition = es.data["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == "Ready"));
+    let mut ready = condition.map(|c| ReadyCondition {
+        status: match c["status"].as_str() {
+            Some("True") => ConditionStatus::True,
+            Some("False") => ConditionStatus::False,
+            _ => ConditionStatus::Unknown,
+        },
+        reason: c["reason"].as_str().map(str::to_owned),
+        message: c["message"].as_str().map(str::to_owned),
+    });
+    if let Some(ready) = ready.as_mut()
+        && ready.status != ConditionStatus::True
+        && let Some(warning) = latest_warning(cluster, &namespace, &name).await
+    {
+        let _ = sqlx::query(
+            "UPDATE assignments SET last_warning = $1 WHERE secret_id = $2 AND project_id = $3",
+        )
+        .bind(&warning)
+        .bind(secret_id)
+        .bind(project_id)
+        .execute(ctx.db.pool())
+        .await;
+        ready.message = Some(warning);
+    }
+    let synced_generation = es.data["status"]["syncedResourceVersion"]
+        .as_str()
+        .and_then(status::synced_generation);
+    observe(
+        ctx,
+        secret_id,
+        project_id,
+        Observation::ExternalSecret {
+            generation: es.metadata.generation.unwrap_or(0),
+            synced_generation,
+            ready,
+            target_present,
+        },
+    )
+    .await;
+}
+
+async fn watch_external_secrets(ctx: Arc<Context>, cluster: ClusterHandle, seen: Arc<Mutex<Seen>>) {
+    let api: Api<DynamicObject> =
+        Api::all_with(cluster.client.clone(), &external_secret_resource());
+    let mut events = owned_events(api, &cluster, "ExternalSecret");
+    while let Some(event) = events.next().await {
+        match event {
+            WatchEvent::Apply(es) | WatchEvent::InitApply(es) => {
+                if let Ok(mut s) = seen.lock() {
+                    s.external_secrets.insert(key_of(&es.metadata), es.clone());
+                }
+                if es.metadata.deletion_timestamp.is_none() {
+                    judge_external_secret(&ctx, &cluster, &seen, &es).await;
+                }
+            }
+            WatchEvent::Delete(es) => {
+                if let Ok(mut s) = seen.lock() {
+                    s.external_secrets.remove(&key_of(&es.metadata));
+                }
+                let Some((secret_id, project_id, status)) = assignment(&ctx, &es.metadata).await
+                else {
+                    continue;
+                };
+                observe(&ctx, secret_id, project_id, Observation::ObjectGone).await;
+                if status != "Deleting" && status != "DeleteFailed" {
+                    heal(
+                        &ctx,
+                        &cluster.name,
+                        secret_id,
+                        project_id,
+                        "ExternalSecret deleted outside secrets-console",
+                    )
+                    .await;
+                }
+            }
+            WatchEvent::Init | WatchEvent::InitDone => {}
+        }
+    }
+}

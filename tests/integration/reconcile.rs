@@ -1,0 +1,190 @@
+//! The reconciler against the simulated clusters, in the app's embedded default: the demo
+//! organization's assignments are applied like any user change, converge to the truth, and
+//! out-of-band changes are healed and audited.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind};
+use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::{Row, SqlitePool};
+
+use crate::simulated::{client_for, start_app, wait_for_clusters};
+
+fn external_secrets(client: &kube::Client, namespace: &str) -> Api<DynamicObject> {
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("external-secrets.io", "v1", "ExternalSecret"),
+        "externalsecrets",
+    );
+    Api::namespaced_with(client.clone(), namespace, &resource)
+}
+
+/// (status, reason) of each assignment of a secret, by project name.
+async fn assignments(db: &SqlitePool, secret: &str) -> Vec<(String, String, Option<String>)> {
+    sqlx::query(
+        "SELECT p.name AS project, a.status AS status, a.reason AS reason FROM assignments a \
+         JOIN secrets s ON s.id = a.secret_id JOIN projects p ON p.id = a.project_id \
+         WHERE s.name = $1 ORDER BY p.name",
+    )
+    .bind(secret)
+    .fetch_all(db)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get("project"), r.get("status"), r.get("reason")))
+    .collect()
+}
+
+async fn rollup(db: &SqlitePool, secret: &str) -> String {
+    sqlx::query_scalar("SELECT status FROM secrets WHERE name = $1")
+        .bind(secret)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+async fn until<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let kubeconfig = data_dir.join("sim").join("kubeconfig");
+    let _app = start_app(&data_dir);
+    wait_for_clusters(&kubeconfig, None).await;
+    let db = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!(
+            "sqlite://{}?mode=ro",
+            data_dir.join("secrets-console.db").display()
+        ))
+        .await
+        .unwrap();
+
+    // An org External secret on three projects on three clusters: all Synced, rollup Synced.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(45);
+    let synced = loop {
+        let rows = assignments(&db, "postgres-credentials").await;
+        if rows.len() == 3 && rows.iter().all(|(_, s, _)| s == "Synced") {
+            break rows;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "postgres-credentials not Synced everywhere: {rows:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        synced
+            .iter()
+            .map(|(p, _, _)| p.as_str())
+            .collect::<Vec<_>>(),
+        ["analytics", "payments", "search"]
+    );
+    assert_eq!(rollup(&db, "postgres-credentials").await, "Synced");
+
+    // The objects: canonical spec, our labels, the value ESO resolved.
+    for (cluster, namespace) in [
+        ("aws-dev", "payments"),
+        ("gcp-dev", "search"),
+        ("azure-dev", "analytics"),
+    ] {
+        let client = client_for(&kubeconfig, cluster).await;
+        let es = external_secrets(&client, namespace)
+            .get("postgres-credentials")
+            .await
+            .unwrap();
+        let labels = es.metadata.labels.clone().unwrap();
+        assert_eq!(labels["app.kubernetes.io/managed-by"], "secrets-console");
+        assert_eq!(labels["secrets-console.io/scope"], "organization");
+        assert!(labels.contains_key("secrets-console.io/secret-id"));
+        assert!(labels.contains_key("secrets-console.io/assignment-id"));
+        let spec = &es.data["spec"];
+        assert_eq!(spec["secretStoreRef"]["name"], "vault");
+        assert_eq!(spec["target"]["creationPolicy"], "Owner");
+        assert_eq!(spec["target"]["deletionPolicy"], "Retain");
+        assert_eq!(
+            spec["data"][0]["remoteRef"]["conversionStrategy"],
+            "Default"
+        );
+        let managers: Vec<String> = es
+            .metadata
+            .managed_fields
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.operation.as_deref() == Some("Apply"))
+            .filter_map(|m| m.manager)
+            .collect();
+        assert_eq!(managers, ["secrets-console"]);
+        let target = Api::<Secret>::namespaced(client, namespace)
+            .get("postgres-credentials")
+            .await
+            .unwrap();
+        assert_eq!(target.data.unwrap()["username"].0, b"app");
+    }
+
+    // A remote key the store lacks: a truthful SyncedError that names the key.
+    let (_, status, reason) = until(30, "legacy-api-key SyncedError", || async {
+        assignments(&db, "legacy-api-key")
+            .await
+            .into_iter()
+            .find(|(_, s, _)| s == "SyncedError")
+    })
+    .await;
+    assert_eq!(status, "SyncedError");
+    let reason = reason.unwrap();
+    assert!(reason.contains("shared/legacy/api-key-removed"), "{reason}");
+
+    // A project Kubernetes secret: its Secret carries the value; deleting it out of band is
+    // healed and recorded in the audit log.
+    until(30, "payments-api-key Synced", || async {
+        let rows = assignments(&db, "payments-api-key").await;
+        rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
+    })
+    .await;
+    let aws = client_for(&kubeconfig, "aws-dev").await;
+    let secrets: Api<Secret> = Api::namespaced(aws, "payments");
+    let first = secrets.get("payments-api-key").await.unwrap();
+    assert_eq!(first.data.unwrap()["API_KEY"].0, b"demo-payments-key-0001");
+    secrets
+        .delete("payments-api-key", &DeleteParams::default())
+        .await
+        .unwrap();
+    let healed = until(30, "the deleted Secret restored", || async {
+        secrets.get("payments-api-key").await.ok()
+    })
+    .await;
+    assert_eq!(healed.data.unwrap()["API_KEY"].0, b"demo-payments-key-0001");
+    let audited: i64 = until(10, "the drift in the audit log", || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_entries WHERE action = 'drift' AND secret_name = 'payments-api-key'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        (n > 0).then_some(n)
+    })
+    .await;
+    assert!(audited >= 1);
+    until(30, "payments-api-key Synced again", || async {
+        let rows = assignments(&db, "payments-api-key").await;
+        rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
+    })
+    .await;
+}

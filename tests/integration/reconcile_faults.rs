@@ -1,0 +1,546 @@
+//! The reconciler and status watcher in-process, on both database engines, against simulated
+//! clusters over real HTTP: store faults, collisions, outages and stuck deletes.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use secrets_console::model::secret::{
+    ExternalDataEntry, ExternalSpec, Scope, SecretSpec, SecretValues, UseCase,
+};
+use secrets_console::server::audit::Actor;
+use secrets_console::server::cluster::registry;
+use secrets_console::server::config::DatabaseUrl;
+use secrets_console::server::crypto::{Keyring, MasterKey};
+use secrets_console::server::db::Db;
+use secrets_console::server::projects::{Connection, create_project, ensure_cluster};
+use secrets_console::server::reconcile::{Options, Reconciler};
+use secrets_console::server::secrets::{self, NewSecret};
+use secrets_console::sim::controller::ControllerOptions;
+use secrets_console::sim::{Sim, SimOptions};
+use serde_json::json;
+
+use crate::on_both_backends;
+use crate::support::{Backend, TestDb};
+
+struct Rig {
+    db: Db,
+    admin: Actor,
+    sim: Sim,
+    keys: Keyring,
+    clusters: Vec<registry::ClusterHandle>,
+    /// The reconciler with its own connection pool, as if in another process.
+    reconciler: Option<(Reconciler, Db)>,
+    payments: i64,
+    search: i64,
+    test_db: TestDb,
+    _dir: tempfile::TempDir,
+}
+
+fn options() -> Options {
+    Options {
+        poll: Duration::from_millis(50),
+        base_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(800),
+        delete_deadline: Duration::from_secs(2),
+        resync: Duration::from_secs(1),
+        ..Options::default()
+    }
+}
+
+async fn start_reconciler(
+    url: &str,
+    keys: &Keyring,
+    clusters: &[registry::ClusterHandle],
+) -> (Reconciler, Db) {
+    let own = Db::connect(&DatabaseUrl::new(url.to_owned()))
+        .await
+        .unwrap();
+    let reconciler = Reconciler::start(own.clone(), keys.clone(), clusters.to_vec(), options());
+    (reconciler, own)
+}
+
+impl Rig {
+    /// Kills the reconciler where it stands (as SIGKILL would: no clean-up runs), then starts
+    /// a new one on the same database and clusters. Like a dead process, the old one has its
+    /// own connections, and nothing it sent arrives after the new one starts.
+    async fn crash_and_restart_reconciler(&mut self) {
+        if let Some((reconciler, db)) = self.reconciler.take() {
+            reconciler.kill().await;
+            db.pool().close().await;
+        }
+        self.reconciler =
+            Some(start_reconciler(&self.test_db.url, &self.keys, &self.clusters).await);
+    }
+
+    async fn new(backend: &Backend) -> Rig {
+        let test_db = backend.fresh_database().await;
+        let db = Db::connect(&DatabaseUrl::new(test_db.url.clone()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let aws = ensure_cluster(&db, "aws-dev", Connection::Simulated, None)
+            .await
+            .unwrap();
+        let gcp = ensure_cluster(&db, "gcp-dev", Connection::Simulated, None)
+            .await
+            .unwrap();
+        let payments = create_project(&db, "payments", aws, "payments")
+            .await
+            .unwrap();
+        let search = create_project(&db, "search", gcp, "search").await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let sim = Sim::start(SimOptions {
+            clusters: vec!["aws-dev".into(), "gcp-dev".into()],
+            state_dir: Some(dir.path().to_path_buf()),
+            controller: ControllerOptions {
+                retry_after: Duration::from_millis(200),
+                min_refresh: Duration::from_millis(200),
+            },
+            ..SimOptions::default()
+        })
+        .await
+        .unwrap();
+        for (cluster, ns) in [(0, "payments"), (1, "search")] {
+            secrets_console::sim::demo::seed_stores(&sim.clusters()[cluster].store);
+            sim.clusters()[cluster].ensure_namespace(ns);
+        }
+        let keys = Keyring::new(MasterKey::generate());
+        let clusters = registry::simulated(&db, &dir.path().join("kubeconfig"))
+            .await
+            .unwrap();
+        let reconciler = start_reconciler(&test_db.url, &keys, &clusters).await;
+        Rig {
+            db,
+            admin: Actor::new("admin@example.com"),
+            sim,
+            keys,
+            clusters,
+            reconciler: Some(reconciler),
+            payments,
+            search,
+            test_db,
+            _dir: dir,
+        }
+    }
+
+    fn client(&self, cluster: usize) -> kube::Client {
+        let url = self.sim.clusters()[cluster].url().parse().unwrap();
+        let mut config = kube::Config::new(url);
+        config.default_retry = false;
+        kube::Client::try_from(config).unwrap()
+    }
+
+    async fn org_secret(
+        &self,
+        name: &str,
+        refresh: &str,
+        entries: &[(&str, &str)],
+        projects: &[i64],
+    ) -> i64 {
+        let id = secrets::create(
+            &self.db,
+            &Keyring::new(MasterKey::generate()),
+            &self.admin,
+            NewSecret {
+                name: name.to_owned(),
+                scope: Scope::Organization,
+                project_id: None,
+                use_case: UseCase::Generic,
+                description: String::new(),
+                spec: SecretSpec::External(ExternalSpec {
+                    store: "vault".into(),
+                    refresh_interval: refresh.into(),
+                    data: entries
+                        .iter()
+                        .map(|(key, remote)| ExternalDataEntry {
+                            secret_key: (*key).into(),
+                            remote_key: (*remote).into(),
+                            property: None,
+                            version: None,
+                        })
+                        .collect(),
+                }),
+                values: SecretValues::default(),
+            },
+        )
+        .await
+        .unwrap();
+        secrets::set_assignments(&self.db, &self.admin, id, projects)
+            .await
+            .unwrap();
+        id
+    }
+
+    async fn status(&self, secret: i64, project: i64) -> Option<(String, Option<String>)> {
+        sqlx::query_as(
+            "SELECT status, reason FROM assignments WHERE secret_id = $1 AND project_id = $2",
+        )
+        .bind(secret)
+        .bind(project)
+        .fetch_optional(self.db.pool())
+        .await
+        .unwrap()
+    }
+
+    /// Waits until the assignment's status is `want`; returns its reason.
+    async fn until_status(
+        &self,
+        secret: i64,
+        project: i64,
+        want: &str,
+        secs: u64,
+    ) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let now = self.status(secret, project).await;
+            if let Some((status, reason)) = &now
+                && status == want
+            {
+                return reason.clone();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "wanted {want}, still {now:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Replaces the `vault` store's fake data / validation result on a cluster.
+    async fn set_vault(&self, cluster: usize, data: serde_json::Value, validation_result: i64) {
+        let stores: Api<kube::api::DynamicObject> = Api::all_with(
+            self.client(cluster),
+            &kube::api::ApiResource::from_gvk_with_plural(
+                &kube::api::GroupVersionKind::gvk(
+                    "external-secrets.io",
+                    "v1",
+                    "ClusterSecretStore",
+                ),
+                "clustersecretstores",
+            ),
+        );
+        stores
+            .patch(
+                "vault",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"provider": {"fake": {"data": data, "validationResult": validation_result}}}})),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        if let Some((reconciler, _)) = self.reconciler.take() {
+            reconciler.stop();
+        }
+    }
+}
+
+/// Criterion 2: a key removed from the store, or the store made unready, is a SyncedError that
+/// names the key or the store; fixing either brings Synced back without anyone acting.
+async fn store_faults_are_named_and_heal_by_themselves(backend: Backend) {
+    let rig = Rig::new(&backend).await;
+    let id = rig
+        .org_secret(
+            "api",
+            "1s",
+            &[("token", "shared/postgres/password")],
+            &[rig.payments, rig.search],
+        )
+        .await;
+    for project in [rig.payments, rig.search] {
+        rig.until_status(id, project, "Synced", 20).await;
+    }
+
+    rig.set_vault(0, json!([{"key": "unrelated", "value": "x"}]), 0)
+        .await;
+    let reason = rig
+        .until_status(id, rig.payments, "SyncedError", 20)
+        .await
+        .unwrap();
+    assert!(reason.contains("shared/postgres/password"), "{reason}");
+    assert_eq!(
+        rig.status(id, rig.search).await.unwrap().0,
+        "Synced",
+        "the other cluster is fine"
+    );
+
+    rig.set_vault(
+        0,
+        json!([{"key": "shared/postgres/password", "value": "back"}]),
+        0,
+    )
+    .await;
+    rig.until_status(id, rig.payments, "Synced", 20).await;
+
+    rig.set_vault(
+        1,
+        json!([{"key": "shared/postgres/password", "value": "v"}]),
+        2,
+    )
+    .await;
+    let reason = rig
+        .until_status(id, rig.search, "SyncedError", 20)
+        .await
+        .unwrap();
+    assert!(reason.contains("\"vault\" is not ready"), "{reason}");
+    rig.set_vault(
+        1,
+        json!([{"key": "shared/postgres/password", "value": "v"}]),
+        0,
+    )
+    .await;
+    rig.until_status(id, rig.search, "Synced", 20).await;
+}
+
+/// Criterion 4: a same-named Secret we do not own → Failed, naming it; its data untouched.
+async fn a_foreign_secret_of_the_same_name_is_never_touched(backend: Backend) {
+    let rig = Rig::new(&backend).await;
+    let secrets_api: Api<Secret> = Api::namespaced(rig.client(0), "payments");
+    let foreign: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "db-login", "labels": {"owner": "someone-else"}},
+        "stringData": {"password": "theirs"},
+    }))
+    .unwrap();
+    secrets_api
+        .create(&PostParams::default(), &foreign)
+        .await
+        .unwrap();
+    let before = secrets_api.get("db-login").await.unwrap();
+
+    let id = rig
+        .org_secret(
+            "db-login",
+            "1h0m0s",
+            &[("password", "shared/postgres/password")],
+            &[rig.payments],
+        )
+        .await;
+    let reason = rig
+        .until_status(id, rig.payments, "Failed", 20)
+        .await
+        .unwrap();
+    assert!(
+        reason.contains("`db-login`") && reason.contains("payments"),
+        "{reason}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = secrets_api.get("db-login").await.unwrap();
+    assert_eq!(after.data, before.data);
+    assert_eq!(
+        after.metadata.resource_version, before.metadata.resource_version,
+        "not even touched"
+    );
+}
+
+/// Criterion 5 (outage half): assignments made while the cluster is down all converge when it
+/// returns; nothing is lost or applied twice.
+async fn work_queued_during_an_outage_converges_when_the_cluster_returns(backend: Backend) {
+    let rig = Rig::new(&backend).await;
+    let aws = &rig.sim.clusters()[0];
+    let mut projects = Vec::new();
+    let cluster_id: i64 = sqlx::query_scalar("SELECT id FROM clusters WHERE name = 'aws-dev'")
+        .fetch_one(rig.db.pool())
+        .await
+        .unwrap();
+    for i in 0..100 {
+        let ns = format!("team-{i:03}");
+        aws.ensure_namespace(&ns);
+        projects.push(create_project(&rig.db, &ns, cluster_id, &ns).await.unwrap());
+    }
+    aws.faults.set_outage(true);
+    let id = rig
+        .org_secret(
+            "fanout",
+            "1h0m0s",
+            &[("password", "shared/postgres/password")],
+            &projects,
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM assignments WHERE secret_id = $1 AND status = 'Pending'",
+    )
+    .bind(id)
+    .fetch_one(rig.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        pending, 100,
+        "nothing can be applied while the cluster is down"
+    );
+    aws.faults.set_outage(false);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let synced: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM assignments WHERE secret_id = $1 AND status = 'Synced'",
+        )
+        .bind(id)
+        .fetch_one(rig.db.pool())
+        .await
+        .unwrap();
+        if synced == 100 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {synced} of 100 Synced"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_items")
+        .fetch_one(rig.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "no work left behind");
+    // Exactly one ExternalSecret per project, each created once (generation 1).
+    let es_type =
+        secrets_console::sim::resources::by_kind("external-secrets.io", "ExternalSecret").unwrap();
+    let all = aws
+        .store
+        .list(es_type, None, &|_| true, None, None)
+        .unwrap();
+    assert_eq!(all.items.len(), 100);
+    assert!(all.items.iter().all(|es| es["metadata"]["generation"] == 1));
+}
+
+/// Criterion 6: a delete held by a finalizer nobody removes is DeleteFailed after the
+/// deadline; once the controller runs again and the delete is retried, the object and the
+/// assignment are gone.
+async fn a_stuck_delete_fails_after_the_deadline_and_a_retry_finishes_it(backend: Backend) {
+    let rig = Rig::new(&backend).await;
+    let id = rig
+        .org_secret(
+            "stuck",
+            "1h0m0s",
+            &[("password", "shared/postgres/password")],
+            &[rig.payments, rig.search],
+        )
+        .await;
+    rig.until_status(id, rig.payments, "Synced", 20).await;
+    let aws = &rig.sim.clusters()[0];
+    aws.faults.set_controller_paused(true);
+    secrets::unassign(&rig.db, &rig.admin, id, rig.payments)
+        .await
+        .unwrap();
+    rig.until_status(id, rig.payments, "Deleting", 5).await;
+    let reason = rig
+        .until_status(id, rig.payments, "DeleteFailed", 10)
+        .await
+        .unwrap();
+    assert!(reason.contains("finalizer"), "{reason}");
+
+    aws.faults.set_controller_paused(false);
+    // The retry action: unassigning again.
+    let _ = secrets::unassign(&rig.db, &rig.admin, id, rig.payments).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while rig.status(id, rig.payments).await.is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "assignment row still there"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let es_type =
+        secrets_console::sim::resources::by_kind("external-secrets.io", "ExternalSecret").unwrap();
+    let key = secrets_console::sim::store::Key::new(es_type, "payments", "stuck");
+    assert!(aws.store.get(&key).is_err(), "the ExternalSecret is gone");
+    assert_eq!(
+        rig.status(id, rig.search).await.unwrap().0,
+        "Synced",
+        "the other assignment stays"
+    );
+}
+
+/// Criterion 5 (crash half): the reconciler killed in the middle of a fan-out and started
+/// again converges; no change is lost or applied twice.
+async fn a_reconciler_killed_mid_fan_out_resumes_and_converges(backend: Backend) {
+    let mut rig = Rig::new(&backend).await;
+    let aws = &rig.sim.clusters()[0];
+    let cluster_id: i64 = sqlx::query_scalar("SELECT id FROM clusters WHERE name = 'aws-dev'")
+        .fetch_one(rig.db.pool())
+        .await
+        .unwrap();
+    let mut projects = Vec::new();
+    for i in 0..60_u32 {
+        let ns = format!("crash-{i:03}");
+        aws.ensure_namespace(&ns);
+        projects.push(create_project(&rig.db, &ns, cluster_id, &ns).await.unwrap());
+    }
+    // Slow the cluster down so the fan-out is still running when the reconciler dies.
+    aws.faults.set_latency(Duration::from_millis(40));
+    let id = rig
+        .org_secret(
+            "crash",
+            "1h0m0s",
+            &[("password", "shared/postgres/password")],
+            &projects,
+        )
+        .await;
+    let db = rig.db.clone();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+        }
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while count("SELECT COUNT(*) FROM assignments WHERE secret_id = $1 AND status <> 'Pending'")
+        .await
+        < 5
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the fan-out did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let queued = count("SELECT COUNT(*) FROM work_items WHERE secret_id = $1").await;
+    assert!(queued > 0, "killed in the middle: work still queued");
+    rig.crash_and_restart_reconciler().await;
+    rig.sim.clusters()[0].faults.clear();
+
+    // Converged: every assignment Synced and the queue drained (a status can turn Synced a
+    // moment before its work row is removed).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let synced =
+            count("SELECT COUNT(*) FROM assignments WHERE secret_id = $1 AND status = 'Synced'")
+                .await;
+        let queued = count("SELECT COUNT(*) FROM work_items WHERE secret_id = $1").await;
+        if synced == 60 && queued == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "after the restart: {synced} of 60 Synced, {queued} work rows still queued"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let es_type =
+        secrets_console::sim::resources::by_kind("external-secrets.io", "ExternalSecret").unwrap();
+    let all = rig.sim.clusters()[0]
+        .store
+        .list(es_type, None, &|_| true, None, None)
+        .unwrap();
+    assert_eq!(all.items.len(), 60, "one object per assignment");
+    assert!(
+        all.items.iter().all(|es| es["metadata"]["generation"] == 1),
+        "none applied with a changed spec twice"
+    );
+}
+
+on_both_backends!(
+    a_reconciler_killed_mid_fan_out_resumes_and_converges,
+    store_faults_are_named_and_heal_by_themselves,
+    a_foreign_secret_of_the_same_name_is_never_touched,
+    work_queued_during_an_outage_converges_when_the_cluster_returns,
+    a_stuck_delete_fails_after_the_deadline_and_a_retry_finishes_it,
+);
