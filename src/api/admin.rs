@@ -1,9 +1,10 @@
-//! Server functions for projects and, for admins, users and memberships.
+//! Server functions for projects and, for admins, clusters, users and memberships.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::account::{ProjectSummary, UserSummary};
+use crate::model::cluster::ClusterSummary;
 
 /// The projects the caller may see.
 #[server(prefix = "/api", endpoint = "list_projects")]
@@ -142,6 +143,61 @@ pub async fn set_memberships(
             .await?;
             crate::server::auth::users::set_memberships(&state.db, user_id, &project_ids).await?;
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// Every cluster with its reachability (admins only).
+#[server(prefix = "/api", endpoint = "list_clusters")]
+pub async fn list_clusters() -> Result<Vec<ClusterSummary>, AppError> {
+    use crate::domain::permissions::{Action, Target};
+    use crate::server::api_support::{check, reader, respond};
+    respond(
+        async {
+            let (state, principal) = reader().await?;
+            check(
+                &state,
+                &principal,
+                Action::ManageClusters,
+                &Target::Global,
+                None,
+            )
+            .await?;
+            Ok(crate::server::projects::clusters(&state.db).await?)
+        }
+        .await,
+    )
+}
+
+/// Creates a project bound to a namespace of a cluster (admins only); returns its id.
+#[server(prefix = "/api", endpoint = "create_project")]
+pub async fn create_project(
+    csrf: String,
+    name: String,
+    cluster_id: i64,
+    namespace: String,
+) -> Result<i64, AppError> {
+    use crate::domain::permissions::{Action, Target};
+    use crate::server::api_support::{check, respond, writer};
+    respond(
+        async {
+            let (state, principal) = writer(&csrf).await?;
+            check(
+                &state,
+                &principal,
+                Action::ManageClusters,
+                &Target::Global,
+                None,
+            )
+            .await?;
+            let name = name.trim();
+            let namespace = namespace.trim();
+            let id =
+                crate::server::projects::create_project(&state.db, name, cluster_id, namespace)
+                    .await?;
+            tracing::info!(project = %name, %namespace, cluster_id, "project created");
+            Ok(id)
         }
         .await,
     )

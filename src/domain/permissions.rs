@@ -58,11 +58,13 @@ pub enum Action {
     ViewStores,
     /// Manage users, memberships and project allowlists.
     ManageUsers,
+    /// See clusters and their reachability; create projects on them.
+    ManageClusters,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::ListSecrets,
         Action::ViewSecret,
         Action::CreateSecret,
@@ -74,6 +76,7 @@ impl Action {
         Action::ViewProject,
         Action::ViewStores,
         Action::ManageUsers,
+        Action::ManageClusters,
     ];
 }
 
@@ -156,7 +159,10 @@ pub fn authorize(
         Action::EditSecret | Action::SyncSecret | Action::DeleteSecret => {
             matches!(target, Target::Secret { .. }) && project_scoped
         }
-        Action::AssignSecret | Action::ViewStores | Action::ManageUsers => false,
+        Action::AssignSecret
+        | Action::ViewStores
+        | Action::ManageUsers
+        | Action::ManageClusters => false,
     };
     if allowed {
         Ok(())

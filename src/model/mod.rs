@@ -3,6 +3,7 @@
 //! Nothing here holds a secret value, a sqlx type or a Kubernetes type.
 
 pub mod account;
+pub mod cluster;
 pub mod listing;
 pub mod secret;
 

@@ -1,10 +1,14 @@
-//! The Projects page: the projects a user can see, each with its cluster and namespace.
+//! The Projects page: the projects a user can see, each with its cluster and namespace. Admins
+//! also see every cluster with its reachability, and create projects.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::admin::list_projects;
+use crate::api::admin::{CreateProject, list_clusters, list_projects};
+use crate::components::format::utc_time;
 use crate::components::session::RequireUser;
+use crate::model::account::CurrentUser;
+use crate::model::cluster::{ClusterSummary, Reachability};
 
 /// Lists the projects the user may see.
 #[component]
@@ -14,13 +18,20 @@ pub fn ProjectsPage() -> impl IntoView {
         <div class="page-header">
             <h1>"Projects"</h1>
         </div>
-        <RequireUser children=|_user| view! { <ProjectsTable /> } />
+        <RequireUser children=|user| {
+            let create = ServerAction::<CreateProject>::new();
+            let admin = user.is_admin.then(|| view! { <ClustersAdmin user create /> });
+            view! {
+                <ProjectsTable version=create.version() />
+                {admin}
+            }
+        } />
     }
 }
 
 #[component]
-fn ProjectsTable() -> impl IntoView {
-    let projects = Resource::new(|| (), |_| list_projects());
+fn ProjectsTable(version: RwSignal<usize>) -> impl IntoView {
+    let projects = Resource::new(move || version.get(), |_| list_projects());
     view! {
         <div class="table-wrap">
             <table class="data-table">
@@ -60,6 +71,112 @@ fn ProjectsTable() -> impl IntoView {
                                 })
                         }}
                     </Transition>
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Clusters with their reachability, and the form that creates a project on one.
+#[component]
+fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl IntoView {
+    let clusters = Resource::new(move || create.version().get(), |_| list_clusters());
+    let create_error = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
+    let csrf = user.csrf_token;
+    view! {
+        <h2 id="clusters">"Clusters"</h2>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let csrf = csrf.clone();
+                clusters
+                    .get()
+                    .map(|result| match result {
+                        Ok(list) => {
+                            view! {
+                                <ClustersTable clusters=list.clone() />
+                                <h2>"New project"</h2>
+                                <ActionForm action=create attr:class="form narrow">
+                                    <input type="hidden" name="csrf" value=csrf />
+                                    <label for="project-name">"Name"</label>
+                                    <input id="project-name" name="name" required pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?" maxlength="63" aria-describedby="project-name-help" />
+                                    <p id="project-name-help" class="muted">"Lowercase letters, digits and '-'; also how the project appears in URLs."</p>
+                                    <label for="project-cluster">"Cluster"</label>
+                                    <select id="project-cluster" name="cluster_id" required>
+                                        {list
+                                            .into_iter()
+                                            .map(|c| view! { <option value=c.id>{c.name}</option> })
+                                            .collect_view()}
+                                    </select>
+                                    <label for="project-namespace">"Namespace"</label>
+                                    <input id="project-namespace" name="namespace" required pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?" maxlength="63" aria-describedby="project-namespace-help" />
+                                    <p id="project-namespace-help" class="muted">"Where its secrets land. On a real cluster it must exist; the simulated clusters create it."</p>
+                                    {move || create_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                                    <button type="submit" class="button primary">"Create project"</button>
+                                </ActionForm>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn ClustersTable(clusters: Vec<ClusterSummary>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="data-table" aria-labelledby="clusters">
+                <thead>
+                    <tr>
+                        <th scope="col">"Cluster"</th>
+                        <th scope="col">"Connection"</th>
+                        <th scope="col">"API server"</th>
+                        <th scope="col">"Version"</th>
+                        <th scope="col">"Projects"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {clusters
+                        .into_iter()
+                        .map(|c| {
+                            let (class, icon) = match c.reachability {
+                                Reachability::Reachable => ("badge badge-success", "✓"),
+                                Reachability::Unreachable => ("badge badge-danger", "!"),
+                                Reachability::Unknown => ("badge badge-neutral", "?"),
+                            };
+                            let checked = c
+                                .checked_at
+                                .map(|at| format!("checked {}", utc_time(at)))
+                                .unwrap_or_else(|| "not checked yet".to_owned());
+                            let detail = match &c.error {
+                                Some(error) => format!("{error} ({checked})"),
+                                None => checked,
+                            };
+                            view! {
+                                <tr>
+                                    <td>{c.name}</td>
+                                    <td>{if c.connection == "simulated" { "built-in simulated" } else { "kubeconfig context" }}</td>
+                                    <td>
+                                        <span class=class data-reachability=c.reachability.label()>
+                                            <span aria-hidden="true">{icon}" "</span>
+                                            {c.reachability.label()}
+                                        </span>
+                                        <span class="muted detail">" "{detail}</span>
+                                    </td>
+                                    <td>{c.server_version.unwrap_or_default()}</td>
+                                    <td>{c.project_count}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>

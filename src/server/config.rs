@@ -117,6 +117,20 @@ pub struct Cli {
         value_parser = crate::server::secrets::protected::ProtectedNames::parse
     )]
     pub protected_names: crate::server::secrets::protected::ProtectedNames,
+
+    /// A kubeconfig whose every context is a cluster to manage, named after the context
+    /// (besides the built-in simulated clusters of the embedded default).
+    #[arg(
+        long = "kubeconfig",
+        env = "SECRETS_CONSOLE_KUBECONFIG",
+        value_name = "PATH"
+    )]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// How often each cluster's API server is probed for the reachability shown on the
+    /// Projects page (Go duration syntax).
+    #[arg(long, env = "SECRETS_CONSOLE_CLUSTER_PROBE_INTERVAL", default_value = "10s", value_parser = parse_duration)]
+    pub cluster_probe_interval: Duration,
 }
 
 /// Commands other than serving.
@@ -229,6 +243,10 @@ pub struct Config {
     pub delete_deadline: Duration,
     /// Secret names nobody may create.
     pub protected_names: crate::server::secrets::protected::ProtectedNames,
+    /// Clusters to manage besides the simulated ones: every context of this kubeconfig.
+    pub kubeconfig: Option<PathBuf>,
+    /// How often cluster API servers are probed.
+    pub cluster_probe_interval: Duration,
     /// Where the master key comes from.
     pub master_key: MasterKeySource,
     /// Seed the demo organization into an empty database.
@@ -263,6 +281,8 @@ impl Config {
             session_lifetime: cli.session_lifetime,
             delete_deadline: cli.delete_deadline,
             protected_names: cli.protected_names,
+            kubeconfig: cli.kubeconfig,
+            cluster_probe_interval: cli.cluster_probe_interval,
             shutdown_grace: Duration::from_secs(u64::from(cli.shutdown_grace_seconds)),
             demo: cli.demo.unwrap_or(embedded_default),
             demo_password: cli.demo_password,

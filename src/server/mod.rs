@@ -94,32 +94,46 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
 
     let sim = start_simulated_clusters(&db, &config.data_dir).await?;
-    let reconciler = match &sim {
-        Some(_) => {
-            let kubeconfig = config.data_dir.join("sim").join("kubeconfig");
-            let clusters = cluster::registry::simulated(&db, &kubeconfig)
+    let mut clusters = Vec::new();
+    if sim.is_some() {
+        let kubeconfig = config.data_dir.join("sim").join("kubeconfig");
+        clusters.extend(
+            cluster::registry::simulated(&db, &kubeconfig)
                 .await
-                .context("cannot reach the simulated clusters")?;
-            let (db, keys) = (db.clone(), keys.clone());
-            let options = reconcile::Options {
-                delete_deadline: config.delete_deadline,
-                ..reconcile::Options::default()
-            };
-            let lead_db = db.clone();
-            Some(tokio::spawn(reconcile::leader::run(
-                lead_db,
-                move || {
-                    reconcile::Reconciler::start(
-                        db.clone(),
-                        keys.clone(),
-                        clusters.clone(),
-                        options.clone(),
-                    )
-                },
-                reconcile::Reconciler::stop,
-            )))
+                .context("cannot reach the simulated clusters")?,
+        );
+    }
+    if let Some(path) = &config.kubeconfig {
+        let found = cluster::registry::from_kubeconfig(&db, path)
+            .await
+            .with_context(|| format!("cannot use the clusters of {}", path.display()))?;
+        for handle in &found {
+            tracing::info!(cluster = %handle.name, "cluster from the kubeconfig");
         }
-        None => None,
+        clusters.extend(found);
+    }
+    let reconciler = if clusters.is_empty() {
+        None
+    } else {
+        let (db, keys) = (db.clone(), keys.clone());
+        let options = reconcile::Options {
+            delete_deadline: config.delete_deadline,
+            health_interval: config.cluster_probe_interval,
+            ..reconcile::Options::default()
+        };
+        let lead_db = db.clone();
+        Some(tokio::spawn(reconcile::leader::run(
+            lead_db,
+            move || {
+                reconcile::Reconciler::start(
+                    db.clone(),
+                    keys.clone(),
+                    clusters.clone(),
+                    options.clone(),
+                )
+            },
+            reconcile::Reconciler::stop,
+        )))
     };
 
     let leptos_options = LeptosOptions::builder()

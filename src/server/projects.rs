@@ -2,8 +2,9 @@
 
 use sqlx::Row;
 
-use crate::domain::validation::validate_secret_name;
+use crate::domain::validation::{FieldError, validate_secret_name};
 use crate::model::account::ProjectSummary;
+use crate::model::cluster::{ClusterSummary, Reachability};
 use crate::model::listing::ProjectRef;
 use crate::server::db::Db;
 use crate::server::now_ms;
@@ -54,7 +55,9 @@ pub async fn ensure_cluster(
     )
 }
 
-/// Creates a project bound to a namespace of a cluster; returns its id.
+/// Creates a project bound to a namespace of a cluster; returns its id. The name must be free,
+/// the cluster registered, and no other project may use that namespace of that cluster (two
+/// projects in one namespace could land two objects with one name).
 pub async fn create_project(
     db: &Db,
     name: &str,
@@ -69,15 +72,79 @@ pub async fn create_project(
         e.field = "namespace".to_owned();
         e
     })?;
-    Ok(sqlx::query_scalar(
+    let mut tx = db.begin_write().await?;
+    let cluster: Option<String> = sqlx::query_scalar("SELECT name FROM clusters WHERE id = $1")
+        .bind(cluster_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(cluster) = cluster else {
+        return Err(FieldError::new("cluster", "choose one of the registered clusters").into());
+    };
+    let taken: Option<String> = sqlx::query_scalar("SELECT name FROM projects WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(FieldError::new(
+            "name",
+            format!("a project named `{name}` already exists; choose another name"),
+        )
+        .into());
+    }
+    let sharing: Option<String> =
+        sqlx::query_scalar("SELECT name FROM projects WHERE cluster_id = $1 AND namespace = $2")
+            .bind(cluster_id)
+            .bind(namespace)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(other) = sharing {
+        return Err(FieldError::new(
+            "namespace",
+            format!(
+                "namespace `{namespace}` on cluster {cluster} already belongs to project `{other}`; \
+                 each project needs its own namespace"
+            ),
+        )
+        .into());
+    }
+    let id = sqlx::query_scalar(
         "INSERT INTO projects (name, cluster_id, namespace, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(name)
     .bind(cluster_id)
     .bind(namespace)
     .bind(now_ms())
-    .fetch_one(db.pool())
-    .await?)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Every cluster with its reachability and project count.
+pub async fn clusters(db: &Db) -> Result<Vec<ClusterSummary>, ServiceError> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.name, c.connection, c.health, c.health_error, c.server_version, \
+         c.health_checked_at, (SELECT COUNT(*) FROM projects p WHERE p.cluster_id = c.id) AS project_count \
+         FROM clusters c ORDER BY c.name",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let health: String = row.try_get("health")?;
+            Ok(ClusterSummary {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                connection: row.try_get("connection")?,
+                reachability: Reachability::parse(&health),
+                error: row.try_get("health_error")?,
+                server_version: row.try_get("server_version")?,
+                checked_at: row.try_get("health_checked_at")?,
+                project_count: row.try_get("project_count")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(ServiceError::from)
 }
 
 /// Names of the given projects, by name.

@@ -9,34 +9,44 @@ const PASSWORD: &str = "test-password-123";
 
 on_both_backends!(every_server_function_answers_each_role_as_designed);
 
-async fn demo_server(
+pub(crate) async fn demo_server(
     backend: &Backend,
     extra: Vec<(&'static str, String)>,
 ) -> (TestServer, crate::support::TestDb) {
     let db = backend.fresh_database().await;
+    let server = demo_server_on(&db, extra, None).await;
+    (server, db)
+}
+
+/// The demo on a given database (and data directory), as a restart would find it.
+pub(crate) async fn demo_server_on(
+    db: &crate::support::TestDb,
+    extra: Vec<(&'static str, String)>,
+    data_dir: Option<&std::path::Path>,
+) -> TestServer {
     let mut env = vec![
         ("SECRETS_CONSOLE_DEMO", "true".to_owned()),
         ("DEMO_PASSWORD", PASSWORD.to_owned()),
     ];
     env.extend(extra);
-    let server = TestServer::start_with(ServerOptions {
+    TestServer::start_with(ServerOptions {
         database_url: &db.url,
         env,
+        data_dir,
     })
     .await
-    .unwrap_or_else(|output| panic!("server did not start:\n{output}"));
-    (server, db)
+    .unwrap_or_else(|output| panic!("server did not start:\n{output}"))
 }
 
 /// A browser-like client: its own cookie jar, the CSRF token of its session.
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    csrf: String,
+pub(crate) struct Client {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) csrf: String,
 }
 
 impl Client {
-    fn anonymous(server: &TestServer) -> Client {
+    pub(crate) fn anonymous(server: &TestServer) -> Client {
         Client {
             http: server.client(),
             base: server.base.clone(),
@@ -44,7 +54,7 @@ impl Client {
         }
     }
 
-    async fn signed_in(server: &TestServer, email: &str) -> Client {
+    pub(crate) async fn signed_in(server: &TestServer, email: &str) -> Client {
         let mut client = Client::anonymous(server);
         let response = client.login(email, PASSWORD).await;
         assert!(
@@ -68,7 +78,7 @@ impl Client {
     }
 
     /// Calls a server function with a JSON body (Json-encoded endpoints) or a form body.
-    async fn call(&self, endpoint: &str, args: Value) -> (u16, Value) {
+    pub(crate) async fn call(&self, endpoint: &str, args: Value) -> (u16, Value) {
         let json_endpoints = ["list_secrets", "create_secret", "update_secret"];
         let request = self.http.post(format!("{}/api/{endpoint}", self.base));
         let request = if json_endpoints.contains(&endpoint) {
@@ -116,7 +126,7 @@ fn scalar(value: &Value) -> String {
     }
 }
 
-fn external_spec(store: &str, remote_key: &str) -> Value {
+pub(crate) fn external_spec(store: &str, remote_key: &str) -> Value {
     json!({"kind": "External", "store": store, "refresh_interval": "1h", "data": [{"secret_key": "token", "remote_key": remote_key, "property": null, "version": null}]})
 }
 
@@ -162,6 +172,9 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
             .unwrap()
     };
     let (payments, search) = (project("payments"), project("search"));
+    let (status, clusters) = admin.call("list_clusters", json!({})).await;
+    assert_eq!(status, 200, "{clusters}");
+    let cluster = clusters[0]["id"].as_i64().unwrap();
     let (status, _) = admin
         .call(
             "set_memberships",
@@ -280,6 +293,18 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
         (
             "set_memberships",
             Box::new(move |c, _| json!({"csrf": c.csrf, "user_id": user, "project_ids": [search]})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "list_clusters",
+            Box::new(|_, _| json!({})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "create_project",
+            Box::new(
+                move |c, role| json!({"csrf": c.csrf, "name": format!("new-{}", role.len()), "cluster_id": cluster, "namespace": format!("new-{}", role.len())}),
+            ),
             [401, 403, 403, 200],
         ),
         (

@@ -10,6 +10,7 @@ mod support;
 mod auth;
 mod health;
 mod keys;
+mod kubeconfig;
 mod leader;
 mod pages;
 mod reconcile;

@@ -11,7 +11,7 @@ use sqlx::{Row, SqlitePool};
 
 use crate::simulated::{client_for, start_app, wait_for_clusters};
 
-fn external_secrets(client: &kube::Client, namespace: &str) -> Api<DynamicObject> {
+pub(crate) fn external_secrets(client: &kube::Client, namespace: &str) -> Api<DynamicObject> {
     let resource = ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("external-secrets.io", "v1", "ExternalSecret"),
         "externalsecrets",

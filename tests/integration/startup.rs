@@ -83,6 +83,7 @@ async fn a_failed_migration_stops_start_up_with_a_clear_message(backend: Backend
     let failure = TestServer::start_with(ServerOptions {
         database_url: &db.url,
         env: Vec::new(),
+        data_dir: None,
     })
     .await
     .err()

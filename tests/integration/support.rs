@@ -144,6 +144,9 @@ pub struct ServerOptions<'a> {
     pub database_url: &'a str,
     /// Extra environment variables.
     pub env: Vec<(&'a str, String)>,
+    /// A data directory that outlives the server (a restart keeps its master key); by default
+    /// a fresh one, removed with the server.
+    pub data_dir: Option<&'a std::path::Path>,
 }
 
 impl TestServer {
@@ -152,6 +155,7 @@ impl TestServer {
         Self::start_with(ServerOptions {
             database_url,
             env: Vec::new(),
+            data_dir: None,
         })
         .await
         .unwrap_or_else(|output| panic!("server did not start:\n{output}"))
@@ -160,7 +164,7 @@ impl TestServer {
     /// Starts the binary; on failure returns everything it printed.
     pub async fn start_with(options: ServerOptions<'_>) -> Result<TestServer, String> {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let mut child = spawn(&options, data_dir.path());
+        let mut child = spawn(&options, options.data_dir.unwrap_or(data_dir.path()));
         let output = Arc::new(Mutex::new(Vec::new()));
         let (addr_tx, mut addr_rx) = tokio::sync::mpsc::unbounded_channel();
         collect_lines(child.stdout.take().unwrap(), output.clone(), Some(addr_tx));

@@ -18,6 +18,10 @@ pub struct ClusterHandle {
     pub name: String,
     /// A client for its API server.
     pub client: kube::Client,
+    /// Whether the console creates a project's namespace when it is missing. Only on the
+    /// built-in simulated clusters: on a real cluster namespaces belong to its platform team,
+    /// and the console's role may not create them.
+    pub creates_namespaces: bool,
 }
 
 impl std::fmt::Debug for ClusterHandle {
@@ -58,6 +62,14 @@ pub enum RegistryError {
         /// Why.
         #[source]
         source: kube::Error,
+    },
+    /// A kubeconfig context has the name of a built-in simulated cluster.
+    #[error(
+        "kubeconfig context `{cluster}` has the name of a built-in simulated cluster; rename the context"
+    )]
+    NameTaken {
+        /// Which name.
+        cluster: String,
     },
     /// The database failed.
     #[error("database error: {0}")]
@@ -106,7 +118,118 @@ pub async fn simulated(db: &Db, kubeconfig: &Path) -> Result<Vec<ClusterHandle>,
     let mut handles = Vec::new();
     for (id, name) in rows {
         let client = client_for_context(&file, &name, &name).await?;
-        handles.push(ClusterHandle { id, name, client });
+        handles.push(ClusterHandle {
+            id,
+            name,
+            client,
+            creates_namespaces: true,
+        });
     }
     Ok(handles)
+}
+
+/// Registers every context of a kubeconfig as a cluster named after the context, and returns
+/// a client for each. A name already taken by a simulated cluster is refused.
+pub async fn from_kubeconfig(db: &Db, path: &Path) -> Result<Vec<ClusterHandle>, RegistryError> {
+    let file = Kubeconfig::read_from(path).map_err(|source| RegistryError::Kubeconfig {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let mut handles = Vec::new();
+    for context in &file.contexts {
+        let name = context.name.clone();
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT connection FROM clusters WHERE name = $1")
+                .bind(&name)
+                .fetch_optional(db.pool())
+                .await?;
+        match existing.as_deref() {
+            Some("simulated") => return Err(RegistryError::NameTaken { cluster: name }),
+            Some(_) => {
+                sqlx::query("UPDATE clusters SET context = $1 WHERE name = $1")
+                    .bind(&name)
+                    .execute(db.pool())
+                    .await?;
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO clusters (name, connection, context, created_at) \
+                     VALUES ($1, 'kubeconfig', $1, $2) ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(&name)
+                .bind(crate::server::now_ms())
+                .execute(db.pool())
+                .await?;
+            }
+        }
+        let id: i64 = sqlx::query_scalar("SELECT id FROM clusters WHERE name = $1")
+            .bind(&name)
+            .fetch_one(db.pool())
+            .await?;
+        let client = client_for_context(&file, &name, &name).await?;
+        handles.push(ClusterHandle {
+            id,
+            name,
+            client,
+            creates_namespaces: false,
+        });
+    }
+    // Clusters registered from an earlier kubeconfig that no longer has their context.
+    let names: Vec<&str> = handles.iter().map(|h| h.name.as_str()).collect();
+    let registered: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, name FROM clusters WHERE connection = 'kubeconfig'")
+            .fetch_all(db.pool())
+            .await?;
+    for (id, name) in registered {
+        if !names.contains(&name.as_str()) {
+            record_health(
+                db,
+                id,
+                Err(format!(
+                    "context `{name}` is not in the configured kubeconfig {}",
+                    path.display()
+                )),
+            )
+            .await?;
+        }
+    }
+    Ok(handles)
+}
+
+/// Records what the last probe of a cluster's API server found: its version, or why it could
+/// not be reached.
+pub async fn record_health(
+    db: &Db,
+    cluster_id: i64,
+    outcome: Result<String, String>,
+) -> Result<(), sqlx::Error> {
+    let (health, version, error) = match outcome {
+        Ok(version) => ("reachable", Some(version), None),
+        Err(error) => ("unreachable", None, Some(error)),
+    };
+    sqlx::query(
+        "UPDATE clusters SET health = $1, server_version = COALESCE($2, server_version), \
+         health_error = $3, health_checked_at = $4 WHERE id = $5",
+    )
+    .bind(health)
+    .bind(version)
+    .bind(error)
+    .bind(crate::server::now_ms())
+    .bind(cluster_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Asks the API server for its version (with a deadline); the error in words.
+pub async fn probe(client: &kube::Client) -> Result<String, String> {
+    match tokio::time::timeout(Duration::from_secs(5), client.apiserver_version()).await {
+        Ok(Ok(info)) => Ok(info.git_version),
+        Ok(Err(kube::Error::Api(status))) => Err(format!(
+            "the API server answered {} {}: {}",
+            status.code, status.reason, status.message
+        )),
+        Ok(Err(error)) => Err(format!("cannot reach the API server: {error}")),
+        Err(_) => Err("the API server did not answer within 5 s".to_owned()),
+    }
 }

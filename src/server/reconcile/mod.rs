@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{
-    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams,
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 use crate::domain::status::Observation;
 use crate::model::secret::{Scope, SecretSpec};
 use crate::server::cluster::manifest::{self, LABEL_ASSIGNMENT_ID, Manifest, Placement};
-use crate::server::cluster::registry::ClusterHandle;
+use crate::server::cluster::registry::{self, ClusterHandle};
 use crate::server::crypto::Keyring;
 use crate::server::db::Db;
 use crate::server::now_ms;
@@ -43,6 +43,8 @@ pub struct Options {
     pub delete_deadline: Duration,
     /// How often everything the watches have seen is judged again.
     pub resync: Duration,
+    /// How often each cluster's API server is probed for the reachability badge.
+    pub health_interval: Duration,
 }
 
 impl Default for Options {
@@ -54,6 +56,7 @@ impl Default for Options {
             max_backoff: Duration::from_secs(60),
             delete_deadline: Duration::from_secs(120),
             resync: Duration::from_secs(15),
+            health_interval: Duration::from_secs(10),
         }
     }
 }
@@ -72,6 +75,7 @@ impl Reconciler {
         for cluster in clusters {
             let (rejudge, judge_rx) = tokio::sync::mpsc::unbounded_channel();
             tasks.push(tokio::spawn(worker(ctx.clone(), cluster.clone(), rejudge)));
+            tasks.push(tokio::spawn(health(ctx.clone(), cluster.clone())));
             tasks.push(tokio::spawn(watcher::run(ctx.clone(), cluster, judge_rx)));
         }
         tasks.push(tokio::spawn(delete_deadlines(ctx)));
@@ -237,6 +241,20 @@ async fn finish(ctx: &Context, item: &Item, outcome: Outcome) -> Result<(), sqlx
     Ok(())
 }
 
+/// Probes the cluster's API server now and then, for the reachability shown in the app.
+async fn health(ctx: Arc<Context>, cluster: ClusterHandle) {
+    loop {
+        let outcome = registry::probe(&cluster.client).await;
+        if let Err(reason) = &outcome {
+            tracing::warn!(cluster = %cluster.name, %reason, "cluster unreachable");
+        }
+        if let Err(error) = registry::record_health(&ctx.db, cluster.id, outcome).await {
+            tracing::warn!(cluster = %cluster.name, %error, "could not record cluster health");
+        }
+        tokio::time::sleep(ctx.options.health_interval).await;
+    }
+}
+
 /// Names an object the watcher should judge again.
 type Rejudge = tokio::sync::mpsc::UnboundedSender<(String, String)>;
 
@@ -336,13 +354,18 @@ fn transient(error: &kube::Error) -> bool {
     }
 }
 
+/// Whether the cluster refused because the namespace does not exist.
+fn missing_namespace(error: &kube::Error) -> bool {
+    matches!(error, kube::Error::Api(status) if status.code == 404 && status.message.contains("namespaces"))
+}
+
 /// A refusal in words a user can act on.
 fn refusal(target: &Target, kind: &str, error: &kube::Error) -> String {
     let name = &target.placement.name;
     let namespace = &target.placement.namespace;
     let cluster = &target.cluster;
     match error {
-        kube::Error::Api(status) if status.code == 404 && status.message.contains("namespaces") => {
+        error if missing_namespace(error) => {
             format!(
                 "Namespace `{namespace}` does not exist on cluster {cluster}; ask a platform admin to create it."
             )
@@ -428,7 +451,7 @@ async fn process(
                 Ok(_) => Ok(Outcome::Done),
                 // Not there yet: applying it syncs it.
                 Err(kube::Error::Api(status)) if status.code == 404 => {
-                    apply(ctx, item, &target, &api, kind, rejudge).await
+                    apply(ctx, cluster, item, &target, &api, kind, rejudge).await
                 }
                 Err(error) if transient(&error) => Ok(Outcome::Retry(error.to_string())),
                 Err(error) => {
@@ -438,12 +461,13 @@ async fn process(
                 }
             }
         }
-        _ => apply(ctx, item, &target, &api, kind, rejudge).await,
+        _ => apply(ctx, cluster, item, &target, &api, kind, rejudge).await,
     }
 }
 
 async fn apply(
     ctx: &Context,
+    cluster: &ClusterHandle,
     item: &Item,
     target: &Target,
     api: &Api<DynamicObject>,
@@ -489,10 +513,42 @@ async fn apply(
     }
     let Manifest(body) = manifest;
     let params = PatchParams::apply(manifest::FIELD_MANAGER);
-    match api
-        .patch(&target.placement.name, &params, &Patch::Apply(body))
-        .await
+    let mut result = api
+        .patch(&target.placement.name, &params, &Patch::Apply(&body))
+        .await;
+    if let Err(error) = &result
+        && missing_namespace(error)
     {
+        if !cluster.creates_namespaces {
+            // Failed until the namespace exists; retried with back-off, so it heals once a
+            // platform admin creates it.
+            let reason = refusal(target, kind, error);
+            observe(
+                ctx,
+                item,
+                Observation::ApplyRefused {
+                    reason: reason.clone(),
+                },
+            )
+            .await?;
+            return Ok(Outcome::Retry(reason));
+        }
+        let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =
+            Api::all(cluster.client.clone());
+        let namespace = serde_json::from_value(json!({
+            "metadata": {"name": target.placement.namespace, "labels": {manifest::LABEL_MANAGED_BY: manifest::MANAGED_BY}}
+        }))
+        .expect("a namespace object");
+        match namespaces.create(&PostParams::default(), &namespace).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 409 => {}
+            Err(error) => return Ok(Outcome::Retry(error.to_string())),
+        }
+        result = api
+            .patch(&target.placement.name, &params, &Patch::Apply(&body))
+            .await;
+    }
+    match result {
         Ok(object) => {
             let generation = object.metadata.generation.unwrap_or(0);
             observe(ctx, item, Observation::Applied { generation }).await?;
