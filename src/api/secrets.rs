@@ -181,9 +181,14 @@ pub async fn delete_secret(csrf: String, id: i64) -> Result<(), AppError> {
     )
 }
 
-/// Asks for an immediate re-sync in every project the secret is assigned to; returns how many.
+/// Asks for an immediate re-sync in every project the secret is assigned to, or in one
+/// (`project_id`); returns how many assignments were queued.
 #[server(prefix = "/api", endpoint = "sync_secret")]
-pub async fn sync_secret(csrf: String, id: i64) -> Result<i64, AppError> {
+pub async fn sync_secret(
+    csrf: String,
+    id: i64,
+    #[server(default)] project_id: Option<i64>,
+) -> Result<i64, AppError> {
     use crate::domain::permissions::Action;
     use crate::server::api_support::{actor, authorize_secret, respond, writer};
     respond(
@@ -191,7 +196,7 @@ pub async fn sync_secret(csrf: String, id: i64) -> Result<i64, AppError> {
             let (state, principal) = writer(&csrf).await?;
             let access = authorize_secret(&state, &principal, Action::SyncSecret, id).await?;
             // A member syncs only where they are a member.
-            let projects: Option<Vec<i64>> = (!principal.is_admin).then(|| {
+            let mut projects: Option<Vec<i64>> = (!principal.is_admin).then(|| {
                 access
                     .assigned
                     .iter()
@@ -199,6 +204,14 @@ pub async fn sync_secret(csrf: String, id: i64) -> Result<i64, AppError> {
                     .filter(|p| principal.is_member_of(*p))
                     .collect()
             });
+            if let Some(one) = project_id {
+                let allowed = projects.as_ref().is_none_or(|ids| ids.contains(&one))
+                    && access.assigned.contains(&one);
+                if !allowed {
+                    return Err(AppError::NotFound);
+                }
+                projects = Some(vec![one]);
+            }
             let queued = crate::server::secrets::request_sync(
                 &state.db,
                 &actor(&principal),
@@ -207,6 +220,23 @@ pub async fn sync_secret(csrf: String, id: i64) -> Result<i64, AppError> {
             )
             .await?;
             Ok(i64::try_from(queued).unwrap_or(i64::MAX))
+        }
+        .await,
+    )
+}
+
+/// Takes over a same-named object the console does not own in one project (admins only): the
+/// next apply uses server-side apply with `force`.
+#[server(prefix = "/api", endpoint = "adopt_object")]
+pub async fn adopt_object(csrf: String, id: i64, project_id: i64) -> Result<(), AppError> {
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{actor, authorize_secret, respond, writer};
+    respond(
+        async {
+            let (state, principal) = writer(&csrf).await?;
+            authorize_secret(&state, &principal, Action::AdoptObject, id).await?;
+            crate::server::secrets::adopt(&state.db, &actor(&principal), id, project_id).await?;
+            Ok(())
         }
         .await,
     )

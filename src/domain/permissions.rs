@@ -60,11 +60,13 @@ pub enum Action {
     ManageUsers,
     /// See clusters and their reachability; create projects on them.
     ManageClusters,
+    /// Take over a same-named object the console does not own (server-side apply with force).
+    AdoptObject,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ListSecrets,
         Action::ViewSecret,
         Action::CreateSecret,
@@ -77,6 +79,7 @@ impl Action {
         Action::ViewStores,
         Action::ManageUsers,
         Action::ManageClusters,
+        Action::AdoptObject,
     ];
 }
 
@@ -162,7 +165,8 @@ pub fn authorize(
         Action::AssignSecret
         | Action::ViewStores
         | Action::ManageUsers
-        | Action::ManageClusters => false,
+        | Action::ManageClusters
+        | Action::AdoptObject => false,
     };
     if allowed {
         Ok(())

@@ -145,6 +145,19 @@ pub struct AssignmentDetail {
     pub last_sync_at: Option<i64>,
     /// The controller's latest warning event.
     pub last_warning: Option<String>,
+    /// When the console tries again after failed attempts to reach or change the cluster.
+    pub retry: Option<RetryInfo>,
+}
+
+/// Pending cluster work that failed before and waits for its next attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryInfo {
+    /// Attempts so far.
+    pub attempts: i64,
+    /// The next attempt, Unix milliseconds.
+    pub next_at: i64,
+    /// What the last attempt ran into.
+    pub last_error: Option<String>,
 }
 
 /// One audit entry.

@@ -4,13 +4,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::secrets::get_secret;
+use crate::api::secrets::{AdoptObject, DeleteSecret, SyncSecret, UnassignSecret, get_secret};
 use crate::components::format::utc_time;
 use crate::components::session::RequireUser;
 use crate::components::status_badge::{AssignmentBadge, StatusBadge};
+use crate::domain::status::AssignmentStatus;
 use crate::error::AppError;
-use crate::model::listing::SecretDetail;
-use crate::model::secret::SecretSpec;
+use crate::model::account::CurrentUser;
+use crate::model::listing::{AssignmentDetail, SecretDetail};
+use crate::model::secret::{Scope, SecretSpec};
 use crate::pages::not_found_page::NotFoundPage;
 
 /// One secret. Absent, or not visible to this user: the not-found page (HTTP 404).
@@ -23,21 +25,31 @@ pub fn SecretDetailPage() -> impl IntoView {
             .get("id")
             .and_then(|id| id.parse::<i64>().ok())
     };
-    let detail = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_secret(id).await,
-            None => Err(AppError::NotFound),
-        }
-    });
+    let actions = RowActions {
+        sync: ServerAction::new(),
+        unassign: ServerAction::new(),
+        delete: ServerAction::new(),
+        adopt: ServerAction::new(),
+    };
+    let detail = Resource::new(
+        move || (id(), actions.version()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_secret(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
     view! {
-        <RequireUser children=move |_user| {
+        <RequireUser children=move |user| {
             view! {
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || {
+                        let user = user.clone();
                         detail
                             .get()
                             .map(|result| match result {
-                                Ok(detail) => view! { <SecretDetailView detail /> }.into_any(),
+                                Ok(detail) => view! { <SecretDetailView detail user actions /> }.into_any(),
                                 Err(AppError::NotFound) => view! { <NotFoundPage /> }.into_any(),
                                 Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                             })
@@ -48,9 +60,112 @@ pub fn SecretDetailPage() -> impl IntoView {
     }
 }
 
+/// What a row of the status table can ask for.
+#[derive(Clone, Copy)]
+struct RowActions {
+    sync: ServerAction<SyncSecret>,
+    unassign: ServerAction<UnassignSecret>,
+    delete: ServerAction<DeleteSecret>,
+    adopt: ServerAction<AdoptObject>,
+}
+
+impl RowActions {
+    /// Changes whenever one of them finished, so the detail reloads.
+    fn version(self) -> usize {
+        self.sync.version().get()
+            + self.unassign.version().get()
+            + self.delete.version().get()
+            + self.adopt.version().get()
+    }
+
+    /// The last action's refusal, in words.
+    fn error(self) -> Option<String> {
+        let error = |e: Option<Result<(), AppError>>| e.and_then(Result::err);
+        self.sync
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| error(self.unassign.value().get()))
+            .or_else(|| error(self.delete.value().get()))
+            .or_else(|| error(self.adopt.value().get()))
+            .map(|e| e.to_string())
+    }
+}
+
+/// The buttons one assignment row offers this user; the server decides regardless.
 #[component]
-fn SecretDetailView(detail: SecretDetail) -> impl IntoView {
+fn RowButtons(
+    actions: RowActions,
+    user: CurrentUser,
+    secret_id: i64,
+    scope: Scope,
+    external: bool,
+    assignment: AssignmentDetail,
+) -> impl IntoView {
+    let project = assignment.project.id;
+    let name = assignment.project.name.clone();
+    let csrf = user.csrf_token.clone();
+    let may_change = user.is_admin || scope == Scope::Project;
+    let status = assignment.status;
+    let (sync_csrf, sync_label) = (csrf.clone(), format!("Sync now in {name}"));
+    let sync = (external && may_change && !status.is_deleting()).then(move || {
+        view! {
+            <ActionForm action=actions.sync attr:class="inline-form">
+                <input type="hidden" name="csrf" value=sync_csrf />
+                <input type="hidden" name="id" value=secret_id />
+                <input type="hidden" name="project_id" value=project />
+                <button type="submit" class="button small" aria-label=sync_label>"Sync now"</button>
+            </ActionForm>
+        }
+    });
+    let (retry_csrf, retry_name) = (csrf.clone(), name.clone());
+    let retry = (status == AssignmentStatus::DeleteFailed && may_change).then(move || {
+        let (csrf, name) = (retry_csrf, retry_name);
+        if scope == Scope::Organization {
+            view! {
+                <ActionForm action=actions.unassign attr:class="inline-form">
+                    <input type="hidden" name="csrf" value=csrf />
+                    <input type="hidden" name="id" value=secret_id />
+                    <input type="hidden" name="project_id" value=project />
+                    <button type="submit" class="button small" aria-label=format!("Retry removal from {name}")>"Retry removal"</button>
+                </ActionForm>
+            }
+            .into_any()
+        } else {
+            view! {
+                <ActionForm action=actions.delete attr:class="inline-form">
+                    <input type="hidden" name="csrf" value=csrf />
+                    <input type="hidden" name="id" value=secret_id />
+                    <button type="submit" class="button small" aria-label=format!("Retry deleting in {name}")>"Retry delete"</button>
+                </ActionForm>
+            }
+            .into_any()
+        }
+    });
+    let adopt = (status == AssignmentStatus::Failed && user.is_admin).then(move || {
+        view! {
+            <ActionForm action=actions.adopt attr:class="inline-form">
+                <input type="hidden" name="csrf" value=csrf />
+                <input type="hidden" name="id" value=secret_id />
+                <input type="hidden" name="project_id" value=project />
+                <button
+                    type="submit"
+                    class="button small danger"
+                    title="Take over the existing object of this name: its data is replaced"
+                    aria-label=format!("Adopt the existing object in {name}; its data is replaced")
+                >
+                    "Adopt existing"
+                </button>
+            </ActionForm>
+        }
+    });
+    view! { <div class="row-actions">{sync}{retry}{adopt}</div> }
+}
+
+#[component]
+fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions) -> impl IntoView {
     let secret = detail.secret.clone();
+    let external = matches!(detail.spec, SecretSpec::External(_));
     let spec = match &detail.spec {
         SecretSpec::External(external) => view! {
             <dl class="facts">
@@ -130,24 +245,46 @@ fn SecretDetailView(detail: SecretDetail) -> impl IntoView {
                         <th scope="col">"Status"</th>
                         <th scope="col">"Reason"</th>
                         <th scope="col">"Last sync"</th>
+                        <th scope="col">"Actions"</th>
                     </tr>
                 </thead>
                 <tbody>
                     {if detail.assignments.is_empty() {
-                        view! { <tr><td colspan="6" class="empty">"Not assigned to any project."</td></tr> }.into_any()
+                        view! { <tr><td colspan="7" class="empty">"Not assigned to any project."</td></tr> }.into_any()
                     } else {
                         detail
                             .assignments
                             .iter()
-                            .map(|a| view! {
-                                <tr>
-                                    <td><a href=format!("/projects/{}", a.project.name)>{a.project.name.clone()}</a></td>
-                                    <td>{a.cluster.clone()}</td>
-                                    <td><code>{a.namespace.clone()}</code></td>
-                                    <td><AssignmentBadge status=a.status /></td>
-                                    <td class="reason">{a.reason.clone().unwrap_or_default()}</td>
-                                    <td>{a.last_sync_at.map(utc_time).unwrap_or_else(|| "never".into())}</td>
-                                </tr>
+                            .map(|a| {
+                                let retry = a.retry.clone().map(|r| view! {
+                                    <p class="retry" data-next-retry=r.next_at>
+                                        {format!("Retrying at {} (attempt {})", utc_time(r.next_at), r.attempts + 1)}
+                                        {r.last_error.map(|e| view! { <span class="muted">{format!(": last attempt: {e}")}</span> })}
+                                    </p>
+                                });
+                                let warning = a.last_warning.clone().map(|w| view! {
+                                    <p class="warning"><span class="muted">"Controller warning: "</span>{w}</p>
+                                });
+                                view! {
+                                    <tr>
+                                        <td><a href=format!("/projects/{}", a.project.name)>{a.project.name.clone()}</a></td>
+                                        <td>{a.cluster.clone()}</td>
+                                        <td><code>{a.namespace.clone()}</code></td>
+                                        <td><AssignmentBadge status=a.status /></td>
+                                        <td class="reason">{a.reason.clone().unwrap_or_default()}{retry}{warning}</td>
+                                        <td>{a.last_sync_at.map(utc_time).unwrap_or_else(|| "never".into())}</td>
+                                        <td>
+                                            <RowButtons
+                                                actions
+                                                user=user.clone()
+                                                secret_id=secret.id
+                                                scope=secret.scope
+                                                external
+                                                assignment=a.clone()
+                                            />
+                                        </td>
+                                    </tr>
+                                }
                             })
                             .collect_view()
                             .into_any()
@@ -155,6 +292,7 @@ fn SecretDetailView(detail: SecretDetail) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        {move || actions.error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
         <h2>"History"</h2>
         <ol class="history">
             {detail

@@ -334,6 +334,32 @@ async fn a_foreign_secret_of_the_same_name_is_never_touched(backend: Backend) {
         after.metadata.resource_version, before.metadata.resource_version,
         "not even touched"
     );
+
+    // Until an admin explicitly adopts it: then it is taken over and synced from the store.
+    secrets::adopt(&rig.db, &rig.admin, id, rig.payments)
+        .await
+        .unwrap();
+    rig.until_status(id, rig.payments, "Synced", 20).await;
+    let adopted = secrets_api.get("db-login").await.unwrap();
+    let password = adopted.data.unwrap_or_default()["password"].0.clone();
+    assert_eq!(password, b"demo-postgres-password", "the store's value now");
+    let labels = adopted.metadata.labels.unwrap_or_default();
+    assert_eq!(
+        labels
+            .get("app.kubernetes.io/managed-by")
+            .map(String::as_str),
+        Some("secrets-console"),
+        "{labels:?}"
+    );
+    let adopt_flag: bool = sqlx::query_scalar::<_, i64>(
+        "SELECT CASE WHEN adopt THEN 1 ELSE 0 END FROM assignments WHERE secret_id = $1",
+    )
+    .bind(id)
+    .fetch_one(rig.db.pool())
+    .await
+    .unwrap()
+        == 1;
+    assert!(!adopt_flag, "adoption is one-off");
 }
 
 /// Criterion 5 (outage half): assignments made while the cluster is down all converge when it
@@ -372,7 +398,24 @@ async fn work_queued_during_an_outage_converges_when_the_cluster_returns(backend
         pending, 100,
         "nothing can be applied while the cluster is down"
     );
+    // The detail says when the next attempt comes and what the last one ran into.
+    let detail = secrets::detail(&rig.db, id, &secrets::Visibility::All)
+        .await
+        .unwrap();
+    let retrying: Vec<_> = detail
+        .assignments
+        .iter()
+        .filter_map(|a| a.retry.clone())
+        .collect();
+    assert!(!retrying.is_empty(), "retries are shown during the outage");
+    assert!(
+        retrying
+            .iter()
+            .all(|r| r.attempts >= 1 && r.last_error.as_deref().is_some_and(|e| !e.is_empty()))
+    );
     aws.faults.set_outage(false);
+    // Converged: every assignment Synced and the queue drained (a status can turn Synced a
+    // moment before its work row is removed).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let synced: i64 = sqlx::query_scalar(
@@ -382,20 +425,26 @@ async fn work_queued_during_an_outage_converges_when_the_cluster_returns(backend
         .fetch_one(rig.db.pool())
         .await
         .unwrap();
-        if synced == 100 {
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_items")
+            .fetch_one(rig.db.pool())
+            .await
+            .unwrap();
+        if synced == 100 && left == 0 {
             break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "only {synced} of 100 Synced"
+            "{synced} of 100 Synced, {left} work rows left"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_items")
-        .fetch_one(rig.db.pool())
+    let detail = secrets::detail(&rig.db, id, &secrets::Visibility::All)
         .await
         .unwrap();
-    assert_eq!(left, 0, "no work left behind");
+    assert!(
+        detail.assignments.iter().all(|a| a.retry.is_none()),
+        "no retry is announced once converged"
+    );
     // Exactly one ExternalSecret per project, each created once (generation 1).
     let es_type =
         secrets_console::sim::resources::by_kind("external-secrets.io", "ExternalSecret").unwrap();

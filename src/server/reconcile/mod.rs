@@ -308,12 +308,15 @@ struct Target {
     placement: Placement,
     spec: SecretSpec,
     cluster: String,
+    /// An admin asked to take over a same-named object we do not own.
+    adopt: bool,
 }
 
 async fn load_target(ctx: &Context, item: &Item) -> Result<Option<Target>, ServiceError> {
     let row = sqlx::query(
         "SELECT a.id AS assignment_id, s.name AS name, s.scope AS scope, s.spec AS spec, \
-         p.namespace AS namespace, c.name AS cluster FROM assignments a \
+         p.namespace AS namespace, c.name AS cluster, \
+         CASE WHEN a.adopt THEN 1 ELSE 0 END AS adopt FROM assignments a \
          JOIN secrets s ON s.id = a.secret_id JOIN projects p ON p.id = a.project_id \
          JOIN clusters c ON c.id = p.cluster_id WHERE a.secret_id = $1 AND a.project_id = $2",
     )
@@ -342,6 +345,7 @@ async fn load_target(ctx: &Context, item: &Item) -> Result<Option<Target>, Servi
         },
         spec,
         cluster: row.try_get("cluster")?,
+        adopt: row.try_get::<i64, _>("adopt")? == 1,
     }))
 }
 
@@ -484,8 +488,11 @@ async fn apply(
     };
     // Never overwrite what is not ours: the object itself, and for an ExternalSecret the Secret
     // ESO would write into.
+    // (Unless an admin adopts it: then it is taken over.)
     let mut checks = vec![(api.clone(), kind)];
-    if kind == "ExternalSecret" {
+    if target.adopt {
+        checks.clear();
+    } else if kind == "ExternalSecret" {
         checks.push((
             Api::namespaced_with(
                 api_client(api),
@@ -512,7 +519,10 @@ async fn apply(
         }
     }
     let Manifest(body) = manifest;
-    let params = PatchParams::apply(manifest::FIELD_MANAGER);
+    let mut params = PatchParams::apply(manifest::FIELD_MANAGER);
+    if target.adopt {
+        params = params.force();
+    }
     let mut result = api
         .patch(&target.placement.name, &params, &Patch::Apply(&body))
         .await;
@@ -551,6 +561,13 @@ async fn apply(
     match result {
         Ok(object) => {
             let generation = object.metadata.generation.unwrap_or(0);
+            if target.adopt {
+                sqlx::query("UPDATE assignments SET adopt = FALSE WHERE id = $1")
+                    .bind(target.placement.assignment_id)
+                    .execute(ctx.db.pool())
+                    .await?;
+                tracing::info!(cluster = %target.cluster, namespace = %target.placement.namespace, name = %target.placement.name, "adopted an existing object");
+            }
             observe(ctx, item, Observation::Applied { generation }).await?;
             // What the watch saw before this was recorded is judged again.
             let _ = rejudge.send((

@@ -12,7 +12,7 @@ pub mod protected;
 pub use read::{SecretAccess, Visibility, access, detail, list};
 pub(crate) use write::sealed_from_row;
 pub use write::{
-    AssignmentDiff, NewSecret, SecretChanges, create, decrypt_values, delete, observe,
+    AssignmentDiff, NewSecret, SecretChanges, adopt, create, decrypt_values, delete, observe,
     request_sync, set_assignments, unassign, update,
 };
 

@@ -7,8 +7,8 @@ use super::ServiceError;
 use crate::domain::permissions::Principal;
 use crate::domain::status::{self, AssignmentStatus, SecretStatus};
 use crate::model::listing::{
-    AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE, Page, ProjectRef, SecretDetail,
-    SecretQuery, SecretRow, SortKey,
+    AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE, Page, ProjectRef, RetryInfo,
+    SecretDetail, SecretQuery, SecretRow, SortKey,
 };
 use crate::model::secret::{Scope, SecretKind, UseCase};
 use crate::server::db::Db;
@@ -268,8 +268,10 @@ pub async fn detail(
 
     let mut assignments = Sql::new(
         "SELECT a.project_id, p.name AS project_name, p.namespace, c.name AS cluster_name, a.status, a.reason, \
-         a.last_sync_at, a.last_warning FROM assignments a \
-         JOIN projects p ON p.id = a.project_id JOIN clusters c ON c.id = p.cluster_id WHERE a.secret_id = ",
+         a.last_sync_at, a.last_warning, w.attempts, w.not_before, w.last_error FROM assignments a \
+         JOIN projects p ON p.id = a.project_id JOIN clusters c ON c.id = p.cluster_id \
+         LEFT JOIN work_items w ON w.secret_id = a.secret_id AND w.project_id = a.project_id \
+         WHERE a.secret_id = ",
     );
     assignments.bind(Param::Int(id));
     if let Visibility::Projects(ids) = visibility {
@@ -296,6 +298,14 @@ pub async fn detail(
                 reason: row.try_get("reason")?,
                 last_sync_at: row.try_get("last_sync_at")?,
                 last_warning: row.try_get("last_warning")?,
+                retry: match row.try_get::<Option<i64>, _>("attempts")? {
+                    Some(attempts) if attempts > 0 => Some(RetryInfo {
+                        attempts,
+                        next_at: row.try_get("not_before")?,
+                        last_error: row.try_get("last_error")?,
+                    }),
+                    _ => None,
+                },
             })
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -949,3 +949,56 @@ pub async fn request_sync(
     tx.commit().await?;
     Ok(queued)
 }
+
+/// Takes over a same-named object the console does not own, in one project (admins only: the
+/// server function checks). The next apply of that assignment is a server-side apply with
+/// `force`, which replaces the other manager's fields; the request is audited.
+pub async fn adopt(db: &Db, actor: &Actor, id: i64, project_id: i64) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let secret = load(&mut tx, id).await?;
+    if secret.deleting {
+        return Err(being_deleted(&secret));
+    }
+    let status: Option<String> = sqlx::query_scalar(
+        "SELECT status FROM assignments WHERE secret_id = $1 AND project_id = $2",
+    )
+    .bind(id)
+    .bind(project_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(status) = status else {
+        return Err(ServiceError::NotFound);
+    };
+    if AssignmentStatus::parse(&status).is_some_and(AssignmentStatus::is_deleting) {
+        return Err(ServiceError::Conflict(format!(
+            "`{}` is being removed from this project; it cannot adopt an object there",
+            secret.name
+        )));
+    }
+    sqlx::query("UPDATE assignments SET adopt = TRUE WHERE secret_id = $1 AND project_id = $2")
+        .bind(id)
+        .bind(project_id)
+        .execute(&mut *tx)
+        .await?;
+    observe_in(&mut tx, id, project_id, &Observation::DesiredChanged).await?;
+    work_queue::enqueue(&mut tx, id, project_id, Op::Apply).await?;
+    refresh_rollup(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Entry {
+            action: "adopt",
+            secret_id: Some(id),
+            secret_name: Some(&secret.name),
+            project_id: Some(project_id),
+            detail: Some(
+                "an existing object of the same name is taken over (server-side apply with force)"
+                    .to_owned(),
+            ),
+            ..Entry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
