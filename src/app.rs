@@ -50,6 +50,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_user_context();
+    crate::components::live::provide_live_context();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/secrets-console.css" />

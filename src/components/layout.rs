@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::system::get_server_info;
+use crate::components::live::LiveIndicator;
 use crate::components::session::use_user_context;
 
 /// The frame around every page. The navigation can be collapsed; that button works only once
@@ -111,6 +112,7 @@ fn UserMenu() -> impl IntoView {
                         .flatten()
                         .map(|user| {
                             view! {
+                                <LiveIndicator />
                                 <span class="user-email">{user.email.clone()}</span>
                                 <ActionForm action=ctx.logout attr:class="inline-form">
                                     <input type="hidden" name="csrf" value=user.csrf_token.clone() />

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod cluster;
 pub mod listing;
+pub mod live;
 pub mod secret;
 
 use serde::{Deserialize, Serialize};

@@ -6,8 +6,8 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::secrets::{AdoptObject, DeleteSecret, SyncSecret, UnassignSecret, get_secret};
 use crate::components::format::utc_time;
+use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, use_live};
 use crate::components::session::RequireUser;
-use crate::components::status_badge::{AssignmentBadge, StatusBadge};
 use crate::domain::status::AssignmentStatus;
 use crate::error::AppError;
 use crate::model::account::CurrentUser;
@@ -31,9 +31,10 @@ pub fn SecretDetailPage() -> impl IntoView {
         delete: ServerAction::new(),
         adopt: ServerAction::new(),
     };
+    let live = use_live();
     let detail = Resource::new(
-        move || (id(), actions.version()),
-        |(id, _)| async move {
+        move || (id(), actions.version(), live.resync.get()),
+        |(id, _, _)| async move {
             match id {
                 Some(id) => get_secret(id).await,
                 None => Err(AppError::NotFound),
@@ -57,6 +58,17 @@ pub fn SecretDetailPage() -> impl IntoView {
                 </Transition>
             }
         } />
+    }
+}
+
+/// An assignment's reason, following live events.
+fn live_reason(secret_id: i64, project_id: i64, initial: Option<String>) -> impl IntoView {
+    let live = use_live();
+    move || {
+        live.assignment(secret_id, project_id)
+            .map(|a| a.reason)
+            .unwrap_or_else(|| initial.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -214,11 +226,14 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
         }
         .into_any(),
     };
+    let live = use_live();
+    let gone = move || live.gone.with(|gone| gone.contains(&secret.id));
     view! {
         <Title text=secret.name.clone() />
+        {move || gone().then(|| view! { <p class="notice" role="status">"This secret has been deleted."</p> })}
         <div class="page-header">
             <h1>{secret.name.clone()}</h1>
-            <StatusBadge status=secret.status />
+            <LiveStatusBadge id=secret.id initial=secret.status />
         </div>
         <p class="muted">
             {format!(
@@ -270,8 +285,8 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                                         <td><a href=format!("/projects/{}", a.project.name)>{a.project.name.clone()}</a></td>
                                         <td>{a.cluster.clone()}</td>
                                         <td><code>{a.namespace.clone()}</code></td>
-                                        <td><AssignmentBadge status=a.status /></td>
-                                        <td class="reason">{a.reason.clone().unwrap_or_default()}{retry}{warning}</td>
+                                        <td><LiveAssignmentBadge secret_id=secret.id project_id=a.project.id initial=a.status /></td>
+                                        <td class="reason">{live_reason(secret.id, a.project.id, a.reason.clone())}{retry}{warning}</td>
                                         <td>{a.last_sync_at.map(utc_time).unwrap_or_else(|| "never".into())}</td>
                                         <td>
                                             <RowButtons

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 
 use crate::api::secrets::list_secrets;
 use crate::components::layout::AdminOnly;
+use crate::components::live::{LiveStatusBadge, use_live};
 use crate::components::session::RequireUser;
-use crate::components::status_badge::StatusBadge;
 use crate::model::listing::{SecretQuery, SecretRow};
 use crate::model::secret::Scope;
 
@@ -28,7 +28,11 @@ pub fn SecretsPage() -> impl IntoView {
 /// A table of secrets for `query`.
 #[component]
 pub fn SecretsTable(query: SecretQuery) -> impl IntoView {
-    let rows = Resource::new(move || query.clone(), list_secrets);
+    let live = use_live();
+    let rows = Resource::new(
+        move || (query.clone(), live.resync.get()),
+        |(query, _)| list_secrets(query),
+    );
     view! {
         <div class="table-wrap">
             <table class="data-table">
@@ -94,7 +98,7 @@ fn SecretRowView(row: SecretRow) -> impl IntoView {
             <td>{row.scope.as_str()}</td>
             <td>{row.use_case.as_str()}</td>
             <td>
-                <StatusBadge status=row.status />
+                <LiveStatusBadge id=row.id initial=row.status />
             </td>
             <td>{assigned}</td>
             <td>

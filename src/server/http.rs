@@ -45,6 +45,7 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         .with_always_save(true);
 
     let pages = Router::new()
+        .route("/live/events", get(super::live::events))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod errors;
 pub mod http;
 pub mod key_rotation;
+pub mod live;
 pub mod projects;
 pub mod reconcile;
 pub mod secrets;
@@ -136,6 +137,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )))
     };
 
+    let (live, live_feed) = live::Live::start(db.clone(), config.database_url.expose().to_owned());
+
     let leptos_options = LeptosOptions::builder()
         .output_name("secrets-console")
         .site_root(config.site_root.display().to_string())
@@ -149,6 +152,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         throttle: std::sync::Arc::new(auth::throttle::LoginThrottle::default()),
         session_lifetime: config.session_lifetime,
         protected_names: config.protected_names.clone(),
+        live,
     };
 
     let sessions = DbSessionStore::new(db.clone());
@@ -183,6 +187,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ),
     }
     cleanup.abort();
+    live_feed.abort();
     if let Some(reconciler) = reconciler {
         reconciler.abort();
     }

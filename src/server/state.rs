@@ -24,6 +24,8 @@ pub struct AppState {
     pub session_lifetime: std::time::Duration,
     /// Secret names nobody may create.
     pub protected_names: crate::server::secrets::protected::ProtectedNames,
+    /// Live status updates for open pages.
+    pub live: crate::server::live::Live,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -12,6 +12,7 @@ mod health;
 mod keys;
 mod kubeconfig;
 mod leader;
+mod live;
 mod pages;
 mod reconcile;
 mod reconcile_faults;

@@ -135,6 +135,7 @@ pub struct TestServer {
     pub base: String,
     /// Everything the process printed, line by line.
     pub output: Arc<Mutex<Vec<String>>>,
+    readers: Vec<JoinHandle<()>>,
     _data_dir: TempDir,
 }
 
@@ -167,8 +168,10 @@ impl TestServer {
         let mut child = spawn(&options, options.data_dir.unwrap_or(data_dir.path()));
         let output = Arc::new(Mutex::new(Vec::new()));
         let (addr_tx, mut addr_rx) = tokio::sync::mpsc::unbounded_channel();
-        collect_lines(child.stdout.take().unwrap(), output.clone(), Some(addr_tx));
-        collect_lines(child.stderr.take().unwrap(), output.clone(), None);
+        let readers = vec![
+            collect_lines(child.stdout.take().unwrap(), output.clone(), Some(addr_tx)),
+            collect_lines(child.stderr.take().unwrap(), output.clone(), None),
+        ];
 
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -179,6 +182,7 @@ impl TestServer {
                             child,
                             base: format!("http://{addr}"),
                             output,
+                            readers,
                             _data_dir: data_dir,
                         });
                     }
@@ -203,12 +207,17 @@ impl TestServer {
         self.child.id().expect("server is running")
     }
 
-    /// Waits for the process to exit, at most `limit`.
+    /// Waits for the process to exit, at most `limit`, and for everything it printed to be
+    /// collected.
     pub async fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        tokio::time::timeout(limit, self.child.wait())
+        let status = tokio::time::timeout(limit, self.child.wait())
             .await
             .ok()
-            .map(|status| status.expect("wait for server"))
+            .map(|status| status.expect("wait for server"))?;
+        for reader in self.readers.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
+        }
+        Some(status)
     }
 
     /// A client with a cookie jar, as a browser would have.
@@ -261,7 +270,7 @@ fn collect_lines(
     stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
     output: Arc<Mutex<Vec<String>>>,
     addr_tx: Option<tokio::sync::mpsc::UnboundedSender<String>>,
-) {
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut lines = BufReader::new(stream).lines();
         while let Ok(Some(line)) = lines.next_line().await {
@@ -274,7 +283,7 @@ fn collect_lines(
             }
             output.lock().unwrap().push(line);
         }
-    });
+    })
 }
 
 /// Polls `url` until it answers `status`, at most `limit`. Returns whether it did.

@@ -13,6 +13,7 @@ use crate::model::secret::{Scope, SecretKind, SecretSpec, SecretValues, UseCase}
 use crate::server::audit::{self, Actor, Entry};
 use crate::server::crypto::{Keyring, Sealed};
 use crate::server::db::Db;
+use crate::server::live;
 use crate::server::now_ms;
 use crate::server::work_queue::{self, Op};
 
@@ -213,11 +214,15 @@ pub(crate) async fn refresh_rollup(
             .fetch_all(&mut *conn)
             .await?;
     let rolled = status::rollup(statuses.iter().filter_map(|s| AssignmentStatus::parse(s)));
-    sqlx::query("UPDATE secrets SET status = $1 WHERE id = $2")
+    let changed = sqlx::query("UPDATE secrets SET status = $1 WHERE id = $2 AND status <> $1")
         .bind(rolled.as_str())
         .bind(secret_id)
-        .execute(conn)
-        .await?;
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if changed > 0 {
+        live::emit(conn, secret_id).await?;
+    }
     Ok(())
 }
 
@@ -239,7 +244,8 @@ async fn insert_assignment(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    work_queue::enqueue(conn, secret_id, project_id, Op::Apply).await?;
+    work_queue::enqueue(&mut *conn, secret_id, project_id, Op::Apply).await?;
+    live::emit(conn, secret_id).await?;
     Ok(())
 }
 
@@ -269,6 +275,7 @@ async fn observe_in(
                 .bind(project_id)
                 .execute(&mut *conn)
                 .await?;
+            live::emit(conn, secret_id).await?;
             Ok(None)
         }
         Transition::Update(next) => {
@@ -289,6 +296,7 @@ async fn observe_in(
                 .bind(project_id)
                 .execute(&mut *conn)
                 .await?;
+                live::emit(conn, secret_id).await?;
             }
             Ok(Some(next))
         }
@@ -330,6 +338,8 @@ async fn finish_if_deleted(conn: &mut AnyConnection, secret_id: i64) -> Result<(
     };
     if deleted == 0 {
         refresh_rollup(conn, secret_id).await?;
+    } else {
+        live::emit(conn, secret_id).await?;
     }
     Ok(())
 }

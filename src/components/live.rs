@@ -1,0 +1,203 @@
+//! Live status: one `EventSource` on `/live/events` per signed-in page. Badges read the latest
+//! status from here and fall back to what the page was rendered with; the indicator says
+//! whether the stream is live or reconnecting. `EventSource` reconnects by itself; if the
+//! server refuses (signed out), the page tries again every few seconds.
+
+use std::collections::{HashMap, HashSet};
+
+use leptos::prelude::*;
+
+use crate::components::status_badge::{AssignmentBadge, StatusBadge};
+use crate::domain::status::{AssignmentStatus, SecretStatus};
+use crate::model::live::{LiveAssignment, LiveSecret};
+
+/// The stream's state, as the indicator shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveState {
+    /// Not connected yet (also the server-rendered state).
+    Connecting,
+    /// Events arrive.
+    Live,
+    /// The connection dropped; the browser is reconnecting.
+    Reconnecting,
+}
+
+impl LiveState {
+    fn label(self) -> &'static str {
+        match self {
+            LiveState::Connecting => "Connecting…",
+            LiveState::Live => "Live",
+            LiveState::Reconnecting => "Reconnecting…",
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            LiveState::Connecting => "connecting",
+            LiveState::Live => "live",
+            LiveState::Reconnecting => "reconnecting",
+        }
+    }
+}
+
+/// What live pages share.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveContext {
+    /// The latest status of each secret an event reported.
+    pub secrets: RwSignal<HashMap<i64, LiveSecret>>,
+    /// Secrets reported gone.
+    pub gone: RwSignal<HashSet<i64>>,
+    /// The stream's state.
+    pub state: RwSignal<LiveState>,
+    /// Bumped when events may have been missed: pages reload their data.
+    pub resync: RwSignal<usize>,
+}
+
+impl LiveContext {
+    /// A secret's latest rolled-up status, if an event reported one.
+    pub fn secret_status(&self, id: i64) -> Option<SecretStatus> {
+        self.secrets.with(|m| m.get(&id).map(|s| s.status))
+    }
+
+    /// An assignment's latest state, if an event reported one.
+    pub fn assignment(&self, secret_id: i64, project_id: i64) -> Option<LiveAssignment> {
+        self.secrets.with(|m| {
+            m.get(&secret_id).and_then(|s| {
+                s.assignments
+                    .iter()
+                    .find(|a| a.project_id == project_id)
+                    .cloned()
+            })
+        })
+    }
+}
+
+/// Makes the live context available to every page.
+pub fn provide_live_context() {
+    provide_context(LiveContext {
+        secrets: RwSignal::new(HashMap::new()),
+        gone: RwSignal::new(HashSet::new()),
+        state: RwSignal::new(LiveState::Connecting),
+        resync: RwSignal::new(0),
+    });
+}
+
+/// The live context.
+pub fn use_live() -> LiveContext {
+    expect_context::<LiveContext>()
+}
+
+/// Opens the stream (in the browser, once) and shows its state.
+#[component]
+pub fn LiveIndicator() -> impl IntoView {
+    let live = use_live();
+    Effect::new(move |started: Option<bool>| {
+        if started != Some(true) {
+            #[cfg(feature = "hydrate")]
+            connect(live);
+        }
+        true
+    });
+    view! {
+        <span class="live-indicator" data-live=move || live.state.get().as_str() role="status">
+            <span class="live-dot" aria-hidden="true"></span>
+            {move || live.state.get().label()}
+        </span>
+    }
+}
+
+/// A secret's status badge that follows live events.
+#[component]
+pub fn LiveStatusBadge(id: i64, initial: SecretStatus) -> impl IntoView {
+    let live = use_live();
+    view! { <StatusBadge status=Signal::derive(move || live.secret_status(id).unwrap_or(initial)) /> }
+}
+
+/// An assignment's status badge that follows live events.
+#[component]
+pub fn LiveAssignmentBadge(
+    secret_id: i64,
+    project_id: i64,
+    initial: AssignmentStatus,
+) -> impl IntoView {
+    let live = use_live();
+    view! {
+        <AssignmentBadge status=Signal::derive(move || {
+            live.assignment(secret_id, project_id).map(|a| a.status).unwrap_or(initial)
+        }) />
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn connect(live: LiveContext) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    use crate::model::live::LiveMessage;
+
+    let Ok(source) = web_sys::EventSource::new("/live/events") else {
+        live.state.set(LiveState::Reconnecting);
+        return;
+    };
+    let listen = |name: &str, handler: Box<dyn FnMut(web_sys::MessageEvent)>| {
+        let closure = Closure::<dyn FnMut(web_sys::MessageEvent)>::wrap(handler);
+        let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+        closure.forget();
+    };
+    let mut connected_before = false;
+    listen(
+        "hello",
+        Box::new(move |_| {
+            if connected_before {
+                // Events may have been missed while disconnected.
+                live.resync.update(|n| *n += 1);
+            }
+            connected_before = true;
+            live.state.set(LiveState::Live);
+        }),
+    );
+    listen(
+        "status",
+        Box::new(move |event| {
+            if let Some(LiveMessage::Status(secret)) = message(&event) {
+                live.gone.update(|gone| {
+                    gone.remove(&secret.id);
+                });
+                live.secrets.update(|m| {
+                    m.insert(secret.id, secret);
+                });
+            }
+        }),
+    );
+    listen(
+        "gone",
+        Box::new(move |event| {
+            if let Some(LiveMessage::Gone { id }) = message(&event) {
+                live.secrets.update(|m| {
+                    m.remove(&id);
+                });
+                live.gone.update(|gone| {
+                    gone.insert(id);
+                });
+            }
+        }),
+    );
+    listen("resync", Box::new(move |_| live.resync.update(|n| *n += 1)));
+    let watched = source.clone();
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+        live.state.set(LiveState::Reconnecting);
+        if watched.ready_state() == web_sys::EventSource::CLOSED {
+            // Refused (signed out, server gone): the browser gave up; try again later.
+            set_timeout(move || connect(live), std::time::Duration::from_secs(5));
+        }
+    });
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+
+    fn message(event: &web_sys::MessageEvent) -> Option<LiveMessage> {
+        event
+            .data()
+            .as_string()
+            .and_then(|data| serde_json::from_str(&data).ok())
+    }
+}

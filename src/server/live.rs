@@ -1,0 +1,373 @@
+//! Live updates: "this secret's status changed" travels from the transaction that changed it to
+//! every open page, as Server-Sent Events filtered by what each viewer may see.
+//!
+//! Writers call [`emit`] inside their transaction, so an event exists exactly when the change
+//! committed. On SQLite it is a row in `live_events`, tailed by this process; on PostgreSQL a
+//! `NOTIFY`, delivered on commit to every replica's listener (so a change observed by the
+//! reconciling replica reaches pages served by the others). Either way the [`Live`] hub turns
+//! it into a broadcast of secret ids; each SSE connection re-reads those secrets with the
+//! viewer's visibility and sends only what they may see. Events carry ids and statuses, never a
+//! value.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use sqlx::AnyConnection;
+use tokio::sync::broadcast;
+use tower_sessions::Session;
+
+use super::db::{Backend, Db};
+use super::now_ms;
+use super::secrets::{self, ServiceError, Visibility};
+use super::state::AppState;
+use crate::domain::permissions::Principal;
+use crate::model::live::{LiveAssignment, LiveMessage, LiveSecret};
+
+/// The PostgreSQL notification channel.
+pub const CHANNEL: &str = "secrets_console_live";
+
+/// How long rows stay in `live_events` (SQLite).
+const KEEP_MS: i64 = 5 * 60 * 1000;
+
+/// Records, inside the caller's transaction, that `secret_id`'s status changed.
+pub async fn emit(conn: &mut AnyConnection, secret_id: i64) -> Result<(), sqlx::Error> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(secret_id.to_string())
+            .execute(conn)
+            .await?;
+    } else {
+        sqlx::query("INSERT INTO live_events (secret_id, at) VALUES ($1, $2)")
+            .bind(secret_id)
+            .bind(now_ms())
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The process's hub: a broadcast of changed secret ids, and a count of open streams.
+#[derive(Debug, Clone)]
+pub struct Live {
+    sender: broadcast::Sender<i64>,
+    clients: Arc<AtomicUsize>,
+}
+
+impl Live {
+    /// Starts the feed that fills the hub: tails `live_events` on SQLite, listens for
+    /// notifications on PostgreSQL (`database_url` is needed for the listener's own connection).
+    pub fn start(db: Db, database_url: String) -> (Live, tokio::task::JoinHandle<()>) {
+        let (sender, _) = broadcast::channel(4096);
+        let live = Live {
+            sender: sender.clone(),
+            clients: Arc::new(AtomicUsize::new(0)),
+        };
+        let task = match db.backend() {
+            Backend::Sqlite => tokio::spawn(tail(db, sender)),
+            Backend::Postgres => tokio::spawn(listen(database_url, sender)),
+        };
+        (live, task)
+    }
+
+    /// A hub fed by hand (tests).
+    pub fn detached() -> Live {
+        let (sender, _) = broadcast::channel(4096);
+        Live {
+            sender,
+            clients: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Open SSE streams right now.
+    pub fn clients(&self) -> usize {
+        self.clients.load(Ordering::Relaxed)
+    }
+}
+
+/// SQLite: polls for rows newer than the last seen; prunes old ones now and then.
+async fn tail(db: Db, sender: broadcast::Sender<i64>) {
+    let mut last: i64 = loop {
+        match sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM live_events")
+            .fetch_one(db.pool())
+            .await
+        {
+            Ok(id) => break id,
+            Err(error) => {
+                tracing::warn!(%error, "live updates: cannot read the feed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    let mut pruned_at = 0;
+    loop {
+        match sqlx::query_as::<_, (i64, i64)>(
+            "SELECT id, secret_id FROM live_events WHERE id > $1 ORDER BY id LIMIT 1000",
+        )
+        .bind(last)
+        .fetch_all(db.pool())
+        .await
+        {
+            Ok(rows) => {
+                for (id, secret_id) in &rows {
+                    last = *id;
+                    let _ = sender.send(*secret_id);
+                }
+                if rows.len() == 1000 {
+                    continue;
+                }
+            }
+            Err(error) => tracing::warn!(%error, "live updates: cannot read the feed"),
+        }
+        let now = now_ms();
+        if now - pruned_at > 60_000 {
+            pruned_at = now;
+            if let Err(error) = sqlx::query("DELETE FROM live_events WHERE at < $1")
+                .bind(now - KEEP_MS)
+                .execute(db.pool())
+                .await
+            {
+                tracing::warn!(%error, "live updates: cannot prune the feed");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+}
+
+/// PostgreSQL: LISTEN on the channel, reconnecting with back-off. After a reconnect, open
+/// pages are told to reload their statuses (`0`), since notifications may have been missed.
+async fn listen(url: String, sender: broadcast::Sender<i64>) {
+    let mut delay = Duration::from_millis(200);
+    let mut first = true;
+    loop {
+        match sqlx::postgres::PgListener::connect(&url).await {
+            Ok(mut listener) => match listener.listen(CHANNEL).await {
+                Ok(()) => {
+                    if !first {
+                        let _ = sender.send(0);
+                    }
+                    first = false;
+                    delay = Duration::from_millis(200);
+                    loop {
+                        match listener.try_recv().await {
+                            Ok(Some(notification)) => {
+                                if let Ok(id) = notification.payload().parse::<i64>() {
+                                    let _ = sender.send(id);
+                                }
+                            }
+                            Ok(None) => {
+                                // The connection dropped and was re-established by sqlx.
+                                let _ = sender.send(0);
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, "live updates: listener failed");
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "live updates: cannot LISTEN"),
+            },
+            Err(error) => tracing::warn!(%error, "live updates: cannot connect the listener"),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}
+
+/// What a viewer may see of one secret now: `None` if nothing (gone, or not theirs).
+pub async fn view(
+    db: &Db,
+    secret_id: i64,
+    visibility: &Visibility,
+) -> Result<Option<LiveSecret>, ServiceError> {
+    match secrets::detail(db, secret_id, visibility).await {
+        Ok(detail) => Ok(Some(LiveSecret {
+            id: secret_id,
+            status: detail.secret.status,
+            assignments: detail
+                .assignments
+                .into_iter()
+                .map(|a| LiveAssignment {
+                    project_id: a.project.id,
+                    status: a.status,
+                    reason: a.reason,
+                    last_sync_at: a.last_sync_at,
+                    next_retry_at: a.retry.map(|r| r.next_at),
+                })
+                .collect(),
+        })),
+        Err(ServiceError::NotFound) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Decrements the client count when a stream ends.
+struct ClientGuard(Arc<AtomicUsize>);
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Per-stream state.
+struct Stream {
+    db: Db,
+    state: AppState,
+    session: Session,
+    principal: Principal,
+    receiver: broadcast::Receiver<i64>,
+    /// Secrets this stream has shown: only those may be reported gone.
+    shown: HashSet<i64>,
+    pending: Vec<Event>,
+    checked_at: tokio::time::Instant,
+    _guard: ClientGuard,
+}
+
+/// How long changes are gathered before they are sent (a fan-out of 500 is one burst).
+const COALESCE: Duration = Duration::from_millis(30);
+/// How often a stream checks that its session is still alive.
+const SESSION_CHECK: Duration = Duration::from_secs(30);
+
+/// `GET /live/events`: the viewer's status changes as Server-Sent Events (`status`, `gone`,
+/// `resync`). 401 without a session.
+pub async fn events(State(state): State<AppState>, session: Session) -> Response {
+    let principal = match super::auth::principal(&session, &state).await {
+        Ok(Some(principal)) => principal,
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
+        Err(error) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response();
+        }
+    };
+    let live = state.live.clone();
+    live.clients.fetch_add(1, Ordering::Relaxed);
+    let stream = Stream {
+        db: state.db.clone(),
+        receiver: live.sender.subscribe(),
+        state,
+        session,
+        principal,
+        shown: HashSet::new(),
+        pending: vec![Event::default().event("hello").data("{}")],
+        checked_at: tokio::time::Instant::now(),
+        _guard: ClientGuard(live.clients.clone()),
+    };
+    let events = futures::stream::unfold(stream, |mut stream| async move {
+        loop {
+            if !stream.pending.is_empty() {
+                let event = stream.pending.remove(0);
+                return Some((Ok::<Event, Infallible>(event), stream));
+            }
+            if !stream.next_batch().await {
+                return None;
+            }
+        }
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
+
+impl Stream {
+    /// Waits for changes and turns them into events; `false` ends the stream.
+    async fn next_batch(&mut self) -> bool {
+        let first = tokio::select! {
+            received = self.receiver.recv() => received,
+            () = tokio::time::sleep_until(self.checked_at + SESSION_CHECK) => {
+                self.checked_at = tokio::time::Instant::now();
+                return self.session_alive().await;
+            }
+        };
+        let mut ids = Vec::new();
+        let mut resync = false;
+        let mut take = |received: Result<i64, broadcast::error::RecvError>| match received {
+            Ok(0) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                resync = true;
+                true
+            }
+            Ok(id) => {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+                true
+            }
+            Err(broadcast::error::RecvError::Closed) => false,
+        };
+        if !take(first) {
+            return false;
+        }
+        let until = tokio::time::Instant::now() + COALESCE;
+        while let Ok(received) = tokio::time::timeout_at(until, self.receiver.recv()).await {
+            if !take(received) {
+                return false;
+            }
+        }
+        if self.checked_at.elapsed() > SESSION_CHECK {
+            self.checked_at = tokio::time::Instant::now();
+            if !self.session_alive().await {
+                return false;
+            }
+        }
+        if resync {
+            self.pending
+                .push(Event::default().event("resync").data("{}"));
+            return true;
+        }
+        let visibility = Visibility::of(&self.principal);
+        for id in ids {
+            match view(&self.db, id, &visibility).await {
+                Ok(Some(secret)) => {
+                    self.shown.insert(id);
+                    self.push("status", &LiveMessage::Status(secret));
+                }
+                Ok(None) => {
+                    if self.shown.remove(&id) {
+                        self.push("gone", &LiveMessage::Gone { id });
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "live updates: cannot read a secret");
+                }
+            }
+        }
+        true
+    }
+
+    fn push(&mut self, name: &str, message: &LiveMessage) {
+        if let Ok(data) = serde_json::to_string(message) {
+            self.pending.push(Event::default().event(name).data(data));
+        }
+    }
+
+    /// Whether the session still signs this user in (not signed out elsewhere, not idle past
+    /// its timeout, not past its lifetime), and with what rights now.
+    async fn session_alive(&mut self) -> bool {
+        let Some(id) = self.session.id() else {
+            return false;
+        };
+        let stored: Result<i64, sqlx::Error> =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id = $1 AND expiry_unix > $2")
+                .bind(id.to_string())
+                .bind(now_ms() / 1000)
+                .fetch_one(self.db.pool())
+                .await;
+        if !matches!(stored, Ok(1)) {
+            return false;
+        }
+        match super::auth::principal(&self.session, &self.state).await {
+            Ok(Some(principal)) if principal.email == self.principal.email => {
+                self.principal = principal;
+                true
+            }
+            _ => false,
+        }
+    }
+}
