@@ -6,7 +6,10 @@ import { join } from "node:path";
 // The release build, on a port of its own, with a fresh data directory per run.
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
-const dataDir = mkdtempSync(join(tmpdir(), "secrets-console-e2e-"));
+// Set once in the main process; the workers inherit it (tests read the simulated clusters'
+// kubeconfig from it).
+process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "secrets-console-e2e-"));
+const dataDir = process.env.E2E_DATA_DIR;
 
 export default defineConfig({
   testDir: "./tests",

@@ -12,7 +12,9 @@ use crate::pages::not_found_page::NotFoundPage;
 use crate::pages::project_secrets_tab::ProjectSecretsTab;
 use crate::pages::projects_page::ProjectsPage;
 use crate::pages::secret_detail_page::SecretDetailPage;
+use crate::pages::secret_form_page::{NewOrgSecretPage, NewProjectSecretPage};
 use crate::pages::secrets_page::SecretsPage;
+use crate::pages::stores_page::StoresPage;
 use crate::pages::users_page::UsersPage;
 
 /// The HTML document the server renders around [`App`].
@@ -62,9 +64,12 @@ pub fn App() -> impl IntoView {
                     // Async: the server waits for the user (and the page's data) before it sends
                     // headers, so a sign-in redirect is a real 302 and a hidden project a real 404.
                     <Route path=path!("/secrets") view=SecretsPage ssr=SsrMode::Async />
+                    <Route path=path!("/secrets/new") view=NewOrgSecretPage ssr=SsrMode::Async />
                     <Route path=path!("/secrets/:id") view=SecretDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:name") view=ProjectSecretsTab ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:name/secrets/new") view=NewProjectSecretPage ssr=SsrMode::Async />
+                    <Route path=path!("/stores") view=StoresPage ssr=SsrMode::Async />
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage />
                 </Routes>

@@ -23,11 +23,8 @@ test("the admin sees organization and assignment controls", async ({ page }) => 
   const row = page.getByRole("row", { name: /postgres-credentials/ });
   await expect(row.getByRole("link", { name: "Assign" })).toBeVisible();
   // The reconciler applies the demo assignments to the simulated clusters right after start;
-  // pages show the status as of their load (live updates come with server-sent events).
-  await expect(async () => {
-    await page.reload();
-    await expect(row).toContainText("Synced", { timeout: 1_000 });
-  }).toPass({ timeout: 30_000 });
+  // the badge follows by server-sent events, without a reload.
+  await expect(row.locator("[data-status]")).toHaveAttribute("data-status", "Synced", { timeout: 30_000 });
   await expect(shell.nav.getByRole("link", { name: "Users" })).toBeVisible();
   await shell.screenshot("secrets-admin");
   await page.goto("/projects");
@@ -99,10 +96,7 @@ test("the secret detail shows spec, status by project with its reason, and histo
   await expect(page.getByRole("heading", { level: 1, name: "postgres-credentials" })).toBeVisible();
   await expect(page.getByText("shared/postgres/password")).toBeVisible();
   const payments = page.getByRole("row", { name: /^payments/ });
-  await expect(async () => {
-    await page.reload();
-    await expect(payments).toContainText("Synced", { timeout: 1_000 });
-  }).toPass({ timeout: 30_000 });
+  await expect(payments.locator("[data-status]")).toHaveAttribute("data-status", "Synced", { timeout: 30_000 });
   await expect(page.getByRole("listitem").filter({ hasText: "create" }).first()).toContainText("admin@example.com");
   await new AppShell(page).screenshot("secret-detail");
 });
@@ -111,10 +105,7 @@ test("a remote key the store lacks shows a truthful error naming the key", async
   await new LoginPage(page).signIn(ADMIN);
   await page.getByRole("link", { name: "legacy-api-key" }).click();
   const search = page.getByRole("row", { name: /^search/ });
-  await expect(async () => {
-    await page.reload();
-    await expect(search).toContainText("SyncedError", { timeout: 1_000 });
-  }).toPass({ timeout: 30_000 });
+  await expect(search.locator("[data-status]")).toHaveAttribute("data-status", "SyncedError", { timeout: 30_000 });
   await expect(search).toContainText("shared/legacy/api-key-removed");
 });
 

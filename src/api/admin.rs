@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::account::{ProjectSummary, UserSummary};
-use crate::model::cluster::ClusterSummary;
+use crate::model::cluster::{ClusterStores, ClusterSummary};
 
 /// The projects the caller may see.
 #[server(prefix = "/api", endpoint = "list_projects")]
@@ -198,6 +198,96 @@ pub async fn create_project(
                     .await?;
             tracing::info!(project = %name, %namespace, cluster_id, "project created");
             Ok(id)
+        }
+        .await,
+    )
+}
+
+/// Every cluster's ClusterSecretStores with their Ready condition (admins only).
+#[server(prefix = "/api", endpoint = "list_stores")]
+pub async fn list_stores() -> Result<Vec<ClusterStores>, AppError> {
+    use crate::domain::permissions::{Action, Target};
+    use crate::server::api_support::{check, reader, respond};
+    respond(
+        async {
+            let (state, principal) = reader().await?;
+            check(
+                &state,
+                &principal,
+                Action::ViewStores,
+                &Target::Global,
+                None,
+            )
+            .await?;
+            let lists = futures::future::join_all(state.clusters.iter().map(|handle| async move {
+                let (stores, error) = match crate::server::cluster::registry::stores(handle).await {
+                    Ok(stores) => (stores, None),
+                    Err(error) => (Vec::new(), Some(error)),
+                };
+                ClusterStores {
+                    cluster: handle.name.clone(),
+                    error,
+                    stores,
+                }
+            }))
+            .await;
+            Ok(lists)
+        }
+        .await,
+    )
+}
+
+/// What the create form offers: stores to pick from (and a member's allowed key prefixes).
+#[server(prefix = "/api", endpoint = "form_options")]
+pub async fn form_options(
+    #[server(default)] project_id: Option<i64>,
+) -> Result<crate::model::cluster::FormOptions, AppError> {
+    use crate::domain::permissions::{Action, Target};
+    use crate::model::cluster::FormOptions;
+    use crate::server::api_support::{check, reader, respond};
+    respond(
+        async {
+            let (state, principal) = reader().await?;
+            let target = match project_id {
+                Some(project) => Target::Project(project),
+                None => Target::Global,
+            };
+            let action = if project_id.is_some() {
+                Action::ViewProject
+            } else {
+                Action::ViewStores
+            };
+            check(&state, &principal, action, &target, None).await?;
+            if !principal.is_admin
+                && let Some(project) = project_id
+            {
+                let allowlist = crate::server::auth::users::allowlist(&state.db, project).await?;
+                return Ok(FormOptions {
+                    stores: allowlist.stores,
+                    key_prefixes: allowlist.key_prefixes,
+                    limited: true,
+                });
+            }
+            let cluster = match project_id {
+                Some(project) => crate::server::projects::cluster_of(&state.db, project).await?,
+                None => None,
+            };
+            let mut stores = Vec::new();
+            for handle in state.clusters.iter() {
+                if cluster.as_ref().is_some_and(|c| *c != handle.name) {
+                    continue;
+                }
+                if let Ok(found) = crate::server::cluster::registry::stores(handle).await {
+                    stores.extend(found.into_iter().map(|s| s.name));
+                }
+            }
+            stores.sort();
+            stores.dedup();
+            Ok(FormOptions {
+                stores,
+                key_prefixes: Vec::new(),
+                limited: false,
+            })
         }
         .await,
     )

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::listing::{Page, SecretDetail, SecretQuery, SecretRow};
-use crate::model::secret::{CreateSecretInput, UpdateSecretInput};
+use crate::model::listing::{AssignOption, Page, SecretDetail, SecretQuery, SecretRow};
+use crate::model::secret::{CreateSecretInput, SecretForm, UpdateSecretInput};
 
 /// A page of the secrets the caller may see.
 #[server(prefix = "/api", endpoint = "list_secrets", input = server_fn::codec::Json)]
@@ -49,39 +49,97 @@ pub async fn get_secret(id: i64) -> Result<SecretDetail, AppError> {
 /// Creates a secret; returns its id.
 #[server(prefix = "/api", endpoint = "create_secret", input = server_fn::codec::Json)]
 pub async fn create_secret(csrf: String, input: CreateSecretInput) -> Result<i64, AppError> {
-    use crate::domain::permissions::{Action, Target, check_allowlist};
-    use crate::server::api_support::{actor, check, respond, writer};
+    use crate::server::api_support::{respond, writer};
     respond(
         async {
             let (state, principal) = writer(&csrf).await?;
-            let target = Target::NewSecret {
-                scope: input.scope,
-                project: input.project_id,
-            };
-            check(&state, &principal, Action::CreateSecret, &target, None).await?;
-            state.protected_names.check(&input.name)?;
-            if !principal.is_admin
-                && let Some(project) = input.project_id
-            {
-                let allowlist = crate::server::auth::users::allowlist(&state.db, project).await?;
-                check_allowlist(&allowlist, &input.spec)?;
-            }
-            let new = crate::server::secrets::NewSecret {
-                name: input.name,
-                scope: input.scope,
-                project_id: input.project_id,
-                use_case: input.use_case,
-                description: input.description,
-                spec: input.spec,
-                values: input.values,
-            };
-            Ok(
-                crate::server::secrets::create(&state.db, &state.keys, &actor(&principal), new)
-                    .await?,
-            )
+            create_checked(&state, &principal, input).await
         }
         .await,
     )
+}
+
+/// The create form, as a browser posts it (also without JavaScript): flat fields, rows as
+/// indexed lists; blank rows are ignored. On success the browser is sent to the new secret.
+#[server(prefix = "/api", endpoint = "create_secret_form")]
+pub async fn create_secret_form(csrf: String, form: SecretForm) -> Result<i64, AppError> {
+    use crate::server::api_support::{respond, writer};
+    respond(
+        async {
+            let (state, principal) = writer(&csrf).await?;
+            let input = form.into_input()?;
+            let id = create_checked(&state, &principal, input).await?;
+            leptos_axum::redirect(&format!("/secrets/{id}"));
+            Ok(id)
+        }
+        .await,
+    )
+}
+
+/// The object that would be applied for this input, values masked (for the form's preview).
+#[server(prefix = "/api", endpoint = "preview_secret", input = server_fn::codec::Json)]
+pub async fn preview_secret(form: SecretForm) -> Result<String, AppError> {
+    use crate::server::api_support::{reader, respond};
+    respond(
+        async {
+            let (state, principal) = reader().await?;
+            let input = form.into_input()?;
+            if let Some(project) = input.project_id {
+                use crate::domain::permissions::{Action, Target};
+                crate::server::api_support::check(
+                    &state,
+                    &principal,
+                    Action::ViewProject,
+                    &Target::Project(project),
+                    None,
+                )
+                .await?;
+            }
+            let namespace = match input.project_id {
+                Some(project) => crate::server::projects::namespace_of(&state.db, project)
+                    .await?
+                    .unwrap_or_else(|| "<project namespace>".to_owned()),
+                None => "<each assigned project's namespace>".to_owned(),
+            };
+            Ok(crate::server::cluster::manifest::preview(
+                &input, &namespace,
+            ))
+        }
+        .await,
+    )
+}
+
+/// Every check a create must pass, then the create.
+#[cfg(feature = "ssr")]
+async fn create_checked(
+    state: &crate::server::state::AppState,
+    principal: &crate::domain::permissions::Principal,
+    input: CreateSecretInput,
+) -> Result<i64, AppError> {
+    use crate::domain::permissions::{Action, Target, check_allowlist};
+    use crate::server::api_support::{actor, check};
+    let target = Target::NewSecret {
+        scope: input.scope,
+        project: input.project_id,
+    };
+    check(state, principal, Action::CreateSecret, &target, None).await?;
+    state.protected_names.check(&input.name)?;
+    if !principal.is_admin
+        && let Some(project) = input.project_id
+    {
+        let allowlist = crate::server::auth::users::allowlist(&state.db, project).await?;
+        check_allowlist(&allowlist, &input.spec)?;
+    }
+    let new = crate::server::secrets::NewSecret {
+        name: input.name,
+        scope: input.scope,
+        project_id: input.project_id,
+        use_case: input.use_case,
+        description: input.description,
+        spec: input.spec,
+        values: input.values,
+    };
+    Ok(crate::server::secrets::create(&state.db, &state.keys, &actor(principal), new).await?)
 }
 
 /// Updates a secret; returns its new version. A stale `version` gives Conflict.
@@ -165,17 +223,52 @@ pub async fn unassign_secret(csrf: String, id: i64, project_id: i64) -> Result<(
     )
 }
 
-/// Deletes a secret from every cluster, then from the console.
+/// Deletes a secret from every cluster, then from the console. From the delete form,
+/// `confirm` must repeat the secret's name, and the browser is then sent to the list.
 #[server(prefix = "/api", endpoint = "delete_secret")]
-pub async fn delete_secret(csrf: String, id: i64) -> Result<(), AppError> {
+pub async fn delete_secret(
+    csrf: String,
+    id: i64,
+    #[server(default)] confirm: Option<String>,
+) -> Result<(), AppError> {
     use crate::domain::permissions::Action;
     use crate::server::api_support::{actor, authorize_secret, respond, writer};
     respond(
         async {
             let (state, principal) = writer(&csrf).await?;
             authorize_secret(&state, &principal, Action::DeleteSecret, id).await?;
+            if let Some(confirm) = &confirm {
+                let name = crate::server::secrets::name_of(&state.db, id)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                if confirm.trim() != name {
+                    return Err(crate::domain::validation::FieldError::new(
+                        "confirm",
+                        format!("type the secret's name, `{name}`, to confirm"),
+                    )
+                    .into());
+                }
+            }
             crate::server::secrets::delete(&state.db, &actor(&principal), id).await?;
+            if confirm.is_some() {
+                leptos_axum::redirect("/secrets");
+            }
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// The projects an organization secret can be assigned to, with collisions (admins only).
+#[server(prefix = "/api", endpoint = "assign_options")]
+pub async fn assign_options(id: i64) -> Result<Vec<AssignOption>, AppError> {
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{authorize_secret, reader, respond};
+    respond(
+        async {
+            let (state, principal) = reader().await?;
+            authorize_secret(&state, &principal, Action::AssignSecret, id).await?;
+            Ok(crate::server::secrets::assign_options(&state.db, id).await?)
         }
         .await,
     )

@@ -52,6 +52,9 @@ pub fn AppShell(children: Children) -> impl IntoView {
                     </li>
                     <AdminOnly>
                         <li>
+                            <A href="/stores">"Stores"</A>
+                        </li>
+                        <li>
                             <A href="/users">"Users"</A>
                         </li>
                     </AdminOnly>

@@ -53,3 +53,42 @@ pub struct ClusterSummary {
     /// Projects on it.
     pub project_count: i64,
 }
+
+/// A ClusterSecretStore as the Stores page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreSummary {
+    /// Its name.
+    pub name: String,
+    /// The provider kind (`fake`, `vault`, `aws`, …).
+    pub provider: String,
+    /// The `Ready` condition: `Some(true)` ready, `Some(false)` not, `None` not reported yet.
+    pub ready: Option<bool>,
+    /// The condition's reason (e.g. `Valid`, `InvalidProviderConfig`).
+    pub reason: Option<String>,
+    /// The condition's message.
+    pub message: Option<String>,
+}
+
+/// One cluster's stores, or why they could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterStores {
+    /// The cluster.
+    pub cluster: String,
+    /// Why its stores could not be listed.
+    pub error: Option<String>,
+    /// Its stores, by name.
+    pub stores: Vec<StoreSummary>,
+}
+
+/// What a create form may offer: store names to pick from, and for team members the remote-key
+/// prefixes their project allows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormOptions {
+    /// Store names (the project's cluster, or every cluster for organization secrets; for team
+    /// members, only what the project allows).
+    pub stores: Vec<String>,
+    /// Remote-key prefixes a team member may use (empty for admins: anything).
+    pub key_prefixes: Vec<String>,
+    /// Whether the choices are limited by the project's allowlist.
+    pub limited: bool,
+}

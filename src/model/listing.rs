@@ -199,3 +199,19 @@ pub struct SecretDetail {
     /// Latest audit entries first.
     pub history: Vec<AuditEntry>,
 }
+
+/// A project in the assign dialog: whether the secret is assigned there, and whether its name
+/// is taken there (a project secret of the same name), so collisions show before submit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignOption {
+    /// The project.
+    pub project: ProjectRef,
+    /// Its cluster.
+    pub cluster: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Assigned now.
+    pub assigned: bool,
+    /// Why it cannot be assigned there, if it cannot.
+    pub collision: Option<String>,
+}

@@ -242,6 +242,156 @@ pub struct UpdateSecretInput {
     pub replace_values: SecretValues,
 }
 
+/// The create form as a browser posts it (also without JavaScript): flat fields, rows as
+/// indexed lists. Blank rows are ignored. Values are zeroized on drop and never shown by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecretForm {
+    /// Name.
+    pub name: String,
+    /// `Organization` or `Project`.
+    pub scope: String,
+    /// The project, for project secrets.
+    pub project_id: Option<i64>,
+    /// Use case.
+    pub use_case: String,
+    /// Description.
+    pub description: String,
+    /// `External` or `Kubernetes`.
+    pub kind: String,
+    /// External: the ClusterSecretStore.
+    pub store: String,
+    /// External: refresh interval (Go duration; blank means `1h0m0s`).
+    pub refresh_interval: String,
+    /// External rows: target keys.
+    pub secret_key: Vec<String>,
+    /// External rows: remote keys.
+    pub remote_key: Vec<String>,
+    /// External rows: JSON properties (blank for none).
+    pub property: Vec<String>,
+    /// External rows: versions (blank for latest).
+    pub version: Vec<String>,
+    /// Kubernetes: the Secret type (blank means `Opaque`).
+    pub secret_type: String,
+    /// Kubernetes rows: keys.
+    pub key: Vec<String>,
+    /// Kubernetes rows: values (write-only).
+    pub value: FormValues,
+}
+
+/// Values as a form posts them; zeroized on drop.
+#[derive(
+    Clone, Default, PartialEq, Eq, Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop,
+)]
+#[serde(transparent)]
+pub struct FormValues(pub Vec<String>);
+
+impl std::fmt::Debug for SecretForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretForm")
+            .field("name", &self.name)
+            .field("scope", &self.scope)
+            .field("kind", &self.kind)
+            .field("keys", &self.key)
+            .field("values", &format!("<{} redacted>", self.value.0.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretForm {
+    /// The typed input; a field that cannot be read is named.
+    pub fn into_input(&self) -> Result<CreateSecretInput, crate::domain::validation::FieldError> {
+        use crate::domain::validation::FieldError;
+        let scope = Scope::parse(&self.scope)
+            .ok_or_else(|| FieldError::new("scope", "choose Organization or Project"))?;
+        let use_case = UseCase::parse(&self.use_case).ok_or_else(|| {
+            FieldError::new(
+                "use_case",
+                "choose one of Generic, Database, HuggingFace, S3, ImagePullSecret",
+            )
+        })?;
+        let cell = |list: &[String], i: usize| {
+            list.get(i).map(|s| s.trim().to_owned()).unwrap_or_default()
+        };
+        let optional = |text: String| (!text.is_empty()).then_some(text);
+        let (spec, values) = match self.kind.as_str() {
+            "External" => {
+                let rows = self
+                    .secret_key
+                    .len()
+                    .max(self.remote_key.len())
+                    .max(self.property.len())
+                    .max(self.version.len());
+                let data = (0..rows)
+                    .map(|i| ExternalDataEntry {
+                        secret_key: cell(&self.secret_key, i),
+                        remote_key: cell(&self.remote_key, i),
+                        property: optional(cell(&self.property, i)),
+                        version: optional(cell(&self.version, i)),
+                    })
+                    .filter(|e| {
+                        !e.secret_key.is_empty()
+                            || !e.remote_key.is_empty()
+                            || e.property.is_some()
+                            || e.version.is_some()
+                    })
+                    .collect();
+                let refresh = self.refresh_interval.trim();
+                (
+                    SecretSpec::External(ExternalSpec {
+                        store: self.store.trim().to_owned(),
+                        refresh_interval: if refresh.is_empty() {
+                            "1h0m0s".to_owned()
+                        } else {
+                            refresh.to_owned()
+                        },
+                        data,
+                    }),
+                    SecretValues::default(),
+                )
+            }
+            "Kubernetes" => {
+                let rows = self.key.len().max(self.value.0.len());
+                let pairs: Vec<(String, String)> = (0..rows)
+                    .map(|i| {
+                        (
+                            cell(&self.key, i),
+                            self.value.0.get(i).cloned().unwrap_or_default(),
+                        )
+                    })
+                    .filter(|(k, v)| !k.is_empty() || !v.is_empty())
+                    .collect();
+                let secret_type = self.secret_type.trim();
+                (
+                    SecretSpec::Kubernetes(KubernetesSpec {
+                        secret_type: if secret_type.is_empty() {
+                            "Opaque".to_owned()
+                        } else {
+                            secret_type.to_owned()
+                        },
+                        keys: pairs.iter().map(|(k, _)| k.clone()).collect(),
+                    }),
+                    SecretValues::from_pairs(pairs),
+                )
+            }
+            _ => return Err(FieldError::new("kind", "choose External or Kubernetes")),
+        };
+        Ok(CreateSecretInput {
+            name: self.name.trim().to_owned(),
+            scope,
+            project_id: if scope == Scope::Project {
+                self.project_id
+            } else {
+                None
+            },
+            use_case,
+            description: self.description.trim().to_owned(),
+            spec,
+            values,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

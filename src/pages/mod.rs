@@ -5,5 +5,7 @@ pub mod not_found_page;
 pub mod project_secrets_tab;
 pub mod projects_page;
 pub mod secret_detail_page;
+pub mod secret_form_page;
 pub mod secrets_page;
+pub mod stores_page;
 pub mod users_page;

@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::secrets::{AdoptObject, DeleteSecret, SyncSecret, UnassignSecret, get_secret};
+use crate::api::secrets::{
+    AdoptObject, DeleteSecret, SetAssignments, SyncSecret, UnassignSecret, assign_options,
+    get_secret,
+};
 use crate::components::format::utc_time;
 use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, use_live};
 use crate::components::session::RequireUser;
@@ -30,6 +33,7 @@ pub fn SecretDetailPage() -> impl IntoView {
         unassign: ServerAction::new(),
         delete: ServerAction::new(),
         adopt: ServerAction::new(),
+        assign: ServerAction::new(),
     };
     let live = use_live();
     let detail = Resource::new(
@@ -79,6 +83,7 @@ struct RowActions {
     unassign: ServerAction<UnassignSecret>,
     delete: ServerAction<DeleteSecret>,
     adopt: ServerAction<AdoptObject>,
+    assign: ServerAction<SetAssignments>,
 }
 
 impl RowActions {
@@ -88,6 +93,7 @@ impl RowActions {
             + self.unassign.version().get()
             + self.delete.version().get()
             + self.adopt.version().get()
+            + self.assign.version().get()
     }
 
     /// The last action's refusal, in words.
@@ -100,6 +106,7 @@ impl RowActions {
             .or_else(|| error(self.unassign.value().get()))
             .or_else(|| error(self.delete.value().get()))
             .or_else(|| error(self.adopt.value().get()))
+            .or_else(|| error(self.assign.value().get()))
             .map(|e| e.to_string())
     }
 }
@@ -308,6 +315,13 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
             </table>
         </div>
         {move || actions.error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+        {(user.is_admin && secret.scope == Scope::Organization)
+            .then(|| view! { <AssignForm secret_id=secret.id csrf=user.csrf_token.clone() actions /> })}
+        {(user.is_admin || secret.scope == Scope::Project)
+            .then(|| {
+                let projects: Vec<String> = detail.assignments.iter().map(|a| a.project.name.clone()).collect();
+                view! { <DeleteForm secret_id=secret.id name=secret.name.clone() projects csrf=user.csrf_token.clone() actions /> }
+            })}
         <h2>"History"</h2>
         <ol class="history">
             {detail
@@ -325,5 +339,115 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                 })
                 .collect_view()}
         </ol>
+    }
+}
+
+/// Assign to projects (admins, organization secrets): a searchable list of checkboxes; projects
+/// where the name is taken are shown, disabled, with the reason. Works without JavaScript.
+#[component]
+fn AssignForm(secret_id: i64, csrf: String, actions: RowActions) -> impl IntoView {
+    let options = Resource::new(
+        move || (secret_id, actions.version()),
+        |(id, _)| assign_options(id),
+    );
+    let filter = RwSignal::new(String::new());
+    view! {
+        <h2 id="assign">"Assign to projects"</h2>
+        <ActionForm action=actions.assign attr:class="form assign-form">
+            <input type="hidden" name="csrf" value=csrf />
+            <input type="hidden" name="id" value=secret_id />
+            <label for="assign-filter">"Find a project"</label>
+            <input
+                id="assign-filter"
+                type="search"
+                autocomplete="off"
+                placeholder="name, cluster or namespace"
+                on:input=move |ev| filter.set(event_target_value(&ev).to_lowercase())
+            />
+            <fieldset class="project-choices">
+                <legend class="visually-hidden">"Projects"</legend>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || {
+                        options
+                            .get()
+                            .map(|result| match result {
+                                Ok(list) => list
+                                    .into_iter()
+                                    .enumerate()
+                                    .map(|(i, option)| {
+                                        let haystack = format!("{} {} {}", option.project.name, option.cluster, option.namespace).to_lowercase();
+                                        let hidden = move || {
+                                            let wanted = filter.get();
+                                            !wanted.is_empty() && !haystack.contains(&wanted)
+                                        };
+                                        let blocked = option.collision.is_some();
+                                        view! {
+                                            <label class="choice" class:blocked=blocked hidden=hidden>
+                                                <input
+                                                    type="checkbox"
+                                                    name=format!("project_ids[{i}]")
+                                                    value=option.project.id
+                                                    checked=option.assigned
+                                                    disabled=blocked && !option.assigned
+                                                />
+                                                <span>{option.project.name.clone()}</span>
+                                                <span class="muted">{format!(" {} / {}", option.cluster, option.namespace)}</span>
+                                                {option.collision.clone().map(|c| view! { <span class="field-error">{format!(" — {c}")}</span> })}
+                                            </label>
+                                        }
+                                    })
+                                    .collect_view()
+                                    .into_any(),
+                                Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                            })
+                    }}
+                </Transition>
+            </fieldset>
+            <button type="submit" class="button primary" disabled=move || actions.assign.pending().get()>
+                {move || if actions.assign.pending().get() { "Saving…" } else { "Save assignments" }}
+            </button>
+        </ActionForm>
+    }
+}
+
+/// Delete: type the name to confirm; lists the projects it will be removed from.
+#[component]
+fn DeleteForm(
+    secret_id: i64,
+    name: String,
+    projects: Vec<String>,
+    csrf: String,
+    actions: RowActions,
+) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let expected = name.clone();
+    let affected = if projects.is_empty() {
+        "It is not assigned to any project.".to_owned()
+    } else {
+        format!("It will be removed from: {}.", projects.join(", "))
+    };
+    view! {
+        <h2 id="delete">"Delete"</h2>
+        <ActionForm action=actions.delete attr:class="form narrow danger-zone">
+            <input type="hidden" name="csrf" value=csrf />
+            <input type="hidden" name="id" value=secret_id />
+            <p>{affected}</p>
+            <label for="delete-confirm">{format!("Type {name} to confirm")}</label>
+            <input
+                id="delete-confirm"
+                name="confirm"
+                autocomplete="off"
+                on:input=move |ev| typed.set(event_target_value(&ev))
+            />
+            <button
+                type="submit"
+                class="button danger"
+                disabled=move || hydrated.get() && typed.get().trim() != expected
+            >
+                "Delete secret"
+            </button>
+        </ActionForm>
     }
 }

@@ -113,6 +113,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
         clusters.extend(found);
     }
+    let cluster_clients = std::sync::Arc::new(clusters.clone());
     let reconciler = if clusters.is_empty() {
         None
     } else {
@@ -153,6 +154,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         session_lifetime: config.session_lifetime,
         protected_names: config.protected_names.clone(),
         live,
+        clusters: cluster_clients,
     };
 
     let sessions = DbSessionStore::new(db.clone());

@@ -191,6 +191,26 @@ pub async fn list(db: &Db, visibility: &Visibility) -> Result<Vec<ProjectSummary
         .collect()
 }
 
+/// The namespace of a project, if it exists.
+pub async fn namespace_of(db: &Db, project_id: i64) -> Result<Option<String>, ServiceError> {
+    Ok(
+        sqlx::query_scalar("SELECT namespace FROM projects WHERE id = $1")
+            .bind(project_id)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
+/// The name of a project's cluster, if the project exists.
+pub async fn cluster_of(db: &Db, project_id: i64) -> Result<Option<String>, ServiceError> {
+    Ok(sqlx::query_scalar(
+        "SELECT c.name FROM projects p JOIN clusters c ON c.id = p.cluster_id WHERE p.id = $1",
+    )
+    .bind(project_id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
 /// The id of the project named `name`, if any.
 pub async fn id_by_name(db: &Db, name: &str) -> Result<Option<i64>, ServiceError> {
     Ok(

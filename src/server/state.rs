@@ -26,6 +26,8 @@ pub struct AppState {
     pub protected_names: crate::server::secrets::protected::ProtectedNames,
     /// Live status updates for open pages.
     pub live: crate::server::live::Live,
+    /// A client per cluster (for reads such as the Stores page; the reconciler has its own).
+    pub clusters: std::sync::Arc<Vec<crate::server::cluster::registry::ClusterHandle>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -79,7 +79,12 @@ impl Client {
 
     /// Calls a server function with a JSON body (Json-encoded endpoints) or a form body.
     pub(crate) async fn call(&self, endpoint: &str, args: Value) -> (u16, Value) {
-        let json_endpoints = ["list_secrets", "create_secret", "update_secret"];
+        let json_endpoints = [
+            "list_secrets",
+            "create_secret",
+            "update_secret",
+            "preview_secret",
+        ];
         let request = self.http.post(format!("{}/api/{endpoint}", self.base));
         let request = if json_endpoints.contains(&endpoint) {
             request.json(&args)
@@ -98,18 +103,28 @@ impl Client {
     }
 }
 
-/// Server functions take url-encoded forms; lists repeat their key with `[]` indexes.
+/// Server functions take url-encoded forms; lists repeat their key with `[]` indexes and
+/// nested objects name their fields in brackets (`form[name]`). Nulls are left out.
 fn form(args: &Value) -> String {
-    let mut pairs = Vec::new();
-    for (key, value) in args.as_object().unwrap() {
+    fn flatten(key: &str, value: &Value, pairs: &mut Vec<String>) {
         match value {
+            Value::Null => {}
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    pairs.push(format!("{key}[{i}]={}", scalar(item)));
+                    flatten(&format!("{key}[{i}]"), item, pairs);
+                }
+            }
+            Value::Object(fields) => {
+                for (field, item) in fields {
+                    flatten(&format!("{key}[{field}]"), item, pairs);
                 }
             }
             other => pairs.push(format!("{key}={}", scalar(other))),
         }
+    }
+    let mut pairs = Vec::new();
+    for (key, value) in args.as_object().unwrap() {
+        flatten(key, value, &mut pairs);
     }
     pairs.join("&")
 }

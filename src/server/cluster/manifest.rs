@@ -139,6 +139,35 @@ pub fn kubernetes_secret(
     }))
 }
 
+/// What the form's preview shows: exactly the object that would be applied in `namespace`,
+/// except that ids not yet assigned are placeholders and values are masked.
+pub fn preview(input: &crate::model::secret::CreateSecretInput, namespace: &str) -> String {
+    let placement = Placement {
+        secret_id: 0,
+        assignment_id: 0,
+        scope: input.scope,
+        name: input.name.clone(),
+        namespace: namespace.to_owned(),
+    };
+    let Manifest(mut object) = match &input.spec {
+        crate::model::secret::SecretSpec::External(spec) => external_secret(&placement, spec),
+        crate::model::secret::SecretSpec::Kubernetes(spec) => {
+            let masked = SecretValues::from_pairs(
+                input.values.keys().map(|k| (k.to_owned(), String::new())),
+            );
+            let mut manifest = kubernetes_secret(&placement, spec, &masked, "<computed on save>");
+            for (key, value) in input.values.iter() {
+                manifest.0["data"][key] = json!(format!("<hidden: {} bytes>", value.len()));
+            }
+            manifest
+        }
+    };
+    for label in [LABEL_SECRET_ID, LABEL_ASSIGNMENT_ID] {
+        object["metadata"]["labels"][label] = json!("<assigned on save>");
+    }
+    serde_json::to_string_pretty(&object).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -233,3 +233,57 @@ pub async fn probe(client: &kube::Client) -> Result<String, String> {
         Err(_) => Err("the API server did not answer within 5 s".to_owned()),
     }
 }
+
+/// Every ClusterSecretStore of one cluster, with its Ready condition (a deadline of 5 s).
+pub async fn stores(
+    handle: &ClusterHandle,
+) -> Result<Vec<crate::model::cluster::StoreSummary>, String> {
+    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("external-secrets.io", "v1", "ClusterSecretStore"),
+        "clustersecretstores",
+    );
+    let api: Api<DynamicObject> = Api::all_with(handle.client.clone(), &resource);
+    let list = match tokio::time::timeout(Duration::from_secs(5), api.list(&ListParams::default()))
+        .await
+    {
+        Ok(Ok(list)) => list,
+        Ok(Err(kube::Error::Api(status))) if status.code == 404 => {
+            return Err(
+                "ClusterSecretStores are not served: is External Secrets Operator installed?"
+                    .to_owned(),
+            );
+        }
+        Ok(Err(error)) => return Err(format!("cannot list ClusterSecretStores: {error}")),
+        Err(_) => return Err("the API server did not answer within 5 s".to_owned()),
+    };
+    let mut stores: Vec<_> = list
+        .items
+        .iter()
+        .map(|store| {
+            let ready = store.data["status"]["conditions"]
+                .as_array()
+                .and_then(|conditions| conditions.iter().find(|c| c["type"] == "Ready"));
+            let text = |field: &str| {
+                ready
+                    .and_then(|c| c[field].as_str())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            };
+            crate::model::cluster::StoreSummary {
+                name: store.metadata.name.clone().unwrap_or_default(),
+                provider: store.data["spec"]["provider"]
+                    .as_object()
+                    .and_then(|p| p.keys().next().cloned())
+                    .unwrap_or_default(),
+                ready: ready
+                    .and_then(|c| c["status"].as_str())
+                    .map(|s| s == "True"),
+                reason: text("reason"),
+                message: text("message"),
+            }
+        })
+        .collect();
+    stores.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(stores)
+}

@@ -9,7 +9,7 @@ mod write;
 
 pub mod protected;
 
-pub use read::{SecretAccess, Visibility, access, detail, list};
+pub use read::{SecretAccess, Visibility, access, assign_options, detail, list, name_of};
 pub(crate) use write::sealed_from_row;
 pub use write::{
     AssignmentDiff, NewSecret, SecretChanges, adopt, create, decrypt_values, delete, observe,

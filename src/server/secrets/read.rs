@@ -7,8 +7,8 @@ use super::ServiceError;
 use crate::domain::permissions::Principal;
 use crate::domain::status::{self, AssignmentStatus, SecretStatus};
 use crate::model::listing::{
-    AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE, Page, ProjectRef, RetryInfo,
-    SecretDetail, SecretQuery, SecretRow, SortKey,
+    AssignOption, AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE, Page, ProjectRef,
+    RetryInfo, SecretDetail, SecretQuery, SecretRow, SortKey,
 };
 use crate::model::secret::{Scope, SecretKind, UseCase};
 use crate::server::db::Db;
@@ -363,4 +363,45 @@ pub async fn detail(
         assignments,
         history,
     })
+}
+
+/// A secret's name, if it exists.
+pub async fn name_of(db: &Db, id: i64) -> Result<Option<String>, ServiceError> {
+    Ok(sqlx::query_scalar("SELECT name FROM secrets WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?)
+}
+
+/// Every project with whether `id` is assigned there and whether its name is taken there.
+pub async fn assign_options(db: &Db, id: i64) -> Result<Vec<AssignOption>, ServiceError> {
+    let name = name_of(db, id).await?.ok_or(ServiceError::NotFound)?;
+    let rows = sqlx::query(
+        "SELECT p.id, p.name, p.namespace, c.name AS cluster, \
+         (SELECT COUNT(*) FROM assignments a WHERE a.secret_id = $1 AND a.project_id = p.id) AS assigned, \
+         (SELECT COUNT(*) FROM secrets s WHERE s.scope = 'Project' AND s.project_id = p.id AND s.name = $2) AS taken \
+         FROM projects p JOIN clusters c ON c.id = p.cluster_id ORDER BY p.name",
+    )
+    .bind(id)
+    .bind(&name)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let project_name: String = row.try_get("name")?;
+            let taken: i64 = row.try_get("taken")?;
+            Ok(AssignOption {
+                collision: (taken > 0)
+                    .then(|| format!("project {project_name} has its own secret named `{name}`")),
+                project: ProjectRef {
+                    id: row.try_get("id")?,
+                    name: project_name,
+                },
+                cluster: row.try_get("cluster")?,
+                namespace: row.try_get("namespace")?,
+                assigned: row.try_get::<i64, _>("assigned")? > 0,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(ServiceError::from)
 }

@@ -1,0 +1,101 @@
+//! The Stores page (admins): each cluster's ClusterSecretStores with their Ready badge.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::admin::list_stores;
+use crate::components::session::RequireUser;
+use crate::model::cluster::{ClusterStores, StoreSummary};
+
+/// Lists the stores of every cluster.
+#[component]
+pub fn StoresPage() -> impl IntoView {
+    view! {
+        <Title text="Stores" />
+        <div class="page-header">
+            <h1>"Stores"</h1>
+        </div>
+        <p class="muted">"ClusterSecretStores as each cluster reports them; External secrets read from these."</p>
+        <RequireUser children=|_user| view! { <StoresList /> } />
+    }
+}
+
+#[component]
+fn StoresList() -> impl IntoView {
+    let stores = Resource::new(|| (), |_| list_stores());
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                stores
+                    .get()
+                    .map(|result| match result {
+                        Ok(clusters) if clusters.is_empty() => {
+                            view! { <p class="empty">"No cluster is connected."</p> }.into_any()
+                        }
+                        Ok(clusters) => clusters
+                            .into_iter()
+                            .map(|cluster| view! { <ClusterSection cluster /> })
+                            .collect_view()
+                            .into_any(),
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn ClusterSection(cluster: ClusterStores) -> impl IntoView {
+    let heading = format!("stores-{}", cluster.cluster);
+    view! {
+        <h2 id=heading.clone()>{cluster.cluster.clone()}</h2>
+        {cluster.error.clone().map(|error| view! { <p class="error" role="alert">{error}</p> })}
+        <div class="table-wrap">
+            <table class="data-table" aria-labelledby=heading>
+                <thead>
+                    <tr>
+                        <th scope="col">"Store"</th>
+                        <th scope="col">"Provider"</th>
+                        <th scope="col">"Ready"</th>
+                        <th scope="col">"Reason"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {if cluster.stores.is_empty() && cluster.error.is_none() {
+                        view! { <tr><td colspan="4" class="empty">"No ClusterSecretStore in this cluster."</td></tr> }.into_any()
+                    } else {
+                        cluster.stores.into_iter().map(|store| view! { <StoreRow store /> }).collect_view().into_any()
+                    }}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn StoreRow(store: StoreSummary) -> impl IntoView {
+    let (class, icon, label) = match store.ready {
+        Some(true) => ("badge badge-success", "✓", "Ready"),
+        Some(false) => ("badge badge-danger", "!", "Not ready"),
+        None => ("badge badge-neutral", "?", "Unknown"),
+    };
+    let reason = match (store.reason, store.message) {
+        (Some(reason), Some(message)) => format!("{reason}: {message}"),
+        (Some(reason), None) => reason,
+        (None, Some(message)) => message,
+        (None, None) => String::new(),
+    };
+    view! {
+        <tr>
+            <td><code>{store.name}</code></td>
+            <td>{store.provider}</td>
+            <td>
+                <span class=class data-ready=label>
+                    <span class="badge-icon" aria-hidden="true">{icon}</span>
+                    {label}
+                </span>
+            </td>
+            <td class="reason">{reason}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,149 @@
+//! The create, assign and delete forms as a browser without JavaScript posts them: plain
+//! url-encoded forms, answered with redirects; bad input names its field and writes nothing;
+//! the preview masks values.
+
+use serde_json::json;
+
+use crate::auth::{Client, demo_server};
+use crate::support::Backend;
+
+async fn count_named(admin: &Client, name: &str) -> usize {
+    let (_, page) = admin
+        .call("list_secrets", json!({"query": {"search": name, "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}}))
+        .await;
+    page["items"].as_array().map_or(0, |items| {
+        items.iter().filter(|i| i["name"] == name).count()
+    })
+}
+
+/// Posts a form as a browser does (no JavaScript: `Accept: text/html`).
+async fn post_form(client: &Client, endpoint: &str, body: &str) -> reqwest::Response {
+    client
+        .http
+        .post(format!("{}/api/{endpoint}", client.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .header("referer", format!("{}/secrets/new", client.base))
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+fn enc(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('&', "%26")
+        .replace('=', "%3D")
+        .replace('+', "%2B")
+}
+
+#[tokio::test]
+async fn create_assign_and_delete_work_as_plain_forms() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let csrf = enc(&admin.csrf);
+
+    // Bad input: the field is named, nothing is written.
+    let bad = format!(
+        "csrf={csrf}&form[name]=Bad_Name&form[scope]=Organization&form[use_case]=Generic&form[kind]=External&form[store]=vault&form[secret_key][0]=k&form[remote_key][0]=shared/x"
+    );
+    let response = post_form(&admin, "create_secret_form", &bad).await;
+    assert_eq!(response.status(), 422);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("name"), "{body}");
+    assert_eq!(count_named(&admin, "Bad_Name").await, 0);
+
+    // Good input, with blank rows as the page renders them: a redirect to the new secret.
+    let good = format!(
+        "csrf={csrf}&form[name]=form-made&form[scope]=Organization&form[use_case]=Generic&form[description]=made+by+a+form&form[kind]=External&form[store]=vault&form[refresh_interval]=1h0m0s\
+         &form[secret_key][0]=password&form[remote_key][0]=shared/postgres/password&form[property][0]=&form[version][0]=\
+         &form[secret_key][1]=&form[remote_key][1]=&form[property][1]=&form[version][1]=\
+         &form[secret_type]=Opaque&form[key][0]=&form[value][0]="
+    );
+    let response = post_form(&admin, "create_secret_form", &good).await;
+    assert_eq!(response.status(), 302, "{:?}", response.text().await);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/secrets/"), "{location}");
+    let id: i64 = location.trim_start_matches("/secrets/").parse().unwrap();
+    let (_, detail) = admin.call("get_secret", json!({"id": id})).await;
+    assert_eq!(
+        detail["spec"]["data"].as_array().unwrap().len(),
+        1,
+        "the blank row is ignored"
+    );
+
+    // Assign through the form (checkbox list), then the options say so.
+    let (_, projects) = admin.call("list_projects", json!({})).await;
+    let ids: Vec<i64> = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "payments" || p["name"] == "search")
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    let assign = format!(
+        "csrf={csrf}&id={id}&project_ids[0]={}&project_ids[1]={}",
+        ids[0], ids[1]
+    );
+    let response = post_form(&admin, "set_assignments", &assign).await;
+    assert!(
+        response.status().is_redirection() || response.status() == 200,
+        "{}",
+        response.status()
+    );
+    let (_, options) = admin.call("assign_options", json!({"id": id})).await;
+    let assigned = options
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["assigned"] == true)
+        .count();
+    assert_eq!(assigned, 2, "{options}");
+
+    // Delete: the confirmation must repeat the name.
+    let response = post_form(
+        &admin,
+        "delete_secret",
+        &format!("csrf={csrf}&id={id}&confirm=form-mad"),
+    )
+    .await;
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.unwrap().contains("form-made"));
+    assert_eq!(count_named(&admin, "form-made").await, 1, "still there");
+    let response = post_form(
+        &admin,
+        "delete_secret",
+        &format!("csrf={csrf}&id={id}&confirm=form-made"),
+    )
+    .await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/secrets");
+}
+
+#[tokio::test]
+async fn the_preview_shows_the_object_with_values_masked() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let dev = Client::signed_in(&server, "dev@example.com").await;
+    let (_, projects) = dev.call("list_projects", json!({})).await;
+    let payments = projects[0]["id"].as_i64().unwrap();
+    let (status, preview) = dev
+        .call("preview_secret", json!({"form": {"name": "api-token", "scope": "Project", "project_id": payments, "use_case": "Generic", "kind": "Kubernetes", "secret_type": "Opaque", "key": ["TOKEN"], "value": ["canary-preview-value"]}}))
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    let text = preview.as_str().unwrap();
+    assert!(text.contains("\"namespace\": \"payments\""), "{text}");
+    assert!(text.contains("<hidden: 20 bytes>"), "{text}");
+    assert!(
+        !text.contains("canary-preview-value"),
+        "the value never comes back"
+    );
+    let (status, preview) = dev
+        .call("preview_secret", json!({"form": {"name": "ext", "scope": "Project", "project_id": payments, "use_case": "Generic", "kind": "External", "store": "vault", "secret_key": ["k"], "remote_key": ["payments/x"]}}))
+        .await;
+    assert_eq!(status, 200);
+    let text = preview.as_str().unwrap();
+    assert!(
+        text.contains("\"kind\": \"ExternalSecret\"") && text.contains("creationPolicy"),
+        "{text}"
+    );
+}
