@@ -84,6 +84,8 @@ pub struct AssignmentBrief {
     pub project: ProjectRef,
     /// The assignment's status.
     pub status: AssignmentStatus,
+    /// Why, for every status but Synced.
+    pub reason: Option<String>,
 }
 
 /// One row of the Secrets table.

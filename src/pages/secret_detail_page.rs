@@ -65,6 +65,17 @@ pub fn SecretDetailPage() -> impl IntoView {
     }
 }
 
+/// How a pod reads the Secret: every key as an environment variable, or as files.
+fn usage_snippet(name: &str) -> String {
+    format!(
+        "# every key as an environment variable\n\
+         envFrom:\n  - secretRef:\n      name: {name}\n\n\
+         # or every key as a file under /etc/secrets/{name}\n\
+         volumes:\n  - name: {name}\n    secret:\n      secretName: {name}\n\
+         containers:\n  - name: app\n    volumeMounts:\n      - name: {name}\n        mountPath: /etc/secrets/{name}\n        readOnly: true\n"
+    )
+}
+
 /// An assignment's reason, following live events.
 fn live_reason(secret_id: i64, project_id: i64, initial: Option<String>) -> impl IntoView {
     let live = use_live();
@@ -256,6 +267,9 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
         {(!detail.description.is_empty()).then(|| view! { <p>{detail.description.clone()}</p> })}
         <h2>"Spec"</h2>
         {spec}
+        <h2>"Use it in a workload"</h2>
+        <p class="muted">"In each namespace it is assigned to, a Secret with this name holds its keys:"</p>
+        <pre class="manifest">{usage_snippet(&secret.name)}</pre>
         <h2>"Status by project"</h2>
         <div class="table-wrap">
             <table class="data-table">

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::secrets::list_secrets;
 use crate::components::layout::AdminOnly;
-use crate::components::live::{LiveStatusBadge, use_live};
+use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, use_live};
 use crate::components::session::RequireUser;
 use crate::model::listing::{SecretQuery, SecretRow};
 use crate::model::secret::Scope;
@@ -28,6 +28,7 @@ pub fn SecretsPage() -> impl IntoView {
 /// A table of secrets for `query`.
 #[component]
 pub fn SecretsTable(query: SecretQuery) -> impl IntoView {
+    let project = query.project_id;
     let live = use_live();
     let rows = Resource::new(
         move || (query.clone(), live.resync.get()),
@@ -58,7 +59,7 @@ pub fn SecretsTable(query: SecretQuery) -> impl IntoView {
                                     Ok(page) if page.items.is_empty() => {
                                         view! { <tr><td colspan="8" class="empty">"No secrets yet."</td></tr> }.into_any()
                                     }
-                                    Ok(page) => page.items.into_iter().map(|row| view! { <SecretRowView row /> }).collect_view().into_any(),
+                                    Ok(page) => page.items.into_iter().map(|row| view! { <SecretRowView row project /> }).collect_view().into_any(),
                                     Err(error) => {
                                         view! { <tr><td colspan="8" class="error" role="alert">{error.to_string()}</td></tr> }.into_any()
                                     }
@@ -71,8 +72,32 @@ pub fn SecretsTable(query: SecretQuery) -> impl IntoView {
     }
 }
 
+/// The status cell: the secret's rollup, or on a project's page that project's assignment with
+/// its reason; both follow live events.
+fn status_cell(row: &SecretRow, project: Option<i64>) -> AnyView {
+    let brief = project.and_then(|p| row.assigned_to.iter().find(|a| a.project.id == p).cloned());
+    match (project, brief) {
+        (Some(project), Some(brief)) => {
+            let live = use_live();
+            let id = row.id;
+            let initial = brief.reason.clone();
+            let reason = move || {
+                live.assignment(id, project)
+                    .map(|a| a.reason)
+                    .unwrap_or_else(|| initial.clone())
+            };
+            view! {
+                <LiveAssignmentBadge secret_id=id project_id=project initial=brief.status />
+                {move || reason().map(|r| view! { <p class="cell-reason">{r}</p> })}
+            }
+            .into_any()
+        }
+        _ => view! { <LiveStatusBadge id=row.id initial=row.status /> }.into_any(),
+    }
+}
+
 #[component]
-fn SecretRowView(row: SecretRow) -> impl IntoView {
+fn SecretRowView(row: SecretRow, project: Option<i64>) -> impl IntoView {
     let assigned = if row.assignment_count == 0 {
         "—".to_owned()
     } else {
@@ -97,9 +122,7 @@ fn SecretRowView(row: SecretRow) -> impl IntoView {
             <td>{row.kind.as_str()}</td>
             <td>{row.scope.as_str()}</td>
             <td>{row.use_case.as_str()}</td>
-            <td>
-                <LiveStatusBadge id=row.id initial=row.status />
-            </td>
+            <td class="reason">{status_cell(&row, project)}</td>
             <td>{assigned}</td>
             <td>
                 <time>{crate::components::format::utc_time(row.updated_at)}</time>

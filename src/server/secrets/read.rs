@@ -197,8 +197,8 @@ pub async fn list(
     if !items.is_empty() {
         let ids: Vec<i64> = items.iter().map(|row| row.id).collect();
         let mut briefs = Sql::new(
-            "SELECT secret_id, project_id, project_name, status FROM ( \
-               SELECT a.secret_id, a.project_id, p.name AS project_name, a.status, \
+            "SELECT secret_id, project_id, project_name, status, reason FROM ( \
+               SELECT a.secret_id, a.project_id, p.name AS project_name, a.status, a.reason, \
                  ROW_NUMBER() OVER (PARTITION BY a.secret_id ORDER BY p.name) AS n \
                FROM assignments a JOIN projects p ON p.id = a.project_id WHERE a.secret_id IN ",
         );
@@ -213,9 +213,12 @@ pub async fn list(
             }
         };
         briefs.push(") ranked WHERE n <= ");
-        briefs
-            .bind(Param::Int(shown))
-            .push(" ORDER BY secret_id, project_name");
+        briefs.bind(Param::Int(shown));
+        if let Some(project) = query.project_id {
+            // A project's page needs that project's assignment, however far down the list.
+            briefs.push(" OR project_id = ").bind(Param::Int(project));
+        }
+        briefs.push(" ORDER BY secret_id, project_name");
         for row in briefs.query().fetch_all(db.pool()).await? {
             let secret_id: i64 = row.try_get("secret_id")?;
             let status: String = row.try_get("status")?;
@@ -227,6 +230,7 @@ pub async fn list(
                     },
                     status: AssignmentStatus::parse(&status)
                         .ok_or_else(|| corrupt("assignment status"))?,
+                    reason: row.try_get("reason")?,
                 });
             }
         }
