@@ -37,6 +37,8 @@ fn help_lists_every_option() {
         "--shutdown-grace-seconds",
         "--delete-deadline",
         "--protected-names",
+        "--kubeconfig",
+        "--cluster-probe-interval",
         "sim",
     ] {
         assert!(
