@@ -334,3 +334,112 @@ pub async fn adopt_object(csrf: String, id: i64, project_id: i64) -> Result<(), 
         .await,
     )
 }
+
+/// One action on a selection of secrets: `sync`, `delete`, `assign` (adds `project_ids`) or
+/// `unassign` (removes them). Each secret is authorized and changed on its own; refusals are
+/// reported by name and do not stop the others.
+#[server(prefix = "/api", endpoint = "bulk_secrets")]
+pub async fn bulk_secrets(
+    csrf: String,
+    action: String,
+    #[server(default)] ids: Vec<i64>,
+    #[server(default)] project_ids: Vec<i64>,
+    #[server(default)] confirm: String,
+) -> Result<crate::model::listing::BulkOutcome, AppError> {
+    use crate::domain::permissions::Action;
+    use crate::model::listing::BulkOutcome;
+    use crate::server::api_support::{actor, authorize_secret, respond, writer};
+    respond(
+        async {
+            let (state, principal) = writer(&csrf).await?;
+            let needed = match action.as_str() {
+                "sync" => Action::SyncSecret,
+                "delete" => Action::DeleteSecret,
+                "assign" | "unassign" => Action::AssignSecret,
+                _ => {
+                    return Err(crate::domain::validation::FieldError::new(
+                        "action",
+                        "choose sync, delete, assign or unassign",
+                    )
+                    .into());
+                }
+            };
+            if ids.is_empty() {
+                return Err(crate::domain::validation::FieldError::new(
+                    "ids",
+                    "select at least one secret",
+                )
+                .into());
+            }
+            if action == "delete" && confirm.trim() != "delete" {
+                return Err(crate::domain::validation::FieldError::new(
+                    "confirm",
+                    "type delete to confirm deleting the selected secrets",
+                )
+                .into());
+            }
+            if matches!(action.as_str(), "assign" | "unassign") && project_ids.is_empty() {
+                return Err(crate::domain::validation::FieldError::new(
+                    "project_ids",
+                    "choose at least one project",
+                )
+                .into());
+            }
+            let who = actor(&principal);
+            let mut outcome = BulkOutcome::default();
+            for id in ids {
+                let result: Result<(), AppError> = async {
+                    let access = authorize_secret(&state, &principal, needed, id).await?;
+                    let db = &state.db;
+                    match action.as_str() {
+                        "sync" => {
+                            let projects: Option<Vec<i64>> = (!principal.is_admin).then(|| {
+                                access
+                                    .assigned
+                                    .iter()
+                                    .copied()
+                                    .filter(|p| principal.is_member_of(*p))
+                                    .collect()
+                            });
+                            crate::server::secrets::request_sync(db, &who, id, projects.as_deref())
+                                .await?;
+                        }
+                        "delete" => crate::server::secrets::delete(db, &who, id).await?,
+                        "assign" => {
+                            let mut wanted = access.assigned.clone();
+                            wanted.extend(project_ids.iter().copied());
+                            wanted.sort_unstable();
+                            wanted.dedup();
+                            crate::server::secrets::set_assignments(db, &who, id, &wanted).await?;
+                        }
+                        _ => {
+                            let wanted: Vec<i64> = access
+                                .assigned
+                                .iter()
+                                .copied()
+                                .filter(|p| !project_ids.contains(p))
+                                .collect();
+                            crate::server::secrets::set_assignments(db, &who, id, &wanted).await?;
+                        }
+                    }
+                    Ok(())
+                }
+                .await;
+                match result {
+                    Ok(()) => outcome.done += 1,
+                    Err(AppError::NotFound) => {}
+                    Err(error) => {
+                        let name = crate::server::secrets::name_of(&state.db, id)
+                            .await
+                            .ok()
+                            .flatten()
+                            .unwrap_or_else(|| format!("#{id}"));
+                        outcome.refused.push(format!("{name}: {error}"));
+                    }
+                }
+            }
+            Ok(outcome)
+        }
+        .await,
+    )
+}

@@ -68,6 +68,125 @@ impl Default for SecretQuery {
     }
 }
 
+impl SortKey {
+    /// Every key, in column order.
+    pub const ALL: [SortKey; 6] = [
+        SortKey::Name,
+        SortKey::Kind,
+        SortKey::Scope,
+        SortKey::UseCase,
+        SortKey::Status,
+        SortKey::Updated,
+    ];
+
+    /// The name used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Kind => "kind",
+            SortKey::Scope => "scope",
+            SortKey::UseCase => "use_case",
+            SortKey::Status => "status",
+            SortKey::Updated => "updated",
+        }
+    }
+
+    /// Parses [`Self::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+impl SecretQuery {
+    /// Reads the query from URL parameters (`q`, `kind`, `scope`, `status`, `project`,
+    /// `use_case`, `sort`, `desc`, `page`); anything unreadable is left at its default.
+    pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
+        let text = |key: &str| {
+            get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let defaults = SecretQuery::default();
+        SecretQuery {
+            search: text("q"),
+            kind: text("kind").and_then(|v| SecretKind::parse(&v)),
+            scope: text("scope").and_then(|v| Scope::parse(&v)),
+            status: text("status").and_then(|v| SecretStatus::parse(&v)),
+            project_id: text("project").and_then(|v| v.parse().ok()),
+            use_case: text("use_case").and_then(|v| UseCase::parse(&v)),
+            sort: text("sort")
+                .and_then(|v| SortKey::parse(&v))
+                .unwrap_or_default(),
+            descending: text("desc").is_some_and(|v| v == "1" || v == "true"),
+            page: text("page")
+                .and_then(|v| v.parse().ok())
+                .filter(|p| *p >= 1)
+                .unwrap_or(1),
+            per_page: defaults.per_page,
+        }
+    }
+
+    /// The URL parameters that give this query back (defaults left out).
+    pub fn to_params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if let Some(search) = &self.search {
+            params.push(("q", search.clone()));
+        }
+        if let Some(kind) = self.kind {
+            params.push(("kind", kind.as_str().to_owned()));
+        }
+        if let Some(scope) = self.scope {
+            params.push(("scope", scope.as_str().to_owned()));
+        }
+        if let Some(status) = self.status {
+            params.push(("status", status.as_str().to_owned()));
+        }
+        if let Some(project) = self.project_id {
+            params.push(("project", project.to_string()));
+        }
+        if let Some(use_case) = self.use_case {
+            params.push(("use_case", use_case.as_str().to_owned()));
+        }
+        if self.sort != SortKey::Name {
+            params.push(("sort", self.sort.as_str().to_owned()));
+        }
+        if self.descending {
+            params.push(("desc", "1".to_owned()));
+        }
+        if self.page > 1 {
+            params.push(("page", self.page.to_string()));
+        }
+        params
+    }
+
+    /// `path?params`, with the parameters percent-encoded.
+    pub fn href(&self, path: &str) -> String {
+        let params = self.to_params();
+        if params.is_empty() {
+            return path.to_owned();
+        }
+        let encoded: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        format!("{path}?{}", encoded.join("&"))
+    }
+}
+
+/// Percent-encodes a URL query value.
+fn encode(value: &str) -> String {
+    let mut out = String::new();
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
 /// A project as shown next to a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectRef {
@@ -216,4 +335,49 @@ pub struct AssignOption {
     pub assigned: bool,
     /// Why it cannot be assigned there, if it cannot.
     pub collision: Option<String>,
+}
+
+/// What a bulk action did: how many secrets it changed, and what it refused, secret by secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkOutcome {
+    /// Secrets changed.
+    pub done: usize,
+    /// "name: why" for each secret that was refused.
+    pub refused: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_survives_the_url() {
+        let query = SecretQuery {
+            search: Some("db & co".into()),
+            kind: Some(SecretKind::External),
+            scope: Some(Scope::Organization),
+            status: Some(SecretStatus::SyncedError),
+            project_id: Some(7),
+            use_case: Some(UseCase::Database),
+            sort: SortKey::Updated,
+            descending: true,
+            page: 3,
+            ..SecretQuery::default()
+        };
+        let href = query.href("/secrets");
+        assert!(href.contains("q=db%20%26%20co"), "{href}");
+        let params: Vec<(String, String)> = query
+            .to_params()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let back = SecretQuery::from_params(|key| {
+            params
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        });
+        assert_eq!(back, query);
+        assert_eq!(SecretQuery::default().href("/secrets"), "/secrets");
+    }
 }

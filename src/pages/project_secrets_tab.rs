@@ -39,7 +39,7 @@ pub fn ProjectSecretsTab() -> impl IntoView {
                                             {format!("Cluster {} · namespace {}", project.cluster, project.namespace)}
                                         </p>
                                         <h2>"Secrets"</h2>
-                                        <SecretsTable query />
+                                        <SecretsTable query=Signal::stored(query) />
                                     }
                                         .into_any()
                                 }

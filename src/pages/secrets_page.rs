@@ -3,16 +3,26 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::secrets::list_secrets;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::admin::list_projects;
+use crate::api::secrets::{BulkSecrets, list_secrets};
 use crate::components::layout::AdminOnly;
 use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, use_live};
 use crate::components::session::RequireUser;
-use crate::model::listing::{SecretQuery, SecretRow};
-use crate::model::secret::Scope;
+use crate::domain::status::SecretStatus;
+use crate::model::account::CurrentUser;
+use crate::model::listing::{SecretQuery, SecretRow, SortKey};
+use crate::model::secret::{Scope, SecretKind, UseCase};
 
-/// Lists secrets, first page, sorted by name.
+/// Lists secrets: search, filters, sort and page live in the URL (so a view can be shared and
+/// the back button works); the filter form is a plain GET form. Rows can be selected for a
+/// bulk action.
 #[component]
 pub fn SecretsPage() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(|p| SecretQuery::from_params(|key| p.get(key))));
     view! {
         <Title text="Secrets" />
         <div class="page-header">
@@ -21,54 +31,245 @@ pub fn SecretsPage() -> impl IntoView {
                 <a class="button primary" href="/secrets/new">"Create organization secret"</a>
             </AdminOnly>
         </div>
-        <RequireUser children=|_user| view! { <SecretsTable query=SecretQuery::default() /> } />
+        <RequireUser children=move |user| {
+            view! {
+                <Filters query />
+                <SecretsTable query bulk=user />
+            }
+        } />
     }
 }
 
-/// A table of secrets for `query`.
+/// The search and filter form (GET: works without JavaScript; the router keeps it in the URL).
 #[component]
-pub fn SecretsTable(query: SecretQuery) -> impl IntoView {
-    let project = query.project_id;
-    let live = use_live();
-    let rows = Resource::new(
-        move || (query.clone(), live.resync.get()),
-        |(query, _)| list_secrets(query),
-    );
+fn Filters(query: Memo<SecretQuery>) -> impl IntoView {
+    let projects = Resource::new(|| (), |_| list_projects());
+    let current = query.get_untracked();
+    let selected = |value: Option<&str>, option: &str| value == Some(option);
+    let kind = current.kind.map(|k| k.as_str());
+    let scope = current.scope.map(|s| s.as_str());
+    let status = current.status.map(|s| s.as_str());
+    let use_case = current.use_case.map(|u| u.as_str());
+    let project = current.project_id;
     view! {
-        <div class="table-wrap">
-            <table class="data-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Type"</th>
-                        <th scope="col">"Scope"</th>
-                        <th scope="col">"Use case"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Assigned to"</th>
-                        <th scope="col">"Updated"</th>
-                        <th scope="col">
-                            <span class="visually-hidden">"Actions"</span>
-                        </th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <Transition fallback=|| view! { <tr><td colspan="8" class="empty">"Loading…"</td></tr> }>
-                        {move || {
-                            rows.get()
-                                .map(|result| match result {
-                                    Ok(page) if page.items.is_empty() => {
-                                        view! { <tr><td colspan="8" class="empty">"No secrets yet."</td></tr> }.into_any()
-                                    }
-                                    Ok(page) => page.items.into_iter().map(|row| view! { <SecretRowView row project /> }).collect_view().into_any(),
-                                    Err(error) => {
-                                        view! { <tr><td colspan="8" class="error" role="alert">{error.to_string()}</td></tr> }.into_any()
-                                    }
+        <Form method="GET" action="/secrets" attr:class="filters" attr:role="search">
+            <label for="filter-q" class="visually-hidden">"Search"</label>
+            <input id="filter-q" type="search" name="q" placeholder="Search names and descriptions" value=current.search.clone().unwrap_or_default() />
+            <label for="filter-kind" class="visually-hidden">"Type"</label>
+            <select id="filter-kind" name="kind">
+                <option value="">"Any type"</option>
+                {SecretKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=selected(kind, k.as_str())>{k.as_str()}</option> }).collect_view()}
+            </select>
+            <label for="filter-scope" class="visually-hidden">"Scope"</label>
+            <select id="filter-scope" name="scope">
+                <option value="">"Any scope"</option>
+                {Scope::ALL.iter().map(|v| view! { <option value=v.as_str() selected=selected(scope, v.as_str())>{v.as_str()}</option> }).collect_view()}
+            </select>
+            <label for="filter-status" class="visually-hidden">"Status"</label>
+            <select id="filter-status" name="status">
+                <option value="">"Any status"</option>
+                {SecretStatus::ALL.iter().map(|v| view! { <option value=v.as_str() selected=selected(status, v.as_str())>{v.label()}</option> }).collect_view()}
+            </select>
+            <label for="filter-use-case" class="visually-hidden">"Use case"</label>
+            <select id="filter-use-case" name="use_case">
+                <option value="">"Any use case"</option>
+                {UseCase::ALL.iter().map(|v| view! { <option value=v.as_str() selected=selected(use_case, v.as_str())>{v.as_str()}</option> }).collect_view()}
+            </select>
+            <label for="filter-project" class="visually-hidden">"Project"</label>
+            <select id="filter-project" name="project">
+                <option value="">"Any project"</option>
+                <Transition fallback=|| ()>
+                    {move || projects.get().and_then(Result::ok).map(|list| {
+                        list.into_iter()
+                            .map(|p| view! { <option value=p.id selected=project == Some(p.id)>{p.name}</option> })
+                            .collect_view()
+                    })}
+                </Transition>
+            </select>
+            {(current.sort != SortKey::Name).then(|| view! { <input type="hidden" name="sort" value=current.sort.as_str() /> })}
+            {current.descending.then(|| view! { <input type="hidden" name="desc" value="1" /> })}
+            <button type="submit" class="button">"Filter"</button>
+            <a class="button" href="/secrets">"Clear"</a>
+        </Form>
+    }
+}
+
+/// A table of secrets for `query`; with `bulk` (the signed-in user), rows can be selected for a
+/// bulk action, and the headers sort and the footer pages through the URL.
+#[component]
+pub fn SecretsTable(
+    #[prop(into)] query: Signal<SecretQuery>,
+    #[prop(optional)] bulk: Option<CurrentUser>,
+) -> impl IntoView {
+    let live = use_live();
+    let action = ServerAction::<BulkSecrets>::new();
+    let rows = Resource::new(
+        move || (query.get(), live.resync.get(), action.version().get()),
+        |(query, _, _)| list_secrets(query),
+    );
+    let selectable = bulk.is_some();
+    let header = move |key: SortKey, label: &'static str| {
+        if !selectable {
+            return view! { <th scope="col">{label}</th> }.into_any();
+        }
+        let q = query.get_untracked();
+        let active = q.sort == key;
+        let next = SecretQuery {
+            sort: key,
+            descending: active && !q.descending,
+            page: 1,
+            ..q.clone()
+        };
+        let sort = if !active {
+            "none"
+        } else if q.descending {
+            "descending"
+        } else {
+            "ascending"
+        };
+        view! {
+            <th scope="col" aria-sort=sort>
+                <a href=next.href("/secrets")>{label}{active.then(|| if q.descending { " ▼" } else { " ▲" })}</a>
+            </th>
+        }
+        .into_any()
+    };
+    let table = move || {
+        let project = query.get().project_id;
+        view! {
+            <div class="table-wrap">
+                <table class="data-table">
+                    <thead>
+                        <tr>
+                            {selectable.then(|| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
+                            {header(SortKey::Name, "Name")}
+                            {header(SortKey::Kind, "Type")}
+                            {header(SortKey::Scope, "Scope")}
+                            {header(SortKey::UseCase, "Use case")}
+                            {header(SortKey::Status, "Status")}
+                            <th scope="col">"Assigned to"</th>
+                            {header(SortKey::Updated, "Updated")}
+                            <th scope="col">
+                                <span class="visually-hidden">"Actions"</span>
+                            </th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <Transition fallback=|| view! { <tr><td colspan="9" class="empty">"Loading…"</td></tr> }>
+                            {move || {
+                                rows.get()
+                                    .map(|result| match result {
+                                        Ok(page) if page.items.is_empty() => {
+                                            view! { <tr><td colspan="9" class="empty">"No secrets match."</td></tr> }.into_any()
+                                        }
+                                        Ok(page) => page
+                                            .items
+                                            .into_iter()
+                                            .enumerate()
+                                            .map(|(i, row)| view! { <SecretRowView row project select=selectable.then_some(i) /> })
+                                            .collect_view()
+                                            .into_any(),
+                                        Err(error) => {
+                                            view! { <tr><td colspan="9" class="error" role="alert">{error.to_string()}</td></tr> }.into_any()
+                                        }
+                                    })
+                            }}
+                        </Transition>
+                    </tbody>
+                </table>
+            </div>
+        }
+    };
+    let pager = move || {
+        selectable.then(|| {
+            view! {
+                <Transition fallback=|| ()>
+                    {move || rows.get().and_then(Result::ok).map(|page| {
+                        let q = query.get();
+                        let pages = ((page.total + i64::from(page.per_page) - 1) / i64::from(page.per_page)).max(1);
+                        let previous = (q.page > 1).then(|| SecretQuery { page: q.page - 1, ..q.clone() }.href("/secrets"));
+                        let next = (i64::from(q.page) < pages).then(|| SecretQuery { page: q.page + 1, ..q.clone() }.href("/secrets"));
+                        view! {
+                            <nav class="pager" aria-label="Pages">
+                                {previous.map(|href| view! { <a class="button small" href=href rel="prev">"Previous"</a> })}
+                                <span>{format!("Page {} of {pages} · {} secrets", q.page, page.total)}</span>
+                                {next.map(|href| view! { <a class="button small" href=href rel="next">"Next"</a> })}
+                            </nav>
+                        }
+                    })}
+                </Transition>
+            }
+        })
+    };
+    match bulk {
+        Some(user) => view! {
+            <ActionForm action=action attr:class="bulk-form">
+                <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                <BulkToolbar action is_admin=user.is_admin />
+                {table}
+            </ActionForm>
+            {pager}
+        }
+        .into_any(),
+        None => view! { {table} }.into_any(),
+    }
+}
+
+/// The bulk action bar: an action, the projects for assign/unassign, a confirmation for delete.
+#[component]
+fn BulkToolbar(action: ServerAction<BulkSecrets>, is_admin: bool) -> impl IntoView {
+    let projects = Resource::new(|| (), |_| list_projects());
+    let outcome = move || {
+        action.value().get().map(|result| match result {
+            Ok(outcome) if outcome.refused.is_empty() => {
+                view! { <p class="notice" role="status">{format!("{} secret(s) changed.", outcome.done)}</p> }.into_any()
+            }
+            Ok(outcome) => view! {
+                <div class="error" role="alert">
+                    <p>{format!("{} secret(s) changed; refused:", outcome.done)}</p>
+                    <ul>{outcome.refused.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                </div>
+            }
+            .into_any(),
+            Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+        })
+    };
+    view! {
+        <div class="bulk-bar">
+            <label for="bulk-action">"With the selected secrets"</label>
+            <select id="bulk-action" name="action">
+                <option value="sync">"Sync now"</option>
+                {is_admin.then(|| view! {
+                    <option value="assign">"Assign to the projects below"</option>
+                    <option value="unassign">"Unassign from the projects below"</option>
+                })}
+                <option value="delete">"Delete"</option>
+            </select>
+            {is_admin.then(|| view! {
+                <details class="bulk-projects">
+                    <summary>"Projects"</summary>
+                    <Transition fallback=|| ()>
+                        {move || projects.get().and_then(Result::ok).map(|list| {
+                            list.into_iter()
+                                .enumerate()
+                                .map(|(i, p)| view! {
+                                    <label class="checkbox">
+                                        <input type="checkbox" name=format!("project_ids[{i}]") value=p.id />
+                                        {p.name}
+                                    </label>
                                 })
-                        }}
+                                .collect_view()
+                        })}
                     </Transition>
-                </tbody>
-            </table>
+                </details>
+            })}
+            <label for="bulk-confirm" class="visually-hidden">"To delete, type delete"</label>
+            <input id="bulk-confirm" name="confirm" placeholder="to delete, type delete" autocomplete="off" />
+            <button type="submit" class="button" disabled=move || action.pending().get()>
+                {move || if action.pending().get() { "Applying…" } else { "Apply" }}
+            </button>
         </div>
+        {outcome}
     }
 }
 
@@ -97,7 +298,7 @@ fn status_cell(row: &SecretRow, project: Option<i64>) -> AnyView {
 }
 
 #[component]
-fn SecretRowView(row: SecretRow, project: Option<i64>) -> impl IntoView {
+fn SecretRowView(row: SecretRow, project: Option<i64>, select: Option<usize>) -> impl IntoView {
     let assigned = if row.assignment_count == 0 {
         "—".to_owned()
     } else {
@@ -116,6 +317,11 @@ fn SecretRowView(row: SecretRow, project: Option<i64>) -> impl IntoView {
     let is_org = row.scope == Scope::Organization;
     view! {
         <tr>
+            {select.map(|i| view! {
+                <td>
+                    <input type="checkbox" name=format!("ids[{i}]") value=row.id aria-label=format!("Select {}", row.name) />
+                </td>
+            })}
             <td>
                 <a href=format!("/secrets/{}", row.id)>{row.name.clone()}</a>
             </td>

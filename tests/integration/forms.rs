@@ -147,3 +147,125 @@ async fn the_preview_shows_the_object_with_values_masked() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn bulk_actions_change_each_allowed_secret_and_name_each_refusal() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let dev = Client::signed_in(&server, "dev@example.com").await;
+    let (_, page) = admin
+        .call("list_secrets", json!({"query": {"search": null, "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}}))
+        .await;
+    let id_of = |name: &str| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (org, own) = (id_of("postgres-credentials"), id_of("payments-api-key"));
+    let hidden = id_of("huggingface-token");
+
+    // A member: their project secret syncs; the org secret is refused by name; one they cannot
+    // see is neither changed nor mentioned.
+    let (status, outcome) = dev
+        .call("bulk_secrets", json!({"csrf": dev.csrf, "action": "delete", "ids": [own, org, hidden], "confirm": "delete"}))
+        .await;
+    assert_eq!(status, 200, "{outcome}");
+    assert_eq!(outcome["done"], 1, "{outcome}");
+    let refused = outcome["refused"].to_string();
+    assert!(refused.contains("postgres-credentials"), "{refused}");
+    assert!(!refused.contains("huggingface"), "{refused}");
+
+    // Delete needs the confirmation; assign needs projects.
+    let (status, body) = admin
+        .call(
+            "bulk_secrets",
+            json!({"csrf": admin.csrf, "action": "delete", "ids": [org]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("confirm")),
+        "{body}"
+    );
+    let (status, body) = admin
+        .call(
+            "bulk_secrets",
+            json!({"csrf": admin.csrf, "action": "assign", "ids": [org]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("project_ids")),
+        "{body}"
+    );
+
+    // Assign adds to what is there.
+    let (_, options) = admin.call("assign_options", json!({"id": org})).await;
+    let before = options
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["assigned"] == true)
+        .count();
+    let unassigned: Vec<i64> = options
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["assigned"] == false && o["collision"].is_null())
+        .map(|o| o["project"]["id"].as_i64().unwrap())
+        .take(1)
+        .collect();
+    let (status, outcome) = admin
+        .call("bulk_secrets", json!({"csrf": admin.csrf, "action": "assign", "ids": [org], "project_ids": unassigned}))
+        .await;
+    assert_eq!(
+        (status, outcome["done"].as_i64()),
+        (200, Some(1)),
+        "{outcome}"
+    );
+    let (_, options) = admin.call("assign_options", json!({"id": org})).await;
+    let after = options
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["assigned"] == true)
+        .count();
+    assert_eq!(after, before + 1);
+}
+
+#[tokio::test]
+async fn the_secrets_page_keeps_its_filters_in_the_url() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let html = admin
+        .http
+        .get(format!(
+            "{}/secrets?q=postgres&sort=updated&desc=1",
+            admin.base
+        ))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("postgres-credentials"), "the search applies");
+    assert!(
+        !html.contains(">huggingface-token<"),
+        "others are filtered out"
+    );
+    assert!(
+        html.contains("value=\"postgres\""),
+        "the search box keeps the term"
+    );
+    assert!(
+        html.contains("aria-sort=\"descending\""),
+        "the sorted column says so"
+    );
+}
