@@ -129,7 +129,7 @@ pub fn SecretsTable(
         };
         view! {
             <th scope="col" aria-sort=sort>
-                <a href=next.href("/secrets")>{label}{active.then(|| if q.descending { " ▼" } else { " ▲" })}</a>
+                <a href=next.href("/secrets")>{label}{active.then_some(if q.descending { " ▼" } else { " ▲" })}</a>
             </th>
         }
         .into_any()
