@@ -12,7 +12,7 @@ use crate::pages::not_found_page::NotFoundPage;
 use crate::pages::project_secrets_tab::ProjectSecretsTab;
 use crate::pages::projects_page::ProjectsPage;
 use crate::pages::secret_detail_page::SecretDetailPage;
-use crate::pages::secret_form_page::{NewOrgSecretPage, NewProjectSecretPage};
+use crate::pages::secret_form_page::{EditSecretPage, NewOrgSecretPage, NewProjectSecretPage};
 use crate::pages::secrets_page::SecretsPage;
 use crate::pages::stores_page::StoresPage;
 use crate::pages::users_page::UsersPage;
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/secrets") view=SecretsPage ssr=SsrMode::Async />
                     <Route path=path!("/secrets/new") view=NewOrgSecretPage ssr=SsrMode::Async />
                     <Route path=path!("/secrets/:id") view=SecretDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("/secrets/:id/edit") view=EditSecretPage ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:name") view=ProjectSecretsTab ssr=SsrMode::Async />
                     <Route path=path!("/projects/:name/secrets/new") view=NewProjectSecretPage ssr=SsrMode::Async />

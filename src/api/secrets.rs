@@ -149,36 +149,70 @@ pub async fn update_secret(
     id: i64,
     input: UpdateSecretInput,
 ) -> Result<i64, AppError> {
-    use crate::domain::permissions::{Action, check_allowlist};
-    use crate::server::api_support::{actor, authorize_secret, respond, writer};
+    use crate::server::api_support::{respond, writer};
     respond(
         async {
             let (state, principal) = writer(&csrf).await?;
-            let access = authorize_secret(&state, &principal, Action::EditSecret, id).await?;
-            if !principal.is_admin
-                && let Some(project) = access.owner
-            {
-                let allowlist = crate::server::auth::users::allowlist(&state.db, project).await?;
-                check_allowlist(&allowlist, &input.spec)?;
-            }
-            let changes = crate::server::secrets::SecretChanges {
-                use_case: input.use_case,
-                description: input.description,
-                spec: input.spec,
-                replace_values: input.replace_values,
-            };
-            Ok(crate::server::secrets::update(
-                &state.db,
-                &state.keys,
-                &actor(&principal),
-                id,
-                input.version,
-                changes,
-            )
-            .await?)
+            update_checked(&state, &principal, id, input).await
         }
         .await,
     )
+}
+
+/// The edit form, as a browser posts it (also without JavaScript). Values left blank keep
+/// what they were; on success the browser is sent back to the secret.
+#[server(prefix = "/api", endpoint = "update_secret_form")]
+pub async fn update_secret_form(
+    csrf: String,
+    id: i64,
+    version: i64,
+    form: SecretForm,
+) -> Result<i64, AppError> {
+    use crate::server::api_support::{respond, writer};
+    respond(
+        async {
+            let (state, principal) = writer(&csrf).await?;
+            let input = form.into_update(version)?;
+            let version = update_checked(&state, &principal, id, input).await?;
+            leptos_axum::redirect(&format!("/secrets/{id}"));
+            Ok(version)
+        }
+        .await,
+    )
+}
+
+/// Every check an update must pass, then the update.
+#[cfg(feature = "ssr")]
+async fn update_checked(
+    state: &crate::server::state::AppState,
+    principal: &crate::domain::permissions::Principal,
+    id: i64,
+    input: UpdateSecretInput,
+) -> Result<i64, AppError> {
+    use crate::domain::permissions::{Action, check_allowlist};
+    use crate::server::api_support::{actor, authorize_secret};
+    let access = authorize_secret(state, principal, Action::EditSecret, id).await?;
+    if !principal.is_admin
+        && let Some(project) = access.owner
+    {
+        let allowlist = crate::server::auth::users::allowlist(&state.db, project).await?;
+        check_allowlist(&allowlist, &input.spec)?;
+    }
+    let changes = crate::server::secrets::SecretChanges {
+        use_case: input.use_case,
+        description: input.description,
+        spec: input.spec,
+        replace_values: input.replace_values,
+    };
+    Ok(crate::server::secrets::update(
+        &state.db,
+        &state.keys,
+        &actor(principal),
+        id,
+        input.version,
+        changes,
+    )
+    .await?)
 }
 
 /// Makes an organization secret's assignments exactly `project_ids`.

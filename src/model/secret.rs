@@ -299,6 +299,66 @@ impl std::fmt::Debug for SecretForm {
 }
 
 impl SecretForm {
+    /// The edit form as an update: values left blank keep what they were.
+    pub fn into_update(
+        &self,
+        version: i64,
+    ) -> Result<UpdateSecretInput, crate::domain::validation::FieldError> {
+        let input = self.into_input()?;
+        Ok(UpdateSecretInput {
+            version,
+            use_case: input.use_case,
+            description: input.description.clone(),
+            replace_values: SecretValues::from_pairs(
+                input
+                    .values
+                    .iter()
+                    .filter(|(_, value)| !value.is_empty())
+                    .map(|(k, v)| (k.to_owned(), v.to_owned())),
+            ),
+            spec: input.spec.clone(),
+        })
+    }
+
+    /// The form filled with a secret as it is (values are never filled in).
+    pub fn of(
+        scope: Scope,
+        project_id: Option<i64>,
+        use_case: UseCase,
+        description: &str,
+        spec: &SecretSpec,
+    ) -> Self {
+        let mut form = SecretForm {
+            scope: scope.as_str().to_owned(),
+            project_id,
+            use_case: use_case.as_str().to_owned(),
+            description: description.to_owned(),
+            kind: spec.kind().as_str().to_owned(),
+            refresh_interval: "1h0m0s".to_owned(),
+            secret_type: "Opaque".to_owned(),
+            ..SecretForm::default()
+        };
+        match spec {
+            SecretSpec::External(external) => {
+                form.store = external.store.clone();
+                form.refresh_interval = external.refresh_interval.clone();
+                for entry in &external.data {
+                    form.secret_key.push(entry.secret_key.clone());
+                    form.remote_key.push(entry.remote_key.clone());
+                    form.property
+                        .push(entry.property.clone().unwrap_or_default());
+                    form.version.push(entry.version.clone().unwrap_or_default());
+                }
+            }
+            SecretSpec::Kubernetes(k8s) => {
+                form.secret_type = k8s.secret_type.clone();
+                form.key = k8s.keys.clone();
+                form.value = FormValues(vec![String::new(); k8s.keys.len()]);
+            }
+        }
+        form
+    }
+
     /// The typed input; a field that cannot be read is named.
     pub fn into_input(&self) -> Result<CreateSecretInput, crate::domain::validation::FieldError> {
         use crate::domain::validation::FieldError;

@@ -252,6 +252,8 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
         <div class="page-header">
             <h1>{secret.name.clone()}</h1>
             <LiveStatusBadge id=secret.id initial=secret.status />
+            {(user.is_admin || secret.scope == Scope::Project)
+                .then(|| view! { <a class="button" href=format!("/secrets/{}/edit", secret.id)>"Edit"</a> })}
         </div>
         <p class="muted">
             {format!(

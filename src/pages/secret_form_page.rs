@@ -13,12 +13,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::admin::{form_options, get_project};
-use crate::api::secrets::{CreateSecretForm, preview_secret};
+use crate::api::secrets::{CreateSecretForm, UpdateSecretForm, get_secret, preview_secret};
 use crate::components::session::RequireUser;
 use crate::domain::validation::{FieldError, validate_all, validate_secret_name};
 use crate::error::AppError;
 use crate::model::account::{CurrentUser, ProjectSummary};
-use crate::model::secret::{SecretForm, UseCase};
+use crate::model::cluster::FormOptions;
+use crate::model::secret::{Scope, SecretForm, UseCase};
 use crate::pages::not_found_page::NotFoundPage;
 
 /// Secret types offered for Kubernetes secrets (service-account tokens are never managed here).
@@ -101,26 +102,96 @@ fn problems(form: &SecretForm) -> Vec<FieldError> {
     found
 }
 
+/// Create or edit.
+#[derive(Clone)]
+enum Mode {
+    /// A new secret (in a project, for project secrets).
+    Create,
+    /// An existing secret at `version`.
+    Edit { id: i64, version: i64, name: String },
+}
+
 #[component]
 fn SecretFormView(user: CurrentUser, project: Option<ProjectSummary>) -> impl IntoView {
-    let create = ServerAction::<CreateSecretForm>::new();
     let project_id = project.as_ref().map(|p| p.id);
     let scope = if project.is_some() {
-        "Project"
+        Scope::Project
     } else {
-        "Organization"
+        Scope::Organization
     };
-    let form = RwSignal::new(SecretForm {
-        scope: scope.to_owned(),
+    let initial = SecretForm {
+        scope: scope.as_str().to_owned(),
         project_id,
         use_case: "Generic".to_owned(),
         kind: "External".to_owned(),
         refresh_interval: "1h0m0s".to_owned(),
         secret_type: "Opaque".to_owned(),
         ..SecretForm::default()
+    };
+    view! { <SecretFormBody user initial mode=Mode::Create /> }
+}
+
+/// `/secrets/:id/edit`: the same form, filled in; values are never shown (blank keeps them).
+#[component]
+pub fn EditSecretPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
+    let detail = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_secret(id).await,
+            None => Err(AppError::NotFound),
+        }
     });
-    let external_rows = RwSignal::new(INITIAL_ROWS);
-    let kubernetes_rows = RwSignal::new(INITIAL_ROWS);
+    view! {
+        <RequireUser children=move |user| {
+            view! {
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || {
+                        let user = user.clone();
+                        detail
+                            .get()
+                            .map(|result| match result {
+                                Ok(detail) => {
+                                    let secret = detail.secret.clone();
+                                    let initial = SecretForm::of(
+                                        secret.scope,
+                                        secret.project.as_ref().map(|p| p.id),
+                                        secret.use_case,
+                                        &detail.description,
+                                        &detail.spec,
+                                    );
+                                    let mode = Mode::Edit { id: secret.id, version: secret.version, name: secret.name.clone() };
+                                    view! {
+                                        <Title text=format!("Edit {}", secret.name) />
+                                        <div class="page-header">
+                                            <h1>{format!("Edit {}", secret.name)}</h1>
+                                        </div>
+                                        <SecretFormBody user initial mode />
+                                    }
+                                    .into_any()
+                                }
+                                Err(AppError::NotFound) => view! { <NotFoundPage /> }.into_any(),
+                                Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                            })
+                    }}
+                </Transition>
+            }
+        } />
+    }
+}
+
+#[component]
+fn SecretFormBody(user: CurrentUser, initial: SecretForm, mode: Mode) -> impl IntoView {
+    let create = ServerAction::<CreateSecretForm>::new();
+    let update = ServerAction::<UpdateSecretForm>::new();
+    let editing = matches!(mode, Mode::Edit { .. });
+    let project_id = initial.project_id;
+    let form = RwSignal::new(initial.clone());
     // Only once the bundle runs may the other kind's fieldset be hidden: without JavaScript
     // both stay visible, and the kind radio decides which one the server reads.
     let hydrated = RwSignal::new(false);
@@ -137,14 +208,72 @@ fn SecretFormView(user: CurrentUser, project: Option<ProjectSummary>) -> impl In
             }
         },
     );
-    let is_kind = move |kind: &'static str| move || form.with(|f| f.kind == kind);
+    let pending = Signal::derive(move || create.pending().get() || update.pending().get());
     let server_error = move || {
         create
             .value()
             .get()
+            .map(|r| r.map(|_| ()))
+            .or_else(|| update.value().get().map(|r| r.map(|_| ())))
             .and_then(Result::err)
             .map(|e| e.to_string())
     };
+    let fields = move || {
+        view! {
+            <SecretFields form initial=initial.clone() editing touched hydrated options preview />
+            {move || server_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            <div class="form-actions">
+                <button type="submit" class="button primary" disabled=move || pending.get()>
+                    {move || match (pending.get(), editing) {
+                        (true, _) => "Saving…",
+                        (false, true) => "Save changes",
+                        (false, false) => "Create secret",
+                    }}
+                </button>
+            </div>
+        }
+    };
+    let csrf = user.csrf_token.clone();
+    match mode {
+        Mode::Create => view! {
+            <ActionForm action=create attr:class="form secret-form" attr:novalidate=true>
+                <input type="hidden" name="csrf" value=csrf />
+                <input type="hidden" name="form[scope]" value=form.get_untracked().scope />
+                {project_id.map(|id| view! { <input type="hidden" name="form[project_id]" value=id /> })}
+                {fields()}
+            </ActionForm>
+        }
+        .into_any(),
+        Mode::Edit { id, version, name } => view! {
+            <ActionForm action=update attr:class="form secret-form" attr:novalidate=true>
+                <input type="hidden" name="csrf" value=csrf />
+                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="version" value=version />
+                <input type="hidden" name="form[name]" value=name />
+                <input type="hidden" name="form[scope]" value=form.get_untracked().scope />
+                {project_id.map(|id| view! { <input type="hidden" name="form[project_id]" value=id /> })}
+                <input type="hidden" name="form[kind]" value=form.get_untracked().kind />
+                {fields()}
+            </ActionForm>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn SecretFields(
+    form: RwSignal<SecretForm>,
+    initial: SecretForm,
+    editing: bool,
+    touched: RwSignal<bool>,
+    hydrated: RwSignal<bool>,
+    options: Resource<Result<FormOptions, AppError>>,
+    preview: Resource<Result<String, AppError>>,
+) -> impl IntoView {
+    let external_rows =
+        RwSignal::new(initial.secret_key.len() + if editing { 1 } else { INITIAL_ROWS });
+    let kubernetes_rows = RwSignal::new(initial.key.len() + if editing { 1 } else { INITIAL_ROWS });
+    let is_kind = move |kind: &'static str| move || form.with(|f| f.kind == kind);
     let live_problems = move || {
         if touched.get() {
             form.with(problems)
@@ -159,13 +288,13 @@ fn SecretFormView(user: CurrentUser, project: Option<ProjectSummary>) -> impl In
             )
         }
     };
+    let initial_use_case = initial.use_case.clone();
+    let initial_type = initial.secret_type.clone();
+    let external_initial = initial.clone();
+    let kubernetes_initial = initial.clone();
 
     view! {
-        <ActionForm action=create attr:class="form secret-form" attr:novalidate=true>
-            <input type="hidden" name="csrf" value=user.csrf_token.clone() />
-            <input type="hidden" name="form[scope]" value=scope />
-            {project_id.map(|id| view! { <input type="hidden" name="form[project_id]" value=id /> })}
-
+        {(!editing).then(|| view! {
             <label for="secret-name">"Name"</label>
             <input
                 id="secret-name"
@@ -181,28 +310,30 @@ fn SecretFormView(user: CurrentUser, project: Option<ProjectSummary>) -> impl In
             />
             <p id="name-help" class="muted">"Lowercase letters, digits, '-' and '.'; the object's name in every namespace it lands in."</p>
             {field_error("name")}
+        })}
 
-            <label for="secret-use-case">"Use case"</label>
-            <select
-                id="secret-use-case"
-                name="form[use_case]"
-                on:change=move |ev| form.update(|f| f.use_case = event_target_value(&ev))
-            >
-                {UseCase::ALL
-                    .iter()
-                    .map(|u| view! { <option value=u.as_str() selected=*u == UseCase::Generic>{u.as_str()}</option> })
-                    .collect_view()}
-            </select>
-            {field_error("use_case")}
+        <label for="secret-use-case">"Use case"</label>
+        <select
+            id="secret-use-case"
+            name="form[use_case]"
+            on:change=move |ev| form.update(|f| f.use_case = event_target_value(&ev))
+        >
+            {UseCase::ALL
+                .iter()
+                .map(|u| view! { <option value=u.as_str() selected=u.as_str() == initial_use_case>{u.as_str()}</option> })
+                .collect_view()}
+        </select>
+        {field_error("use_case")}
 
-            <label for="secret-description">"Description"</label>
-            <textarea
-                id="secret-description"
-                name="form[description]"
-                rows="2"
-                on:input=move |ev| form.update(|f| f.description = event_target_value(&ev))
-            ></textarea>
+        <label for="secret-description">"Description"</label>
+        <textarea
+            id="secret-description"
+            name="form[description]"
+            rows="2"
+            on:input=move |ev| form.update(|f| f.description = event_target_value(&ev))
+        >{initial.description.clone()}</textarea>
 
+        {(!editing).then(|| view! {
             <fieldset class="kind-choice">
                 <legend>"Type"</legend>
                 <label class="checkbox">
@@ -225,158 +356,171 @@ fn SecretFormView(user: CurrentUser, project: Option<ProjectSummary>) -> impl In
                     "Kubernetes (values typed here, stored encrypted)"
                 </label>
             </fieldset>
+        })}
 
-            <fieldset class="kind-fields" hidden=move || hydrated.get() && !is_kind("External")()>
-                <legend>"External secret"</legend>
-                <label for="secret-store">"Store (ClusterSecretStore)"</label>
-                <input
-                    id="secret-store"
-                    name="form[store]"
-                    list="store-options"
-                    autocomplete="off"
-                    on:input=move |ev| {
-                        touched.set(true);
-                        form.update(|f| f.store = event_target_value(&ev));
-                    }
-                />
-                <datalist id="store-options">
-                    <Transition fallback=|| ()>
-                        {move || {
-                            options
-                                .get()
-                                .and_then(Result::ok)
-                                .map(|o| o.stores.into_iter().map(|s| view! { <option value=s.clone()></option> }).collect_view())
-                        }}
-                    </Transition>
-                </datalist>
+        <fieldset
+            class="kind-fields"
+            hidden=move || (hydrated.get() || editing) && !is_kind("External")()
+        >
+            <legend>"External secret"</legend>
+            <label for="secret-store">"Store (ClusterSecretStore)"</label>
+            <input
+                id="secret-store"
+                name="form[store]"
+                list="store-options"
+                autocomplete="off"
+                value=initial.store.clone()
+                on:input=move |ev| {
+                    touched.set(true);
+                    form.update(|f| f.store = event_target_value(&ev));
+                }
+            />
+            <datalist id="store-options">
                 <Transition fallback=|| ()>
                     {move || {
-                        options.get().and_then(Result::ok).filter(|o| o.limited).map(|o| {
-                            view! {
-                                <p class="muted">
-                                    {format!(
-                                        "This project allows stores {} and remote keys starting with {}.",
-                                        list_or_none(&o.stores),
-                                        list_or_none(&o.key_prefixes),
-                                    )}
-                                </p>
-                            }
-                        })
-                    }}
-                </Transition>
-                {field_error("store")}
-                <label for="secret-refresh">"Refresh interval"</label>
-                <input
-                    id="secret-refresh"
-                    name="form[refresh_interval]"
-                    value="1h0m0s"
-                    aria-describedby="refresh-help"
-                    on:input=move |ev| {
-                        touched.set(true);
-                        form.update(|f| f.refresh_interval = event_target_value(&ev));
-                    }
-                />
-                <p id="refresh-help" class="muted">"Go duration, e.g. 1h0m0s or 15m."</p>
-                {field_error("refresh_interval")}
-                <table class="rows-table">
-                    <caption class="visually-hidden">"Keys"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"Target key"</th>
-                            <th scope="col">"Remote key"</th>
-                            <th scope="col">"Property (optional)"</th>
-                            <th scope="col">"Version (optional)"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || {
-                            (0..external_rows.get())
-                                .map(|i| view! { <ExternalRow i form touched /> })
-                                .collect_view()
-                        }}
-                    </tbody>
-                </table>
-                {move || {
-                    live_problems()
-                        .into_iter()
-                        .filter(|e| e.field.starts_with("data"))
-                        .map(|e| view! { <p class="field-error">{format!("{}: {}", e.field, e.message)}</p> })
-                        .collect_view()
-                }}
-                <button
-                    type="button"
-                    class="button small"
-                    hidden=move || !hydrated.get()
-                    on:click=move |_| external_rows.update(|n| *n += 1)
-                >
-                    "Add key"
-                </button>
-            </fieldset>
-
-            <fieldset class="kind-fields" hidden=move || hydrated.get() && !is_kind("Kubernetes")()>
-                <legend>"Kubernetes secret"</legend>
-                <label for="secret-type">"Secret type"</label>
-                <select
-                    id="secret-type"
-                    name="form[secret_type]"
-                    on:change=move |ev| form.update(|f| f.secret_type = event_target_value(&ev))
-                >
-                    {SECRET_TYPES.iter().map(|t| view! { <option value=*t>{*t}</option> }).collect_view()}
-                </select>
-                <table class="rows-table">
-                    <caption class="visually-hidden">"Values"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"Key"</th>
-                            <th scope="col">"Value (write-only)"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || {
-                            (0..kubernetes_rows.get())
-                                .map(|i| view! { <KubernetesRow i form touched /> })
-                                .collect_view()
-                        }}
-                    </tbody>
-                </table>
-                {move || {
-                    live_problems()
-                        .into_iter()
-                        .filter(|e| e.field.starts_with("keys") || e.field.starts_with("values") || e.field == "secret_type")
-                        .map(|e| view! { <p class="field-error">{format!("{}: {}", e.field, e.message)}</p> })
-                        .collect_view()
-                }}
-                <button
-                    type="button"
-                    class="button small"
-                    hidden=move || !hydrated.get()
-                    on:click=move |_| kubernetes_rows.update(|n| *n += 1)
-                >
-                    "Add value"
-                </button>
-            </fieldset>
-
-            <details class="preview" open=true hidden=move || !hydrated.get()>
-                <summary>"Preview: the object that will be applied (values masked)"</summary>
-                <Transition fallback=|| view! { <p class="muted">"…"</p> }>
-                    {move || {
-                        preview
+                        options
                             .get()
-                            .map(|result| match result {
-                                Ok(text) => view! { <pre class="manifest" data-testid="preview">{text}</pre> }.into_any(),
-                                Err(error) => view! { <p class="muted">{format!("No preview yet: {error}")}</p> }.into_any(),
-                            })
+                            .and_then(Result::ok)
+                            .map(|o| o.stores.into_iter().map(|s| view! { <option value=s.clone()></option> }).collect_view())
                     }}
                 </Transition>
-            </details>
+            </datalist>
+            <Transition fallback=|| ()>
+                {move || {
+                    options.get().and_then(Result::ok).filter(|o| o.limited).map(|o| {
+                        view! {
+                            <p class="muted">
+                                {format!(
+                                    "This project allows stores {} and remote keys starting with {}.",
+                                    list_or_none(&o.stores),
+                                    list_or_none(&o.key_prefixes),
+                                )}
+                            </p>
+                        }
+                    })
+                }}
+            </Transition>
+            {field_error("store")}
+            <label for="secret-refresh">"Refresh interval"</label>
+            <input
+                id="secret-refresh"
+                name="form[refresh_interval]"
+                value=initial.refresh_interval.clone()
+                aria-describedby="refresh-help"
+                on:input=move |ev| {
+                    touched.set(true);
+                    form.update(|f| f.refresh_interval = event_target_value(&ev));
+                }
+            />
+            <p id="refresh-help" class="muted">"Go duration, e.g. 1h0m0s or 15m."</p>
+            {field_error("refresh_interval")}
+            <table class="rows-table">
+                <caption class="visually-hidden">"Keys"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Target key"</th>
+                        <th scope="col">"Remote key"</th>
+                        <th scope="col">"Property (optional)"</th>
+                        <th scope="col">"Version (optional)"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        (0..external_rows.get())
+                            .map(|i| {
+                                let at = |list: &Vec<String>| list.get(i).cloned().unwrap_or_default();
+                                let start = [
+                                    at(&external_initial.secret_key),
+                                    at(&external_initial.remote_key),
+                                    at(&external_initial.property),
+                                    at(&external_initial.version),
+                                ];
+                                view! { <ExternalRow i form touched start /> }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+            {move || {
+                live_problems()
+                    .into_iter()
+                    .filter(|e| e.field.starts_with("data"))
+                    .map(|e| view! { <p class="field-error">{format!("{}: {}", e.field, e.message)}</p> })
+                    .collect_view()
+            }}
+            <button
+                type="button"
+                class="button small"
+                hidden=move || !hydrated.get()
+                on:click=move |_| external_rows.update(|n| *n += 1)
+            >
+                "Add key"
+            </button>
+        </fieldset>
 
-            {move || server_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
-            <div class="form-actions">
-                <button type="submit" class="button primary" disabled=move || create.pending().get()>
-                    {move || if create.pending().get() { "Creating…" } else { "Create secret" }}
-                </button>
-            </div>
-        </ActionForm>
+        <fieldset
+            class="kind-fields"
+            hidden=move || (hydrated.get() || editing) && !is_kind("Kubernetes")()
+        >
+            <legend>"Kubernetes secret"</legend>
+            <label for="secret-type">"Secret type"</label>
+            <select
+                id="secret-type"
+                name="form[secret_type]"
+                on:change=move |ev| form.update(|f| f.secret_type = event_target_value(&ev))
+            >
+                {SECRET_TYPES.iter().map(|t| view! { <option value=*t selected=*t == initial_type>{*t}</option> }).collect_view()}
+            </select>
+            {editing.then(|| view! { <p class="muted">"Values are never shown. Leave a value blank to keep it; type one to replace it."</p> })}
+            <table class="rows-table">
+                <caption class="visually-hidden">"Values"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Value (write-only)"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        (0..kubernetes_rows.get())
+                            .map(|i| {
+                                let start = kubernetes_initial.key.get(i).cloned().unwrap_or_default();
+                                view! { <KubernetesRow i form touched start /> }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+            {move || {
+                live_problems()
+                    .into_iter()
+                    .filter(|e| e.field.starts_with("keys") || e.field.starts_with("values") || e.field == "secret_type")
+                    .map(|e| view! { <p class="field-error">{format!("{}: {}", e.field, e.message)}</p> })
+                    .collect_view()
+            }}
+            <button
+                type="button"
+                class="button small"
+                hidden=move || !hydrated.get()
+                on:click=move |_| kubernetes_rows.update(|n| *n += 1)
+            >
+                "Add value"
+            </button>
+        </fieldset>
+
+        <details class="preview" open=true hidden=move || !hydrated.get()>
+            <summary>"Preview: the object that will be applied (values masked)"</summary>
+            <Transition fallback=|| view! { <p class="muted">"…"</p> }>
+                {move || {
+                    preview
+                        .get()
+                        .map(|result| match result {
+                            Ok(text) => view! { <pre class="manifest" data-testid="preview">{text}</pre> }.into_any(),
+                            Err(error) => view! { <p class="muted">{format!("No preview yet: {error}")}</p> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </details>
     }
 }
 
@@ -389,7 +533,13 @@ fn list_or_none(items: &[String]) -> String {
 }
 
 #[component]
-fn ExternalRow(i: usize, form: RwSignal<SecretForm>, touched: RwSignal<bool>) -> impl IntoView {
+fn ExternalRow(
+    i: usize,
+    form: RwSignal<SecretForm>,
+    touched: RwSignal<bool>,
+    start: [String; 4],
+) -> impl IntoView {
+    let [start_key, start_remote, start_property, start_version] = start;
     let set = move |pick: fn(&mut SecretForm) -> &mut Vec<String>, value: String| {
         touched.set(true);
         form.update(|f| {
@@ -404,19 +554,19 @@ fn ExternalRow(i: usize, form: RwSignal<SecretForm>, touched: RwSignal<bool>) ->
     view! {
         <tr>
             <td>
-                <input name=format!("form[secret_key][{i}]") aria-label=format!("Target key {n}") autocomplete="off"
+                <input name=format!("form[secret_key][{i}]") aria-label=format!("Target key {n}") autocomplete="off" value=start_key
                     on:input=move |ev| set(|f| &mut f.secret_key, event_target_value(&ev)) />
             </td>
             <td>
-                <input name=format!("form[remote_key][{i}]") aria-label=format!("Remote key {n}") autocomplete="off"
+                <input name=format!("form[remote_key][{i}]") aria-label=format!("Remote key {n}") autocomplete="off" value=start_remote
                     on:input=move |ev| set(|f| &mut f.remote_key, event_target_value(&ev)) />
             </td>
             <td>
-                <input name=format!("form[property][{i}]") aria-label=format!("Property {n}") autocomplete="off"
+                <input name=format!("form[property][{i}]") aria-label=format!("Property {n}") autocomplete="off" value=start_property
                     on:input=move |ev| set(|f| &mut f.property, event_target_value(&ev)) />
             </td>
             <td>
-                <input name=format!("form[version][{i}]") aria-label=format!("Version {n}") autocomplete="off"
+                <input name=format!("form[version][{i}]") aria-label=format!("Version {n}") autocomplete="off" value=start_version
                     on:input=move |ev| set(|f| &mut f.version, event_target_value(&ev)) />
             </td>
         </tr>
@@ -424,7 +574,12 @@ fn ExternalRow(i: usize, form: RwSignal<SecretForm>, touched: RwSignal<bool>) ->
 }
 
 #[component]
-fn KubernetesRow(i: usize, form: RwSignal<SecretForm>, touched: RwSignal<bool>) -> impl IntoView {
+fn KubernetesRow(
+    i: usize,
+    form: RwSignal<SecretForm>,
+    touched: RwSignal<bool>,
+    start: String,
+) -> impl IntoView {
     let n = i + 1;
     view! {
         <tr>
@@ -433,6 +588,7 @@ fn KubernetesRow(i: usize, form: RwSignal<SecretForm>, touched: RwSignal<bool>) 
                     name=format!("form[key][{i}]")
                     aria-label=format!("Key {n}")
                     autocomplete="off"
+                    value=start
                     on:input=move |ev| {
                         touched.set(true);
                         let value = event_target_value(&ev);

@@ -361,6 +361,21 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
             ));
         }
     }
+    // Success is a redirect back to the secret for a browser, or 200 for a script.
+    for ((role, client), want) in clients.iter().zip([401, 404, 200, 200]) {
+        let version = version_of(&admin, own).await;
+        let (got, body) = client
+            .call(
+                "update_secret_form",
+                json!({"csrf": client.csrf, "id": own, "version": version, "form": {"scope": "Project", "project_id": payments, "use_case": "Generic", "description": format!("form edit by {role}"), "kind": "Kubernetes", "secret_type": "Opaque", "key": ["API_KEY"], "value": [""]}}),
+            )
+            .await;
+        if got != want && !(want == 200 && got == 302) {
+            failures.push(format!(
+                "update_secret_form (project secret) as {role}: {got} (expected {want}) {body}"
+            ));
+        }
+    }
     for ((role, client), want) in clients.iter().zip([401, 404, 200, 200]) {
         // Member and admin each delete the project secret they created above: with the
         // reconciler running, a deleted secret is gone (404) moments later, so they must not

@@ -269,3 +269,65 @@ async fn the_secrets_page_keeps_its_filters_in_the_url() {
         "the sorted column says so"
     );
 }
+
+#[tokio::test]
+async fn the_edit_form_keeps_blank_values_and_replaces_typed_ones() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let db = Backend::Sqlite.fresh_database().await;
+    let server = crate::auth::demo_server_on(&db, Vec::new(), Some(data_dir.path())).await;
+    let dev = Client::signed_in(&server, "dev@example.com").await;
+    let (_, projects) = dev.call("list_projects", json!({})).await;
+    let payments = projects[0]["id"].as_i64().unwrap();
+    let csrf = enc(&dev.csrf);
+    let create = format!(
+        "csrf={csrf}&form[name]=edit-me&form[scope]=Project&form[project_id]={payments}&form[use_case]=Generic&form[kind]=Kubernetes&form[secret_type]=Opaque&form[key][0]=A&form[value][0]=canary-first-a&form[key][1]=B&form[value][1]=canary-first-b"
+    );
+    let response = post_form(&dev, "create_secret_form", &create).await;
+    assert_eq!(response.status(), 302);
+    let id: i64 = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/secrets/")
+        .parse()
+        .unwrap();
+    let version = |detail: &serde_json::Value| detail["secret"]["version"].as_i64().unwrap();
+    let (_, detail) = dev.call("get_secret", json!({"id": id})).await;
+
+    // The edit page never shows a value.
+    let page = dev
+        .http
+        .get(format!("{}/secrets/{id}/edit", dev.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Edit edit-me"), "{page}");
+    assert!(!page.contains("canary-first"), "no value on the edit page");
+
+    // A blank keeps A; B is replaced; C is new.
+    let edit = format!(
+        "csrf={csrf}&id={id}&version={}&form[name]=edit-me&form[scope]=Project&form[project_id]={payments}&form[use_case]=Generic&form[kind]=Kubernetes&form[secret_type]=Opaque&form[key][0]=A&form[value][0]=&form[key][1]=B&form[value][1]=canary-second-b&form[key][2]=C&form[value][2]=canary-new-c",
+        version(&detail)
+    );
+    let response = post_form(&dev, "update_secret_form", &edit).await;
+    assert_eq!(response.status(), 302, "{:?}", response.text().await);
+    // A stale version is a conflict that changes nothing.
+    let response = post_form(&dev, "update_secret_form", &edit).await;
+    assert_eq!(response.status(), 409);
+
+    // What the cluster gets is the truth: read the values back through the service.
+    use secrets_console::server::config::DatabaseUrl;
+    use secrets_console::server::crypto::{Keyring, MasterKey};
+    let dbh = secrets_console::server::db::Db::connect(&DatabaseUrl::new(db.url.clone()))
+        .await
+        .unwrap();
+    let keys = Keyring::new(MasterKey::load(&data_dir.path().join("master.key")).unwrap());
+    let values = secrets_console::server::secrets::decrypt_values(&dbh, &keys, id)
+        .await
+        .unwrap();
+    assert_eq!(values.get("A"), Some("canary-first-a"));
+    assert_eq!(values.get("B"), Some("canary-second-b"));
+    assert_eq!(values.get("C"), Some("canary-new-c"));
+}
