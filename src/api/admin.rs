@@ -292,3 +292,80 @@ pub async fn form_options(
         .await,
     )
 }
+
+/// A project's allowlist: the stores and remote-key prefixes its team members may reference
+/// (admins only).
+#[server(prefix = "/api", endpoint = "get_allowlist")]
+pub async fn get_allowlist(
+    project_id: i64,
+) -> Result<crate::domain::permissions::Allowlist, AppError> {
+    use crate::domain::permissions::{Action, Target};
+    use crate::server::api_support::{check, reader, respond};
+    respond(
+        async {
+            let (state, principal) = reader().await?;
+            check(
+                &state,
+                &principal,
+                Action::ManageUsers,
+                &Target::Global,
+                None,
+            )
+            .await?;
+            Ok(crate::server::auth::users::allowlist(&state.db, project_id).await?)
+        }
+        .await,
+    )
+}
+
+/// Sets a project's allowlist (admins only): one store or prefix per line (or comma-separated).
+#[server(prefix = "/api", endpoint = "set_allowlist")]
+pub async fn set_allowlist(
+    csrf: String,
+    project_id: i64,
+    #[server(default)] stores: String,
+    #[server(default)] key_prefixes: String,
+) -> Result<(), AppError> {
+    use crate::domain::permissions::{Action, Allowlist, Target};
+    use crate::domain::validation::{FieldError, validate_store_name};
+    use crate::server::api_support::{check, respond, writer};
+    respond(
+        async {
+            let (state, principal) = writer(&csrf).await?;
+            check(&state, &principal, Action::ManageUsers, &Target::Global, None).await?;
+            let split = |text: &str| -> Vec<String> {
+                let mut items: Vec<String> = text
+                    .split([',', '\n'])
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                items.sort();
+                items.dedup();
+                items
+            };
+            let stores = split(&stores);
+            for store in &stores {
+                validate_store_name(store).map_err(|e| FieldError::new("stores", e.message))?;
+            }
+            let key_prefixes = split(&key_prefixes);
+            if let Some(bad) = key_prefixes.iter().find(|p| p.chars().any(char::is_whitespace)) {
+                return Err(FieldError::new(
+                    "key_prefixes",
+                    format!("`{bad}` has whitespace; a prefix is the start of a remote key, e.g. payments/"),
+                )
+                .into());
+            }
+            crate::server::auth::users::set_allowlist(
+                &state.db,
+                project_id,
+                &Allowlist {
+                    stores,
+                    key_prefixes,
+                },
+            )
+            .await?;
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -113,18 +113,37 @@ pub fn LiveStatusBadge(id: i64, initial: SecretStatus) -> impl IntoView {
     view! { <StatusBadge status=Signal::derive(move || live.secret_status(id).unwrap_or(initial)) /> }
 }
 
-/// An assignment's status badge that follows live events.
+/// An assignment's status badge that follows live events; its reason and last sync show on
+/// hover and focus.
 #[component]
 pub fn LiveAssignmentBadge(
     secret_id: i64,
     project_id: i64,
     initial: AssignmentStatus,
+    #[prop(default = None)] reason: Option<String>,
+    #[prop(default = None)] last_sync_at: Option<i64>,
 ) -> impl IntoView {
     let live = use_live();
+    let detail = Signal::derive(move || {
+        let (reason, synced) = match live.assignment(secret_id, project_id) {
+            Some(a) => (a.reason, a.last_sync_at),
+            None => (reason.clone(), last_sync_at),
+        };
+        let synced =
+            synced.map(|at| format!("last sync {}", crate::components::format::utc_time(at)));
+        [reason, synced]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ")
+    });
     view! {
-        <AssignmentBadge status=Signal::derive(move || {
-            live.assignment(secret_id, project_id).map(|a| a.status).unwrap_or(initial)
-        }) />
+        <AssignmentBadge
+            status=Signal::derive(move || {
+                live.assignment(secret_id, project_id).map(|a| a.status).unwrap_or(initial)
+            })
+            detail
+        />
     }
 }
 

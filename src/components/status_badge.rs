@@ -18,13 +18,23 @@ pub fn intent(status: SecretStatus) -> (&'static str, &'static str) {
     }
 }
 
-/// A secret's rolled-up status (a fixed value or a live signal).
+/// A secret's rolled-up status (a fixed value or a live signal). With `detail` (the reason and
+/// last sync), the badge can be focused and shows it on hover and focus.
 #[component]
-pub fn StatusBadge(#[prop(into)] status: Signal<SecretStatus>) -> impl IntoView {
+pub fn StatusBadge(
+    #[prop(into)] status: Signal<SecretStatus>,
+    #[prop(optional, into)] detail: Option<Signal<String>>,
+) -> impl IntoView {
+    let has_detail = detail.is_some();
+    let detail_text = move || detail.map(|d| d.get()).filter(|d| !d.is_empty());
     view! {
         <span
             class=move || format!("badge badge-{}", intent(status.get()).0)
             data-status=move || status.get().as_str()
+            data-detail=detail_text
+            title=detail_text
+            tabindex=has_detail.then_some("0")
+            aria-label=move || detail_text().map(|d| format!("{}: {d}", status.get().label()))
         >
             <span class="badge-icon" aria-hidden="true">{move || intent(status.get()).1}</span>
             {move || status.get().label()}
@@ -32,10 +42,20 @@ pub fn StatusBadge(#[prop(into)] status: Signal<SecretStatus>) -> impl IntoView 
     }
 }
 
-/// An assignment's status (the same look as the secret's).
+/// An assignment's status (the same look as the secret's), with its reason and last sync.
 #[component]
-pub fn AssignmentBadge(#[prop(into)] status: Signal<AssignmentStatus>) -> impl IntoView {
-    view! { <StatusBadge status=Signal::derive(move || as_secret(status.get())) /> }
+pub fn AssignmentBadge(
+    #[prop(into)] status: Signal<AssignmentStatus>,
+    #[prop(optional, into)] detail: Option<Signal<String>>,
+) -> impl IntoView {
+    match detail {
+        Some(detail) => {
+            view! { <StatusBadge status=Signal::derive(move || as_secret(status.get())) detail /> }
+                .into_any()
+        }
+        None => view! { <StatusBadge status=Signal::derive(move || as_secret(status.get())) /> }
+            .into_any(),
+    }
 }
 
 /// The secret status that looks like an assignment status.

@@ -308,7 +308,7 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                                         <td><a href=format!("/projects/{}", a.project.name)>{a.project.name.clone()}</a></td>
                                         <td>{a.cluster.clone()}</td>
                                         <td><code>{a.namespace.clone()}</code></td>
-                                        <td><LiveAssignmentBadge secret_id=secret.id project_id=a.project.id initial=a.status /></td>
+                                        <td><LiveAssignmentBadge secret_id=secret.id project_id=a.project.id initial=a.status reason=a.reason.clone() last_sync_at=a.last_sync_at /></td>
                                         <td class="reason">{live_reason(secret.id, a.project.id, a.reason.clone())}{retry}{warning}</td>
                                         <td>{a.last_sync_at.map(utc_time).unwrap_or_else(|| "never".into())}</td>
                                         <td>

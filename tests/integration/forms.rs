@@ -331,3 +331,51 @@ async fn the_edit_form_keeps_blank_values_and_replaces_typed_ones() {
     assert_eq!(values.get("B"), Some("canary-second-b"));
     assert_eq!(values.get("C"), Some("canary-new-c"));
 }
+
+#[tokio::test]
+async fn admins_edit_a_projects_allowlist_and_members_are_held_to_it() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let dev = Client::signed_in(&server, "dev@example.com").await;
+    let (_, projects) = dev.call("list_projects", json!({})).await;
+    let payments = projects[0]["id"].as_i64().unwrap();
+    let (status, body) = admin
+        .call("set_allowlist", json!({"csrf": admin.csrf, "project_id": payments, "stores": "vault\nBad Store", "key_prefixes": "payments/"}))
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("stores")),
+        "{body}"
+    );
+    let (status, _) = admin
+        .call("set_allowlist", json!({"csrf": admin.csrf, "project_id": payments, "stores": "aws-secrets-manager", "key_prefixes": "payments/, shared/postgres/"}))
+        .await;
+    assert_eq!(status, 200);
+    let (_, list) = admin
+        .call("get_allowlist", json!({"project_id": payments}))
+        .await;
+    assert_eq!(list["stores"], json!(["aws-secrets-manager"]));
+    assert_eq!(
+        list["key_prefixes"],
+        json!(["payments/", "shared/postgres/"])
+    );
+    let (_, options) = dev
+        .call("form_options", json!({"project_id": payments}))
+        .await;
+    assert_eq!(
+        options["stores"],
+        json!(["aws-secrets-manager"]),
+        "the form offers what is allowed"
+    );
+    let create = |store: &str| json!({"csrf": dev.csrf, "form": {"name": "held", "scope": "Project", "project_id": payments, "use_case": "Generic", "kind": "External", "store": store, "secret_key": ["k"], "remote_key": ["shared/postgres/password"]}});
+    let (status, body) = dev.call("create_secret_form", create("vault")).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("store")),
+        "{body}"
+    );
+    let (status, _) = dev
+        .call("create_secret_form", create("aws-secrets-manager"))
+        .await;
+    assert!(status == 302 || status == 200, "{status}");
+}
