@@ -94,7 +94,7 @@ test("the secret detail shows spec, status by project with its reason, and histo
   await new LoginPage(page).signIn(ADMIN);
   await page.getByRole("link", { name: "postgres-credentials" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "postgres-credentials" })).toBeVisible();
-  await expect(page.getByText("shared/postgres/password")).toBeVisible();
+  await expect(page.getByText("shared/postgres/password", { exact: true })).toBeVisible();
   const payments = page.getByRole("row", { name: /^payments/ });
   await expect(payments.locator("[data-status]")).toHaveAttribute("data-status", "Synced", { timeout: 30_000 });
   await expect(page.getByRole("listitem").filter({ hasText: "create" }).first()).toContainText("admin@example.com");

@@ -36,9 +36,23 @@ pub fn SecretDetailPage() -> impl IntoView {
         assign: ServerAction::new(),
     };
     let live = use_live();
+    // Which projects the live events say it is assigned to: when that changes (an assignment
+    // added or removed by anyone), the table is read again.
+    let assigned_live = move || {
+        id().and_then(|id| {
+            live.secrets.with(|m| {
+                m.get(&id).map(|s| {
+                    s.assignments
+                        .iter()
+                        .map(|a| a.project_id)
+                        .collect::<Vec<_>>()
+                })
+            })
+        })
+    };
     let detail = Resource::new(
-        move || (id(), actions.version(), live.resync.get()),
-        |(id, _, _)| async move {
+        move || (id(), actions.version(), live.resync.get(), assigned_live()),
+        |(id, _, _, _)| async move {
             match id {
                 Some(id) => get_secret(id).await,
                 None => Err(AppError::NotFound),
@@ -271,7 +285,7 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
         {spec}
         <h2>"Use it in a workload"</h2>
         <p class="muted">"In each namespace it is assigned to, a Secret with this name holds its keys:"</p>
-        <pre class="manifest">{usage_snippet(&secret.name)}</pre>
+        <pre class="manifest" tabindex="0" aria-label="How to use it in a workload">{usage_snippet(&secret.name)}</pre>
         <h2>"Status by project"</h2>
         <div class="table-wrap">
             <table class="data-table">
@@ -300,7 +314,8 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                                         {r.last_error.map(|e| view! { <span class="muted">{format!(": last attempt: {e}")}</span> })}
                                     </p>
                                 });
-                                let warning = a.last_warning.clone().map(|w| view! {
+                                // A warning from before the latest sync is history, not news.
+                                let warning = a.last_warning.clone().filter(|_| a.status != AssignmentStatus::Synced).map(|w| view! {
                                     <p class="warning"><span class="muted">"Controller warning: "</span>{w}</p>
                                 });
                                 view! {

@@ -515,7 +515,7 @@ fn SecretFields(
                     preview
                         .get()
                         .map(|result| match result {
-                            Ok(text) => view! { <pre class="manifest" data-testid="preview">{text}</pre> }.into_any(),
+                            Ok(text) => view! { <pre class="manifest" data-testid="preview" tabindex="0" aria-label="Preview of the object">{text}</pre> }.into_any(),
                             Err(error) => view! { <p class="muted">{format!("No preview yet: {error}")}</p> }.into_any(),
                         })
                 }}

@@ -315,8 +315,11 @@ fn SecretRowView(row: SecretRow, project: Option<i64>, select: Option<usize>) ->
         }
     };
     let is_org = row.scope == Scope::Organization;
+    let live = use_live();
+    let id = row.id;
+    let gone = move || live.gone.with(|gone| gone.contains(&id));
     view! {
-        <tr>
+        <tr hidden=gone>
             {select.map(|i| view! {
                 <td>
                     <input type="checkbox" name=format!("ids[{i}]") value=row.id aria-label=format!("Select {}", row.name) />
