@@ -423,6 +423,7 @@ pub async fn bulk_secrets(
             let mut outcome = BulkOutcome::default();
             for id in ids {
                 let result: Result<(), AppError> = async {
+                    // (sync, delete; anything else was refused above: assign or unassign)
                     let access = authorize_secret(&state, &principal, needed, id).await?;
                     let db = &state.db;
                     match action.as_str() {
@@ -439,21 +440,15 @@ pub async fn bulk_secrets(
                                 .await?;
                         }
                         "delete" => crate::server::secrets::delete(db, &who, id).await?,
-                        "assign" => {
-                            let mut wanted = access.assigned.clone();
-                            wanted.extend(project_ids.iter().copied());
-                            wanted.sort_unstable();
-                            wanted.dedup();
-                            crate::server::secrets::set_assignments(db, &who, id, &wanted).await?;
-                        }
                         _ => {
-                            let wanted: Vec<i64> = access
-                                .assigned
-                                .iter()
-                                .copied()
-                                .filter(|p| !project_ids.contains(p))
-                                .collect();
-                            crate::server::secrets::set_assignments(db, &who, id, &wanted).await?;
+                            crate::server::secrets::change_projects(
+                                db,
+                                &who,
+                                id,
+                                &project_ids,
+                                action == "assign",
+                            )
+                            .await?;
                         }
                     }
                     Ok(())

@@ -163,15 +163,17 @@ fn connect(live: LiveContext) {
         let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
         closure.forget();
     };
-    let mut connected_before = false;
+    // Whatever changed between the page's render (or a dropped connection) and this stream
+    // starting was not sent: every hello (the server subscribes before it) reloads the data.
+    let resync = move || {
+        live.secrets.update(|m| m.clear());
+        live.gone.update(|g| g.clear());
+        live.resync.update(|n| *n += 1);
+    };
     listen(
         "hello",
         Box::new(move |_| {
-            if connected_before {
-                // Events may have been missed while disconnected.
-                live.resync.update(|n| *n += 1);
-            }
-            connected_before = true;
+            resync();
             live.state.set(LiveState::Live);
         }),
     );

@@ -322,6 +322,7 @@ impl SecretForm {
 
     /// The form filled with a secret as it is (values are never filled in).
     pub fn of(
+        name: &str,
         scope: Scope,
         project_id: Option<i64>,
         use_case: UseCase,
@@ -329,6 +330,7 @@ impl SecretForm {
         spec: &SecretSpec,
     ) -> Self {
         let mut form = SecretForm {
+            name: name.to_owned(),
             scope: scope.as_str().to_owned(),
             project_id,
             use_case: use_case.as_str().to_owned(),

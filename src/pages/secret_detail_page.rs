@@ -186,7 +186,12 @@ fn RowButtons(
             .into_any()
         }
     });
-    let adopt = (status == AssignmentStatus::Failed && user.is_admin).then(move || {
+    // Only a collision with an object the console does not own can be adopted.
+    let foreign = assignment
+        .reason
+        .as_deref()
+        .is_some_and(|r| r.contains("is not managed by this assignment"));
+    let adopt = (status == AssignmentStatus::Failed && user.is_admin && foreign).then(move || {
         view! {
             <ActionForm action=actions.adopt attr:class="inline-form">
                 <input type="hidden" name="csrf" value=csrf />

@@ -19,7 +19,7 @@ use crate::domain::validation::{FieldError, validate_all, validate_secret_name};
 use crate::error::AppError;
 use crate::model::account::{CurrentUser, ProjectSummary};
 use crate::model::cluster::FormOptions;
-use crate::model::secret::{Scope, SecretForm, UseCase};
+use crate::model::secret::{FormValues, Scope, SecretForm, UseCase};
 use crate::pages::not_found_page::NotFoundPage;
 
 /// Secret types offered for Kubernetes secrets (service-account tokens are never managed here).
@@ -159,6 +159,7 @@ pub fn EditSecretPage() -> impl IntoView {
                                 Ok(detail) => {
                                     let secret = detail.secret.clone();
                                     let initial = SecretForm::of(
+                                        &secret.name,
                                         secret.scope,
                                         secret.project.as_ref().map(|p| p.id),
                                         secret.use_case,
@@ -198,8 +199,14 @@ fn SecretFormBody(user: CurrentUser, initial: SecretForm, mode: Mode) -> impl In
     Effect::new(move |_| hydrated.set(true));
     let touched = RwSignal::new(false);
     let options = Resource::new(move || project_id, form_options);
+    // The preview needs each value's length, never the value: it is sent as asterisks.
+    let masked = move || {
+        let mut copy = form.get();
+        copy.value = FormValues(copy.value.0.iter().map(|v| "*".repeat(v.len())).collect());
+        copy
+    };
     let preview = Resource::new(
-        move || (hydrated.get(), form.get()),
+        move || (hydrated.get(), masked()),
         |(hydrated, form)| async move {
             if hydrated {
                 preview_secret(form).await

@@ -322,7 +322,7 @@ fn SecretRowView(row: SecretRow, project: Option<i64>, select: Option<usize>) ->
         <tr hidden=gone>
             {select.map(|i| view! {
                 <td>
-                    <input type="checkbox" name=format!("ids[{i}]") value=row.id aria-label=format!("Select {}", row.name) />
+                    <input type="checkbox" name=format!("ids[{i}]") value=row.id disabled=gone aria-label=format!("Select {}", row.name) />
                 </td>
             })}
             <td>

@@ -379,3 +379,38 @@ async fn admins_edit_a_projects_allowlist_and_members_are_held_to_it() {
         .await;
     assert!(status == 302 || status == 200, "{status}");
 }
+
+#[tokio::test]
+async fn a_members_filters_say_nothing_about_other_projects() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let dev = Client::signed_in(&server, "dev@example.com").await;
+    let (_, projects) = admin.call("list_projects", json!({})).await;
+    let search = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "search")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let query = |project: Option<i64>, status: Option<&str>| json!({"query": {"search": null, "kind": null, "scope": null, "status": status, "project_id": project, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}});
+    // postgres-credentials is assigned to payments (dev's) and to search (not dev's).
+    let (_, page) = dev.call("list_secrets", query(Some(search), None)).await;
+    assert_eq!(
+        page["total"], 0,
+        "another project's id matches nothing: {page}"
+    );
+    // legacy-api-key is SyncedError in search only; dev must not find "SyncedError" rows
+    // through it (dev's own assignments are what counts).
+    let (_, page) = dev
+        .call("list_secrets", query(None, Some("SyncedError")))
+        .await;
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&"postgres-credentials"), "{names:?}");
+}

@@ -362,6 +362,62 @@ async fn a_foreign_secret_of_the_same_name_is_never_touched(backend: Backend) {
     assert!(!adopt_flag, "adoption is one-off");
 }
 
+/// A same-named ExternalSecret we do not own: Failed, and neither an apply nor "Sync now" ever
+/// writes to it (not even the force-sync annotation).
+async fn a_foreign_external_secret_is_not_even_annotated_by_sync(backend: Backend) {
+    let rig = Rig::new(&backend).await;
+    let api = Api::<kube::api::DynamicObject>::namespaced_with(
+        rig.client(0),
+        "payments",
+        &secrets_console::server::reconcile::external_secret_resource(),
+    );
+    let theirs: kube::api::DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "their-es", "namespace": "payments", "labels": {"owner": "someone-else"}},
+        "spec": {"secretStoreRef": {"kind": "ClusterSecretStore", "name": "vault"}, "data": [{"secretKey": "k", "remoteRef": {"key": "shared/postgres/password"}}]},
+    }))
+    .unwrap();
+    api.create(&PostParams::default(), &theirs).await.unwrap();
+    let id = rig
+        .org_secret(
+            "their-es",
+            "1h0m0s",
+            &[("password", "shared/postgres/password")],
+            &[rig.payments],
+        )
+        .await;
+    rig.until_status(id, rig.payments, "Failed", 20).await;
+    let before = api.get("their-es").await.unwrap();
+    secrets::request_sync(&rig.db, &rig.admin, id, None)
+        .await
+        .unwrap();
+    // The sync request is worked (the queue drains) without touching their object.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let queued: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM work_items WHERE secret_id = $1")
+                .bind(id)
+                .fetch_one(rig.db.pool())
+                .await
+                .unwrap();
+        if queued == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sync was not worked"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = api.get("their-es").await.unwrap();
+    assert_eq!(
+        after.metadata.resource_version, before.metadata.resource_version,
+        "their ExternalSecret was not written to"
+    );
+    assert_eq!(rig.status(id, rig.payments).await.unwrap().0, "Failed");
+}
+
 /// Criterion 5 (outage half): assignments made while the cluster is down all converge when it
 /// returns; nothing is lost or applied twice.
 async fn work_queued_during_an_outage_converges_when_the_cluster_returns(backend: Backend) {
@@ -590,6 +646,7 @@ on_both_backends!(
     a_reconciler_killed_mid_fan_out_resumes_and_converges,
     store_faults_are_named_and_heal_by_themselves,
     a_foreign_secret_of_the_same_name_is_never_touched,
+    a_foreign_external_secret_is_not_even_annotated_by_sync,
     work_queued_during_an_outage_converges_when_the_cluster_returns,
     a_stuck_delete_fails_after_the_deadline_and_a_retry_finishes_it,
 );

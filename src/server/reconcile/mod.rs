@@ -443,6 +443,15 @@ async fn process(
     match item.op.as_str() {
         "delete" => delete(ctx, item, &target, &api, kind).await,
         "sync" if kind == "ExternalSecret" => {
+            // Never annotate an object that is not ours (a Failed collision, say).
+            match foreign(&api, kind, &target).await {
+                Ok(Some(reason)) => {
+                    observe(ctx, item, Observation::ApplyRefused { reason }).await?;
+                    return Ok(Outcome::Done);
+                }
+                Err(error) if transient(&error) => return Ok(Outcome::Retry(error.to_string())),
+                Ok(None) | Err(_) => {}
+            }
             let patch = json!({"metadata": {"annotations": {"force-sync": now_ms().to_string()}}});
             let params = PatchParams {
                 field_manager: Some(format!("{}-sync", manifest::FIELD_MANAGER)),
@@ -531,7 +540,8 @@ async fn apply(
     {
         if !cluster.creates_namespaces {
             // Failed until the namespace exists; retried with back-off, so it heals once a
-            // platform admin creates it.
+            // platform admin creates it. (An adoption is not carried over to that later try.)
+            clear_adopt(ctx, target).await?;
             let reason = refusal(target, kind, error);
             observe(
                 ctx,
@@ -562,10 +572,7 @@ async fn apply(
         Ok(object) => {
             let generation = object.metadata.generation.unwrap_or(0);
             if target.adopt {
-                sqlx::query("UPDATE assignments SET adopt = FALSE WHERE id = $1")
-                    .bind(target.placement.assignment_id)
-                    .execute(ctx.db.pool())
-                    .await?;
+                clear_adopt(ctx, target).await?;
                 tracing::info!(cluster = %target.cluster, namespace = %target.placement.namespace, name = %target.placement.name, "adopted an existing object");
             }
             observe(ctx, item, Observation::Applied { generation }).await?;
@@ -578,11 +585,24 @@ async fn apply(
         }
         Err(error) if transient(&error) => Ok(Outcome::Retry(error.to_string())),
         Err(error) => {
+            // An adoption is one try: a refused one is not kept for some later apply.
+            clear_adopt(ctx, target).await?;
             let reason = refusal(target, kind, &error);
             observe(ctx, item, Observation::ApplyRefused { reason }).await?;
             Ok(Outcome::Done)
         }
     }
+}
+
+/// Ends an adoption request (it applies to one apply only).
+async fn clear_adopt(ctx: &Context, target: &Target) -> Result<(), ServiceError> {
+    if target.adopt {
+        sqlx::query("UPDATE assignments SET adopt = FALSE WHERE id = $1")
+            .bind(target.placement.assignment_id)
+            .execute(ctx.db.pool())
+            .await?;
+    }
+    Ok(())
 }
 
 fn api_client(api: &Api<DynamicObject>) -> kube::Client {

@@ -12,8 +12,8 @@ pub mod protected;
 pub use read::{SecretAccess, Visibility, access, assign_options, detail, list, name_of};
 pub(crate) use write::sealed_from_row;
 pub use write::{
-    AssignmentDiff, NewSecret, SecretChanges, adopt, create, decrypt_values, delete, observe,
-    request_sync, set_assignments, unassign, update,
+    AssignmentDiff, NewSecret, SecretChanges, adopt, change_projects, create, decrypt_values,
+    delete, observe, request_sync, set_assignments, unassign, update,
 };
 
 use crate::domain::validation::FieldError;

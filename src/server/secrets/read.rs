@@ -76,14 +76,39 @@ fn push_filters(sql: &mut Sql, query: &SecretQuery, visibility: &Visibility) {
             .bind(Param::Text(scope.as_str().to_owned()));
     }
     if let Some(status) = query.status {
-        sql.push(" AND s.status = ")
-            .bind(Param::Text(status.as_str().to_owned()));
+        match visibility {
+            Visibility::All => {
+                sql.push(" AND s.status = ")
+                    .bind(Param::Text(status.as_str().to_owned()));
+            }
+            // A member's status is that of their own projects' assignments: the global rollup
+            // would tell them about failures elsewhere.
+            Visibility::Projects(ids) => match AssignmentStatus::parse(status.as_str()) {
+                Some(assignment) if !ids.is_empty() => {
+                    sql.push(" AND EXISTS (SELECT 1 FROM assignments m WHERE m.secret_id = s.id AND m.status = ")
+                        .bind(Param::Text(assignment.as_str().to_owned()))
+                        .push(" AND m.project_id IN ")
+                        .bind_list(ids)
+                        .push(")");
+                }
+                _ => {
+                    sql.push(" AND 1 = 0");
+                }
+            },
+        }
     }
     if let Some(use_case) = query.use_case {
         sql.push(" AND s.use_case = ")
             .bind(Param::Text(use_case.as_str().to_owned()));
     }
     if let Some(project_id) = query.project_id {
+        // A member may filter by their own projects only: another project's id must not tell
+        // them which secrets are assigned there.
+        if let Visibility::Projects(ids) = visibility
+            && !ids.contains(&project_id)
+        {
+            sql.push(" AND 1 = 0");
+        }
         sql.push(
             " AND EXISTS (SELECT 1 FROM assignments f WHERE f.secret_id = s.id AND f.project_id = ",
         )
@@ -92,8 +117,10 @@ fn push_filters(sql: &mut Sql, query: &SecretQuery, visibility: &Visibility) {
     }
 }
 
-fn order_by(query: &SecretQuery) -> String {
+fn order_by(query: &SecretQuery, visibility: &Visibility) -> String {
     let column = match query.sort {
+        // The stored rollup spans every project; a member's order must not reveal others'.
+        SortKey::Status if matches!(visibility, Visibility::Projects(_)) => "s.name",
         SortKey::Name => "s.name",
         SortKey::Kind => "s.kind",
         SortKey::Scope => "s.scope",
@@ -185,7 +212,7 @@ pub async fn list(
         "SELECT {ROW_COLUMNS} FROM secrets s LEFT JOIN projects p ON p.id = s.project_id"
     ));
     push_filters(&mut select, query, visibility);
-    select.push(&order_by(query));
+    select.push(&order_by(query, visibility));
     select
         .push(" LIMIT ")
         .bind(Param::Int(i64::from(per_page)))

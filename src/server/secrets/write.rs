@@ -1012,3 +1012,35 @@ pub async fn adopt(db: &Db, actor: &Actor, id: i64, project_id: i64) -> Result<(
     tx.commit().await?;
     Ok(())
 }
+
+/// Adds projects to (`add`) or removes them from a secret's assignments, reading the current
+/// set in the same transaction, so a concurrent change by someone else is kept, not undone.
+/// Assignments already being removed stay as they are.
+pub async fn change_projects(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    projects: &[i64],
+    add: bool,
+) -> Result<AssignmentDiff, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let secret = load(&mut tx, id).await?;
+    let current: Vec<i64> = sqlx::query_scalar(
+        "SELECT project_id FROM assignments WHERE secret_id = $1 \
+         AND status NOT IN ('Deleting', 'DeleteFailed')",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut wanted: BTreeSet<i64> = current.into_iter().collect();
+    for project in projects {
+        if add {
+            wanted.insert(*project);
+        } else {
+            wanted.remove(project);
+        }
+    }
+    let diff = change_assignments(&mut tx, actor, &secret, wanted).await?;
+    tx.commit().await?;
+    Ok(diff)
+}
