@@ -25,7 +25,7 @@ use tower_sessions::Session;
 
 use super::db::{Backend, Db};
 use super::now_ms;
-use super::secrets::{self, ServiceError, Visibility};
+use super::secrets::{ServiceError, Visibility};
 use super::state::AppState;
 use crate::domain::permissions::Principal;
 use crate::model::live::{LiveAssignment, LiveMessage, LiveSecret};
@@ -182,31 +182,67 @@ async fn listen(url: String, sender: broadcast::Sender<i64>) {
     }
 }
 
-/// What a viewer may see of one secret now: `None` if nothing (gone, or not theirs).
+/// What a viewer may see of one secret now: `None` if nothing (gone, or not theirs). Two small
+/// queries (the rollup, the visible assignments with any pending retry): this runs for every
+/// open stream on every change, so it reads nothing else.
 pub async fn view(
     db: &Db,
     secret_id: i64,
     visibility: &Visibility,
 ) -> Result<Option<LiveSecret>, ServiceError> {
-    match secrets::detail(db, secret_id, visibility).await {
-        Ok(detail) => Ok(Some(LiveSecret {
-            id: secret_id,
-            status: detail.secret.status,
-            assignments: detail
-                .assignments
-                .into_iter()
-                .map(|a| LiveAssignment {
-                    project_id: a.project.id,
-                    status: a.status,
-                    reason: a.reason,
-                    last_sync_at: a.last_sync_at,
-                    next_retry_at: a.retry.map(|r| r.next_at),
-                })
-                .collect(),
-        })),
-        Err(ServiceError::NotFound) => Ok(None),
-        Err(error) => Err(error),
+    use crate::domain::status::{AssignmentStatus, SecretStatus, rollup};
+    use crate::server::sql::{Param, Sql};
+    use sqlx::Row;
+
+    let stored: Option<String> = sqlx::query_scalar("SELECT status FROM secrets WHERE id = $1")
+        .bind(secret_id)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    let mut select = Sql::new(
+        "SELECT a.project_id, a.status, a.reason, a.last_sync_at, w.attempts, w.not_before \
+         FROM assignments a LEFT JOIN work_items w \
+         ON w.secret_id = a.secret_id AND w.project_id = a.project_id WHERE a.secret_id = ",
+    );
+    select.bind(Param::Int(secret_id));
+    if let Visibility::Projects(ids) = visibility {
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        select.push(" AND a.project_id IN ").bind_list(ids);
     }
+    select.push(" ORDER BY a.project_id");
+    let mut assignments = Vec::new();
+    for row in select.query().fetch_all(db.pool()).await? {
+        let status: String = row.try_get("status")?;
+        let Some(status) = AssignmentStatus::parse(&status) else {
+            continue;
+        };
+        let attempts: Option<i64> = row.try_get("attempts")?;
+        assignments.push(LiveAssignment {
+            project_id: row.try_get("project_id")?,
+            status,
+            reason: row.try_get("reason")?,
+            last_sync_at: row.try_get("last_sync_at")?,
+            next_retry_at: match attempts {
+                Some(n) if n > 0 => row.try_get("not_before")?,
+                _ => None,
+            },
+        });
+    }
+    let status = match visibility {
+        Visibility::All => SecretStatus::parse(&stored).unwrap_or(SecretStatus::Pending),
+        // A member sees a secret through their projects' assignments, and its status is theirs.
+        Visibility::Projects(_) if assignments.is_empty() => return Ok(None),
+        Visibility::Projects(_) => rollup(assignments.iter().map(|a| a.status)),
+    };
+    Ok(Some(LiveSecret {
+        id: secret_id,
+        status,
+        assignments,
+    }))
 }
 
 /// Decrements the client count when a stream ends.
