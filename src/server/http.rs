@@ -58,6 +58,7 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(super::metrics::metrics))
         .route_service(
             &leptos_axum::site_pkg_dir_service_route_path(&state.leptos_options),
             leptos_axum::site_pkg_dir_service(&state.leptos_options),

@@ -12,6 +12,7 @@ pub mod errors;
 pub mod http;
 pub mod key_rotation;
 pub mod live;
+pub mod metrics;
 pub mod projects;
 pub mod reconcile;
 pub mod secrets;

@@ -14,6 +14,7 @@ mod keys;
 mod kubeconfig;
 mod leader;
 mod live;
+mod metrics;
 mod pages;
 mod reconcile;
 mod reconcile_faults;

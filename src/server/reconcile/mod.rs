@@ -532,9 +532,15 @@ async fn apply(
     if target.adopt {
         params = params.force();
     }
+    let started = std::time::Instant::now();
     let mut result = api
         .patch(&target.placement.name, &params, &Patch::Apply(&body))
         .await;
+    crate::server::metrics::record_apply(
+        &target.cluster,
+        started.elapsed().as_secs_f64(),
+        result.is_err(),
+    );
     if let Err(error) = &result
         && missing_namespace(error)
     {
