@@ -9,19 +9,11 @@ use crate::model::cluster::{ClusterStores, ClusterSummary};
 /// The projects the caller may see.
 #[server(prefix = "/api", endpoint = "list_projects")]
 pub async fn list_projects() -> Result<Vec<ProjectSummary>, AppError> {
-    use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, reader, respond};
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{reader_for, respond};
     respond(
         async {
-            let (state, principal) = reader().await?;
-            check(
-                &state,
-                &principal,
-                Action::ListProjects,
-                &Target::Global,
-                None,
-            )
-            .await?;
+            let (state, principal) = reader_for(Action::ListProjects).await?;
             let visibility = crate::server::secrets::Visibility::of(&principal);
             Ok(crate::server::projects::list(&state.db, &visibility).await?)
         }
@@ -62,19 +54,11 @@ pub async fn get_project(name: String) -> Result<ProjectSummary, AppError> {
 /// Every user (admins only).
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
-    use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, reader, respond};
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{reader_for, respond};
     respond(
         async {
-            let (state, principal) = reader().await?;
-            check(
-                &state,
-                &principal,
-                Action::ManageUsers,
-                &Target::Global,
-                None,
-            )
-            .await?;
+            let (state, _) = reader_for(Action::ManageUsers).await?;
             let users = crate::server::auth::users::list_users(&state.db).await?;
             Ok(users
                 .into_iter()
@@ -98,19 +82,11 @@ pub async fn create_user(
     password: String,
     is_admin: bool,
 ) -> Result<i64, AppError> {
-    use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, respond, writer};
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{respond, writer_for};
     respond(
         async {
-            let (state, principal) = writer(&csrf).await?;
-            check(
-                &state,
-                &principal,
-                Action::ManageUsers,
-                &Target::Global,
-                None,
-            )
-            .await?;
+            let (state, _) = writer_for(&csrf, Action::ManageUsers).await?;
             Ok(
                 crate::server::auth::users::create_user(&state.db, &email, &password, is_admin)
                     .await?,
@@ -128,19 +104,11 @@ pub async fn set_memberships(
     // An empty selection sends no field at all.
     #[server(default)] project_ids: Vec<i64>,
 ) -> Result<(), AppError> {
-    use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, respond, writer};
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{respond, writer_for};
     respond(
         async {
-            let (state, principal) = writer(&csrf).await?;
-            check(
-                &state,
-                &principal,
-                Action::ManageUsers,
-                &Target::Global,
-                None,
-            )
-            .await?;
+            let (state, _) = writer_for(&csrf, Action::ManageUsers).await?;
             crate::server::auth::users::set_memberships(&state.db, user_id, &project_ids).await?;
             Ok(())
         }
@@ -151,19 +119,11 @@ pub async fn set_memberships(
 /// Every cluster with its reachability (admins only).
 #[server(prefix = "/api", endpoint = "list_clusters")]
 pub async fn list_clusters() -> Result<Vec<ClusterSummary>, AppError> {
-    use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, reader, respond};
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{reader_for, respond};
     respond(
         async {
-            let (state, principal) = reader().await?;
-            check(
-                &state,
-                &principal,
-                Action::ManageClusters,
-                &Target::Global,
-                None,
-            )
-            .await?;
+            let (state, _) = reader_for(Action::ManageClusters).await?;
             Ok(crate::server::projects::clusters(&state.db).await?)
         }
         .await,
@@ -178,19 +138,11 @@ pub async fn create_project(
     cluster_id: i64,
     namespace: String,
 ) -> Result<i64, AppError> {
-    use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, respond, writer};
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{respond, writer_for};
     respond(
         async {
-            let (state, principal) = writer(&csrf).await?;
-            check(
-                &state,
-                &principal,
-                Action::ManageClusters,
-                &Target::Global,
-                None,
-            )
-            .await?;
+            let (state, _) = writer_for(&csrf, Action::ManageClusters).await?;
             let name = name.trim();
             let namespace = namespace.trim();
             let id =
@@ -206,19 +158,11 @@ pub async fn create_project(
 /// Every cluster's ClusterSecretStores with their Ready condition (admins only).
 #[server(prefix = "/api", endpoint = "list_stores")]
 pub async fn list_stores() -> Result<Vec<ClusterStores>, AppError> {
-    use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, reader, respond};
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{reader_for, respond};
     respond(
         async {
-            let (state, principal) = reader().await?;
-            check(
-                &state,
-                &principal,
-                Action::ViewStores,
-                &Target::Global,
-                None,
-            )
-            .await?;
+            let (state, _) = reader_for(Action::ViewStores).await?;
             let lists = futures::future::join_all(state.clusters.iter().map(|handle| async move {
                 let (stores, error) = match crate::server::cluster::registry::stores(handle).await {
                     Ok(stores) => (stores, None),
@@ -299,19 +243,11 @@ pub async fn form_options(
 pub async fn get_allowlist(
     project_id: i64,
 ) -> Result<crate::domain::permissions::Allowlist, AppError> {
-    use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, reader, respond};
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{reader_for, respond};
     respond(
         async {
-            let (state, principal) = reader().await?;
-            check(
-                &state,
-                &principal,
-                Action::ManageUsers,
-                &Target::Global,
-                None,
-            )
-            .await?;
+            let (state, _) = reader_for(Action::ManageUsers).await?;
             Ok(crate::server::auth::users::allowlist(&state.db, project_id).await?)
         }
         .await,
@@ -326,13 +262,12 @@ pub async fn set_allowlist(
     #[server(default)] stores: String,
     #[server(default)] key_prefixes: String,
 ) -> Result<(), AppError> {
-    use crate::domain::permissions::{Action, Allowlist, Target};
+    use crate::domain::permissions::{Action, Allowlist};
     use crate::domain::validation::{FieldError, validate_store_name};
-    use crate::server::api_support::{check, respond, writer};
+    use crate::server::api_support::{respond, writer_for};
     respond(
         async {
-            let (state, principal) = writer(&csrf).await?;
-            check(&state, &principal, Action::ManageUsers, &Target::Global, None).await?;
+            let (state, _) = writer_for(&csrf, Action::ManageUsers).await?;
             let split = |text: &str| -> Vec<String> {
                 let mut items: Vec<String> = text
                     .split([',', '\n'])

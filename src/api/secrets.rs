@@ -10,19 +10,11 @@ use crate::model::secret::{CreateSecretInput, SecretForm, UpdateSecretInput};
 /// A page of the secrets the caller may see.
 #[server(prefix = "/api", endpoint = "list_secrets", input = server_fn::codec::Json)]
 pub async fn list_secrets(query: SecretQuery) -> Result<Page<SecretRow>, AppError> {
-    use crate::domain::permissions::{Action, Target};
-    use crate::server::api_support::{check, reader, respond};
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{reader_for, respond};
     respond(
         async {
-            let (state, principal) = reader().await?;
-            check(
-                &state,
-                &principal,
-                Action::ListSecrets,
-                &Target::Global,
-                None,
-            )
-            .await?;
+            let (state, principal) = reader_for(Action::ListSecrets).await?;
             let visibility = crate::server::secrets::Visibility::of(&principal);
             Ok(crate::server::secrets::list(&state.db, &query, &visibility).await?)
         }
@@ -323,14 +315,7 @@ pub async fn sync_secret(
             let (state, principal) = writer(&csrf).await?;
             let access = authorize_secret(&state, &principal, Action::SyncSecret, id).await?;
             // A member syncs only where they are a member.
-            let mut projects: Option<Vec<i64>> = (!principal.is_admin).then(|| {
-                access
-                    .assigned
-                    .iter()
-                    .copied()
-                    .filter(|p| principal.is_member_of(*p))
-                    .collect()
-            });
+            let mut projects = crate::server::api_support::sync_scope(&principal, &access);
             if let Some(one) = project_id {
                 let allowed = projects.as_ref().is_none_or(|ids| ids.contains(&one))
                     && access.assigned.contains(&one);
@@ -428,14 +413,8 @@ pub async fn bulk_secrets(
                     let db = &state.db;
                     match action.as_str() {
                         "sync" => {
-                            let projects: Option<Vec<i64>> = (!principal.is_admin).then(|| {
-                                access
-                                    .assigned
-                                    .iter()
-                                    .copied()
-                                    .filter(|p| principal.is_member_of(*p))
-                                    .collect()
-                            });
+                            let projects =
+                                crate::server::api_support::sync_scope(&principal, &access);
                             crate::server::secrets::request_sync(db, &who, id, projects.as_deref())
                                 .await?;
                         }

@@ -106,6 +106,20 @@ pub fn LiveIndicator() -> impl IntoView {
     }
 }
 
+/// An assignment's reason, following live events (`initial` until one arrives).
+pub fn live_reason(
+    secret_id: i64,
+    project_id: i64,
+    initial: Option<String>,
+) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    let live = use_live();
+    move || {
+        live.assignment(secret_id, project_id)
+            .map(|a| a.reason)
+            .unwrap_or_else(|| initial.clone())
+    }
+}
+
 /// A secret's status badge that follows live events.
 #[component]
 pub fn LiveStatusBadge(id: i64, initial: SecretStatus) -> impl IntoView {

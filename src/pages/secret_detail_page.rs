@@ -9,7 +9,7 @@ use crate::api::secrets::{
     get_secret,
 };
 use crate::components::format::utc_time;
-use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, use_live};
+use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_reason, use_live};
 use crate::components::session::RequireUser;
 use crate::domain::status::AssignmentStatus;
 use crate::error::AppError;
@@ -88,17 +88,6 @@ fn usage_snippet(name: &str) -> String {
          volumes:\n  - name: {name}\n    secret:\n      secretName: {name}\n\
          containers:\n  - name: app\n    volumeMounts:\n      - name: {name}\n        mountPath: /etc/secrets/{name}\n        readOnly: true\n"
     )
-}
-
-/// An assignment's reason, following live events.
-fn live_reason(secret_id: i64, project_id: i64, initial: Option<String>) -> impl IntoView {
-    let live = use_live();
-    move || {
-        live.assignment(secret_id, project_id)
-            .map(|a| a.reason)
-            .unwrap_or_else(|| initial.clone())
-            .unwrap_or_default()
-    }
 }
 
 /// What a row of the status table can ask for.
@@ -329,7 +318,10 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                                         <td>{a.cluster.clone()}</td>
                                         <td><code>{a.namespace.clone()}</code></td>
                                         <td><LiveAssignmentBadge secret_id=secret.id project_id=a.project.id initial=a.status reason=a.reason.clone() last_sync_at=a.last_sync_at /></td>
-                                        <td class="reason">{live_reason(secret.id, a.project.id, a.reason.clone())}{retry}{warning}</td>
+                                        <td class="reason">{
+                                            let reason = live_reason(secret.id, a.project.id, a.reason.clone());
+                                            move || reason().unwrap_or_default()
+                                        }{retry}{warning}</td>
                                         <td>{a.last_sync_at.map(utc_time).unwrap_or_else(|| "never".into())}</td>
                                         <td>
                                             <RowButtons

@@ -9,10 +9,11 @@ use leptos_router::hooks::use_query_map;
 use crate::api::admin::list_projects;
 use crate::api::secrets::{BulkSecrets, list_secrets};
 use crate::components::layout::AdminOnly;
-use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, use_live};
+use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_reason, use_live};
 use crate::components::session::RequireUser;
 use crate::domain::status::SecretStatus;
-use crate::model::account::CurrentUser;
+use crate::error::AppError;
+use crate::model::account::{CurrentUser, ProjectSummary};
 use crate::model::listing::{SecretQuery, SecretRow, SortKey};
 use crate::model::secret::{Scope, SecretKind, UseCase};
 
@@ -32,9 +33,11 @@ pub fn SecretsPage() -> impl IntoView {
             </AdminOnly>
         </div>
         <RequireUser children=move |user| {
+            // Read once (for signed-in users only) for the project filter and the bulk bar.
+            let projects: ProjectsResource = Resource::new(|| (), |_| list_projects());
             view! {
-                <Filters query />
-                <SecretsTable query bulk=user />
+                <Filters query projects />
+                <SecretsTable query bulk=(user, projects) />
             }
         } />
     }
@@ -42,8 +45,7 @@ pub fn SecretsPage() -> impl IntoView {
 
 /// The search and filter form (GET: works without JavaScript; the router keeps it in the URL).
 #[component]
-fn Filters(query: Memo<SecretQuery>) -> impl IntoView {
-    let projects = Resource::new(|| (), |_| list_projects());
+fn Filters(query: Memo<SecretQuery>, projects: ProjectsResource) -> impl IntoView {
     let current = query.get_untracked();
     let selected = |value: Option<&str>, option: &str| value == Some(option);
     let kind = current.kind.map(|k| k.as_str());
@@ -94,12 +96,15 @@ fn Filters(query: Memo<SecretQuery>) -> impl IntoView {
     }
 }
 
+/// Every project the user may see, as the page's filter and bulk bar offer them.
+type ProjectsResource = Resource<Result<Vec<ProjectSummary>, AppError>>;
+
 /// A table of secrets for `query`; with `bulk` (the signed-in user), rows can be selected for a
 /// bulk action, and the headers sort and the footer pages through the URL.
 #[component]
 pub fn SecretsTable(
     #[prop(into)] query: Signal<SecretQuery>,
-    #[prop(optional)] bulk: Option<CurrentUser>,
+    #[prop(optional)] bulk: Option<(CurrentUser, ProjectsResource)>,
 ) -> impl IntoView {
     let live = use_live();
     let action = ServerAction::<BulkSecrets>::new();
@@ -202,10 +207,10 @@ pub fn SecretsTable(
         })
     };
     match bulk {
-        Some(user) => view! {
+        Some((user, projects)) => view! {
             <ActionForm action=action attr:class="bulk-form">
                 <input type="hidden" name="csrf" value=user.csrf_token.clone() />
-                <BulkToolbar action is_admin=user.is_admin />
+                <BulkToolbar action is_admin=user.is_admin projects />
                 {table}
             </ActionForm>
             {pager}
@@ -217,8 +222,11 @@ pub fn SecretsTable(
 
 /// The bulk action bar: an action, the projects for assign/unassign, a confirmation for delete.
 #[component]
-fn BulkToolbar(action: ServerAction<BulkSecrets>, is_admin: bool) -> impl IntoView {
-    let projects = Resource::new(|| (), |_| list_projects());
+fn BulkToolbar(
+    action: ServerAction<BulkSecrets>,
+    is_admin: bool,
+    projects: ProjectsResource,
+) -> impl IntoView {
     let outcome = move || {
         action.value().get().map(|result| match result {
             Ok(outcome) if outcome.refused.is_empty() => {
@@ -279,14 +287,8 @@ fn status_cell(row: &SecretRow, project: Option<i64>) -> AnyView {
     let brief = project.and_then(|p| row.assigned_to.iter().find(|a| a.project.id == p).cloned());
     match (project, brief) {
         (Some(project), Some(brief)) => {
-            let live = use_live();
             let id = row.id;
-            let initial = brief.reason.clone();
-            let reason = move || {
-                live.assignment(id, project)
-                    .map(|a| a.reason)
-                    .unwrap_or_else(|| initial.clone())
-            };
+            let reason = live_reason(id, project, brief.reason.clone());
             view! {
                 <LiveAssignmentBadge secret_id=id project_id=project initial=brief.status />
                 {move || reason().map(|r| view! { <p class="cell-reason">{r}</p> })}

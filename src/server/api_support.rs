@@ -54,6 +54,33 @@ pub async fn writer(csrf: &str) -> Result<(AppState, Principal), AppError> {
     Ok((state, principal))
 }
 
+/// [`reader`], then `action` on nothing in particular (a list, an admin area).
+pub async fn reader_for(action: Action) -> Result<(AppState, Principal), AppError> {
+    let (state, principal) = reader().await?;
+    check(&state, &principal, action, &Target::Global, None).await?;
+    Ok((state, principal))
+}
+
+/// [`writer`], then `action` on nothing in particular (an admin area).
+pub async fn writer_for(csrf: &str, action: Action) -> Result<(AppState, Principal), AppError> {
+    let (state, principal) = writer(csrf).await?;
+    check(&state, &principal, action, &Target::Global, None).await?;
+    Ok((state, principal))
+}
+
+/// The members-only part of a sync: all of a secret's assignments for an admin (`None`), only
+/// the caller's own projects' for a team member.
+pub fn sync_scope(principal: &Principal, access: &SecretAccess) -> Option<Vec<i64>> {
+    (!principal.is_admin).then(|| {
+        access
+            .assigned
+            .iter()
+            .copied()
+            .filter(|p| principal.is_member_of(*p))
+            .collect()
+    })
+}
+
 /// The signed-in caller, for reads: 401 without a session.
 pub async fn signed_in(state: &AppState, session: &Session) -> Result<Principal, AppError> {
     super::auth::principal(session, state)
