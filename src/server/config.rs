@@ -146,7 +146,18 @@ pub enum Command {
     /// Run only the simulated Kubernetes cluster(s) (API server plus the External Secrets
     /// controller with its fake provider), and write a kubeconfig any client can use.
     Sim(SimArgs),
+    /// Create an administrator account (the first one, on a database without the demo). The
+    /// password is read from SECRETS_CONSOLE_ADMIN_PASSWORD, or else from the first line of
+    /// standard input; never from a flag (command lines are visible to every local user).
+    CreateAdmin {
+        /// The administrator's email address (the sign-in name).
+        #[arg(long)]
+        email: String,
+    },
 }
+
+/// Environment variable holding the password of `create-admin`.
+pub const ADMIN_PASSWORD_ENV: &str = "SECRETS_CONSOLE_ADMIN_PASSWORD";
 
 /// Options of `secrets-console sim`.
 #[derive(Debug, Clone, clap::Args)]
@@ -179,6 +190,18 @@ pub struct SimArgs {
     /// How often the controller retries a failed ExternalSecret (Go duration syntax).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub retry_after: Duration,
+    /// Hold the kubeconfig's user to the roles these manifests (say, the output of `kubectl
+    /// kustomize deploy/overlays/production`) bind to --rbac-service-account, as an API server
+    /// would: anything else is 403 Forbidden. Requests without credentials stay unrestricted.
+    #[arg(long, value_name = "FILE")]
+    pub rbac: Option<PathBuf>,
+    /// The service account whose roles --rbac enforces, as NAMESPACE:NAME.
+    #[arg(
+        long,
+        value_name = "NAMESPACE:NAME",
+        default_value = "secrets-console:secrets-console"
+    )]
+    pub rbac_service_account: String,
 }
 
 /// Where the master key comes from.

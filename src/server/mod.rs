@@ -59,6 +59,39 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        config::Command::CreateAdmin { email } => create_admin(&config, &email).await,
+    }
+}
+
+/// `secrets-console create-admin`: one administrator account, its password from the
+/// environment or standard input.
+async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
+    let password = match std::env::var(config::ADMIN_PASSWORD_ENV) {
+        Ok(password) => zeroize::Zeroizing::new(password),
+        Err(_) => {
+            let mut line = zeroize::Zeroizing::new(String::new());
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
+            zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
+        }
+    };
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let created = auth::users::create_user(&db, email, &password, true).await;
+    db.close().await;
+    match created {
+        Ok(id) => {
+            println!(
+                "administrator {} created (user {id})",
+                email.trim().to_lowercase()
+            );
+            Ok(())
+        }
+        Err(secrets::ServiceError::Invalid(error)) => {
+            anyhow::bail!("{}: {}", error.field, error.message)
+        }
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -250,8 +283,21 @@ async fn run_sim(args: config::SimArgs) -> anyhow::Result<()> {
     } else {
         args.clusters.clone()
     };
+    let rbac = match &args.rbac {
+        Some(path) => {
+            let manifests = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let policy =
+                crate::sim::rbac::Policy::from_manifests(&manifests, &args.rbac_service_account)
+                    .map_err(|e| anyhow::anyhow!("--rbac {}: {e}", path.display()))?;
+            tracing::info!(user = %policy.user, "enforcing the roles of {}", path.display());
+            Some(std::sync::Arc::new(policy))
+        }
+        None => None,
+    };
     let options = crate::sim::SimOptions {
         clusters,
+        rbac,
         listen: args.listen,
         state_dir: args.state_dir.clone(),
         controller: crate::sim::controller::ControllerOptions {

@@ -30,6 +30,8 @@ pub struct ApiState {
     pub faults: Arc<Faults>,
     /// How often watches that asked for bookmarks get one.
     pub bookmark_interval: Duration,
+    /// Roles the kubeconfig's service account is held to (`None`: everyone may do anything).
+    pub rbac: Option<Arc<crate::sim::rbac::Policy>>,
 }
 
 impl IntoResponse for ApiError {
@@ -68,6 +70,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/openapi/v3/{*path}", get(openapi_v3))
         .route("/sim/faults", get(faults_get).put(faults_put))
+        .route("/sim/rbac", get(rbac_get))
         .fallback(rest)
         .with_state(state)
 }
@@ -111,6 +114,66 @@ async fn faults_put(
 ) -> axum::Json<FaultSettings> {
     state.faults.set(settings);
     axum::Json(state.faults.settings())
+}
+
+/// The enforced policy's user and every request it refused so far.
+async fn rbac_get(State(state): State<ApiState>) -> axum::Json<Value> {
+    axum::Json(match &state.rbac {
+        Some(policy) => json!({"user": policy.user, "denied": policy.denied()}),
+        None => json!({"user": null, "denied": []}),
+    })
+}
+
+/// Holds a request to the policy when it carries the service account's token. A request
+/// without credentials is the cluster admin's (tests, `/sim/faults`); any other token is
+/// refused, as an API server refuses a token it cannot authenticate.
+fn authorize(
+    state: &ApiState,
+    headers: &HeaderMap,
+    verb: &str,
+    target: &Target,
+) -> Result<(), ApiError> {
+    use crate::sim::rbac::{Request, TOKEN};
+    let Some(policy) = &state.rbac else {
+        return Ok(());
+    };
+    let Some(authorization) = headers.get(header::AUTHORIZATION) else {
+        return Ok(());
+    };
+    if authorization.to_str().ok() != Some(&format!("Bearer {TOKEN}")) {
+        return Err(ApiError::unauthorized());
+    }
+    let t = &TYPES[target.type_id];
+    let subresource;
+    let resource = if target.status {
+        subresource = format!("{}/status", t.plural);
+        subresource.as_str()
+    } else {
+        t.plural
+    };
+    let request = |verb| Request {
+        verb,
+        group: t.group,
+        resource,
+        namespace: target.namespace.as_deref(),
+    };
+    let forbidden =
+        |why: String| ApiError::forbidden(t, target.name.as_deref().unwrap_or_default(), &why);
+    policy.authorize(&request(verb)).map_err(forbidden)?;
+    // An apply that creates its object is also a create (as the API server checks it).
+    if verb == "patch"
+        && let Some(name) = &target.name
+    {
+        let key = Key::new(
+            target.type_id,
+            target.namespace.as_deref().unwrap_or(""),
+            name,
+        );
+        if state.store.get(&key).is_err() {
+            policy.authorize(&request("create")).map_err(forbidden)?;
+        }
+    }
+    Ok(())
 }
 
 /// A parsed REST path.
@@ -276,6 +339,7 @@ async fn serve(
     };
     let verb = verb_of(method, &target, query);
     state.faults.before(verb).await?;
+    authorize(state, headers, verb, &target)?;
     let t = &TYPES[target.type_id];
     let accept = headers
         .get(header::ACCEPT)

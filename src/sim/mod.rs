@@ -13,6 +13,7 @@ pub mod es_schemas;
 pub mod faults;
 pub mod kinds;
 pub mod managed;
+pub mod rbac;
 pub mod resources;
 pub mod schema;
 pub mod selectors;
@@ -54,6 +55,8 @@ pub struct SimOptions {
     pub bookmark_interval: Duration,
     /// How the External Secrets controller behaves.
     pub controller: controller::ControllerOptions,
+    /// Roles to hold the kubeconfig's user to (`None`: the user may do anything).
+    pub rbac: Option<Arc<rbac::Policy>>,
 }
 
 impl Default for SimOptions {
@@ -65,6 +68,7 @@ impl Default for SimOptions {
             history: 10_000,
             bookmark_interval: Duration::from_secs(5),
             controller: controller::ControllerOptions::default(),
+            rbac: None,
         }
     }
 }
@@ -112,6 +116,8 @@ impl SimCluster {
 #[derive(Debug)]
 pub struct Sim {
     clusters: Vec<SimCluster>,
+    /// The kubeconfig's user is this policy's service account (when one is enforced).
+    rbac: Option<Arc<rbac::Policy>>,
 }
 
 fn ensure_namespace(store: &Store, name: &str) {
@@ -253,6 +259,7 @@ impl Sim {
                 store: store.clone(),
                 faults: faults.clone(),
                 bookmark_interval: options.bookmark_interval,
+                rbac: options.rbac.clone(),
             });
             let mut tasks = vec![
                 tokio::spawn(serve(listener, router, faults.clone(), stop_rx)),
@@ -276,7 +283,10 @@ impl Sim {
                 state_file,
             });
         }
-        let sim = Self { clusters };
+        let sim = Self {
+            clusters,
+            rbac: options.rbac.clone(),
+        };
         if let Some(dir) = &options.state_dir {
             sim.write_kubeconfig(&dir.join("kubeconfig")).await?;
         }
@@ -295,6 +305,12 @@ impl Sim {
 
     /// A kubeconfig with one context per cluster (the first is current).
     pub fn kubeconfig(&self) -> String {
+        // Held to a policy, the user is its service account, known by its token; otherwise
+        // the user needs no credentials and may do anything.
+        let (user, credentials) = match &self.rbac {
+            Some(_) => ("service-account", format!("{{token: {}}}", rbac::TOKEN)),
+            None => ("sim-admin", "{}".to_owned()),
+        };
         let mut out = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
         for c in &self.clusters {
             out.push_str(&format!(
@@ -306,13 +322,13 @@ impl Sim {
         out.push_str("contexts:\n");
         for c in &self.clusters {
             out.push_str(&format!(
-                "- name: {0}\n  context:\n    cluster: {0}\n    user: sim-admin\n    namespace: default\n",
+                "- name: {0}\n  context:\n    cluster: {0}\n    user: {user}\n    namespace: default\n",
                 c.name
             ));
         }
         let current = self.clusters.first().map_or("", |c| c.name.as_str());
         out.push_str(&format!(
-            "current-context: {current}\nusers:\n- name: sim-admin\n  user: {{}}\npreferences: {{}}\n"
+            "current-context: {current}\nusers:\n- name: {user}\n  user: {credentials}\npreferences: {{}}\n"
         ));
         out
     }

@@ -151,6 +151,11 @@ impl ApiError {
         Self::new(400, "BadRequest", message)
     }
 
+    /// `401 Unauthorized`: a token the server cannot authenticate.
+    pub fn unauthorized() -> Self {
+        Self::new(401, "Unauthorized", "Unauthorized")
+    }
+
     /// `403 Forbidden`.
     pub fn forbidden(t: &ResourceType, name: &str, why: &str) -> Self {
         Self::new(

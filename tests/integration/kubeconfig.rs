@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 
 use crate::auth::{Client, demo_server_on, external_spec};
 use crate::reconcile::external_secrets;
-use crate::simulated::client_for;
 use crate::support::{Backend, TestServer};
 
 /// `secrets-console sim` with one cluster, `prod`, and the demo stores.
@@ -24,10 +23,17 @@ struct SimProcess {
 
 impl SimProcess {
     async fn start(dir: &Path) -> SimProcess {
+        Self::start_with(dir, &[]).await
+    }
+
+    /// With more flags of `secrets-console sim`. The test's own client needs no credentials:
+    /// the cluster admin's, whatever the kubeconfig's user may do.
+    async fn start_with(dir: &Path, flags: &[&str]) -> SimProcess {
         let kubeconfig = dir.join("prod.kubeconfig");
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_secrets-console"))
             .args(["sim", "--listen", "127.0.0.1:0", "--cluster", "prod"])
             .args(["--demo-stores", "--retry-after", "200ms"])
+            .args(flags)
             .arg("--kubeconfig")
             .arg(&kubeconfig)
             .stdout(std::process::Stdio::null())
@@ -43,13 +49,13 @@ impl SimProcess {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let client = client_for(&kubeconfig, "prod").await;
         let file = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
         let url = file.clusters[0]
             .cluster
             .as_ref()
             .and_then(|c| c.server.clone())
             .expect("a server URL");
+        let client = kube::Client::try_from(kube::Config::new(url.parse().unwrap())).unwrap();
         SimProcess {
             _child: child,
             kubeconfig,
@@ -394,4 +400,178 @@ fn nix_kill(pid: u32) -> bool {
         .args(["-KILL", &pid.to_string()])
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// The overlay rendered as `kubectl apply -k` would apply it.
+fn render_overlay(overlay: &str) -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = std::process::Command::new("kubectl")
+        .args(["kustomize", &format!("{root}/deploy/overlays/{overlay}")])
+        .output()
+        .expect("kubectl runs (it renders the deployment manifests)");
+    assert!(
+        output.status.success(),
+        "kubectl kustomize deploy/overlays/{overlay}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Issue 10's least privilege, shown rather than read: the simulated cluster enforces the roles
+/// the staging overlay binds to the console's service account, and the console does all of its
+/// work with them — applies, the per-namespace Secret watches that heal drift, store listing,
+/// removal — while a namespace the overlay does not bind is refused, and the refusal is what
+/// the user reads on the assignment.
+#[tokio::test]
+async fn the_deployed_roles_are_enough_and_nothing_reads_secrets_cluster_wide() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = render_overlay("staging");
+    let documents: Vec<Value> = serde_saphyr::from_multiple(&manifests).unwrap();
+    let bound: Vec<String> = documents
+        .iter()
+        .filter(|d| d["kind"] == "RoleBinding")
+        .filter_map(|d| d["metadata"]["namespace"].as_str().map(str::to_owned))
+        .collect();
+    let allowed = bound
+        .first()
+        .expect("the overlay binds a project namespace");
+    let rbac = dir.path().join("staging.yaml");
+    std::fs::write(&rbac, &manifests).unwrap();
+    let sim = SimProcess::start_with(dir.path(), &["--rbac", rbac.to_str().unwrap()]).await;
+    sim.create_namespace(allowed).await;
+    sim.create_namespace("unbound").await;
+
+    let db = Backend::Sqlite.fresh_database().await;
+    let server = start_app(&db, &sim, None).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    until("prod is Reachable", Duration::from_secs(15), || async {
+        let prod = cluster(&admin, "prod").await;
+        (prod["reachability"] == "Reachable")
+            .then_some(())
+            .ok_or_else(|| prod.to_string())
+    })
+    .await;
+    let prod = cluster(&admin, "prod").await["id"].as_i64().unwrap();
+    let (status, stores) = admin.call("list_stores", json!({})).await;
+    assert_eq!(status, 200, "{stores}");
+    assert!(
+        stores.to_string().contains("vault"),
+        "the Stores page lists the cluster's stores: {stores}"
+    );
+
+    let team = create_project(&admin, "team", prod, allowed).await;
+    let other = create_project(&admin, "other", prod, "unbound").await;
+    let (status, external) = admin
+        .call("create_secret", json!({"csrf": admin.csrf, "input": {"name": "db-password", "scope": "Organization", "project_id": null, "use_case": "Generic", "description": "", "spec": external_spec("vault", "shared/postgres/password"), "values": []}}))
+        .await;
+    assert_eq!(status, 200, "{external}");
+    let (status, native) = admin
+        .call("create_secret", json!({"csrf": admin.csrf, "input": {"name": "api-key", "scope": "Organization", "project_id": null, "use_case": "Generic", "description": "", "spec": {"kind": "Kubernetes", "secret_type": "Opaque", "keys": ["API_KEY"]}, "values": [{"key": "API_KEY", "value": "rbac-canary-value"}]}}))
+        .await;
+    assert_eq!(status, 200, "{native}");
+    let (external, native) = (external.as_i64().unwrap(), native.as_i64().unwrap());
+    for secret in [external, native] {
+        let (status, body) = admin
+            .call(
+                "set_assignments",
+                json!({"csrf": admin.csrf, "id": secret, "project_ids": [team, other]}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    for secret in [external, native] {
+        until(
+            "Synced where the role is bound",
+            Duration::from_secs(20),
+            || async {
+                let (status, reason) = assignment_status(&admin, secret, "team").await;
+                (status == "Synced")
+                    .then_some(())
+                    .ok_or(format!("{status}: {reason}"))
+            },
+        )
+        .await;
+        until(
+            "Failed, saying why, where it is not",
+            Duration::from_secs(20),
+            || async {
+                let (status, reason) = assignment_status(&admin, secret, "other").await;
+                (status == "Failed" && reason.contains("forbidden") && reason.contains("unbound"))
+                    .then_some(())
+                    .ok_or(format!("{status}: {reason}"))
+            },
+        )
+        .await;
+    }
+
+    // The refusal is tried again with back-off: it heals once the role is bound there.
+    until("a retry is scheduled", Duration::from_secs(20), || async {
+        let (_, detail) = admin.call("get_secret", json!({"id": native})).await;
+        let row = detail["assignments"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|a| a["project"]["name"] == "other"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        (row["retry"]["attempts"].as_i64() >= Some(1) && row["retry"]["next_at"].is_i64())
+            .then_some(())
+            .ok_or_else(|| row.to_string())
+    })
+    .await;
+
+    // A Secret deleted with kubectl is seen by the namespace's watch and put back.
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(sim.client.clone(), allowed);
+    secrets
+        .delete("api-key", &kube::api::DeleteParams::default())
+        .await
+        .unwrap();
+    until(
+        "the deleted Secret is back",
+        Duration::from_secs(20),
+        || async {
+            match secrets.get_opt("api-key").await {
+                Ok(Some(_)) => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+
+    // Removal works with the role too.
+    let (status, body) = admin
+        .call(
+            "set_assignments",
+            json!({"csrf": admin.csrf, "id": native, "project_ids": [other]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    until("the Secret is removed", Duration::from_secs(20), || async {
+        match secrets.get_opt("api-key").await {
+            Ok(None) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+
+    let refused: Value = reqwest::get(format!("{}/sim/rbac", sim.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refused: Vec<&str> = refused["denied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(!refused.is_empty(), "the unbound namespace was refused");
+    let elsewhere: Vec<&&str> = refused
+        .iter()
+        .filter(|why| !why.contains("in the namespace \"unbound\""))
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "the console needed more than the overlay grants: {elsewhere:#?}"
+    );
 }

@@ -8,6 +8,7 @@
 mod support;
 
 mod auth;
+mod deploy;
 mod forms;
 mod health;
 mod keys;

@@ -6,6 +6,7 @@ use crate::on_both_backends;
 use crate::support::{Backend, ServerOptions, TestServer, wait_for_status};
 
 on_both_backends!(
+    create_admin_makes_the_first_administrator_who_can_sign_in,
     a_failed_migration_stops_start_up_with_a_clear_message,
     sigterm_stops_the_server_with_status_0_within_5_seconds,
 );
@@ -40,6 +41,7 @@ fn help_lists_every_option() {
         "--kubeconfig",
         "--cluster-probe-interval",
         "sim",
+        "create-admin",
     ] {
         assert!(
             help.contains(option),
@@ -164,4 +166,96 @@ async fn sigint_also_stops_the_server_cleanly() {
         .await
         .expect("exits within 5 s");
     assert!(status.success());
+}
+
+/// `secrets-console create-admin` with the password on standard input.
+async fn create_admin(database_url: &str, email: &str, password: &str) -> (bool, String) {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_secrets-console"))
+        .args(["create-admin", "--email", email])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--database-url", database_url])
+        .env_remove("SECRETS_CONSOLE_ADMIN_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{password}\n").as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("create-admin finishes")
+        .unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), printed)
+}
+
+/// A production database starts without the demo: `create-admin` makes the first
+/// administrator, who can then sign in; bad input names its field and creates nothing.
+async fn create_admin_makes_the_first_administrator_who_can_sign_in(backend: Backend) {
+    let db = backend.fresh_database().await;
+    let password = "canary-first-admin-password";
+    let (ok, printed) = create_admin(&db.url, "Ops@Example.com", password).await;
+    assert!(ok, "{printed}");
+    assert!(
+        printed.contains("administrator ops@example.com created"),
+        "{printed}"
+    );
+    assert!(!printed.contains(password), "the password is never printed");
+
+    let (ok, printed) = create_admin(&db.url, "ops@example.com", password).await;
+    assert!(
+        !ok && printed.contains("email: ops@example.com already has an account"),
+        "{printed}"
+    );
+    let (ok, printed) = create_admin(&db.url, "second@example.com", "short").await;
+    assert!(
+        !ok && printed.contains("password: must be at least"),
+        "{printed}"
+    );
+    let (ok, printed) = create_admin(&db.url, "not-an-address", password).await;
+    assert!(
+        !ok && printed.contains("email: enter an email address"),
+        "{printed}"
+    );
+
+    let server = TestServer::start(&db.url).await;
+    let client = server.client();
+    let response = client
+        .post(server.url("/api/login"))
+        .form(&[("email", "ops@example.com"), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_redirection() || response.status() == 200,
+        "{}",
+        response.status()
+    );
+    let me: serde_json::Value = client
+        .post(server.url("/api/whoami"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["is_admin"], true, "{me}");
+    let pool = db.any_pool().await;
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(users, 1, "the refused attempts created nothing");
 }

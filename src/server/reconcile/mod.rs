@@ -45,6 +45,8 @@ pub struct Options {
     pub resync: Duration,
     /// How often each cluster's API server is probed for the reachability badge.
     pub health_interval: Duration,
+    /// How often the set of project namespaces whose Secrets are watched is read again.
+    pub namespace_refresh: Duration,
 }
 
 impl Default for Options {
@@ -57,6 +59,7 @@ impl Default for Options {
             delete_deadline: Duration::from_secs(120),
             resync: Duration::from_secs(15),
             health_interval: Duration::from_secs(10),
+            namespace_refresh: Duration::from_secs(5),
         }
     }
 }
@@ -379,7 +382,8 @@ fn refusal(target: &Target, kind: &str, error: &kube::Error) -> String {
             status.message
         ),
         kube::Error::Api(status) if status.code == 403 => format!(
-            "secrets-console may not write {kind} `{name}` in namespace `{namespace}` on cluster {cluster}: {}",
+            "secrets-console may not write {kind} `{name}` in namespace `{namespace}` on cluster {cluster}; \
+             ask a platform admin to bind its role in that namespace (docs/deploy.md). The cluster said: {}",
             status.message
         ),
         kube::Error::Api(status) if status.code == 409 => format!(
@@ -522,8 +526,15 @@ async fn apply(
             Err(error) if matches!(&error, kube::Error::Api(s) if s.code == 404) => {}
             Err(error) => {
                 let reason = refusal(target, kind, &error);
-                observe(ctx, item, Observation::ApplyRefused { reason }).await?;
-                return Ok(Outcome::Done);
+                observe(
+                    ctx,
+                    item,
+                    Observation::ApplyRefused {
+                        reason: reason.clone(),
+                    },
+                )
+                .await?;
+                return Ok(after_refusal(&error, reason));
             }
         }
     }
@@ -594,9 +605,25 @@ async fn apply(
             // An adoption is one try: a refused one is not kept for some later apply.
             clear_adopt(ctx, target).await?;
             let reason = refusal(target, kind, &error);
-            observe(ctx, item, Observation::ApplyRefused { reason }).await?;
-            Ok(Outcome::Done)
+            observe(
+                ctx,
+                item,
+                Observation::ApplyRefused {
+                    reason: reason.clone(),
+                },
+            )
+            .await?;
+            Ok(after_refusal(&error, reason))
         }
+    }
+}
+
+/// After a refusal: a missing permission is tried again with back-off (it heals once the
+/// platform team binds the role), anything else waits for the next change.
+fn after_refusal(error: &kube::Error, reason: String) -> Outcome {
+    match error {
+        kube::Error::Api(status) if status.code == 403 => Outcome::Retry(reason),
+        _ => Outcome::Done,
     }
 }
 

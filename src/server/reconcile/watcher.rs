@@ -1,11 +1,16 @@
 //! The status watcher: per cluster, watches on the ExternalSecrets and Secrets that carry our
 //! labels feed the status engine (`domain::status`), then the rollup. Objects deleted or edited
 //! out of band are put back (re-queued) and the drift is recorded in the audit log.
+//!
+//! Secrets are watched per project namespace, never cluster-wide: the console's role may read
+//! Secrets only where its projects live (`deploy/`, least privilege). ExternalSecrets carry no
+//! values and are watched with one cluster-wide watch.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
+use futures::stream::{AbortHandle, Abortable, SelectAll};
 use k8s_openapi::api::core::v1::{Event, Secret};
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::runtime::WatchStreamExt;
@@ -40,10 +45,11 @@ pub(crate) async fn run(
     rejudge: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
 ) {
     let seen = Arc::new(Mutex::new(Seen::default()));
+    let (namespace_tx, namespace_rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::join!(
-        watch_secrets(ctx.clone(), cluster.clone(), seen.clone()),
+        watch_secrets(ctx.clone(), cluster.clone(), seen.clone(), namespace_rx),
         watch_external_secrets(ctx.clone(), cluster.clone(), seen.clone()),
-        judge_again(ctx, cluster, seen, rejudge),
+        judge_again(ctx, cluster, seen, rejudge, namespace_tx),
     );
 }
 
@@ -52,13 +58,19 @@ async fn judge_again(
     cluster: ClusterHandle,
     seen: Arc<Mutex<Seen>>,
     mut rejudge: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+    namespaces: tokio::sync::mpsc::UnboundedSender<String>,
 ) {
     let mut resync = tokio::time::interval(ctx.options.resync);
     resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let key = tokio::select! {
             key = rejudge.recv() => match key {
-                Some(key) => key,
+                Some(key) => {
+                    // An object was just applied: its namespace is watched from now on (a
+                    // project created a moment ago is not in the last namespace refresh).
+                    let _ = namespaces.send(key.0.clone());
+                    key
+                }
                 None => return,
             },
             _ = resync.tick() => {
@@ -211,10 +223,78 @@ where
         .boxed()
 }
 
-async fn watch_secrets(ctx: Arc<Context>, cluster: ClusterHandle, seen: Arc<Mutex<Seen>>) {
-    let api: Api<Secret> = Api::all(cluster.client.clone());
-    let mut events = owned_events(api, &cluster, "Secret");
-    while let Some(event) = events.next().await {
+/// The project namespaces of one cluster, as the database has them now.
+async fn project_namespaces(ctx: &Context, cluster: &ClusterHandle) -> Option<BTreeSet<String>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT namespace FROM projects WHERE cluster_id = $1",
+    )
+    .bind(cluster.id)
+    .fetch_all(ctx.db.pool())
+    .await
+    .map_err(
+        |error| tracing::debug!(cluster = %cluster.name, %error, "cannot list project namespaces"),
+    )
+    .ok()?;
+    Some(rows.into_iter().collect())
+}
+
+type SecretEvents = SelectAll<Abortable<futures::stream::BoxStream<'static, WatchEvent<Secret>>>>;
+
+/// Starts watching the Secrets of one more namespace (nothing if it is watched already).
+fn watch_namespace(
+    events: &mut SecretEvents,
+    watched: &mut HashMap<String, AbortHandle>,
+    cluster: &ClusterHandle,
+    namespace: String,
+) {
+    if watched.contains_key(&namespace) {
+        return;
+    }
+    let (handle, registration) = AbortHandle::new_pair();
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), &namespace);
+    events.push(Abortable::new(
+        owned_events(api, cluster, "Secret"),
+        registration,
+    ));
+    watched.insert(namespace, handle);
+}
+
+/// One label-selected watch of Secrets per project namespace, merged into one stream. The set
+/// follows the projects: refreshed from the database now and then, and at once for a namespace
+/// the worker has just applied to.
+async fn watch_secrets(
+    ctx: Arc<Context>,
+    cluster: ClusterHandle,
+    seen: Arc<Mutex<Seen>>,
+    mut more: tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    let mut events = SelectAll::new();
+    let mut watched: HashMap<String, AbortHandle> = HashMap::new();
+    let mut refresh = tokio::time::interval(ctx.options.namespace_refresh);
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let event = tokio::select! {
+            Some(event) = events.next(), if !events.is_empty() => event,
+            Some(namespace) = more.recv() => {
+                watch_namespace(&mut events, &mut watched, &cluster, namespace);
+                continue;
+            }
+            _ = refresh.tick() => {
+                if let Some(namespaces) = project_namespaces(&ctx, &cluster).await {
+                    watched.retain(|namespace, handle| {
+                        let keep = namespaces.contains(namespace);
+                        if !keep {
+                            handle.abort();
+                        }
+                        keep
+                    });
+                    for namespace in namespaces {
+                        watch_namespace(&mut events, &mut watched, &cluster, namespace);
+                    }
+                }
+                continue;
+            }
+        };
         match event {
             WatchEvent::Apply(secret) | WatchEvent::InitApply(secret) => {
                 let key = key_of(&secret.metadata);
