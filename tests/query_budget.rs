@@ -3,6 +3,8 @@
 //!
 //! Its own test binary, because it counts every statement sqlx logs process-wide.
 
+#[path = "integration/leak.rs"]
+mod leak;
 #[path = "integration/support.rs"]
 #[expect(dead_code, reason = "shared harness: this binary uses only part of it")]
 mod support;

@@ -14,6 +14,8 @@ mod health;
 mod keys;
 mod kubeconfig;
 mod leader;
+mod leak;
+mod leak_scan;
 mod live;
 mod metrics;
 mod pages;

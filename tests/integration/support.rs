@@ -128,14 +128,19 @@ impl TestDb {
     }
 }
 
-/// A running `secrets-console` process.
+/// A running `secrets-console` process, reached through the leak scan (`leak.rs`).
 pub struct TestServer {
     child: Child,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` of the leak-scanning proxy in front of the server.
     pub base: String,
     /// Everything the process printed, line by line.
     pub output: Arc<Mutex<Vec<String>>>,
     readers: Vec<JoinHandle<()>>,
+    proxy: crate::leak::LeakProxy,
+    /// How many output lines the leak scan has read.
+    scanned: Mutex<usize>,
+    /// The leak scan's own test plants leaks on purpose.
+    planted: std::sync::atomic::AtomicBool,
     _data_dir: TempDir,
 }
 
@@ -178,11 +183,15 @@ impl TestServer {
             tokio::select! {
                 addr = addr_rx.recv() => {
                     if let Some(addr) = addr {
+                        let proxy = crate::leak::LeakProxy::start(&format!("http://{addr}")).await;
                         return Ok(TestServer {
                             child,
-                            base: format!("http://{addr}"),
+                            base: proxy.base.clone(),
                             output,
                             readers,
+                            proxy,
+                            scanned: Mutex::new(0),
+                            planted: std::sync::atomic::AtomicBool::new(false),
                             _data_dir: data_dir,
                         });
                     }
@@ -236,9 +245,41 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// What the leak scan found since it was last asked: in responses through the proxy, and
+    /// in log lines printed meanwhile.
+    pub fn leaks(&self) -> Vec<String> {
+        let mut found = std::mem::take(&mut *self.proxy.hits.lock().unwrap());
+        let lines = self.output.lock().unwrap();
+        let mut scanned = self.scanned.lock().unwrap();
+        let log_hits: crate::leak::Hits = Arc::default();
+        for line in &lines[*scanned..] {
+            crate::leak::scan_text(&log_hits, &format!("the log line {line}"), line);
+        }
+        *scanned = lines.len();
+        found.extend(std::mem::take(&mut *log_hits.lock().unwrap()));
+        found
+    }
+
+    /// For the leak scan's self-test only: the leaks were planted, do not fail on them.
+    pub fn planted_leaks(&self) {
+        self.planted
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
+        // A leak fails the test that caused it (unless it failed already).
+        if !std::thread::panicking() && !self.planted.load(std::sync::atomic::Ordering::SeqCst) {
+            let leaks = self.leaks();
+            assert!(
+                leaks.is_empty(),
+                "the leak scan found secret material:\n{}",
+                leaks.join("\n")
+            );
+        }
     }
 }
 
