@@ -54,6 +54,10 @@ pub enum AppError {
     /// The request itself failed: network trouble or a malformed request.
     #[error("The request could not be completed: {message}")]
     Request {
+        /// What the request got wrong: the field the decoder named (a missing or unknown
+        /// one), or `request` when it could not say (a body that is not JSON at all).
+        #[serde(default)]
+        field: String,
         /// A generic description that never echoes the request's content.
         message: String,
     },
@@ -88,25 +92,52 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         // Decoding errors can quote the request body, which may hold a secret value: never
-        // pass their text on.
-        let message = match value {
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
-                "the server could not be reached; check your connection and try again"
+        // pass their text on, only a field name the decoder gave.
+        let (message, field) = match &value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => (
+                "the server could not be reached; check your connection and try again",
+                None,
+            ),
+            ServerFnErrorErr::MissingArg(name) => (
+                "the request was malformed",
+                named_field(&format!("missing field `{name}`")),
+            ),
+            ServerFnErrorErr::Args(text)
+            | ServerFnErrorErr::Deserialization(text)
+            | ServerFnErrorErr::Serialization(text) => {
+                ("the request was malformed", named_field(text))
             }
-            ServerFnErrorErr::Args(_)
-            | ServerFnErrorErr::Deserialization(_)
-            | ServerFnErrorErr::Serialization(_)
-            | ServerFnErrorErr::MissingArg(_) => "the request was malformed",
-            ServerFnErrorErr::UnsupportedRequestMethod(_) => "that method is not supported here",
-            ServerFnErrorErr::Registration(_) => "no such action",
+            ServerFnErrorErr::UnsupportedRequestMethod(_) => {
+                ("that method is not supported here", None)
+            }
+            ServerFnErrorErr::Registration(_) => ("no such action", None),
             ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::MiddlewareError(_) => {
-                "the server failed to answer"
+                ("the server failed to answer", None)
             }
         };
         AppError::Request {
+            field: field.unwrap_or_else(|| "request".to_owned()),
             message: message.to_owned(),
         }
     }
+}
+
+/// The field a decoder's message names (`missing field `name``), when it is a plain field
+/// name: never a value, which the message may also quote.
+fn named_field(text: &str) -> Option<String> {
+    ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .filter_map(|marker| text.split_once(marker))
+        .filter_map(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name)
+        .find(|name| {
+            !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '[' | ']'))
+        })
+        .map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -120,6 +151,20 @@ mod tests {
         ));
         assert!(!err.to_string().contains("canary"));
         assert_eq!(err.status(), 400);
+    }
+
+    #[test]
+    fn a_decoding_error_names_the_field_it_can_but_never_a_value() {
+        let field = |text: &str| match AppError::from_server_fn_error(
+            ServerFnErrorErr::Deserialization(text.into()),
+        ) {
+            AppError::Request { field, .. } => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field("missing field `csrf` at line 1 column 2"), "csrf");
+        assert_eq!(field("invalid value: `canary-x`, expected u8"), "request");
+        assert_eq!(field("unknown field `a b`"), "request");
+        assert_eq!(field("expected value at line 1 column 1"), "request");
     }
 
     #[test]

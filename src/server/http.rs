@@ -64,8 +64,12 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
             leptos_axum::site_pkg_dir_service(&state.leptos_options),
         )
         .merge(pages)
+        .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Refuses a body over the limit from its declared length, before reading it (413),
+        // and cuts off a chunked one that grows past it — whoever reads the body.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -105,6 +109,28 @@ fn is_same_origin(headers: &HeaderMap) -> bool {
 
 /// Headers every response carries. Pages set their own Content-Security-Policy (with the
 /// request's nonce, in `app::shell`); everything else gets a deny-all one.
+/// A server function that fails before its body runs (a request it cannot decode) answers 500
+/// in server_fn; the error it carries knows better (400 for a malformed request). Errors from
+/// inside a body already have their status.
+async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes)
+        && let Ok(status) = axum::http::StatusCode::from_u16(error.status())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 async fn security_headers(request: Request, next: Next) -> Response {
     let cacheable = {
         let path = request.uri().path();

@@ -11,6 +11,7 @@ mod auth;
 mod deploy;
 mod forms;
 mod health;
+mod hostile;
 mod keys;
 mod kubeconfig;
 mod leader;

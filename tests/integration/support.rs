@@ -133,6 +133,8 @@ pub struct TestServer {
     child: Child,
     /// `http://127.0.0.1:PORT` of the leak-scanning proxy in front of the server.
     pub base: String,
+    /// The server's own address, for what must bypass the proxy (raw connections).
+    pub direct: String,
     /// Everything the process printed, line by line.
     pub output: Arc<Mutex<Vec<String>>>,
     readers: Vec<JoinHandle<()>>,
@@ -183,10 +185,12 @@ impl TestServer {
             tokio::select! {
                 addr = addr_rx.recv() => {
                     if let Some(addr) = addr {
-                        let proxy = crate::leak::LeakProxy::start(&format!("http://{addr}")).await;
+                        let direct = format!("http://{addr}");
+                        let proxy = crate::leak::LeakProxy::start(&direct).await;
                         return Ok(TestServer {
                             child,
                             base: proxy.base.clone(),
+                            direct,
                             output,
                             readers,
                             proxy,

@@ -277,4 +277,98 @@ mod tests {
             "{shown}"
         );
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::domain::validation::{validate_refresh_interval, validate_spec};
+        use crate::model::secret::{SecretSpec, UseCase};
+
+        fn arb_external() -> impl Strategy<Value = ExternalSpec> {
+            let entry = (
+                "[A-Za-z0-9._-]{1,24}",
+                "[A-Za-z0-9/_.:@-]{1,40}",
+                proptest::option::of("[A-Za-z0-9._-]{0,16}"),
+                proptest::option::of("[A-Za-z0-9._-]{0,8}"),
+            )
+                .prop_map(|(secret_key, remote_key, property, version)| {
+                    ExternalDataEntry {
+                        secret_key,
+                        remote_key,
+                        property,
+                        version,
+                    }
+                });
+            (
+                "[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?",
+                "(0|[1-9][0-9]{0,3}(h|m|s)|1h30m|90s|24h)",
+                proptest::collection::vec(entry, 1..5),
+            )
+                .prop_map(|(store, refresh, data)| ExternalSpec {
+                    store,
+                    refresh_interval: validate_refresh_interval(&refresh).unwrap_or(refresh),
+                    data,
+                })
+        }
+
+        fn placement_named(name: String, namespace: String) -> Placement {
+            Placement {
+                name,
+                namespace,
+                ..placement()
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            /// Whatever the form accepts, the cluster accepts, and stores exactly as written.
+            #[test]
+            fn every_accepted_external_spec_is_a_valid_externalsecret_stored_as_written(
+                spec in arb_external(),
+                name in "[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?",
+                namespace in "[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?",
+            ) {
+                prop_assume!(validate_spec(UseCase::Generic, &SecretSpec::External(spec.clone())).is_ok());
+                let Some(schema) = real_schema() else {
+                    return Ok(());
+                };
+                let Manifest(written) = external_secret(&placement_named(name, namespace), &spec);
+                prop_assert_eq!(schema.validate(&written), vec![]);
+                let mut stored = written.clone();
+                schema.prune(&mut stored);
+                schema.apply_defaults(&mut stored);
+                prop_assert_eq!(stored, written);
+            }
+
+            /// Whatever key names and type the form accepts, the API server admits as a Secret.
+            #[test]
+            fn every_accepted_kubernetes_spec_is_a_secret_the_api_server_admits(
+                keys in proptest::collection::btree_set("[A-Za-z0-9._-]{1,24}", 1..6),
+                secret_type in prop_oneof![
+                    Just("Opaque".to_owned()),
+                    Just("kubernetes.io/basic-auth".to_owned()),
+                    Just("kubernetes.io/tls".to_owned()),
+                    "example.com/[a-z]{1,10}",
+                ],
+                name in "[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?",
+            ) {
+                let spec = KubernetesSpec { secret_type, keys: keys.into_iter().collect() };
+                prop_assume!(validate_spec(UseCase::Generic, &SecretSpec::Kubernetes(spec.clone())).is_ok());
+                let values = SecretValues::from_pairs(
+                    spec.keys.iter().map(|k| (k.clone(), "canary-value".to_owned())),
+                );
+                let Manifest(mut object) =
+                    kubernetes_secret(&placement_named(name, "payments".into()), &spec, &values, "f");
+                let secret_type = crate::sim::resources::by_kind("", "Secret").expect("Secret kind");
+                let errors = crate::sim::kinds::admit(
+                    &crate::sim::resources::TYPES[secret_type],
+                    &mut object,
+                    None,
+                );
+                prop_assert!(errors.is_empty(), "{:?}", errors);
+            }
+        }
+    }
 }
