@@ -26,3 +26,4 @@ mod secrets;
 mod sessions;
 mod simulated;
 mod startup;
+mod truth;

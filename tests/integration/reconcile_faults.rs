@@ -23,17 +23,17 @@ use serde_json::json;
 use crate::on_both_backends;
 use crate::support::{Backend, TestDb};
 
-struct Rig {
-    db: Db,
-    admin: Actor,
-    sim: Sim,
-    keys: Keyring,
+pub(crate) struct Rig {
+    pub(crate) db: Db,
+    pub(crate) admin: Actor,
+    pub(crate) sim: Sim,
+    pub(crate) keys: Keyring,
     clusters: Vec<registry::ClusterHandle>,
     /// The reconciler with its own connection pool, as if in another process.
     reconciler: Option<(Reconciler, Db)>,
-    payments: i64,
-    search: i64,
-    test_db: TestDb,
+    pub(crate) payments: i64,
+    pub(crate) search: i64,
+    pub(crate) test_db: TestDb,
     _dir: tempfile::TempDir,
 }
 
@@ -64,7 +64,7 @@ impl Rig {
     /// Kills the reconciler where it stands (as SIGKILL would: no clean-up runs), then starts
     /// a new one on the same database and clusters. Like a dead process, the old one has its
     /// own connections, and nothing it sent arrives after the new one starts.
-    async fn crash_and_restart_reconciler(&mut self) {
+    pub(crate) async fn crash_and_restart_reconciler(&mut self) {
         if let Some((reconciler, db)) = self.reconciler.take() {
             reconciler.kill().await;
             db.pool().close().await;
@@ -73,7 +73,7 @@ impl Rig {
             Some(start_reconciler(&self.test_db.url, &self.keys, &self.clusters).await);
     }
 
-    async fn new(backend: &Backend) -> Rig {
+    pub(crate) async fn new(backend: &Backend) -> Rig {
         let test_db = backend.fresh_database().await;
         let db = Db::connect(&DatabaseUrl::new(test_db.url.clone()))
             .await
@@ -362,6 +362,79 @@ async fn a_foreign_secret_of_the_same_name_is_never_touched(backend: Backend) {
     assert!(!adopt_flag, "adoption is one-off");
 }
 
+/// An object of ours that no assignment claims — what an apply sent by a process just before it
+/// died leaves when it lands after the removal that followed — is removed and audited; a
+/// same-named object that is not ours stays.
+async fn an_object_no_assignment_claims_is_removed_and_audited(backend: Backend) {
+    let rig = Rig::new(&backend).await;
+    // Assigned to search only: nothing of it belongs in payments.
+    let id = rig
+        .org_secret(
+            "late",
+            "1h0m0s",
+            &[("password", "shared/postgres/password")],
+            &[rig.search],
+        )
+        .await;
+    rig.until_status(id, rig.search, "Synced", 20).await;
+    let secrets_api: Api<Secret> = Api::namespaced(rig.client(0), "payments");
+    let late: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "late", "labels": {
+            "app.kubernetes.io/managed-by": "secrets-console",
+            "secrets-console.io/secret-id": id.to_string(),
+            "secrets-console.io/assignment-id": "987654",
+        }},
+        "stringData": {"password": "canary-late-apply"},
+    }))
+    .unwrap();
+    secrets_api
+        .create(&PostParams::default(), &late)
+        .await
+        .unwrap();
+    let foreign: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "theirs", "labels": {"secrets-console.io/secret-id": id.to_string()}},
+        "stringData": {"password": "theirs"},
+    }))
+    .unwrap();
+    secrets_api
+        .create(&PostParams::default(), &foreign)
+        .await
+        .unwrap();
+
+    // Removed, then audited (a moment later).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let detail = loop {
+        let gone = secrets_api.get_opt("late").await.unwrap().is_none();
+        let detail: Option<String> = sqlx::query_scalar(
+            "SELECT detail FROM audit_entries WHERE action = 'orphan' AND secret_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(rig.db.pool())
+        .await
+        .unwrap()
+        .flatten();
+        if gone && detail.is_some() {
+            break detail;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the orphan was not removed and audited (gone: {gone})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let detail = detail.expect("the removal is audited");
+    assert!(
+        detail.contains("`late`") && detail.contains("`payments`") && detail.contains("aws-dev"),
+        "{detail}"
+    );
+    assert!(secrets_api.get_opt("theirs").await.unwrap().is_some());
+    assert_eq!(
+        rig.status(id, rig.search).await.map(|s| s.0).as_deref(),
+        Some("Synced"),
+        "its real assignment is untouched"
+    );
+}
+
 /// A same-named ExternalSecret we do not own: Failed, and neither an apply nor "Sync now" ever
 /// writes to it (not even the force-sync annotation).
 async fn a_foreign_external_secret_is_not_even_annotated_by_sync(backend: Backend) {
@@ -643,6 +716,7 @@ async fn a_reconciler_killed_mid_fan_out_resumes_and_converges(backend: Backend)
 }
 
 on_both_backends!(
+    an_object_no_assignment_claims_is_removed_and_audited,
     a_reconciler_killed_mid_fan_out_resumes_and_converges,
     store_faults_are_named_and_heal_by_themselves,
     a_foreign_secret_of_the_same_name_is_never_touched,

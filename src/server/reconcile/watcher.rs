@@ -21,7 +21,7 @@ use crate::domain::status::{self, ConditionStatus, Observation, ReadyCondition};
 use crate::model::secret::SecretValues;
 use crate::server::audit::{self, Actor};
 use crate::server::cluster::manifest::{
-    ANNOTATION_FINGERPRINT, LABEL_ASSIGNMENT_ID, OWNED_SELECTOR,
+    ANNOTATION_FINGERPRINT, LABEL_ASSIGNMENT_ID, LABEL_SECRET_ID, OWNED_SELECTOR,
 };
 use crate::server::cluster::registry::ClusterHandle;
 use crate::server::secrets::{self, ServiceError};
@@ -115,9 +115,11 @@ async fn judge_again(
 
 /// Judges one of our Kubernetes Secrets: present, and holding what we wrote?
 async fn judge_kubernetes_secret(ctx: &Context, cluster: &ClusterHandle, secret: &Secret) {
-    if let Some((secret_id, project_id, status)) = assignment(ctx, &secret.metadata).await
-        && status != "Deleting"
-    {
+    let Some((secret_id, project_id, status)) = assignment(ctx, &secret.metadata).await else {
+        remove_orphan(ctx, cluster, &secret.metadata, &super::secret_resource()).await;
+        return;
+    };
+    if status != "Deleting" {
         let matches = fingerprint_matches(ctx, secret_id, secret).await;
         let observation = Observation::KubernetesSecret {
             present: true,
@@ -172,6 +174,7 @@ async fn observe(ctx: &Context, secret_id: i64, project_id: i64, observation: Ob
 async fn heal(ctx: &Context, cluster: &str, secret_id: i64, project_id: i64, what: &str) {
     let result: Result<(), ServiceError> = async {
         let mut tx = ctx.db.begin_write().await?;
+        secrets::lock_secret(&mut tx, secret_id).await?;
         work_queue::enqueue(&mut tx, secret_id, project_id, Op::Apply).await?;
         let name: Option<String> = sqlx::query_scalar("SELECT name FROM secrets WHERE id = $1")
             .bind(secret_id)
@@ -196,6 +199,80 @@ async fn heal(ctx: &Context, cluster: &str, secret_id: i64, project_id: i64, wha
     .await;
     if let Err(error) = result {
         tracing::warn!(%error, secret_id, project_id, "could not queue a drift repair");
+    }
+}
+
+/// An object with our labels that no assignment of its secret claims in its namespace: an
+/// apply that a process sent just before it died can land after the removal that followed (or
+/// the database was restored from an older backup). It is removed — only that very object
+/// (uid and resourceVersion preconditions) — and the removal is audited.
+async fn remove_orphan(
+    ctx: &Context,
+    cluster: &ClusterHandle,
+    meta: &kube::api::ObjectMeta,
+    resource: &kube::api::ApiResource,
+) {
+    let (Some(namespace), Some(name), Some(uid)) = (&meta.namespace, &meta.name, &meta.uid) else {
+        return;
+    };
+    let Some(secret_id) = meta
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(LABEL_SECRET_ID))
+        .and_then(|id| id.parse::<i64>().ok())
+    else {
+        return;
+    };
+    if meta.deletion_timestamp.is_some() {
+        return;
+    }
+    let claimed: Result<i64, sqlx::Error> = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM assignments a JOIN projects p ON p.id = a.project_id \
+         WHERE a.secret_id = $1 AND p.cluster_id = $2 AND p.namespace = $3",
+    )
+    .bind(secret_id)
+    .bind(cluster.id)
+    .bind(namespace)
+    .fetch_one(ctx.db.pool())
+    .await;
+    if !matches!(claimed, Ok(0)) {
+        return;
+    }
+    let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), namespace, resource);
+    let params = kube::api::DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            uid: Some(uid.clone()),
+            resource_version: meta.resource_version.clone(),
+        }),
+        ..kube::api::DeleteParams::background()
+    };
+    if let Err(error) = api.delete(name, &params).await {
+        tracing::debug!(cluster = %cluster.name, %namespace, %name, %error, "could not remove an orphan");
+        return;
+    }
+    tracing::info!(cluster = %cluster.name, %namespace, %name, "removed an object no assignment claims");
+    let result: Result<(), sqlx::Error> = async {
+        let mut tx = ctx.db.begin_write().await?;
+        audit::record(
+            &mut tx,
+            &Actor::new("system"),
+            audit::Entry {
+                action: "orphan",
+                secret_id: Some(secret_id),
+                secret_name: Some(name),
+                detail: Some(format!(
+                    "{} `{name}` in namespace `{namespace}` on cluster {} was left by an interrupted change and no assignment claims it; removed",
+                    resource.kind, cluster.name
+                )),
+                ..audit::Entry::default()
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::warn!(%error, secret_id, "could not audit an orphan removal");
     }
 }
 
@@ -440,6 +517,7 @@ async fn judge_external_secret(
     es: &DynamicObject,
 ) {
     let Some((secret_id, project_id, _)) = assignment(ctx, &es.metadata).await else {
+        remove_orphan(ctx, cluster, &es.metadata, &external_secret_resource()).await;
         return;
     };
     let (namespace, name) = key_of(&es.metadata);

@@ -10,6 +10,7 @@ mod write;
 pub mod protected;
 
 pub use read::{SecretAccess, Visibility, access, assign_options, detail, list, name_of};
+pub(crate) use write::lock_secret;
 pub(crate) use write::sealed_from_row;
 pub use write::{
     AssignmentDiff, NewSecret, SecretChanges, adopt, change_projects, create, decrypt_values,

@@ -136,7 +136,24 @@ fn check_values(spec: &SecretSpec, values: &SecretValues) -> Result<(), ServiceE
     Ok(())
 }
 
+/// Takes the secret's row lock first, so that every transaction touching a secret's rows
+/// (user changes, and the statuses the reconciler records) locks them in one order: the
+/// secret, then its assignments. Two orders deadlocked on PostgreSQL (the truth checker found
+/// it). SQLite needs nothing: `BEGIN IMMEDIATE` lets one writer in at a time.
+/// (`NO KEY UPDATE`: rows that merely reference the secret, like audit entries, do not wait.)
+pub(crate) async fn lock_secret(conn: &mut AnyConnection, id: i64) -> Result<(), ServiceError> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT id FROM secrets WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The secret, its row locked for the rest of the transaction (see [`lock_secret`]).
 async fn load(conn: &mut AnyConnection, id: i64) -> Result<SecretRecord, ServiceError> {
+    lock_secret(conn, id).await?;
     let row = sqlx::query(
         "SELECT id, name, kind, scope, project_id, use_case, description, spec, version, \
          CASE WHEN deleting THEN 1 ELSE 0 END AS deleting, updated_by FROM secrets WHERE id = $1",
@@ -313,6 +330,7 @@ pub async fn observe(
     observation: &Observation,
 ) -> Result<Option<AssignmentState>, ServiceError> {
     let mut tx = db.begin_write().await?;
+    lock_secret(&mut tx, secret_id).await?;
     let next = observe_in(&mut tx, secret_id, project_id, observation).await?;
     finish_if_deleted(&mut tx, secret_id).await?;
     tx.commit().await?;
