@@ -46,8 +46,10 @@ export default defineConfig({
       },
     },
   ],
+  // The app behind the leak-scanning proxy (leak-proxy.mjs): tests reach the proxy on `port`,
+  // the app listens on the next port.
   webServer: {
-    command: `../target/release/secrets-console --listen 127.0.0.1:${port} --data-dir ${dataDir}`,
+    command: `node leak-proxy.mjs --listen ${port} --upstream ${port + 1} -- ../target/release/secrets-console --listen 127.0.0.1:${port + 1} --data-dir ${dataDir}`,
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -1,5 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, type Page, test } from "@playwright/test";
+import type { Page } from "@playwright/test";
+import { expect, test } from "./fixtures/leak-scan";
 import { AppShell } from "./fixtures/app-shell";
 import { ADMIN, DEMO_PASSWORD, LoginPage, MEMBER } from "./fixtures/login-page";
 import { SimulatedCluster } from "./fixtures/sim";

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures/leak-scan";
 import { AppShell } from "./fixtures/app-shell";
 import { ADMIN, LoginPage } from "./fixtures/login-page";
 

@@ -32,7 +32,17 @@ pub async fn get_secret(id: i64) -> Result<SecretDetail, AppError> {
             let (state, principal) = reader().await?;
             authorize_secret(&state, &principal, Action::ViewSecret, id).await?;
             let visibility = crate::server::secrets::Visibility::of(&principal);
-            Ok(crate::server::secrets::detail(&state.db, id, &visibility).await?)
+            let mut detail = crate::server::secrets::detail(&state.db, id, &visibility).await?;
+            // The assign form's choices come with the detail for whoever may assign it.
+            if detail.secret.scope == crate::model::secret::Scope::Organization
+                && authorize_secret(&state, &principal, Action::AssignSecret, id)
+                    .await
+                    .is_ok()
+            {
+                detail.assign_options =
+                    Some(crate::server::secrets::assign_options(&state.db, id).await?);
+            }
+            Ok(detail)
         }
         .await,
     )

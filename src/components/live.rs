@@ -120,6 +120,21 @@ pub fn live_reason(
     }
 }
 
+/// An assignment's last successful sync, in words, following live events.
+pub fn live_last_sync(
+    secret_id: i64,
+    project_id: i64,
+    initial: Option<i64>,
+) -> impl Fn() -> String + Send + Sync + 'static {
+    let live = use_live();
+    move || {
+        live.assignment(secret_id, project_id)
+            .map_or(initial, |a| a.last_sync_at)
+            .map(crate::components::format::utc_time)
+            .unwrap_or_else(|| "never".into())
+    }
+}
+
 /// A secret's status badge that follows live events.
 #[component]
 pub fn LiveStatusBadge(id: i64, initial: SecretStatus) -> impl IntoView {

@@ -319,6 +319,10 @@ pub struct SecretDetail {
     pub assignments: Vec<AssignmentDetail>,
     /// Latest audit entries first.
     pub history: Vec<AuditEntry>,
+    /// Where it can be assigned, when the viewer may assign it (admins, organization secrets).
+    /// Part of the detail, not a load of its own, so the page hydrates from one answer.
+    #[serde(default)]
+    pub assign_options: Option<Vec<AssignOption>>,
 }
 
 /// A project in the assign dialog: whether the secret is assigned there, and whether its name

@@ -5,16 +5,17 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::secrets::{
-    AdoptObject, DeleteSecret, SetAssignments, SyncSecret, UnassignSecret, assign_options,
-    get_secret,
+    AdoptObject, DeleteSecret, SetAssignments, SyncSecret, UnassignSecret, get_secret,
 };
 use crate::components::format::utc_time;
-use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_reason, use_live};
+use crate::components::live::{
+    LiveAssignmentBadge, LiveStatusBadge, live_last_sync, live_reason, use_live,
+};
 use crate::components::session::RequireUser;
 use crate::domain::status::AssignmentStatus;
 use crate::error::AppError;
 use crate::model::account::CurrentUser;
-use crate::model::listing::{AssignmentDetail, SecretDetail};
+use crate::model::listing::{AssignOption, AssignmentDetail, SecretDetail};
 use crate::model::secret::{Scope, SecretSpec};
 use crate::pages::not_found_page::NotFoundPage;
 
@@ -322,7 +323,7 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                                             let reason = live_reason(secret.id, a.project.id, a.reason.clone());
                                             move || reason().unwrap_or_default()
                                         }{retry}{warning}</td>
-                                        <td>{a.last_sync_at.map(utc_time).unwrap_or_else(|| "never".into())}</td>
+                                        <td>{live_last_sync(secret.id, a.project.id, a.last_sync_at)}</td>
                                         <td>
                                             <RowButtons
                                                 actions
@@ -343,8 +344,10 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
             </table>
         </div>
         {move || actions.error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
-        {(user.is_admin && secret.scope == Scope::Organization)
-            .then(|| view! { <AssignForm secret_id=secret.id csrf=user.csrf_token.clone() actions /> })}
+        {detail
+            .assign_options
+            .clone()
+            .map(|options| view! { <AssignForm secret_id=secret.id csrf=user.csrf_token.clone() options actions /> })}
         {(user.is_admin || secret.scope == Scope::Project)
             .then(|| {
                 let projects: Vec<String> = detail.assignments.iter().map(|a| a.project.name.clone()).collect();
@@ -373,11 +376,12 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
 /// Assign to projects (admins, organization secrets): a searchable list of checkboxes; projects
 /// where the name is taken are shown, disabled, with the reason. Works without JavaScript.
 #[component]
-fn AssignForm(secret_id: i64, csrf: String, actions: RowActions) -> impl IntoView {
-    let options = Resource::new(
-        move || (secret_id, actions.version()),
-        |(id, _)| assign_options(id),
-    );
+fn AssignForm(
+    secret_id: i64,
+    csrf: String,
+    options: Vec<AssignOption>,
+    actions: RowActions,
+) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     view! {
         <h2 id="assign">"Assign to projects"</h2>
@@ -394,42 +398,32 @@ fn AssignForm(secret_id: i64, csrf: String, actions: RowActions) -> impl IntoVie
             />
             <fieldset class="project-choices">
                 <legend class="visually-hidden">"Projects"</legend>
-                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || {
-                        options
-                            .get()
-                            .map(|result| match result {
-                                Ok(list) => list
-                                    .into_iter()
-                                    .enumerate()
-                                    .map(|(i, option)| {
-                                        let haystack = format!("{} {} {}", option.project.name, option.cluster, option.namespace).to_lowercase();
-                                        let hidden = move || {
-                                            let wanted = filter.get();
-                                            !wanted.is_empty() && !haystack.contains(&wanted)
-                                        };
-                                        let blocked = option.collision.is_some();
-                                        view! {
-                                            <label class="choice" class:blocked=blocked hidden=hidden>
-                                                <input
-                                                    type="checkbox"
-                                                    name=format!("project_ids[{i}]")
-                                                    value=option.project.id
-                                                    checked=option.assigned
-                                                    disabled=blocked && !option.assigned
-                                                />
-                                                <span>{option.project.name.clone()}</span>
-                                                <span class="muted">{format!(" {} / {}", option.cluster, option.namespace)}</span>
-                                                {option.collision.clone().map(|c| view! { <span class="field-error">{format!(" — {c}")}</span> })}
-                                            </label>
-                                        }
-                                    })
-                                    .collect_view()
-                                    .into_any(),
-                                Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                            })
-                    }}
-                </Transition>
+                {options
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, option)| {
+                        let haystack = format!("{} {} {}", option.project.name, option.cluster, option.namespace).to_lowercase();
+                        let hidden = move || {
+                            let wanted = filter.get();
+                            !wanted.is_empty() && !haystack.contains(&wanted)
+                        };
+                        let blocked = option.collision.is_some();
+                        view! {
+                            <label class="choice" class:blocked=blocked hidden=hidden>
+                                <input
+                                    type="checkbox"
+                                    name=format!("project_ids[{i}]")
+                                    value=option.project.id
+                                    checked=option.assigned
+                                    disabled=blocked && !option.assigned
+                                />
+                                <span>{option.project.name.clone()}</span>
+                                <span class="muted">{format!(" {} / {}", option.cluster, option.namespace)}</span>
+                                {option.collision.clone().map(|c| view! { <span class="field-error">{format!(" — {c}")}</span> })}
+                            </label>
+                        }
+                    })
+                    .collect_view()}
             </fieldset>
             <button type="submit" class="button primary" disabled=move || actions.assign.pending().get()>
                 {move || if actions.assign.pending().get() { "Saving…" } else { "Save assignments" }}

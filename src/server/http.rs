@@ -69,7 +69,9 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Refuses a body over the limit from its declared length, before reading it (413),
         // and cuts off a chunked one that grows past it — whoever reads the body.
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

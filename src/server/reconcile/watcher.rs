@@ -34,6 +34,9 @@ struct Seen {
     secrets: HashMap<(String, String), Secret>,
     /// The latest ExternalSecret per (namespace, name).
     external_secrets: HashMap<(String, String), DynamicObject>,
+    /// Namespaces whose Secrets have been listed: only there can a missing target Secret be
+    /// told from one not seen yet (a replica that just took over, a project just created).
+    listed: std::collections::HashSet<String>,
 }
 
 /// Runs both watches of a cluster until aborted; they restart with back-off on errors.
@@ -315,7 +318,8 @@ async fn project_namespaces(ctx: &Context, cluster: &ClusterHandle) -> Option<BT
     Some(rows.into_iter().collect())
 }
 
-type SecretEvents = SelectAll<Abortable<futures::stream::BoxStream<'static, WatchEvent<Secret>>>>;
+type SecretEvents =
+    SelectAll<Abortable<futures::stream::BoxStream<'static, (String, WatchEvent<Secret>)>>>;
 
 /// Starts watching the Secrets of one more namespace (nothing if it is watched already).
 fn watch_namespace(
@@ -329,10 +333,11 @@ fn watch_namespace(
     }
     let (handle, registration) = AbortHandle::new_pair();
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), &namespace);
-    events.push(Abortable::new(
-        owned_events(api, cluster, "Secret"),
-        registration,
-    ));
+    let tagged = namespace.clone();
+    let stream = owned_events(api, cluster, "Secret")
+        .map(move |event| (tagged.clone(), event))
+        .boxed();
+    events.push(Abortable::new(stream, registration));
     watched.insert(namespace, handle);
 }
 
@@ -362,6 +367,9 @@ async fn watch_secrets(
                         let keep = namespaces.contains(namespace);
                         if !keep {
                             handle.abort();
+                            if let Ok(mut s) = seen.lock() {
+                                s.listed.remove(namespace);
+                            }
                         }
                         keep
                     });
@@ -372,6 +380,7 @@ async fn watch_secrets(
                 continue;
             }
         };
+        let (namespace, event) = event;
         match event {
             WatchEvent::Apply(secret) | WatchEvent::InitApply(secret) => {
                 let key = key_of(&secret.metadata);
@@ -423,7 +432,27 @@ async fn watch_secrets(
                     }
                 }
             }
-            WatchEvent::Init | WatchEvent::InitDone => {}
+            WatchEvent::InitDone => {
+                // Now a target missing here is missing: judge what waited for this list.
+                let waiting: Vec<DynamicObject> = seen
+                    .lock()
+                    .map(|mut s| {
+                        s.listed.insert(namespace.clone());
+                        s.external_secrets
+                            .iter()
+                            .filter(|((ns, _), _)| *ns == namespace)
+                            .map(|(_, es)| es.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for es in waiting
+                    .iter()
+                    .filter(|es| es.metadata.deletion_timestamp.is_none())
+                {
+                    judge_external_secret(&ctx, &cluster, &seen, es).await;
+                }
+            }
+            WatchEvent::Init => {}
         }
     }
 }
@@ -521,13 +550,18 @@ async fn judge_external_secret(
         return;
     };
     let (namespace, name) = key_of(&es.metadata);
-    let target_present = seen
+    let Some(target_present) = seen
         .lock()
+        .ok()
+        .filter(|s| s.listed.contains(&namespace))
         .map(|s| {
             s.secrets
                 .contains_key(&(namespace.clone(), target_name(es)))
         })
-        .unwrap_or(false);
+    else {
+        // Its namespace's Secrets are not listed yet; judged when they are.
+        return;
+    };
     let condition = es.data["status"]["conditions"]
         .as_array()
         .and_then(|c| c.iter().find(|c| c["type"] == "Ready"));

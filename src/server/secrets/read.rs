@@ -393,6 +393,7 @@ pub async fn detail(
         secret,
         assignments,
         history,
+        assign_options: None,
     })
 }
 
