@@ -61,6 +61,9 @@ check "clippy (ssr)" cargo clippy --all-targets --locked -- -D warnings
 check "hydrate build has no server code" \
   cargo check --lib --locked --target wasm32-unknown-unknown --no-default-features --features hydrate
 suite "cargo test" count_cargo cargo test --locked
+# The load test runs alone (it would skew the timing of tests beside it): 50 sessions with
+# live streams for 10 s; docs/reliability.md records a 60 s run (LOAD_SECONDS=60).
+suite "load test" count_cargo cargo test --locked --test integration load -- --ignored --nocapture
 # The real kubectl against the standalone simulated cluster (binary built by cargo test).
 check "kubectl against the simulated cluster" scripts/sim-kubectl.sh target/debug/secrets-console
 check "release build (cargo leptos)" cargo leptos build --release

@@ -301,10 +301,11 @@ async fn an_oversized_body_is_refused_before_it_is_read() {
     let answer = String::from_utf8_lossy(&answer[..read]);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 
-    // Through the front door too: a 5 MiB form is refused, and the server stays well.
+    // A whole 5 MiB form is refused too, and the server stays well. (Straight to the server:
+    // it answers before the body is sent, which a proxy in between reports as a 502.)
     let client = server.client();
     let response = client
-        .post(server.url("/api/create_secret_form"))
+        .post(format!("{}/api/create_secret_form", server.direct))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(vec![b'a'; 5 * 1024 * 1024])
         .send()

@@ -18,6 +18,7 @@ mod leader;
 mod leak;
 mod leak_scan;
 mod live;
+mod load;
 mod metrics;
 mod pages;
 mod reconcile;

@@ -288,7 +288,10 @@ impl Drop for TestServer {
 }
 
 fn spawn(options: &ServerOptions<'_>, data_dir: &std::path::Path) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_secrets-console"));
+    // SECRETS_CONSOLE_TEST_BIN runs another build (the release binary, for the load figures).
+    let binary = std::env::var_os("SECRETS_CONSOLE_TEST_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_secrets-console").into());
+    let mut command = Command::new(binary);
     command
         .arg("--listen")
         .arg("127.0.0.1:0")
