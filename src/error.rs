@@ -111,8 +111,11 @@ impl FromServerFnError for AppError {
                 ("that method is not supported here", None)
             }
             ServerFnErrorErr::Registration(_) => ("no such action", None),
+            // The server's own failure stays a server error (500), never the client's fault.
             ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::MiddlewareError(_) => {
-                ("the server failed to answer", None)
+                return AppError::Internal {
+                    id: "unrecorded".to_owned(),
+                };
             }
         };
         AppError::Request {

@@ -30,14 +30,23 @@ pub async fn get_secret(id: i64) -> Result<SecretDetail, AppError> {
     respond(
         async {
             let (state, principal) = reader().await?;
-            authorize_secret(&state, &principal, Action::ViewSecret, id).await?;
+            let access = authorize_secret(&state, &principal, Action::ViewSecret, id).await?;
             let visibility = crate::server::secrets::Visibility::of(&principal);
             let mut detail = crate::server::secrets::detail(&state.db, id, &visibility).await?;
-            // The assign form's choices come with the detail for whoever may assign it.
+            // The assign form's choices come with the detail for whoever may assign it (asked
+            // quietly: not being offered the form is no refusal to audit).
+            let target = crate::domain::permissions::Target::Secret {
+                scope: access.scope,
+                owner: access.owner,
+                assigned: &access.assigned,
+            };
             if detail.secret.scope == crate::model::secret::Scope::Organization
-                && authorize_secret(&state, &principal, Action::AssignSecret, id)
-                    .await
-                    .is_ok()
+                && crate::domain::permissions::authorize(
+                    Some(&principal),
+                    Action::AssignSecret,
+                    &target,
+                )
+                .is_ok()
             {
                 detail.assign_options =
                     Some(crate::server::secrets::assign_options(&state.db, id).await?);

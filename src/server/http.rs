@@ -109,8 +109,6 @@ fn is_same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Headers every response carries. Pages set their own Content-Security-Policy (with the
-/// request's nonce, in `app::shell`); everything else gets a deny-all one.
 /// A server function that fails before its body runs (a request it cannot decode) answers 500
 /// in server_fn; the error it carries knows better (400 for a malformed request). Errors from
 /// inside a body already have their status.
@@ -133,6 +131,8 @@ async fn server_fn_error_status(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// Headers every response carries. Pages set their own Content-Security-Policy (with the
+/// request's nonce, in `app::shell`); everything else gets a deny-all one.
 async fn security_headers(request: Request, next: Next) -> Response {
     let cacheable = {
         let path = request.uri().path();

@@ -153,14 +153,15 @@ impl Policy {
             "User \"{}\" cannot {} resource \"{}\" in API group \"{group}\" {scope}",
             self.user, request.verb, request.resource
         );
-        self.denied
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(why.clone());
+        let mut denied = self.denied.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded: a client retrying a refused watch forever must not grow it forever.
+        if denied.len() < 1000 {
+            denied.push(why.clone());
+        }
         Err(why)
     }
 
-    /// Every refusal so far, oldest first.
+    /// The refusals so far, oldest first (the first thousand).
     pub fn denied(&self) -> Vec<String> {
         self.denied
             .lock()

@@ -74,8 +74,8 @@ fn read(relative: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-/// The objects `kubectl kustomize DIR` renders, as JSON values.
-fn render(dir: &Path) -> Vec<Value> {
+/// What `kubectl kustomize DIR` prints: the manifests `kubectl apply -k` would apply.
+pub(crate) fn render_yaml(dir: &Path) -> String {
     let output = Command::new("kubectl")
         .arg("kustomize")
         .arg(dir)
@@ -92,7 +92,12 @@ fn render(dir: &Path) -> Vec<Value> {
         dir.display(),
         String::from_utf8_lossy(&output.stderr)
     );
-    let yaml = String::from_utf8(output.stdout).expect("kustomize prints UTF-8");
+    String::from_utf8(output.stdout).expect("kustomize prints UTF-8")
+}
+
+/// The objects `kubectl kustomize DIR` renders, as JSON values.
+fn render(dir: &Path) -> Vec<Value> {
+    let yaml = render_yaml(dir);
     let objects: Vec<Value> = serde_saphyr::from_multiple(&yaml)
         .unwrap_or_else(|e| panic!("the output of kustomize is not YAML: {e}\n{yaml}"));
     assert!(!objects.is_empty(), "{} renders no objects", dir.display());

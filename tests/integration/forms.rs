@@ -414,3 +414,35 @@ async fn a_members_filters_say_nothing_about_other_projects() {
         .collect();
     assert!(!names.contains(&"postgres-credentials"), "{names:?}");
 }
+
+/// The assign form's choices come with the detail for admins only; a member opening an
+/// organization secret is not offered them, and that is no refusal: nothing "denied" is
+/// audited (it was, once per view and per live refresh).
+#[tokio::test]
+async fn the_assign_choices_come_with_the_detail_for_admins_only() {
+    let (server, db) = demo_server(&Backend::Sqlite, vec![]).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let member = Client::signed_in(&server, "dev@example.com").await;
+    let (_, page) = member
+        .call("list_secrets", json!({"query": {"search": "postgres-credentials", "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}}))
+        .await;
+    let id = page["items"][0]["id"].as_i64().expect("the member sees it");
+    let (status, detail) = member.call("get_secret", json!({"id": id})).await;
+    assert_eq!(status, 200, "{detail}");
+    assert!(detail["assign_options"].is_null(), "{detail}");
+    let (status, detail) = admin.call("get_secret", json!({"id": id})).await;
+    assert_eq!(status, 200);
+    assert!(
+        detail["assign_options"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|o| o["project"]["name"] == "payments")),
+        "{detail}"
+    );
+    let pool = db.any_pool().await;
+    let denied: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE outcome = 'denied'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(denied, 0, "viewing is not a refused assignment");
+}

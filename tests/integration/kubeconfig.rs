@@ -402,21 +402,6 @@ fn nix_kill(pid: u32) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// The overlay rendered as `kubectl apply -k` would apply it.
-fn render_overlay(overlay: &str) -> String {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let output = std::process::Command::new("kubectl")
-        .args(["kustomize", &format!("{root}/deploy/overlays/{overlay}")])
-        .output()
-        .expect("kubectl runs (it renders the deployment manifests)");
-    assert!(
-        output.status.success(),
-        "kubectl kustomize deploy/overlays/{overlay}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 /// Issue 10's least privilege, shown rather than read: the simulated cluster enforces the roles
 /// the staging overlay binds to the console's service account, and the console does all of its
 /// work with them — applies, the per-namespace Secret watches that heal drift, store listing,
@@ -425,7 +410,9 @@ fn render_overlay(overlay: &str) -> String {
 #[tokio::test]
 async fn the_deployed_roles_are_enough_and_nothing_reads_secrets_cluster_wide() {
     let dir = tempfile::tempdir().unwrap();
-    let manifests = render_overlay("staging");
+    let manifests = crate::deploy::render_yaml(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/overlays/staging"),
+    );
     let documents: Vec<Value> = serde_saphyr::from_multiple(&manifests).unwrap();
     let bound: Vec<String> = documents
         .iter()
@@ -516,6 +503,28 @@ async fn the_deployed_roles_are_enough_and_nothing_reads_secrets_cluster_wide() 
             .then_some(())
             .ok_or_else(|| row.to_string())
     })
+    .await;
+
+    // Sync now: the force-sync annotation on the ExternalSecret.
+    let (status, queued) = admin
+        .call("sync_secret", json!({"csrf": admin.csrf, "id": external}))
+        .await;
+    assert_eq!(status, 200, "{queued}");
+    let es = external_secrets(&sim.client, allowed);
+    until(
+        "the force-sync annotation",
+        Duration::from_secs(20),
+        || async {
+            let object = es.get("db-password").await.map_err(|e| e.to_string())?;
+            object
+                .metadata
+                .annotations
+                .unwrap_or_default()
+                .contains_key("force-sync")
+                .then_some(())
+                .ok_or_else(|| "not annotated yet".to_owned())
+        },
+    )
     .await;
 
     // A Secret deleted with kubectl is seen by the namespace's watch and put back.

@@ -176,3 +176,36 @@ async fn a_planted_leak_in_a_header_or_a_split_stream_is_caught() {
     );
     server.abort();
 }
+
+/// The browser tests' proxy looks for the same needles with the same marker.
+#[test]
+fn the_browser_proxy_scans_for_the_same_needles() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("end2end/leak-proxy.mjs");
+    let script = std::fs::read_to_string(&path).unwrap();
+    let line = |prefix: &str| {
+        script
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{} has no `{prefix}` line", path.display()))
+            .to_owned()
+    };
+    assert_eq!(
+        line("const MARKER = "),
+        format!("const MARKER = \"{}\";", crate::leak::MARKER)
+    );
+    let needles = line("const NEEDLES = ");
+    for needle in crate::leak::NEEDLES
+        .iter()
+        .filter(|n| **n != crate::leak::MARKER)
+    {
+        assert!(
+            needles.contains(&format!("\"{needle}\"")),
+            "{needles} lacks {needle}"
+        );
+    }
+    assert_eq!(
+        needles.matches(',').count() + 1,
+        crate::leak::NEEDLES.len(),
+        "{needles}"
+    );
+}

@@ -43,7 +43,9 @@ async fn fifty_sessions_with_live_streams_browse_without_errors() {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let (_, page) = admin
+    // A secret every session may open (the member's first): a 404 counts as an error.
+    let member = Client::signed_in(&server, "dev@example.com").await;
+    let (_, page) = member
         .call("list_secrets", json!({"query": {"search": "", "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}}))
         .await;
     let some_secret = page["items"][0]["id"].as_i64().unwrap();
@@ -136,8 +138,6 @@ async fn fifty_sessions_with_live_streams_browse_without_errors() {
                 let took = began.elapsed().as_secs_f64() * 1000.0;
                 match outcome {
                     Ok(200) => tally.latencies_ms.lock().unwrap().push(took),
-                    // A member may not see every secret: 404 is the right answer for them.
-                    Ok(404) if i % 2 == 1 => tally.latencies_ms.lock().unwrap().push(took),
                     other => tally
                         .errors
                         .lock()
@@ -194,8 +194,10 @@ async fn fifty_sessions_with_live_streams_browse_without_errors() {
         errors.len()
     );
     assert!(errors.is_empty(), "errors under load: {errors:#?}");
+    // Each change is at least Pending then Synced on payments, which every viewer may see;
+    // the last one or two may land after the streams stop reading.
     assert!(
-        events.iter().all(|&n| n >= 1),
-        "every stream carried the changes its viewer may see: {events:?}"
+        events.iter().all(|&n| n + 2 >= changes),
+        "every stream carried the {changes} changes its viewer may see: {events:?}"
     );
 }

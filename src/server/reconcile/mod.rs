@@ -524,18 +524,7 @@ async fn apply(
             }
             Err(error) if transient(&error) => return Ok(Outcome::Retry(error.to_string())),
             Err(error) if matches!(&error, kube::Error::Api(s) if s.code == 404) => {}
-            Err(error) => {
-                let reason = refusal(target, kind, &error);
-                observe(
-                    ctx,
-                    item,
-                    Observation::ApplyRefused {
-                        reason: reason.clone(),
-                    },
-                )
-                .await?;
-                return Ok(after_refusal(&error, reason));
-            }
+            Err(error) => return refuse(ctx, item, target, kind, &error).await,
         }
     }
     let Manifest(body) = manifest;
@@ -558,17 +547,7 @@ async fn apply(
         if !cluster.creates_namespaces {
             // Failed until the namespace exists; retried with back-off, so it heals once a
             // platform admin creates it. (An adoption is not carried over to that later try.)
-            clear_adopt(ctx, target).await?;
-            let reason = refusal(target, kind, error);
-            observe(
-                ctx,
-                item,
-                Observation::ApplyRefused {
-                    reason: reason.clone(),
-                },
-            )
-            .await?;
-            return Ok(Outcome::Retry(reason));
+            return refuse(ctx, item, target, kind, error).await;
         }
         let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =
             Api::all(cluster.client.clone());
@@ -601,30 +580,38 @@ async fn apply(
             Ok(Outcome::Done)
         }
         Err(error) if transient(&error) => Ok(Outcome::Retry(error.to_string())),
-        Err(error) => {
-            // An adoption is one try: a refused one is not kept for some later apply.
-            clear_adopt(ctx, target).await?;
-            let reason = refusal(target, kind, &error);
-            observe(
-                ctx,
-                item,
-                Observation::ApplyRefused {
-                    reason: reason.clone(),
-                },
-            )
-            .await?;
-            Ok(after_refusal(&error, reason))
-        }
+        Err(error) => refuse(ctx, item, target, kind, &error).await,
     }
 }
 
-/// After a refusal: a missing permission is tried again with back-off (it heals once the
-/// platform team binds the role), anything else waits for the next change.
-fn after_refusal(error: &kube::Error, reason: String) -> Outcome {
-    match error {
-        kube::Error::Api(status) if status.code == 403 => Outcome::Retry(reason),
-        _ => Outcome::Done,
-    }
+/// Records a refused apply as Failed with its reason. A missing namespace or permission is
+/// tried again with back-off (it heals once the platform team creates the namespace or binds
+/// the role); anything else waits for the next change. An adoption is one try: a refused one
+/// is not kept for some later apply.
+async fn refuse(
+    ctx: &Context,
+    item: &Item,
+    target: &Target,
+    kind: &str,
+    error: &kube::Error,
+) -> Result<Outcome, ServiceError> {
+    clear_adopt(ctx, target).await?;
+    let reason = refusal(target, kind, error);
+    observe(
+        ctx,
+        item,
+        Observation::ApplyRefused {
+            reason: reason.clone(),
+        },
+    )
+    .await?;
+    let heals_outside =
+        missing_namespace(error) || matches!(error, kube::Error::Api(status) if status.code == 403);
+    Ok(if heals_outside {
+        Outcome::Retry(reason)
+    } else {
+        Outcome::Done
+    })
 }
 
 /// Ends an adoption request (it applies to one apply only).

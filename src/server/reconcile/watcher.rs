@@ -229,16 +229,23 @@ async fn remove_orphan(
     if meta.deletion_timestamp.is_some() {
         return;
     }
-    let claimed: Result<i64, sqlx::Error> = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM assignments a JOIN projects p ON p.id = a.project_id \
-         WHERE a.secret_id = $1 AND p.cluster_id = $2 AND p.namespace = $3",
+    // Only in this console's own project namespaces (another installation sharing the
+    // cluster keeps its objects elsewhere), and only when no assignment of the secret is there.
+    let (projects, claimed): (i64, i64) = match sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM projects p WHERE p.cluster_id = $2 AND p.namespace = $3), \
+                (SELECT COUNT(*) FROM assignments a JOIN projects p ON p.id = a.project_id \
+                 WHERE a.secret_id = $1 AND p.cluster_id = $2 AND p.namespace = $3)",
     )
     .bind(secret_id)
     .bind(cluster.id)
     .bind(namespace)
     .fetch_one(ctx.db.pool())
-    .await;
-    if !matches!(claimed, Ok(0)) {
+    .await
+    {
+        Ok(counts) => counts,
+        Err(_) => return,
+    };
+    if projects == 0 || claimed > 0 {
         return;
     }
     let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), namespace, resource);
@@ -250,7 +257,7 @@ async fn remove_orphan(
         ..kube::api::DeleteParams::background()
     };
     if let Err(error) = api.delete(name, &params).await {
-        tracing::debug!(cluster = %cluster.name, %namespace, %name, %error, "could not remove an orphan");
+        tracing::warn!(cluster = %cluster.name, %namespace, %name, %error, "could not remove an orphan");
         return;
     }
     tracing::info!(cluster = %cluster.name, %namespace, %name, "removed an object no assignment claims");
@@ -296,7 +303,9 @@ where
             let name = name.clone();
             async move {
                 event
-                    .map_err(|error| tracing::debug!(cluster = %name, %error, "{kind} watch interrupted"))
+                    .map_err(
+                        |error| tracing::warn!(cluster = %name, %error, "{kind} watch interrupted"),
+                    )
                     .ok()
             }
         })
@@ -312,7 +321,7 @@ async fn project_namespaces(ctx: &Context, cluster: &ClusterHandle) -> Option<BT
     .fetch_all(ctx.db.pool())
     .await
     .map_err(
-        |error| tracing::debug!(cluster = %cluster.name, %error, "cannot list project namespaces"),
+        |error| tracing::warn!(cluster = %cluster.name, %error, "cannot list project namespaces"),
     )
     .ok()?;
     Some(rows.into_iter().collect())
@@ -452,7 +461,14 @@ async fn watch_secrets(
                     judge_external_secret(&ctx, &cluster, &seen, es).await;
                 }
             }
-            WatchEvent::Init => {}
+            WatchEvent::Init => {
+                // A relist: what it does not list again is gone (deleted while the watch was
+                // down), so that namespace is forgotten until the list is done.
+                if let Ok(mut s) = seen.lock() {
+                    s.secrets.retain(|(ns, _), _| *ns != namespace);
+                    s.listed.remove(&namespace);
+                }
+            }
         }
     }
 }
@@ -639,7 +655,13 @@ async fn watch_external_secrets(ctx: Arc<Context>, cluster: ClusterHandle, seen:
                     .await;
                 }
             }
-            WatchEvent::Init | WatchEvent::InitDone => {}
+            WatchEvent::Init => {
+                // A relist: ExternalSecrets deleted while the watch was down are not listed again.
+                if let Ok(mut s) = seen.lock() {
+                    s.external_secrets.clear();
+                }
+            }
+            WatchEvent::InitDone => {}
         }
     }
 }
