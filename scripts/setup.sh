@@ -2,7 +2,7 @@
 # Installs what the app needs and is missing; skips what is already there.
 #   scripts/setup.sh run    what `make run` needs: wasm32 target, cargo-leptos, wasm-bindgen-cli
 #                           (the version in Cargo.lock), npm packages (wasm-opt among them)
-#   scripts/setup.sh test   the above plus Chromium and PostgreSQL from Debian's packages
+#   scripts/setup.sh test   the above plus Chromium, PostgreSQL, wrk and brotli from Debian's packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,7 +53,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $wbg_version\$"; then
 fi
 
 if [ "$mode" = test ]; then
-  apt_install chromium postgresql
+  apt_install chromium postgresql wrk brotli
 fi
 
 # npm packages: wasm-opt from npm's binaryen 132, which cargo-leptos finds on PATH (the

@@ -18,7 +18,6 @@ use secrets_console::model::listing::{SecretQuery, SortKey};
 use secrets_console::model::secret::{Scope, SecretKind};
 use secrets_console::server::config::DatabaseUrl;
 use secrets_console::server::db::Db;
-use secrets_console::server::projects::{Connection, create_project, ensure_cluster};
 use secrets_console::server::secrets::{self, Visibility};
 use support::Backend;
 use tracing::Subscriber;
@@ -40,72 +39,9 @@ impl<S: Subscriber> Layer<S> for StatementCounter {
 }
 
 async fn seed(db: &Db) -> Vec<i64> {
-    let cluster = ensure_cluster(db, "aws-dev", Connection::Simulated, None)
+    secrets_console::server::bench::seed(db, SECRETS, PROJECTS, ASSIGNMENTS_PER_SECRET)
         .await
-        .unwrap();
-    let mut projects = Vec::new();
-    for p in 0..PROJECTS {
-        projects.push(
-            create_project(
-                db,
-                &format!("project-{p:03}"),
-                cluster,
-                &format!("ns-{p:03}"),
-            )
-            .await
-            .unwrap(),
-        );
-    }
-    let spec = r#"{"kind":"External","store":"vault","refresh_interval":"1h0m0s","data":[{"secret_key":"token","remote_key":"k","property":null,"version":null}]}"#;
-    let statuses = ["Synced", "Pending", "SyncedError", "PartiallySynced"];
-    let mut tx = db.pool().begin().await.unwrap();
-    for chunk in (0..SECRETS).collect::<Vec<_>>().chunks(500) {
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|i| {
-                format!(
-                    "('secret-{i:05}', 'External', 'Organization', NULL, 'Generic', 'seeded', '{spec}', 1, '{}', FALSE, 'seed', {i}, 'seed', {i})",
-                    statuses[(*i % 4) as usize]
-                )
-            })
-            .collect();
-        sqlx::query(&format!(
-            "INSERT INTO secrets (name, kind, scope, project_id, use_case, description, spec, version, status, deleting, \
-             created_by, created_at, updated_by, updated_at) VALUES {}",
-            rows.join(", ")
-        ))
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM secrets ORDER BY id")
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
-    let pairs: Vec<(i64, i64)> = ids
-        .iter()
-        .enumerate()
-        .flat_map(|(n, id)| {
-            let projects = &projects;
-            (0..ASSIGNMENTS_PER_SECRET)
-                .map(move |k| (*id, projects[((n as i64 * 7 + k * 31) % PROJECTS) as usize]))
-        })
-        .collect();
-    for chunk in pairs.chunks(1000) {
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|(secret, project)| format!("({secret}, {project}, 'Synced', NULL, 1, 1)"))
-            .collect();
-        sqlx::query(&format!(
-            "INSERT INTO assignments (secret_id, project_id, status, reason, created_at, updated_at) VALUES {}",
-            rows.join(", ")
-        ))
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-    projects
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -146,6 +146,9 @@ pub enum Command {
     /// Run only the simulated Kubernetes cluster(s) (API server plus the External Secrets
     /// controller with its fake provider), and write a kubeconfig any client can use.
     Sim(SimArgs),
+    /// Measure what users feel, each figure beside a baseline from the same run, and print a
+    /// table (needs the release site, wrk, gzip and brotli; scripts/bench.sh runs it).
+    Bench(crate::server::bench::BenchArgs),
     /// Create an administrator account (the first one, on a database without the demo). The
     /// password is read from SECRETS_CONSOLE_ADMIN_PASSWORD, or else from the first line of
     /// standard input; never from a flag (command lines are visible to every local user).

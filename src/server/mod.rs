@@ -3,6 +3,7 @@
 pub mod api_support;
 pub mod audit;
 pub mod auth;
+pub mod bench;
 pub mod cluster;
 pub mod config;
 pub mod crypto;
@@ -48,6 +49,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     match command {
         config::Command::Serve => run(config).await,
         config::Command::Sim(args) => run_sim(args).await,
+        config::Command::Bench(args) => bench::run(args).await,
         config::Command::RotateMasterKey => {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;

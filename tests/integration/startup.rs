@@ -42,6 +42,7 @@ fn help_lists_every_option() {
         "--cluster-probe-interval",
         "sim",
         "create-admin",
+        "bench",
     ] {
         assert!(
             help.contains(option),

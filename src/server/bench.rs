@@ -1,0 +1,669 @@
+//! `secrets-console bench`: measures what users feel, each figure beside a baseline measured in
+//! the same run on the same machine, and prints one table (figure, value, baseline, ratio,
+//! goal, met?). `scripts/bench.sh` runs it on the release build; `--smoke` is the short run the
+//! test command makes (smaller data, shorter load, goals not enforced). `docs/benchmarks.md`
+//! explains each figure and records a run.
+//!
+//! Built so far: start and memory (5), first load (4), the Secrets page under load (2). Not
+//! yet: live badge latency (1), fan-out (3), recovery (6).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::server::config::DatabaseUrl;
+use crate::server::db::Db;
+use crate::server::projects::{Connection, create_project, ensure_cluster};
+
+/// Options of `secrets-console bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// A short run for CI: less data, seconds instead of tens of seconds; goals are shown but
+    /// a miss does not fail.
+    #[arg(long)]
+    pub smoke: bool,
+    /// The built site (JS, WASM, CSS) the first-load figure weighs.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// Also write the table as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// One line of the table.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Figure {
+    /// What is measured.
+    pub name: String,
+    /// The measured value, in `unit`.
+    pub value: f64,
+    /// The same thing measured for the baseline, if there is one.
+    pub baseline: Option<f64>,
+    /// Unit of `value` and `baseline`.
+    pub unit: &'static str,
+    /// The goal, in words (`≤ 100 MB`).
+    pub goal: String,
+    /// Whether the goal is met.
+    pub met: bool,
+    /// How it was measured, and against what.
+    pub note: String,
+}
+
+/// Runs every figure built so far and prints the table.
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let scale = if args.smoke {
+        Scale::SMOKE
+    } else {
+        Scale::FULL
+    };
+    let mut figures = Vec::new();
+    figures.extend(start_and_memory(&scale, &args.site_root).await?);
+    figures.extend(first_load_and_page(&scale, &args.site_root).await?);
+    print_table(&figures, args.smoke);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&figures)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let missed: Vec<&str> = figures
+        .iter()
+        .filter(|f| !f.met)
+        .map(|f| f.name.as_str())
+        .collect();
+    if !args.smoke && !missed.is_empty() {
+        println!("goals missed: {}", missed.join(", "));
+    }
+    Ok(())
+}
+
+/// How much data and load.
+struct Scale {
+    big_secrets: i64,
+    big_per_secret: i64,
+    page_secrets: i64,
+    page_projects: i64,
+    page_assignments_per_secret: i64,
+    load_seconds: u64,
+}
+
+impl Scale {
+    const FULL: Scale = Scale {
+        big_secrets: 10_000,
+        big_per_secret: 5,
+        page_secrets: 1_000,
+        page_projects: 200,
+        page_assignments_per_secret: 5,
+        load_seconds: 10,
+    };
+    const SMOKE: Scale = Scale {
+        big_secrets: 500,
+        big_per_secret: 5,
+        page_secrets: 200,
+        page_projects: 40,
+        page_assignments_per_secret: 5,
+        load_seconds: 2,
+    };
+}
+
+fn print_table(figures: &[Figure], smoke: bool) {
+    println!(
+        "\n{:<44} {:>12} {:>12} {:>7}  {:<18} met",
+        "figure", "value", "baseline", "ratio", "goal"
+    );
+    for f in figures {
+        let baseline = f
+            .baseline
+            .map_or_else(|| "—".to_owned(), |b| format!("{b:.1}"));
+        let ratio = f
+            .baseline
+            .filter(|b| *b != 0.0)
+            .map_or_else(|| "—".to_owned(), |b| format!("{:.3}", f.value / b));
+        println!(
+            "{:<44} {:>12} {:>12} {:>7}  {:<18} {}",
+            format!("{} ({})", f.name, f.unit),
+            format!("{:.1}", f.value),
+            baseline,
+            ratio,
+            f.goal,
+            if f.met { "yes" } else { "NO" }
+        );
+    }
+    for f in figures {
+        println!("  {}: {}", f.name, f.note);
+    }
+    if smoke {
+        println!("(smoke run: small data, short load; the figures are not the recorded ones)");
+    }
+}
+
+/// Seeds `secrets` organization secrets over `projects` projects, `per_secret` assignments
+/// each (all Synced), in a few multi-row statements; returns the project ids. Also used by the
+/// query-budget test.
+pub async fn seed(
+    db: &Db,
+    secrets: i64,
+    projects: i64,
+    per_secret: i64,
+) -> anyhow::Result<Vec<i64>> {
+    let cluster = ensure_cluster(db, "aws-dev", Connection::Simulated, None).await?;
+    let mut ids = Vec::new();
+    for p in 0..projects {
+        ids.push(
+            create_project(
+                db,
+                &format!("project-{p:03}"),
+                cluster,
+                &format!("ns-{p:03}"),
+            )
+            .await?,
+        );
+    }
+    let spec = r#"{"kind":"External","store":"vault","refresh_interval":"1h0m0s","data":[{"secret_key":"token","remote_key":"k","property":null,"version":null}]}"#;
+    let statuses = ["Synced", "Pending", "SyncedError", "PartiallySynced"];
+    let mut tx = db.pool().begin().await?;
+    for chunk in (0..secrets).collect::<Vec<_>>().chunks(500) {
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|i| {
+                format!(
+                    "('secret-{i:05}', 'External', 'Organization', NULL, 'Generic', 'seeded', '{spec}', 1, '{}', FALSE, 'seed', {i}, 'seed', {i})",
+                    statuses[(*i % 4) as usize]
+                )
+            })
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO secrets (name, kind, scope, project_id, use_case, description, spec, version, status, deleting, \
+             created_by, created_at, updated_by, updated_at) VALUES {}",
+            rows.join(", ")
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let secret_ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM secrets ORDER BY id")
+        .fetch_all(&mut *tx)
+        .await?;
+    let pairs: Vec<(i64, i64)> = secret_ids
+        .iter()
+        .enumerate()
+        .flat_map(|(n, id)| {
+            let ids = &ids;
+            (0..per_secret).map(move |k| {
+                let n = i64::try_from(n).unwrap_or(0);
+                (
+                    *id,
+                    ids[usize::try_from((n * 7 + k * 31) % projects).unwrap_or(0)],
+                )
+            })
+        })
+        .collect();
+    for chunk in pairs.chunks(1000) {
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(secret, project)| format!("({secret}, {project}, 'Synced', NULL, 1, 1)"))
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO assignments (secret_id, project_id, status, reason, created_at, updated_at) VALUES {}",
+            rows.join(", ")
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// A fresh SQLite database under `dir`, migrated, with an admin to sign in as.
+async fn fresh_database(dir: &Path) -> anyhow::Result<(Db, String)> {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
+    let db = Db::connect(&DatabaseUrl::new(url.clone())).await?;
+    db.migrate().await?;
+    crate::server::auth::users::create_user(&db, ADMIN, PASSWORD, true).await?;
+    Ok((db, url))
+}
+
+const ADMIN: &str = "bench@example.com";
+const PASSWORD: &str = "bench-password-not-secret";
+
+/// The app as a child process on a free port (no demo, no simulated clusters).
+struct Server {
+    child: tokio::process::Child,
+    base: String,
+    started: Duration,
+}
+
+impl Server {
+    async fn start(
+        database_url: &str,
+        data_dir: &Path,
+        site_root: &Path,
+    ) -> anyhow::Result<Server> {
+        let port = free_port()?;
+        let began = Instant::now();
+        let child = tokio::process::Command::new(std::env::current_exe()?)
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                database_url,
+            ])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--site-root")
+            .arg(site_root)
+            .args(["--demo", "false", "--log-level", "warn"])
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start the app")?;
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = began + Duration::from_secs(60);
+        loop {
+            if http_get(&format!("{base}/readyz"), None)
+                .await
+                .is_ok_and(|a| a.status == 200)
+            {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("the app did not answer /readyz within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(Server {
+            child,
+            base,
+            started: began.elapsed(),
+        })
+    }
+
+    /// Resident memory now, in MB.
+    fn rss_mb(&self) -> anyhow::Result<f64> {
+        let pid = self.child.id().context("the app exited")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .context("no VmRSS")?;
+        Ok(kb / 1024.0)
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// An answer to [`http_get`].
+struct Answer {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+/// GET `url` (`http://host:port/path`) with an optional Cookie header; the whole answer. (A
+/// bare HTTP/1.1 client: the server's build has no client library.)
+async fn http_get(url: &str, cookie: Option<&str>) -> anyhow::Result<Answer> {
+    request("GET", url, cookie, None).await
+}
+
+async fn request(
+    method: &str,
+    url: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+) -> anyhow::Result<Answer> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").context("http:// only")?;
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAccept: text/html\r\n"
+    );
+    if let Some(cookie) = cookie {
+        head.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    if let Some(form) = form {
+        head.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            form.len()
+        ));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    if let Some(form) = form {
+        stream.write_all(form.as_bytes()).await?;
+    }
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no header end")?;
+    let headers = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = headers
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("no status")?;
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(String::from_utf8_lossy(&raw[..line_end]).trim(), 16)
+            .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = line_end + 2;
+        let end = (start + size).min(raw.len());
+        out.extend_from_slice(&raw[start..end]);
+        raw = raw.get(end + 2..).unwrap_or_default();
+    }
+    out
+}
+
+/// Signs in as the bench admin; the session cookie.
+async fn sign_in(base: &str) -> anyhow::Result<String> {
+    let form = format!("email={}&password={}", ADMIN.replace('@', "%40"), PASSWORD);
+    let answer = request("POST", &format!("{base}/api/login"), None, Some(&form)).await?;
+    answer
+        .headers
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, value)| {
+            value
+                .trim()
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .next()
+        .context("sign-in gave no session cookie")
+}
+
+/// Figure 5: resident memory with the big data loaded and idle, and time from start to
+/// `/readyz` 200; the baseline is the same binary on an empty database.
+async fn start_and_memory(scale: &Scale, site_root: &Path) -> anyhow::Result<Vec<Figure>> {
+    let empty_dir = tempfile_dir("empty")?;
+    let (db, empty_url) = fresh_database(&empty_dir).await?;
+    db.close().await;
+    let empty = Server::start(&empty_url, &empty_dir, site_root).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (empty_rss, empty_start) = (empty.rss_mb()?, empty.started);
+    drop(empty);
+
+    let big_dir = tempfile_dir("big")?;
+    let (db, big_url) = fresh_database(&big_dir).await?;
+    seed(&db, scale.big_secrets, 200, scale.big_per_secret).await?;
+    db.close().await;
+    let big = Server::start(&big_url, &big_dir, site_root).await?;
+    // Loaded: the Secrets page once, as the first user would.
+    let cookie = sign_in(&big.base).await?;
+    http_get(&format!("{}/secrets", big.base), Some(&cookie)).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (rss, started) = (big.rss_mb()?, big.started);
+    drop(big);
+    let _ = std::fs::remove_dir_all(&empty_dir);
+    let _ = std::fs::remove_dir_all(&big_dir);
+    let data = format!(
+        "{} secrets / {} assignments",
+        scale.big_secrets,
+        scale.big_secrets * scale.big_per_secret
+    );
+    Ok(vec![
+        Figure {
+            name: "5a RSS, loaded and idle".into(),
+            value: rss,
+            baseline: Some(empty_rss),
+            unit: "MB",
+            goal: "≤ 100 MB".into(),
+            met: rss <= 100.0,
+            note: format!("VmRSS 2 s after one Secrets page, {data}; baseline: an empty database"),
+        },
+        Figure {
+            name: "5b start to /readyz 200".into(),
+            value: started.as_secs_f64() * 1000.0,
+            baseline: Some(empty_start.as_secs_f64() * 1000.0),
+            unit: "ms",
+            goal: "≤ 1000 ms".into(),
+            met: started <= Duration::from_secs(1),
+            note: format!(
+                "spawn to the first 200, polled every 5 ms, {data}; baseline: an empty database"
+            ),
+        },
+    ])
+}
+
+fn tempfile_dir(name: &str) -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "secrets-console-bench-{}-{name}",
+        std::process::id()
+    ));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Figures 4 and 2 on the page data (1,000 secrets, 200 projects, 5,000 assignments).
+async fn first_load_and_page(scale: &Scale, site_root: &Path) -> anyhow::Result<Vec<Figure>> {
+    let dir = tempfile_dir("page")?;
+    let (db, url) = fresh_database(&dir).await?;
+    seed(
+        &db,
+        scale.page_secrets,
+        scale.page_projects,
+        scale.page_assignments_per_secret,
+    )
+    .await?;
+    db.close().await;
+    let server = Server::start(&url, &dir, site_root).await?;
+    let cookie = sign_in(&server.base).await?;
+    let page_url = format!("{}/secrets?per_page=50", server.base);
+    let page = http_get(&page_url, Some(&cookie)).await?;
+    if page.status != 200 {
+        bail!("the Secrets page answered {}", page.status);
+    }
+    let mut figures = first_load(&page.body, site_root)?;
+    figures.push(page_under_load(&page_url, &cookie, &page.body, scale).await?);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(figures)
+}
+
+/// Figure 4: the bytes of a first load of the Secrets page (HTML, JS, WASM, CSS), raw, gzip -9
+/// and brotli -q 11 (the tools' own compression, as a server would serve them precompressed).
+fn first_load(html: &[u8], site_root: &Path) -> anyhow::Result<Vec<Figure>> {
+    let pkg = site_root.join("pkg");
+    let mut parts: Vec<(String, Vec<u8>)> = vec![("HTML".into(), html.to_vec())];
+    for ext in ["js", "wasm", "css"] {
+        let path = pkg.join(format!("secrets-console.{ext}"));
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!(
+                "cannot read {} (run cargo leptos build --release)",
+                path.display()
+            )
+        })?;
+        parts.push((ext.to_owned(), bytes));
+    }
+    let compressed = |tool: &str, args: &[&str], bytes: &[u8]| -> anyhow::Result<usize> {
+        use std::io::Write;
+        let mut child = std::process::Command::new(tool)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("{tool} is not installed (scripts/setup.sh bench)"))?;
+        // Written from another thread: the tool's output would fill its pipe meanwhile.
+        let mut stdin = child.stdin.take().context("stdin")?;
+        let input = bytes.to_vec();
+        let writer = std::thread::spawn(move || stdin.write_all(&input));
+        let size = child.wait_with_output()?.stdout.len();
+        writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("{tool}: writer panicked"))??;
+        Ok(size)
+    };
+    let (mut raw, mut gz, mut br) = (0, 0, 0);
+    let mut detail = Vec::new();
+    for (name, bytes) in &parts {
+        let g = compressed("gzip", &["-9", "-c"], bytes)?;
+        let b = compressed("brotli", &["-q", "11", "-c"], bytes)?;
+        detail.push(format!("{name} {} / {g} / {b}", bytes.len()));
+        raw += bytes.len();
+        gz += g;
+        br += b;
+    }
+    let wasm = parts
+        .iter()
+        .find(|(n, _)| n == "wasm")
+        .map_or(0, |(_, b)| b.len());
+    let kb = |n: usize| n as f64 / 1000.0;
+    Ok(vec![
+        Figure {
+            name: "4a first load, gzip".into(),
+            value: kb(gz),
+            baseline: Some(kb(raw)),
+            unit: "KB",
+            goal: "≤ 250 KB".into(),
+            met: gz <= 250_000,
+            note: format!(
+                "HTML + JS + WASM + CSS, raw / gzip -9 / brotli -q 11 bytes: {}; baseline: uncompressed",
+                detail.join(", ")
+            ),
+        },
+        Figure {
+            name: "4b first load, brotli".into(),
+            value: kb(br),
+            baseline: Some(kb(raw)),
+            unit: "KB",
+            goal: "—".into(),
+            met: true,
+            note: "the same bytes, brotli -q 11; baseline: uncompressed".into(),
+        },
+        Figure {
+            name: "4c release WASM".into(),
+            value: kb(wasm),
+            baseline: None,
+            unit: "KB",
+            goal: "—".into(),
+            met: true,
+            note: "pkg/secrets-console.wasm after wasm-opt".into(),
+        },
+    ])
+}
+
+/// Figure 2: the Secrets page (page of 50, admin session) under wrk on loopback, against axum
+/// serving the identical bytes from memory in this process (the floor).
+async fn page_under_load(
+    url: &str,
+    cookie: &str,
+    body: &[u8],
+    scale: &Scale,
+) -> anyhow::Result<Figure> {
+    let app = wrk(url, Some(cookie), scale.load_seconds).await?;
+    let floor_body = body.to_vec();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let floor_url = format!("http://{}/secrets", listener.local_addr()?);
+    let floor_app = axum::Router::new().route(
+        "/secrets",
+        axum::routing::get(move || {
+            let body = floor_body.clone();
+            async move { ([("content-type", "text/html; charset=utf-8")], body) }
+        }),
+    );
+    let floor_task = tokio::spawn(async move { axum::serve(listener, floor_app).await });
+    let floor = wrk(&floor_url, None, scale.load_seconds).await;
+    floor_task.abort();
+    let floor = floor?;
+    Ok(Figure {
+        name: "2 Secrets page, requests/s".into(),
+        value: app.rps,
+        baseline: Some(floor.rps),
+        unit: "req/s",
+        goal: "≥ 1/5 of the floor".into(),
+        met: app.rps >= floor.rps / 5.0,
+        note: format!(
+            "wrk -t2 -c16 {} s, page of 50 of {} secrets / {} projects / {} assignments: p50 {:.1} ms, p99 {:.1} ms; \
+             floor (axum, same bytes from memory): p50 {:.2} ms, p99 {:.2} ms",
+            scale.load_seconds,
+            scale.page_secrets,
+            scale.page_projects,
+            scale.page_secrets * scale.page_assignments_per_secret,
+            app.p50_ms,
+            app.p99_ms,
+            floor.p50_ms,
+            floor.p99_ms
+        ),
+    })
+}
+
+struct WrkResult {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+async fn wrk(url: &str, cookie: Option<&str>, seconds: u64) -> anyhow::Result<WrkResult> {
+    let mut command = tokio::process::Command::new("wrk");
+    command.args(["-t2", "-c16", &format!("-d{seconds}s"), "--latency"]);
+    if let Some(cookie) = cookie {
+        command.args(["-H", &format!("Cookie: {cookie}")]);
+    }
+    command.args(["-H", "Accept: text/html"]).arg(url);
+    let output = command
+        .output()
+        .await
+        .context("wrk is not installed (scripts/setup.sh bench)")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if text.contains("Non-2xx") {
+        bail!("wrk saw non-2xx answers from {url}:\n{text}");
+    }
+    let number = |line_start: &str| -> Option<f64> {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(parse_duration_ms_or_number)
+    };
+    Ok(WrkResult {
+        rps: number("Requests/sec:").context("wrk printed no Requests/sec")?,
+        p50_ms: number("50%").context("wrk printed no 50%")?,
+        p99_ms: number("99%").context("wrk printed no 99%")?,
+    })
+}
+
+/// wrk's `1.23ms`, `456.00us`, `1.20s`, or a plain number.
+fn parse_duration_ms_or_number(text: &str) -> Option<f64> {
+    for (suffix, factor) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] {
+        if let Some(n) = text.strip_suffix(suffix) {
+            return n.parse::<f64>().ok().map(|n| n * factor);
+        }
+    }
+    text.parse().ok()
+}
