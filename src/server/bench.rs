@@ -213,31 +213,40 @@ pub async fn seed(
     Ok(ids)
 }
 
-/// A fresh SQLite database under `dir`, migrated, with an admin to sign in as.
-async fn fresh_database(dir: &Path) -> anyhow::Result<(Db, String)> {
-    let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
-    let db = Db::connect(&DatabaseUrl::new(url.clone())).await?;
-    db.migrate().await?;
-    crate::server::auth::users::create_user(&db, ADMIN, PASSWORD, true).await?;
-    Ok((db, url))
-}
+/// How much data a server starts with: secrets, projects, assignments per secret.
+type Data = (i64, i64, i64);
 
 const ADMIN: &str = "bench@example.com";
 const PASSWORD: &str = "bench-password-not-secret";
 
-/// The app as a child process on a free port (no demo, no simulated clusters).
+/// The app as a child process on a free port (no demo, no simulated clusters), on a fresh
+/// SQLite database of its own with an admin to sign in as; the directory goes with it.
 struct Server {
     child: tokio::process::Child,
     base: String,
     started: Duration,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl Server {
-    async fn start(
-        database_url: &str,
-        data_dir: &Path,
-        site_root: &Path,
-    ) -> anyhow::Result<Server> {
+    /// Seeds `data` (none: an empty database), then starts the app on it.
+    async fn start(name: &str, data: Option<Data>, site_root: &Path) -> anyhow::Result<Server> {
+        let dir = tempfile_dir(name)?;
+        let database_url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
+        let db = Db::connect(&DatabaseUrl::new(database_url.clone())).await?;
+        db.migrate().await?;
+        crate::server::auth::users::create_user(&db, ADMIN, PASSWORD, true).await?;
+        if let Some((secrets, projects, per_secret)) = data {
+            seed(&db, secrets, projects, per_secret).await?;
+        }
+        db.close().await;
         let port = free_port()?;
         let began = Instant::now();
         let child = tokio::process::Command::new(std::env::current_exe()?)
@@ -245,10 +254,10 @@ impl Server {
                 "--listen",
                 &format!("127.0.0.1:{port}"),
                 "--database-url",
-                database_url,
+                &database_url,
             ])
             .arg("--data-dir")
-            .arg(data_dir)
+            .arg(&dir)
             .arg("--site-root")
             .arg(site_root)
             .args(["--demo", "false", "--log-level", "warn"])
@@ -277,6 +286,7 @@ impl Server {
             child,
             base,
             started: began.elapsed(),
+            dir,
         })
     }
 
@@ -408,27 +418,19 @@ async fn sign_in(base: &str) -> anyhow::Result<String> {
 /// Figure 5: resident memory with the big data loaded and idle, and time from start to
 /// `/readyz` 200; the baseline is the same binary on an empty database.
 async fn start_and_memory(scale: &Scale, site_root: &Path) -> anyhow::Result<Vec<Figure>> {
-    let empty_dir = tempfile_dir("empty")?;
-    let (db, empty_url) = fresh_database(&empty_dir).await?;
-    db.close().await;
-    let empty = Server::start(&empty_url, &empty_dir, site_root).await?;
+    let empty = Server::start("empty", None, site_root).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (empty_rss, empty_start) = (empty.rss_mb()?, empty.started);
     drop(empty);
 
-    let big_dir = tempfile_dir("big")?;
-    let (db, big_url) = fresh_database(&big_dir).await?;
-    seed(&db, scale.big_secrets, 200, scale.big_per_secret).await?;
-    db.close().await;
-    let big = Server::start(&big_url, &big_dir, site_root).await?;
+    let data = (scale.big_secrets, 200, scale.big_per_secret);
+    let big = Server::start("big", Some(data), site_root).await?;
     // Loaded: the Secrets page once, as the first user would.
     let cookie = sign_in(&big.base).await?;
     http_get(&format!("{}/secrets", big.base), Some(&cookie)).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (rss, started) = (big.rss_mb()?, big.started);
     drop(big);
-    let _ = std::fs::remove_dir_all(&empty_dir);
-    let _ = std::fs::remove_dir_all(&big_dir);
     let data = format!(
         "{} secrets / {} assignments",
         scale.big_secrets,
@@ -472,17 +474,12 @@ fn tempfile_dir(name: &str) -> anyhow::Result<PathBuf> {
 
 /// Figures 4 and 2 on the page data (1,000 secrets, 200 projects, 5,000 assignments).
 async fn first_load_and_page(scale: &Scale, site_root: &Path) -> anyhow::Result<Vec<Figure>> {
-    let dir = tempfile_dir("page")?;
-    let (db, url) = fresh_database(&dir).await?;
-    seed(
-        &db,
+    let data = (
         scale.page_secrets,
         scale.page_projects,
         scale.page_assignments_per_secret,
-    )
-    .await?;
-    db.close().await;
-    let server = Server::start(&url, &dir, site_root).await?;
+    );
+    let server = Server::start("page", Some(data), site_root).await?;
     let cookie = sign_in(&server.base).await?;
     let page_url = format!("{}/secrets?per_page=50", server.base);
     let page = http_get(&page_url, Some(&cookie)).await?;
@@ -492,7 +489,6 @@ async fn first_load_and_page(scale: &Scale, site_root: &Path) -> anyhow::Result<
     let mut figures = first_load(&page.body, site_root)?;
     figures.push(page_under_load(&page_url, &cookie, &page.body, scale).await?);
     drop(server);
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(figures)
 }
 

@@ -145,7 +145,8 @@ pub(crate) fn external_spec(store: &str, remote_key: &str) -> Value {
     json!({"kind": "External", "store": store, "refresh_interval": "1h", "data": [{"secret_key": "token", "remote_key": remote_key, "property": null, "version": null}]})
 }
 
-async fn secret_id(admin: &Client, name: &str) -> i64 {
+/// A secret's id by its name, as the caller's Secrets page finds it.
+pub(crate) async fn secret_id(admin: &Client, name: &str) -> i64 {
     let (status, page) = admin
         .call("list_secrets", json!({"query": {"search": name, "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}}))
         .await;

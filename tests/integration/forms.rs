@@ -4,7 +4,8 @@
 
 use serde_json::json;
 
-use crate::auth::{Client, demo_server};
+use crate::auth::{Client, demo_server, secret_id};
+use crate::live::project_id;
 use crate::support::Backend;
 
 async fn count_named(admin: &Client, name: &str) -> usize {
@@ -385,15 +386,7 @@ async fn a_members_filters_say_nothing_about_other_projects() {
     let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
     let admin = Client::signed_in(&server, "admin@example.com").await;
     let dev = Client::signed_in(&server, "dev@example.com").await;
-    let (_, projects) = admin.call("list_projects", json!({})).await;
-    let search = projects
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "search")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let search = project_id(&admin, "search").await;
     let query = |project: Option<i64>, status: Option<&str>| json!({"query": {"search": null, "kind": null, "scope": null, "status": status, "project_id": project, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}});
     // postgres-credentials is assigned to payments (dev's) and to search (not dev's).
     let (_, page) = dev.call("list_secrets", query(Some(search), None)).await;
@@ -423,10 +416,7 @@ async fn the_assign_choices_come_with_the_detail_for_admins_only() {
     let (server, db) = demo_server(&Backend::Sqlite, vec![]).await;
     let admin = Client::signed_in(&server, "admin@example.com").await;
     let member = Client::signed_in(&server, "dev@example.com").await;
-    let (_, page) = member
-        .call("list_secrets", json!({"query": {"search": "postgres-credentials", "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}}))
-        .await;
-    let id = page["items"][0]["id"].as_i64().expect("the member sees it");
+    let id = secret_id(&member, "postgres-credentials").await;
     let (status, detail) = member.call("get_secret", json!({"id": id})).await;
     assert_eq!(status, 200, "{detail}");
     assert!(detail["assign_options"].is_null(), "{detail}");

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::auth::{Client, demo_server};
 use crate::leak::{Hits, LeakProxy, Scanner};
+use crate::live::project_id;
 use crate::support::Backend;
 
 fn found(hits: &[String], what: &str) -> bool {
@@ -67,14 +68,7 @@ async fn a_planted_leak_is_caught_wherever_it_shows() {
         .call("create_secret", json!({"csrf": admin.csrf, "input": {"name": "planted", "scope": "Organization", "project_id": null, "use_case": "Generic", "description": "planted canary-description", "spec": spec, "values": []}}))
         .await;
     assert_eq!(status, 200, "{id}");
-    let (_, projects) = admin.call("list_projects", json!({})).await;
-    let payments = projects
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "payments")
-        .unwrap()["id"]
-        .clone();
+    let payments = project_id(&admin, "payments").await;
     let (status, body) = admin
         .call(
             "set_assignments",

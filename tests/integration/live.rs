@@ -106,7 +106,8 @@ async fn create_org_secret(admin: &Client, name: &str) -> i64 {
     id.as_i64().unwrap()
 }
 
-async fn project_id(admin: &Client, name: &str) -> i64 {
+/// A project's id by its name.
+pub(crate) async fn project_id(admin: &Client, name: &str) -> i64 {
     let (_, projects) = admin.call("list_projects", json!({})).await;
     projects
         .as_array()

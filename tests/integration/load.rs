@@ -15,6 +15,7 @@ use futures::StreamExt;
 use serde_json::json;
 
 use crate::auth::{Client, demo_server, external_spec};
+use crate::live::project_id;
 use crate::support::Backend;
 
 const SESSIONS: usize = 50;
@@ -34,15 +35,7 @@ async fn fifty_sessions_with_live_streams_browse_without_errors() {
         .unwrap_or(10);
     let (server, _db) = demo_server(&Backend::Sqlite, vec![]).await;
     let admin = Client::signed_in(&server, "admin@example.com").await;
-    let (_, projects) = admin.call("list_projects", json!({})).await;
-    let payments = projects
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "payments")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let payments = project_id(&admin, "payments").await;
     // A secret every session may open (the member's first): a 404 counts as an error.
     let member = Client::signed_in(&server, "dev@example.com").await;
     let (_, page) = member

@@ -116,23 +116,9 @@ async fn after_random_changes_and_faults_every_status_agrees_with_the_cluster(ba
             // A new secret, External (its key present or missing) or Kubernetes.
             let name = format!("s{step}");
             let (spec, values, want) = if dice.chance(60) {
-                let remote_key = if dice.chance(75) {
-                    PRESENT_KEY.to_owned()
-                } else {
-                    format!("missing/{step}")
-                };
-                (
-                    external(&remote_key),
-                    SecretValues::default(),
-                    Want::External { remote_key },
-                )
+                external_change(&mut dice, 75, step)
             } else {
-                let values = BTreeMap::from([("TOKEN".to_owned(), format!("canary-{step}"))]);
-                (
-                    kubernetes(),
-                    SecretValues::from_pairs(values.clone()),
-                    Want::Kubernetes { values },
-                )
+                kubernetes_change(format!("canary-{step}"))
             };
             let id = secrets::create(
                 &rig.db,
@@ -178,27 +164,8 @@ async fn after_random_changes_and_faults_every_status_agrees_with_the_cluster(ba
             let id = *nth_key(&models, dice.below(models.len() as u64));
             let model = models.get_mut(&id).unwrap();
             let (spec, replace, want) = match &model.want {
-                Want::External { .. } => {
-                    let remote_key = if dice.chance(60) {
-                        PRESENT_KEY.to_owned()
-                    } else {
-                        format!("missing/{step}")
-                    };
-                    (
-                        external(&remote_key),
-                        SecretValues::default(),
-                        Want::External { remote_key },
-                    )
-                }
-                Want::Kubernetes { .. } => {
-                    let values =
-                        BTreeMap::from([("TOKEN".to_owned(), format!("canary-edit-{step}"))]);
-                    (
-                        kubernetes(),
-                        SecretValues::from_pairs(values.clone()),
-                        Want::Kubernetes { values },
-                    )
-                }
+                Want::External { .. } => external_change(&mut dice, 60, step),
+                Want::Kubernetes { .. } => kubernetes_change(format!("canary-edit-{step}")),
             };
             model.version = secrets::update(
                 &rig.db,
@@ -283,6 +250,35 @@ async fn after_random_changes_and_faults_every_status_agrees_with_the_cluster(ba
         faults_used.len() >= 5,
         "the seed exercised too few kinds of fault: {faults_used:?}"
     );
+}
+
+/// An External secret's spec and what the cluster should then hold: its remote key present in
+/// the store `present_percent` of the time, else missing.
+fn external_change(
+    dice: &mut Dice,
+    present_percent: u64,
+    step: usize,
+) -> (SecretSpec, SecretValues, Want) {
+    let remote_key = if dice.chance(present_percent) {
+        PRESENT_KEY.to_owned()
+    } else {
+        format!("missing/{step}")
+    };
+    (
+        external(&remote_key),
+        SecretValues::default(),
+        Want::External { remote_key },
+    )
+}
+
+/// A Kubernetes secret's spec, its one value, and what the cluster should then hold.
+fn kubernetes_change(value: String) -> (SecretSpec, SecretValues, Want) {
+    let values = BTreeMap::from([("TOKEN".to_owned(), value)]);
+    (
+        kubernetes(),
+        SecretValues::from_pairs(values.clone()),
+        Want::Kubernetes { values },
+    )
 }
 
 fn external(remote_key: &str) -> SecretSpec {
