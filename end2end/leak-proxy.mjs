@@ -111,7 +111,14 @@ http
       const body = Buffer.concat(chunks);
       checkValuesSent(request, body, where);
       const outbound = http.request(
-        { host: "127.0.0.1", port: upstream, method: request.method, path: request.url, headers: request.headers },
+        {
+          host: "127.0.0.1",
+          port: upstream,
+          method: request.method,
+          path: request.url,
+          // Plain bodies, so that the scan reads what the app sends (it compresses for browsers).
+          headers: { ...request.headers, "accept-encoding": "identity" },
+        },
         (answer) => {
           for (const [name, value] of Object.entries(answer.headers)) {
             scanText(String(value), `header ${name} of ${where}`);

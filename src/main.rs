@@ -1,5 +1,11 @@
 //! The `secrets-console` binary: parse the command line, then hand over to `server::run`.
 
+/// mimalloc instead of glibc's allocator: rendering a page allocates a lot of small,
+/// short-lived values (docs/benchmarks.md has the before and after).
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

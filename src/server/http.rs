@@ -51,6 +51,11 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Pages and server-function answers, compressed for browsers that accept it (a page
+        // of 50 secrets is ~120 KB of HTML, ~8 KB gzip). Never the live stream: the default
+        // predicate leaves `text/event-stream` alone. The bundle under /pkg is served
+        // precompressed (`cargo leptos build --release --precompress`).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(session_layer)
         .layer(middleware::from_fn(same_origin_only));
 

@@ -26,6 +26,7 @@ pub mod work_queue;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use leptos::prelude::LeptosOptions;
 
 use config::{Cli, Config};
@@ -205,6 +206,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // A page streams out in several writes; with Nagle's algorithm on, each one after the
+    // first waits for the client's delayed ACK (about 40 ms on Linux loopback).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(listener, service).with_graceful_shutdown({
         let mut stop_rx = stop_rx.clone();
         async move {

@@ -181,6 +181,11 @@ async fn serve(
             },
             () = until_true(&mut stop) => return,
         };
+        // As kube-apiserver (Go sets it on every TCP connection): watch events go out at once
+        // instead of waiting for the client's delayed ACK.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!(%error, "simulated cluster: cannot set TCP_NODELAY");
+        }
         let router = router.clone();
         let faults = faults.clone();
         let mut stop = stop.clone();

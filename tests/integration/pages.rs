@@ -1,5 +1,6 @@
 //! Server-rendered pages and server functions over HTTP.
 
+use crate::auth::{Client, demo_server};
 use crate::on_both_backends;
 use crate::support::{Backend, TestServer};
 
@@ -88,4 +89,101 @@ async fn server_info_server_function_answers_over_http(backend: Backend) {
         Backend::Postgres(_) => "PostgreSQL",
     };
     assert_eq!(body["database"], expected);
+}
+
+/// The string literals of a page's hydration data (`__RESOLVED_RESOURCES[n] = "…"`), one per
+/// resource the page loaded on the server.
+fn hydration_payloads(html: &str) -> Vec<&str> {
+    html.split("__RESOLVED_RESOURCES[")
+        .skip(1)
+        .filter_map(|rest| {
+            let literal = rest.split_once("] = \"")?.1;
+            let mut escaped = false;
+            let end = literal
+                .char_indices()
+                .find_map(|(i, c)| match (c, escaped) {
+                    ('"', false) => Some(i),
+                    ('\\', false) => {
+                        escaped = true;
+                        None
+                    }
+                    _ => {
+                        escaped = false;
+                        None
+                    }
+                })?;
+            Some(&literal[..end])
+        })
+        .collect()
+}
+
+/// A signed-in page is built once on the server: each thing it loads is in its hydration data
+/// once (the sign-in gate used to build the page twice: twice the queries, twice the data).
+/// Browsers that accept gzip or brotli get it compressed; the live stream never is.
+#[tokio::test]
+async fn a_page_is_built_once_and_sent_compressed() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let get = |path: &'static str, encoding: &'static str| {
+        admin
+            .http
+            .get(format!("{}{path}", admin.base))
+            .header("accept", "text/html")
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    let plain = get("/secrets", "identity").await.unwrap();
+    assert_eq!(plain.status(), 200);
+    assert_eq!(plain.headers().get("content-encoding"), None);
+    let html = plain.text().await.unwrap();
+    let payloads = hydration_payloads(&html);
+    assert!(
+        payloads.len() >= 3,
+        "user, server info, secrets: {payloads:?}"
+    );
+    let listing: Vec<&&str> = payloads
+        .iter()
+        .filter(|p| p.contains("postgres-credentials"))
+        .collect();
+    assert_eq!(
+        listing.len(),
+        1,
+        "the secrets list is loaded once: {payloads:#?}"
+    );
+    for (i, payload) in payloads.iter().enumerate() {
+        assert!(!payloads[..i].contains(payload), "loaded twice: {payload}");
+    }
+
+    for encoding in ["gzip", "br"] {
+        let answer = get("/secrets", encoding).await.unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(
+            answer
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            Some(encoding)
+        );
+        let bytes = answer.bytes().await.unwrap();
+        assert!(
+            bytes.len() * 3 < html.len(),
+            "{encoding}: {} bytes for {} of HTML",
+            bytes.len(),
+            html.len()
+        );
+    }
+
+    let live = get("/live/events", "gzip").await.unwrap();
+    assert_eq!(live.status(), 200);
+    assert_eq!(
+        live.headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap()),
+        Some("text/event-stream")
+    );
+    assert_eq!(
+        live.headers().get("content-encoding"),
+        None,
+        "SSE must not be buffered by compression"
+    );
 }
