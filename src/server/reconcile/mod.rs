@@ -244,18 +244,55 @@ async fn finish(ctx: &Context, item: &Item, outcome: Outcome) -> Result<(), sqlx
     Ok(())
 }
 
-/// Probes the cluster's API server now and then, for the reachability shown in the app.
+/// Probes the cluster's API server now and then, for the reachability shown in the app. While
+/// it is unreachable it is probed every [`DOWN_PROBE`]; when it answers again, every change
+/// waiting out a retry delay on it is made due at once, so that what queued up during an
+/// outage converges in seconds instead of after back-offs of up to a minute.
 async fn health(ctx: Arc<Context>, cluster: ClusterHandle) {
+    let mut down = false;
     loop {
         let outcome = registry::probe(&cluster.client).await;
-        if let Err(reason) = &outcome {
-            tracing::warn!(cluster = %cluster.name, %reason, "cluster unreachable");
+        match (&outcome, down) {
+            (Err(reason), false) => {
+                tracing::warn!(cluster = %cluster.name, %reason, "cluster unreachable");
+            }
+            (Ok(_), true) => match retry_now(&ctx.db, cluster.id).await {
+                Ok(waiting) => {
+                    tracing::info!(cluster = %cluster.name, waiting, "cluster reachable again: retrying its waiting changes now");
+                }
+                Err(error) => {
+                    tracing::warn!(cluster = %cluster.name, %error, "could not retry waiting changes");
+                }
+            },
+            _ => {}
         }
+        down = outcome.is_err();
         if let Err(error) = registry::record_health(&ctx.db, cluster.id, outcome).await {
             tracing::warn!(cluster = %cluster.name, %error, "could not record cluster health");
         }
-        tokio::time::sleep(ctx.options.health_interval).await;
+        let pause = if down {
+            ctx.options.health_interval.min(DOWN_PROBE)
+        } else {
+            ctx.options.health_interval
+        };
+        tokio::time::sleep(pause).await;
     }
+}
+
+/// How often an unreachable cluster is probed.
+const DOWN_PROBE: Duration = Duration::from_secs(1);
+
+/// Makes every change of `cluster_id` that waits out a retry delay due now; how many.
+async fn retry_now(db: &Db, cluster_id: i64) -> Result<u64, sqlx::Error> {
+    let now = now_ms();
+    Ok(sqlx::query(
+        "UPDATE work_items SET not_before = $1 WHERE cluster_id = $2 AND attempts > 0 AND not_before > $1",
+    )
+    .bind(now)
+    .bind(cluster_id)
+    .execute(db.pool())
+    .await?
+    .rows_affected())
 }
 
 /// Names an object the watcher should judge again.

@@ -286,8 +286,39 @@ async fn remove_orphan(
     }
 }
 
-/// The watch events of our objects of one kind. An interrupted watch is logged and resumes with
-/// kube-runtime's back-off (relisting when its resourceVersion has expired).
+/// How long an interrupted watch waits before it tries again: 0.5 s, doubling, at most
+/// [`WATCH_RETRY_MAX`], each delay between half and all of that (jitter); it starts over once
+/// the watch is back. kube-runtime's default goes to 30 s and starts over only after two
+/// minutes, so statuses could stay stale for half a minute after the API server is back.
+#[derive(Debug, Clone, Default)]
+struct WatchBackoff {
+    attempts: u32,
+}
+
+/// The longest pause between attempts to resume a watch.
+const WATCH_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(4);
+
+impl Iterator for WatchBackoff {
+    type Item = std::time::Duration;
+
+    fn next(&mut self) -> Option<std::time::Duration> {
+        let delay = std::time::Duration::from_millis(500)
+            .saturating_mul(2_u32.saturating_pow(self.attempts.min(16)))
+            .min(WATCH_RETRY_MAX);
+        self.attempts = self.attempts.saturating_add(1);
+        let jitter = f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 255.0;
+        Some(delay / 2 + (delay / 2).mul_f64(jitter))
+    }
+}
+
+impl kube::runtime::utils::Backoff for WatchBackoff {
+    fn reset(&mut self) {
+        self.attempts = 0;
+    }
+}
+
+/// The watch events of our objects of one kind. An interrupted watch is logged and resumes
+/// after a [`WatchBackoff`] (relisting when its resourceVersion has expired).
 fn owned_events<K>(
     api: Api<K>,
     cluster: &ClusterHandle,
@@ -298,7 +329,7 @@ where
 {
     let name = cluster.name.clone();
     watcher::watcher(api, watcher::Config::default().labels(OWNED_SELECTOR))
-        .default_backoff()
+        .backoff(WatchBackoff::default())
         .filter_map(move |event| {
             let name = name.clone();
             async move {
