@@ -45,7 +45,7 @@ COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
-    cargo leptos build --release \
+    scripts/build-release.sh \
  && mkdir -p /out \
  && cp target/release/secrets-console /out/secrets-console \
  && cp -r target/site /out/site

@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
-cargo leptos build --release
+scripts/build-release.sh
 exec target/release/secrets-console bench --site-root target/site --json target/bench.json "$@"

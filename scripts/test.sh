@@ -66,7 +66,7 @@ suite "cargo test" count_cargo cargo test --locked
 suite "load test" count_cargo cargo test --locked --test integration load -- --ignored --nocapture
 # The real kubectl against the standalone simulated cluster (binary built by cargo test).
 check "kubectl against the simulated cluster" scripts/sim-kubectl.sh target/debug/secrets-console
-check "release build (cargo leptos)" cargo leptos build --release
+check "release build (cargo leptos)" scripts/build-release.sh
 # The benchmark harness, briefly (small data, 2 s loads; goals shown, not enforced).
 check "benchmark smoke" target/release/secrets-console bench --smoke --site-root target/site
 # The README's run command, on a fresh data directory: it must serve the sign-in page.
