@@ -77,6 +77,12 @@ impl Live {
         (live, task)
     }
 
+    /// The broadcast of changed secret ids itself, for the reconciler to wake on (a change
+    /// that queues cluster work is a change of that secret's status).
+    pub fn changes(&self) -> broadcast::Sender<i64> {
+        self.sender.clone()
+    }
+
     /// A hub fed by hand (tests).
     pub fn detached() -> Live {
         let (sender, _) = broadcast::channel(4096);

@@ -150,6 +150,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
         clusters.extend(found);
     }
+    let (live, live_feed) = live::Live::start(db.clone(), config.database_url.expose().to_owned());
     let cluster_clients = std::sync::Arc::new(clusters.clone());
     let reconciler = if clusters.is_empty() {
         None
@@ -158,6 +159,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let options = reconcile::Options {
             delete_deadline: config.delete_deadline,
             health_interval: config.cluster_probe_interval,
+            wake: Some(live.changes()),
             ..reconcile::Options::default()
         };
         let lead_db = db.clone();
@@ -175,7 +177,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )))
     };
 
-    let (live, live_feed) = live::Live::start(db.clone(), config.database_url.expose().to_owned());
 
     let leptos_options = LeptosOptions::builder()
         .output_name("secrets-console")

@@ -199,19 +199,26 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
         .await;
     assert_eq!(status, 200);
 
-    // An organization secret assigned to payments only.
-    let (status, org) = admin
-        .call("create_secret", json!({"csrf": admin.csrf, "input": {"name": "payments-only", "scope": "Organization", "project_id": null, "use_case": "Generic", "description": "", "spec": external_spec("vault", "shared/x"), "values": []}}))
-        .await;
-    assert_eq!(status, 200, "{org}");
-    let org = org.as_i64().unwrap();
-    let (status, _) = admin
-        .call(
-            "set_assignments",
-            json!({"csrf": admin.csrf, "id": org, "project_ids": [payments]}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    // Organization secrets assigned to payments only: one the unassign cell works on, one the
+    // delete cell does (the admin's unassign is done by the time the member tries to delete,
+    // and then the member no longer sees that one at all).
+    let mut payments_only = Vec::new();
+    for name in ["payments-only", "payments-only-too"] {
+        let (status, org) = admin
+            .call("create_secret", json!({"csrf": admin.csrf, "input": {"name": name, "scope": "Organization", "project_id": null, "use_case": "Generic", "description": "", "spec": external_spec("vault", "shared/x"), "values": []}}))
+            .await;
+        assert_eq!(status, 200, "{org}");
+        let org = org.as_i64().unwrap();
+        let (status, _) = admin
+            .call(
+                "set_assignments",
+                json!({"csrf": admin.csrf, "id": org, "project_ids": [payments]}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        payments_only.push(org);
+    }
+    let (org, org_to_delete) = (payments_only[0], payments_only[1]);
     let own = secret_id(&admin, "payments-api-key").await;
 
     let clients = [
@@ -330,7 +337,7 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
         ),
         (
             "delete_secret",
-            Box::new(move |c, _| json!({"csrf": c.csrf, "id": org})),
+            Box::new(move |c, _| json!({"csrf": c.csrf, "id": org_to_delete})),
             [401, 404, 403, 200],
         ),
     ];

@@ -6,6 +6,7 @@
 
 pub mod session_store;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -91,6 +92,38 @@ pub enum DbError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite lets one writer in at a time; this process's writers take turns here (in
+    /// order, asleep) rather than in SQLite's busy handler, which retries after sleeps of up
+    /// to 100 ms (a fan-out to 500 projects spent most of its time there).
+    writers: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction (from [`Db::begin_write`]). Used as the connection it runs on; on
+/// SQLite it also holds this process's turn to write until it is committed or dropped.
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commits, then gives the turn to the next writer.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
 }
 
 impl Db {
@@ -140,7 +173,11 @@ impl Db {
                 url: url.redacted(),
                 source,
             })?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            writers: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     /// Applies every embedded migration not yet applied. Stops at the first failure, which
@@ -173,13 +210,26 @@ impl Db {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`): concurrent writers then wait their turn (busy_timeout) instead of
-    /// failing with "database is locked" when a transaction that has read tries to write.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    /// Starts a write transaction. On SQLite it first waits for this process's turn to write
+    /// (see [`Db::write_turn`]), then takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// transaction that has read never fails with "database is locked" when it tries to write,
+    /// and another process's writer (a CLI command) is waited for by busy_timeout.
+    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
+        let turn = self.write_turn().await;
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// On SQLite, this process's turn to write, held until dropped: for a single statement
+    /// that writes outside [`Db::begin_write`] on a busy path (the reconciler's queue). None on
+    /// PostgreSQL, whose writers do not exclude each other.
+    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => Some(self.writers.clone().lock_owned().await),
+            Backend::Postgres => None,
         }
     }
 

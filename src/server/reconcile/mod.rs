@@ -35,6 +35,9 @@ pub struct Options {
     pub concurrency: usize,
     /// How often an idle worker looks for due work.
     pub poll: Duration,
+    /// The live feed of changed secrets (every replica's, on PostgreSQL): an idle worker also
+    /// looks for work as soon as something changed, instead of at its next poll.
+    pub wake: Option<tokio::sync::broadcast::Sender<i64>>,
     /// First retry delay; doubles per attempt.
     pub base_backoff: Duration,
     /// Longest retry delay.
@@ -54,6 +57,7 @@ impl Default for Options {
         Self {
             concurrency: 8,
             poll: Duration::from_millis(250),
+            wake: None,
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(60),
             delete_deadline: Duration::from_secs(120),
@@ -164,6 +168,10 @@ async fn claim(db: &Db, cluster_id: i64, limit: usize) -> Result<Vec<Item>, sqlx
     .fetch_all(db.pool())
     .await?;
     let mut claimed = Vec::new();
+    if rows.is_empty() {
+        return Ok(claimed);
+    }
+    let mut tx = db.begin_write().await?;
     for row in rows {
         let item = Item {
             id: row.try_get("id")?,
@@ -182,13 +190,14 @@ async fn claim(db: &Db, cluster_id: i64, limit: usize) -> Result<Vec<Item>, sqlx
         .bind(item.id)
         .bind(item.seq)
         .bind(now)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if taken == 1 {
             claimed.push(item);
         }
     }
+    tx.commit().await?;
     Ok(claimed)
 }
 
@@ -206,6 +215,7 @@ fn backoff(options: &Options, attempts: i64) -> Duration {
 }
 
 async fn finish(ctx: &Context, item: &Item, outcome: Outcome) -> Result<(), sqlx::Error> {
+    let _turn = ctx.db.write_turn().await;
     match outcome {
         Outcome::Done => {
             let removed = sqlx::query("DELETE FROM work_items WHERE id = $1 AND seq = $2")
@@ -309,6 +319,7 @@ async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
     {
         tracing::warn!(cluster = %cluster.name, %error, "could not release stale claims");
     }
+    let mut wake = ctx.options.wake.as_ref().map(tokio::sync::broadcast::Sender::subscribe);
     loop {
         let items = match claim(&ctx.db, cluster.id, ctx.options.concurrency * 4).await {
             Ok(items) => items,
@@ -318,7 +329,14 @@ async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
             }
         };
         if items.is_empty() {
-            tokio::time::sleep(ctx.options.poll).await;
+            match wake.as_mut() {
+                Some(changes) => {
+                    if !wait_for_change(changes, ctx.options.poll).await {
+                        wake = None;
+                    }
+                }
+                None => tokio::time::sleep(ctx.options.poll).await,
+            }
             continue;
         }
         futures::stream::iter(items)
@@ -340,6 +358,26 @@ async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
                 }
             })
             .await;
+    }
+}
+
+/// Waits until something changed or `poll` passed, then takes every change already waiting
+/// (one look at the queue for a burst of them, such as the statuses of a fan-out). False when
+/// the feed has ended.
+async fn wait_for_change(
+    changes: &mut tokio::sync::broadcast::Receiver<i64>,
+    poll: Duration,
+) -> bool {
+    use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+    if let Ok(Err(RecvError::Closed)) = tokio::time::timeout(poll, changes.recv()).await {
+        return false;
+    }
+    loop {
+        match changes.try_recv() {
+            Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+            Err(TryRecvError::Empty) => return true,
+            Err(TryRecvError::Closed) => return false,
+        }
     }
 }
 
