@@ -592,6 +592,29 @@ impl WatchView {
     }
 }
 
+/// The sending half of a watch's response body.
+type WatchSender = mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+/// Sends `event` if it is newer than `last` (which it then becomes) and the watcher sees it;
+/// false when the watcher has gone.
+async fn forward(event: &Event, last: &mut u64, view: &mut WatchView, tx: &WatchSender) -> bool {
+    if event.rv <= *last {
+        return true;
+    }
+    *last = event.rv;
+    match view.render(event) {
+        Some(bytes) => tx.send(Ok(bytes)).await.is_ok(),
+        None => true,
+    }
+}
+
+/// Ends a watch that fell behind the event stream as kube-apiserver does: 410 Gone, so the
+/// client lists again.
+async fn too_old(last: u64, tx: &WatchSender) {
+    let gone = ApiError::gone(format!("too old resource version: {last}"));
+    let _ = tx.send(Ok(line("ERROR", &gone.to_status()))).await;
+}
+
 fn line(kind: &str, object: &Value) -> Bytes {
     let mut text = json!({"type": kind, "object": object}).to_string();
     text.push('\n');
@@ -670,24 +693,40 @@ fn watch(
         loop {
             tokio::select! {
                 received = start.live.recv() => match received {
-                    Ok(event) if event.rv > last => {
-                        last = event.rv;
-                        if let Some(bytes) = view.render(&event)
-                            && tx.send(Ok(bytes)).await.is_err()
-                        {
+                    Ok(event) => {
+                        if !forward(&event, &mut last, &mut view, &tx).await {
                             return;
                         }
                     }
-                    Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        let gone = ApiError::gone(format!("too old resource version: {last}"));
-                        let _ = tx.send(Ok(line("ERROR", &gone.to_status()))).await;
+                        too_old(last, &tx).await;
                         return;
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 },
                 _ = ticks.tick(), if bookmarks => {
-                    last = last.max(store.resource_version());
+                    // A bookmark promises every event up to its resourceVersion was sent.
+                    // Events are queued under the store's lock as the version moves, so after
+                    // reading the version, send what is queued before promising it (a bookmark
+                    // ahead of queued events made this watch skip them, and a client resuming
+                    // from it never saw them).
+                    let current = store.resource_version();
+                    loop {
+                        match start.live.try_recv() {
+                            Ok(event) => {
+                                if !forward(&event, &mut last, &mut view, &tx).await {
+                                    return;
+                                }
+                            }
+                            Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+                            Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {
+                                too_old(last, &tx).await;
+                                return;
+                            }
+                            Err(tokio::sync::broadcast::error::TryRecvError::Closed) => return,
+                        }
+                    }
+                    last = last.max(current);
                     if tx.send(Ok(bookmark(last, false))).await.is_err() {
                         return;
                     }
