@@ -14,7 +14,7 @@ test:
 setup:
 	scripts/setup.sh test
 
-## Only the Playwright suite (needs `cargo leptos build --release` first).
+## Only the Playwright suite (needs `scripts/build-release.sh` first).
 e2e:
 	cd end2end && npx playwright test
 

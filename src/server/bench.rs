@@ -4,8 +4,9 @@
 //! test command makes (smaller data, shorter load, goals not enforced). `docs/benchmarks.md`
 //! explains each figure and records a run.
 //!
-//! Built so far: start and memory (5), first load (4), the Secrets page under load (2). Not
-//! yet: live badge latency (1), fan-out (3), recovery (6).
+//! Figures 5 (start and memory), 4 (first load) and 2 (the Secrets page under load) are
+//! measured here; 1 (live badge latency), 3 (fan-out) and 6 (recovery), which need a cluster,
+//! in [`cluster`].
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -16,6 +17,8 @@ use anyhow::{Context, bail};
 use crate::server::config::DatabaseUrl;
 use crate::server::db::Db;
 use crate::server::projects::{Connection, create_project, ensure_cluster};
+
+mod cluster;
 
 /// Options of `secrets-console bench`.
 #[derive(Debug, Clone, clap::Args)]
@@ -30,6 +33,13 @@ pub struct BenchArgs {
     /// Also write the table as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Only these figures (numbers, comma-separated: `--only 3,6`); all by default.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<u8>,
+    /// The Playwright directory (with its node_modules) whose `bench/badge-latency.mjs` drives
+    /// Chromium for the live badge figure.
+    #[arg(long, default_value = "end2end")]
+    pub end2end: PathBuf,
 }
 
 /// One line of the table.
@@ -58,9 +68,27 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         Scale::FULL
     };
+    let wanted = |figure: u8| args.only.is_empty() || args.only.contains(&figure);
     let mut figures = Vec::new();
-    figures.extend(start_and_memory(&scale, &args.site_root).await?);
-    figures.extend(first_load_and_page(&scale, &args.site_root).await?);
+    if wanted(5) {
+        figures.extend(start_and_memory(&scale, &args.site_root).await?);
+    }
+    if wanted(4) || wanted(2) {
+        figures.extend(first_load_and_page(&scale, &args.site_root).await?);
+    }
+    if wanted(1) || wanted(3) || wanted(6) {
+        let platform = cluster::Platform::start(scale.projects, &args.site_root).await?;
+        if wanted(1) {
+            figures.push(cluster::badge_latency(&platform, &scale, &args.end2end).await?);
+        }
+        if wanted(3) {
+            figures.push(cluster::fan_out(&platform).await?);
+        }
+        if wanted(6) {
+            figures.push(cluster::recovery(&platform, &scale).await?);
+        }
+    }
+    figures.sort_by(|a, b| a.name.cmp(&b.name));
     print_table(&figures, args.smoke);
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&figures)?)
@@ -85,6 +113,14 @@ struct Scale {
     page_projects: i64,
     page_assignments_per_secret: i64,
     load_seconds: u64,
+    /// Projects (namespaces) of the cluster figures: the fan-out's width.
+    projects: usize,
+    /// Status changes timed in the browser.
+    badge_changes: usize,
+    /// Changes queued during the outage (a multiple of `projects`).
+    recovery_changes: usize,
+    /// How long the cluster is unreachable.
+    outage: Duration,
 }
 
 impl Scale {
@@ -95,6 +131,10 @@ impl Scale {
         page_projects: 200,
         page_assignments_per_secret: 5,
         load_seconds: 10,
+        projects: 500,
+        badge_changes: 100,
+        recovery_changes: 1_000,
+        outage: Duration::from_secs(60),
     };
     const SMOKE: Scale = Scale {
         big_secrets: 500,
@@ -103,6 +143,10 @@ impl Scale {
         page_projects: 40,
         page_assignments_per_secret: 5,
         load_seconds: 2,
+        projects: 20,
+        badge_changes: 6,
+        recovery_changes: 40,
+        outage: Duration::from_secs(3),
     };
 }
 
@@ -226,6 +270,7 @@ struct Server {
     base: String,
     started: Duration,
     dir: PathBuf,
+    database_url: String,
 }
 
 impl Drop for Server {
@@ -238,14 +283,28 @@ impl Drop for Server {
 impl Server {
     /// Seeds `data` (none: an empty database), then starts the app on it.
     async fn start(name: &str, data: Option<Data>, site_root: &Path) -> anyhow::Result<Server> {
+        Server::start_with(name, site_root, async |db: &Db, _dir: &Path| {
+            if let Some((secrets, projects, per_secret)) = data {
+                seed(db, secrets, projects, per_secret).await?;
+            }
+            Ok(Vec::new())
+        })
+        .await
+    }
+
+    /// Makes a fresh database with the bench admin, lets `prepare` add to it (and to the
+    /// directory), then starts the app on it with the extra arguments `prepare` returns.
+    async fn start_with(
+        name: &str,
+        site_root: &Path,
+        prepare: impl AsyncFnOnce(&Db, &Path) -> anyhow::Result<Vec<std::ffi::OsString>>,
+    ) -> anyhow::Result<Server> {
         let dir = tempfile_dir(name)?;
         let database_url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
         let db = Db::connect(&DatabaseUrl::new(database_url.clone())).await?;
         db.migrate().await?;
         crate::server::auth::users::create_user(&db, ADMIN, PASSWORD, true).await?;
-        if let Some((secrets, projects, per_secret)) = data {
-            seed(&db, secrets, projects, per_secret).await?;
-        }
+        let extra = prepare(&db, &dir).await?;
         db.close().await;
         let port = free_port()?;
         let began = Instant::now();
@@ -261,6 +320,7 @@ impl Server {
             .arg("--site-root")
             .arg(site_root)
             .args(["--demo", "false", "--log-level", "warn"])
+            .args(extra)
             .env_remove("DATABASE_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -287,6 +347,7 @@ impl Server {
             base,
             started: began.elapsed(),
             dir,
+            database_url,
         })
     }
 
@@ -320,14 +381,27 @@ struct Answer {
 /// GET `url` (`http://host:port/path`) with an optional Cookie header; the whole answer. (A
 /// bare HTTP/1.1 client: the server's build has no client library.)
 async fn http_get(url: &str, cookie: Option<&str>) -> anyhow::Result<Answer> {
-    request("GET", url, cookie, None).await
+    request_with("GET", url, cookie, None, "identity").await
 }
 
+/// A request with an optional Cookie header and body (its content type, its text).
 async fn request(
     method: &str,
     url: &str,
     cookie: Option<&str>,
-    form: Option<&str>,
+    body: Option<(&str, &str)>,
+) -> anyhow::Result<Answer> {
+    request_with(method, url, cookie, body, "identity").await
+}
+
+/// [`request`] accepting the given content encodings (`identity`, `gzip`, `br`); the body is
+/// left as it came over the wire.
+async fn request_with(
+    method: &str,
+    url: &str,
+    cookie: Option<&str>,
+    body: Option<(&str, &str)>,
+    encoding: &str,
 ) -> anyhow::Result<Answer> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").context("http:// only")?;
@@ -335,22 +409,30 @@ async fn request(
         .split_once('/')
         .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
     let mut stream = tokio::net::TcpStream::connect(host).await?;
+    // A page is asked for as a browser does; a server function as the app's own code calls it
+    // (with any other Accept it answers a form post with a redirect).
+    let accept = if method == "GET" {
+        "text/html"
+    } else {
+        "application/json"
+    };
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAccept: text/html\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAccept: {accept}\r\n\
+         Accept-Encoding: {encoding}\r\n"
     );
     if let Some(cookie) = cookie {
         head.push_str(&format!("Cookie: {cookie}\r\n"));
     }
-    if let Some(form) = form {
+    if let Some((content_type, body)) = body {
         head.push_str(&format!(
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            form.len()
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
+            body.len()
         ));
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await?;
-    if let Some(form) = form {
-        stream.write_all(form.as_bytes()).await?;
+    if let Some((_, body)) = body {
+        stream.write_all(body.as_bytes()).await?;
     }
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;
@@ -394,10 +476,19 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The content type of a server function's form arguments.
+const FORM: &str = "application/x-www-form-urlencoded";
+
 /// Signs in as the bench admin; the session cookie.
 async fn sign_in(base: &str) -> anyhow::Result<String> {
     let form = format!("email={}&password={}", ADMIN.replace('@', "%40"), PASSWORD);
-    let answer = request("POST", &format!("{base}/api/login"), None, Some(&form)).await?;
+    let answer = request(
+        "POST",
+        &format!("{base}/api/login"),
+        None,
+        Some((FORM, &form)),
+    )
+    .await?;
     answer
         .headers
         .lines()
@@ -486,59 +577,49 @@ async fn first_load_and_page(scale: &Scale, site_root: &Path) -> anyhow::Result<
     if page.status != 200 {
         bail!("the Secrets page answered {}", page.status);
     }
-    let mut figures = first_load(&page.body, site_root)?;
+    let mut figures = first_load(&server.base, &cookie, "/secrets?per_page=50").await?;
     figures.push(page_under_load(&page_url, &cookie, &page.body, scale).await?);
     drop(server);
     Ok(figures)
 }
 
-/// Figure 4: the bytes of a first load of the Secrets page (HTML, JS, WASM, CSS), raw, gzip -9
-/// and brotli -q 11 (the tools' own compression, as a server would serve them precompressed).
-fn first_load(html: &[u8], site_root: &Path) -> anyhow::Result<Vec<Figure>> {
-    let pkg = site_root.join("pkg");
-    let mut parts: Vec<(String, Vec<u8>)> = vec![("HTML".into(), html.to_vec())];
-    for ext in ["js", "wasm", "css"] {
-        let path = pkg.join(format!("secrets-console.{ext}"));
-        let bytes = std::fs::read(&path).with_context(|| {
-            format!(
-                "cannot read {} (run cargo leptos build --release)",
-                path.display()
-            )
-        })?;
-        parts.push((ext.to_owned(), bytes));
-    }
-    let compressed = |tool: &str, args: &[&str], bytes: &[u8]| -> anyhow::Result<usize> {
-        use std::io::Write;
-        let mut child = std::process::Command::new(tool)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("{tool} is not installed (scripts/setup.sh bench)"))?;
-        // Written from another thread: the tool's output would fill its pipe meanwhile.
-        let mut stdin = child.stdin.take().context("stdin")?;
-        let input = bytes.to_vec();
-        let writer = std::thread::spawn(move || stdin.write_all(&input));
-        let size = child.wait_with_output()?.stdout.len();
-        writer
-            .join()
-            .map_err(|_| anyhow::anyhow!("{tool}: writer panicked"))??;
-        Ok(size)
-    };
-    let (mut raw, mut gz, mut br) = (0, 0, 0);
+/// Figure 4: the bytes a first visit to the Secrets page fetches (the page as served to the
+/// signed-in admin, with its hydration data, then the JS, WASM and CSS it loads), as the app
+/// serves them to a browser accepting gzip, then brotli; the baseline is the same without
+/// compression. A file the server does not compress counts in full.
+async fn first_load(base: &str, cookie: &str, page: &str) -> anyhow::Result<Vec<Figure>> {
+    let parts = [
+        ("HTML", page.to_owned()),
+        ("JS", "/pkg/secrets-console.js".to_owned()),
+        ("WASM", "/pkg/secrets-console.wasm".to_owned()),
+        ("CSS", "/pkg/secrets-console.css".to_owned()),
+    ];
+    let (mut raw, mut gz, mut br, mut wasm) = (0, 0, 0, 0);
     let mut detail = Vec::new();
-    for (name, bytes) in &parts {
-        let g = compressed("gzip", &["-9", "-c"], bytes)?;
-        let b = compressed("brotli", &["-q", "11", "-c"], bytes)?;
-        detail.push(format!("{name} {} / {g} / {b}", bytes.len()));
-        raw += bytes.len();
-        gz += g;
-        br += b;
+    for (name, path) in &parts {
+        let mut sizes = Vec::new();
+        for encoding in ["identity", "gzip", "br"] {
+            let answer = request_with(
+                "GET",
+                &format!("{base}{path}"),
+                Some(cookie),
+                None,
+                encoding,
+            )
+            .await?;
+            if answer.status != 200 {
+                bail!("{path} answered {}", answer.status);
+            }
+            sizes.push(answer.body.len());
+        }
+        detail.push(format!("{name} {} / {} / {}", sizes[0], sizes[1], sizes[2]));
+        raw += sizes[0];
+        gz += sizes[1];
+        br += sizes[2];
+        if *name == "WASM" {
+            wasm = sizes[0];
+        }
     }
-    let wasm = parts
-        .iter()
-        .find(|(n, _)| n == "wasm")
-        .map_or(0, |(_, b)| b.len());
     let kb = |n: usize| n as f64 / 1000.0;
     Ok(vec![
         Figure {
@@ -549,7 +630,8 @@ fn first_load(html: &[u8], site_root: &Path) -> anyhow::Result<Vec<Figure>> {
             goal: "≤ 250 KB".into(),
             met: gz <= 250_000,
             note: format!(
-                "HTML + JS + WASM + CSS, raw / gzip -9 / brotli -q 11 bytes: {}; baseline: uncompressed",
+                "bytes served for HTML + JS + WASM + CSS, uncompressed / gzip / brotli: {}; \
+                 baseline: uncompressed",
                 detail.join(", ")
             ),
         },
@@ -560,7 +642,7 @@ fn first_load(html: &[u8], site_root: &Path) -> anyhow::Result<Vec<Figure>> {
             unit: "KB",
             goal: "—".into(),
             met: true,
-            note: "the same bytes, brotli -q 11; baseline: uncompressed".into(),
+            note: "the same, to a browser accepting brotli; baseline: uncompressed".into(),
         },
         Figure {
             name: "4c release WASM".into(),
@@ -569,7 +651,7 @@ fn first_load(html: &[u8], site_root: &Path) -> anyhow::Result<Vec<Figure>> {
             unit: "KB",
             goal: "—".into(),
             met: true,
-            note: "pkg/secrets-console.wasm after wasm-opt".into(),
+            note: "pkg/secrets-console.wasm after wasm-opt, uncompressed".into(),
         },
     ])
 }

@@ -147,7 +147,8 @@ pub enum Command {
     /// controller with its fake provider), and write a kubeconfig any client can use.
     Sim(SimArgs),
     /// Measure what users feel, each figure beside a baseline from the same run, and print a
-    /// table (needs the release site, wrk, gzip and brotli; scripts/bench.sh runs it).
+    /// table (needs the release site, wrk, and node with Playwright and Chromium for the live
+    /// badge figure; scripts/bench.sh runs it).
     Bench(crate::server::bench::BenchArgs),
     /// Create an administrator account (the first one, on a database without the demo). The
     /// password is read from SECRETS_CONSOLE_ADMIN_PASSWORD, or else from the first line of

@@ -177,7 +177,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )))
     };
 
-
     let leptos_options = LeptosOptions::builder()
         .output_name("secrets-console")
         .site_root(config.site_root.display().to_string())

@@ -319,7 +319,11 @@ async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
     {
         tracing::warn!(cluster = %cluster.name, %error, "could not release stale claims");
     }
-    let mut wake = ctx.options.wake.as_ref().map(tokio::sync::broadcast::Sender::subscribe);
+    let mut wake = ctx
+        .options
+        .wake
+        .as_ref()
+        .map(tokio::sync::broadcast::Sender::subscribe);
     loop {
         let items = match claim(&ctx.db, cluster.id, ctx.options.concurrency * 4).await {
             Ok(items) => items,
