@@ -4,7 +4,7 @@
 ## Serve the app at http://127.0.0.1:3000 on its embedded default (SQLite + demo data).
 run:
 	scripts/setup.sh run
-	PATH="$(CURDIR)/end2end/node_modules/.bin:$$PATH" cargo leptos serve --release
+	PATH="$(CURDIR)/end2end/node_modules/.bin:$$PATH" cargo leptos serve --release --precompress
 
 ## Every check and test; ends with "summary: N passed, N failed".
 test:

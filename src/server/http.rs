@@ -51,11 +51,6 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        // Pages and server-function answers, compressed for browsers that accept it (a page
-        // of 50 secrets is ~120 KB of HTML, ~8 KB gzip). Never the live stream: the default
-        // predicate leaves `text/event-stream` alone. The bundle under /pkg is served
-        // precompressed (`cargo leptos build --release --precompress`).
-        .layer(tower_http::compression::CompressionLayer::new())
         .layer(session_layer)
         .layer(middleware::from_fn(same_origin_only));
 
@@ -70,6 +65,12 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         )
         .merge(pages)
         .layer(middleware::from_fn(server_fn_error_status))
+        // Pages and server-function answers compressed for browsers that accept it (a page of
+        // 50 secrets: 122 KB of HTML, 11 KB gzip), outside `server_fn_error_status`, which
+        // reads error bodies. Never the live stream: the default predicate leaves
+        // `text/event-stream` alone. The bundle under /pkg already carries its encoding: it is
+        // served precompressed (scripts/build-release.sh).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Refuses a body over the limit from its declared length, before reading it (413),

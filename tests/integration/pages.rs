@@ -124,10 +124,11 @@ fn hydration_payloads(html: &str) -> Vec<&str> {
 async fn a_page_is_built_once_and_sent_compressed() {
     let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
     let admin = Client::signed_in(&server, "admin@example.com").await;
+    // Straight to the app: the leak-scanning proxy asks it for plain bodies.
     let get = |path: &'static str, encoding: &'static str| {
         admin
             .http
-            .get(format!("{}{path}", admin.base))
+            .get(format!("{}{path}", server.direct))
             .header("accept", "text/html")
             .header("accept-encoding", encoding)
             .send()
@@ -172,6 +173,25 @@ async fn a_page_is_built_once_and_sent_compressed() {
             html.len()
         );
     }
+
+    // A refusal keeps its status when its body is compressed (the status is read from it).
+    let refused = admin
+        .http
+        .post(format!("{}/api/list_secrets", server.direct))
+        .header("content-type", "application/json")
+        .header("accept-encoding", "gzip")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(
+        refused
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
 
     let live = get("/live/events", "gzip").await.unwrap();
     assert_eq!(live.status(), 200);

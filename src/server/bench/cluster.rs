@@ -165,11 +165,7 @@ impl Platform {
 
     /// How many assignments of `secrets` show Synced in the app.
     async fn synced(&self, secrets: &[i64]) -> anyhow::Result<i64> {
-        let ids = secrets
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let ids = id_list(secrets);
         Ok(sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM assignments WHERE status = 'Synced' AND secret_id IN ({ids})"
         ))
@@ -192,11 +188,7 @@ impl Platform {
                 return Ok(Instant::now());
             }
             if Instant::now() > deadline {
-                let ids = secrets
-                    .iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",");
+                let ids = id_list(secrets);
                 let stuck: Vec<(String, String, Option<String>)> = sqlx::query_as(&format!(
                     "SELECT p.name, a.status, a.reason FROM assignments a JOIN projects p ON p.id = a.project_id \
                      WHERE a.status <> 'Synced' AND a.secret_id IN ({ids}) ORDER BY p.name LIMIT 5"
@@ -211,6 +203,11 @@ impl Platform {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// `1,2,3`, for an SQL `IN (…)`.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 fn percentile(values: &[f64], p: f64) -> f64 {

@@ -92,9 +92,11 @@ pub enum DbError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite lets one writer in at a time; this process's writers take turns here (in
-    /// order, asleep) rather than in SQLite's busy handler, which retries after sleeps of up
-    /// to 100 ms (a fan-out to 500 projects spent most of its time there).
+    /// SQLite lets one writer in at a time; this process's write transactions and the
+    /// reconciler's queue writes take turns here (in order, asleep) rather than in SQLite's
+    /// busy handler, which retries after sleeps of up to 100 ms (a fan-out to 500 projects
+    /// spent most of its time there). Other single-statement writes (sessions, health, audit
+    /// of refusals) do not take a turn; they are rare or short, and busy_timeout covers them.
     writers: Arc<tokio::sync::Mutex<()>>,
 }
 

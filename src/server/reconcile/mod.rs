@@ -203,15 +203,18 @@ async fn claim(db: &Db, cluster_id: i64, limit: usize) -> Result<Vec<Item>, sqlx
 
 /// Exponential back-off with jitter, capped.
 fn backoff(options: &Options, attempts: i64) -> Duration {
-    let exponent = u32::try_from(attempts.clamp(0, 16)).unwrap_or(16);
-    let delay = options
-        .base_backoff
-        .saturating_mul(2_u32.saturating_pow(exponent))
-        .min(options.max_backoff);
-    // Full jitter on the upper half: spreads retries of many items after an outage.
-    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * 2;
-    let half = delay / 2;
-    half + half.mul_f64(f64::from(u32::try_from(jitter).unwrap_or(0)) / 510.0)
+    let attempts = u32::try_from(attempts.clamp(0, 16)).unwrap_or(16);
+    exponential_backoff(options.base_backoff, options.max_backoff, attempts)
+}
+
+/// `base` doubled `attempts` times, at most `max`, with full jitter on the upper half (between
+/// half and all of it): spreads the retries of many items, or many watches, after an outage.
+pub(crate) fn exponential_backoff(base: Duration, max: Duration, attempts: u32) -> Duration {
+    let delay = base
+        .saturating_mul(2_u32.saturating_pow(attempts.min(16)))
+        .min(max);
+    let jitter = f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 255.0;
+    delay / 2 + (delay / 2).mul_f64(jitter)
 }
 
 async fn finish(ctx: &Context, item: &Item, outcome: Outcome) -> Result<(), sqlx::Error> {
@@ -257,7 +260,8 @@ async fn finish(ctx: &Context, item: &Item, outcome: Outcome) -> Result<(), sqlx
 /// Probes the cluster's API server now and then, for the reachability shown in the app. While
 /// it is unreachable it is probed every [`DOWN_PROBE`]; when it answers again, every change
 /// waiting out a retry delay on it is made due at once, so that what queued up during an
-/// outage converges in seconds instead of after back-offs of up to a minute.
+/// outage converges in seconds instead of after back-offs of up to a minute. (An outage
+/// between two probes goes unnoticed here; its changes' back-offs are short, as it was.)
 async fn health(ctx: Arc<Context>, cluster: ClusterHandle) {
     let mut down = false;
     loop {
@@ -294,6 +298,7 @@ const DOWN_PROBE: Duration = Duration::from_secs(1);
 
 /// Makes every change of `cluster_id` that waits out a retry delay due now; how many.
 async fn retry_now(db: &Db, cluster_id: i64) -> Result<u64, sqlx::Error> {
+    let _turn = db.write_turn().await;
     let now = now_ms();
     Ok(sqlx::query(
         "UPDATE work_items SET not_before = $1 WHERE cluster_id = $2 AND attempts > 0 AND not_before > $1",

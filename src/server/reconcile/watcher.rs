@@ -302,12 +302,13 @@ impl Iterator for WatchBackoff {
     type Item = std::time::Duration;
 
     fn next(&mut self) -> Option<std::time::Duration> {
-        let delay = std::time::Duration::from_millis(500)
-            .saturating_mul(2_u32.saturating_pow(self.attempts.min(16)))
-            .min(WATCH_RETRY_MAX);
+        let delay = super::exponential_backoff(
+            std::time::Duration::from_millis(500),
+            WATCH_RETRY_MAX,
+            self.attempts,
+        );
         self.attempts = self.attempts.saturating_add(1);
-        let jitter = f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 255.0;
-        Some(delay / 2 + (delay / 2).mul_f64(jitter))
+        Some(delay)
     }
 }
 
