@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh test
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 scripts/build-release.sh
-exec target/release/secrets-console bench --site-root target/site --json target/bench.json "$@"
+exec target/release/secrets-console --log-level warn bench --site-root target/site --json target/bench.json "$@"
