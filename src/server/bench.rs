@@ -61,7 +61,7 @@ pub struct Figure {
     pub note: String,
 }
 
-/// Runs every figure built so far and prints the table.
+/// Runs the figures asked for (all by default) and prints the table.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let scale = if args.smoke {
         Scale::SMOKE

@@ -209,13 +209,7 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
             .await;
         assert_eq!(status, 200, "{org}");
         let org = org.as_i64().unwrap();
-        let (status, _) = admin
-            .call(
-                "set_assignments",
-                json!({"csrf": admin.csrf, "id": org, "project_ids": [payments]}),
-            )
-            .await;
-        assert_eq!(status, 200);
+        crate::live::assign(&admin, org, &[payments]).await;
         payments_only.push(org);
     }
     let (org, org_to_delete) = (payments_only[0], payments_only[1]);

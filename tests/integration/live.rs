@@ -119,7 +119,8 @@ pub(crate) async fn project_id(admin: &Client, name: &str) -> i64 {
         .unwrap()
 }
 
-async fn assign(admin: &Client, secret: i64, projects: &[i64]) {
+/// Makes a secret's assignments exactly `projects` (200, or the test fails).
+pub(crate) async fn assign(admin: &Client, secret: i64, projects: &[i64]) {
     let (status, body) = admin
         .call(
             "set_assignments",

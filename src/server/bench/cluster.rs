@@ -11,8 +11,10 @@ use futures::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 
 use super::{FORM, Figure, Scale, Server, request, sign_in};
+use crate::model::secret::SecretSpec;
 use crate::model::secret::{ExternalDataEntry, ExternalSpec, Scope};
 use crate::server::cluster::manifest::{Placement, external_secret};
+use crate::server::cluster::ready_condition;
 use crate::server::config::DatabaseUrl;
 use crate::server::db::Db;
 use crate::server::projects::{Connection, create_project, ensure_cluster};
@@ -39,6 +41,20 @@ pub(super) struct Platform {
 
 fn namespace(i: usize) -> String {
     format!("team-{i:03}")
+}
+
+/// What every bench secret reads: [`REMOTE_KEY`] from [`STORE`].
+fn spec() -> ExternalSpec {
+    ExternalSpec {
+        store: STORE.to_owned(),
+        refresh_interval: "1h".to_owned(),
+        data: vec![ExternalDataEntry {
+            secret_key: "password".to_owned(),
+            remote_key: REMOTE_KEY.to_owned(),
+            property: None,
+            version: None,
+        }],
+    }
 }
 
 impl Platform {
@@ -143,8 +159,7 @@ impl Platform {
 
     /// Creates an organization External secret reading [`REMOTE_KEY`]; its id.
     async fn create_secret(&self, name: &str) -> anyhow::Result<i64> {
-        let spec = serde_json::json!({"kind": "External", "store": STORE, "refresh_interval": "1h",
-            "data": [{"secret_key": "password", "remote_key": REMOTE_KEY, "property": null, "version": null}]});
+        let spec = serde_json::to_value(SecretSpec::External(spec()))?;
         let input = serde_json::json!({"csrf": self.csrf, "input": {"name": name, "scope": "Organization",
             "project_id": null, "use_case": "Generic", "description": "bench", "spec": spec, "values": []}});
         let id = self
@@ -307,16 +322,7 @@ pub(super) async fn fan_out(platform: &Platform) -> anyhow::Result<Figure> {
     let client =
         crate::server::cluster::registry::client_for_context(&kubeconfig, CLUSTER, CLUSTER).await?;
     let resource = external_secret_resource();
-    let spec = ExternalSpec {
-        store: STORE.to_owned(),
-        refresh_interval: "1h".to_owned(),
-        data: vec![ExternalDataEntry {
-            secret_key: "password".to_owned(),
-            remote_key: REMOTE_KEY.to_owned(),
-            property: None,
-            version: None,
-        }],
-    };
+    let spec = spec();
     let began = Instant::now();
     let applied: Vec<anyhow::Result<()>> = futures::stream::iter(0..n)
         .map(|i| {
@@ -356,12 +362,7 @@ pub(super) async fn fan_out(platform: &Platform) -> anyhow::Result<Figure> {
         let ready = list
             .items
             .iter()
-            .filter(|o| {
-                o.data["status"]["conditions"].as_array().is_some_and(|c| {
-                    c.iter()
-                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
-                })
-            })
+            .filter(|o| ready_condition(&o.data).is_some_and(|c| c["status"] == "True"))
             .count();
         if ready >= n {
             break;
@@ -401,8 +402,8 @@ pub(super) async fn fan_out(platform: &Platform) -> anyhow::Result<Figure> {
 /// request until all are Synced.
 pub(super) async fn recovery(platform: &Platform, scale: &Scale) -> anyhow::Result<Figure> {
     let n = platform.projects.len();
-    let per = scale.recovery_changes / n.max(1);
-    let secrets_needed = per.max(1);
+    // Each secret assigned to every project: recovery_changes / n secrets.
+    let secrets_needed = (scale.recovery_changes / n.max(1)).max(1);
     let mut steady = Vec::new();
     let mut queued = Vec::new();
     for i in 0..secrets_needed {

@@ -2,3 +2,12 @@
 
 pub mod manifest;
 pub mod registry;
+
+/// The `Ready` condition in an object's `status.conditions` (an ExternalSecret's, a
+/// ClusterSecretStore's), if it has one.
+pub fn ready_condition(object: &serde_json::Value) -> Option<&serde_json::Value> {
+    object["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "Ready")
+}

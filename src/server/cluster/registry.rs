@@ -261,9 +261,7 @@ pub async fn stores(
         .items
         .iter()
         .map(|store| {
-            let ready = store.data["status"]["conditions"]
-                .as_array()
-                .and_then(|conditions| conditions.iter().find(|c| c["type"] == "Ready"));
+            let ready = super::ready_condition(&store.data);
             let text = |field: &str| {
                 ready
                     .and_then(|c| c[field].as_str())

@@ -610,9 +610,7 @@ async fn judge_external_secret(
         // Its namespace's Secrets are not listed yet; judged when they are.
         return;
     };
-    let condition = es.data["status"]["conditions"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["type"] == "Ready"));
+    let condition = crate::server::cluster::ready_condition(&es.data);
     let mut ready = condition.map(|c| ReadyCondition {
         status: match c["status"].as_str() {
             Some("True") => ConditionStatus::True,
