@@ -2,9 +2,15 @@
 //!
 //! Each secret's values are encrypted under a fresh 256-bit data key; the data key is wrapped
 //! (encrypted) by the master key. The master key never enters the database: it lives in a file
-//! created with mode 0600 in the data directory (the embedded default) or comes from the
-//! environment. Rows record which master key wrapped them, so rotation can re-wrap row by row
-//! and a keyring can hold the old and the new key while it does.
+//! created with mode 0600 in the data directory (the embedded default), refused if its group or
+//! other users have any permission on it, or comes from the environment. Rows record which
+//! master key wrapped them, so rotation can re-wrap row by row and a keyring can hold the old
+//! and the new key while it does.
+//!
+//! The values ciphertext is bound to its secret: its associated data names the secret id, so a
+//! ciphertext copied into another secret's row fails to decrypt instead of handing that secret
+//! someone else's values. Rows sealed before the binding existed are [`Envelope::Unbound`]; they
+//! still open, and are re-sealed bound when next written or at the next key rotation.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -23,8 +29,10 @@ use super::config::{MASTER_KEY_ENV, MasterKeySource, PREVIOUS_MASTER_KEY_ENV};
 use crate::model::secret::SecretValues;
 
 /// Associated data binding ciphertexts to their purpose, so a wrapped key cannot be passed off
-/// as a value blob or the other way round.
+/// as a value blob or the other way round. `v1` is the unbound envelope; `v2` is followed by
+/// the secret id (see [`Envelope`]).
 const AAD_VALUES: &[u8] = b"secrets-console/values/v1";
+const AAD_VALUES_BOUND: &[u8] = b"secrets-console/values/v2/secret-id:";
 const AAD_DATA_KEY: &[u8] = b"secrets-console/data-key/v1";
 
 /// Failures of the crypto layer. None of them carries key material or plaintext.
@@ -51,6 +59,62 @@ pub enum CryptoError {
     /// Encryption failed (should not happen).
     #[error("secret values could not be encrypted")]
     Encrypt,
+    /// A key file grants some access to its group or to other users: refused rather than
+    /// used, since the key decrypts every secret.
+    #[error(
+        "master key {} is {} by other users (mode {mode:04o}): run `chmod 600 {}`",
+        path.display(),
+        if mode & 0o044 != 0 { "readable" } else { "accessible" },
+        path.display()
+    )]
+    KeyFileMode {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A row's envelope format is not one this version knows.
+    #[error(
+        "stored secret values use envelope format {0}, which this version does not know (was the database written by a newer version?)"
+    )]
+    UnknownEnvelope(i64),
+}
+
+/// The format of a sealed value, stored in `secret_values.envelope`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Envelope {
+    /// Sealed before values were bound to their secret: the associated data names no secret.
+    /// Still opens; re-sealed as [`Envelope::Bound`] when next written or at rotation.
+    Unbound,
+    /// The associated data names the secret id, so the ciphertext opens only as that secret.
+    Bound,
+}
+
+impl Envelope {
+    /// The stored number.
+    pub fn as_i64(self) -> i64 {
+        match self {
+            Envelope::Unbound => 1,
+            Envelope::Bound => 2,
+        }
+    }
+
+    /// The format a stored number names.
+    pub fn from_i64(stored: i64) -> Result<Self, CryptoError> {
+        match stored {
+            1 => Ok(Envelope::Unbound),
+            2 => Ok(Envelope::Bound),
+            other => Err(CryptoError::UnknownEnvelope(other)),
+        }
+    }
+
+    /// The associated data of the values ciphertext of secret `secret_id`.
+    fn values_aad(self, secret_id: i64) -> Vec<u8> {
+        match self {
+            Envelope::Unbound => AAD_VALUES.to_vec(),
+            Envelope::Bound => [AAD_VALUES_BOUND, &secret_id.to_be_bytes()].concat(),
+        }
+    }
 }
 
 /// A 256-bit master key. `Debug` shows only its id.
@@ -109,21 +173,19 @@ impl MasterKey {
         &self.id
     }
 
-    /// Reads the key file at `path`, which must exist.
+    /// Reads the key file at `path`, which must exist and be private to its owner.
     pub fn load(path: &Path) -> Result<Self, CryptoError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| {
-            CryptoError::KeyFile {
-                path: path.to_owned(),
-                source,
-            }
-        })?);
-        Self::from_base64(&text)
+        Self::read_private(path).map_err(|source| CryptoError::KeyFile {
+            path: path.to_owned(),
+            source,
+        })?
     }
 
-    /// Reads the key file at `path`, or creates it (mode 0600) with a new key.
+    /// Reads the key file at `path` (which must be private to its owner), or creates it
+    /// (mode 0600) with a new key.
     pub fn load_or_create(path: &Path) -> Result<Self, CryptoError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_base64(&Zeroizing::new(text)),
+        match Self::read_private(path) {
+            Ok(key) => key,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::generate();
                 key.write_new(path)?;
@@ -134,6 +196,25 @@ impl MasterKey {
                 source,
             }),
         }
+    }
+
+    /// Opens the key file and parses it, refusing it if its group or other users have any
+    /// permission on it. The mode is taken from the open file, so it is the file that is read.
+    /// The outer error is an I/O failure; the inner one a refused or malformed key.
+    fn read_private(path: &Path) -> std::io::Result<Result<Self, CryptoError>> {
+        use std::io::Read;
+        use std::os::unix::fs::PermissionsExt;
+        let mut file = std::fs::File::open(path)?;
+        let mode = file.metadata()?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Ok(Err(CryptoError::KeyFileMode {
+                path: path.to_owned(),
+                mode,
+            }));
+        }
+        let mut text = Zeroizing::new(String::new());
+        file.read_to_string(&mut text)?;
+        Ok(Self::from_base64(&text))
     }
 
     /// Writes the key to a new file with mode 0600; refuses to overwrite.
@@ -179,6 +260,8 @@ pub struct Keyring {
 /// Encrypted values as stored in `secret_values`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Sealed {
+    /// Whether the values ciphertext is bound to its secret id.
+    pub envelope: Envelope,
     /// Which master key wrapped the data key.
     pub master_key_id: String,
     /// The data key, encrypted by the master key: nonce (12 bytes) then ciphertext.
@@ -194,6 +277,7 @@ pub struct Sealed {
 impl std::fmt::Debug for Sealed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sealed")
+            .field("envelope", &self.envelope)
             .field("master_key_id", &self.master_key_id)
             .field("ciphertext_len", &self.ciphertext.len())
             .finish_non_exhaustive()
@@ -201,6 +285,22 @@ impl std::fmt::Debug for Sealed {
 }
 
 impl Keyring {
+    /// A key for `purpose` derived from each master key, the current one first (HMAC-SHA256
+    /// of the purpose under the master key): for what the server seals for itself, such as
+    /// the simulated clusters' saved state.
+    pub fn derived_keys(&self, purpose: &str) -> Vec<Zeroizing<[u8; 32]>> {
+        use hmac::{Hmac, Mac};
+        std::iter::once(&self.current)
+            .chain(&self.others)
+            .map(|master| {
+                let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(master.key.as_slice())
+                    .expect("HMAC takes a key of any length");
+                mac.update(purpose.as_bytes());
+                Zeroizing::new(mac.finalize().into_bytes().into())
+            })
+            .collect()
+    }
+
     /// A keyring with one key.
     pub fn new(current: MasterKey) -> Self {
         Keyring {
@@ -239,8 +339,18 @@ impl Keyring {
             .ok_or_else(|| CryptoError::UnknownKey(id.to_owned()))
     }
 
-    /// Encrypts `values` under a fresh data key wrapped by the current master key.
-    pub fn seal(&self, values: &SecretValues) -> Result<Sealed, CryptoError> {
+    /// Encrypts `values` of secret `secret_id` under a fresh data key wrapped by the current
+    /// master key. The result opens only as that secret.
+    pub fn seal(&self, secret_id: i64, values: &SecretValues) -> Result<Sealed, CryptoError> {
+        self.seal_as(Envelope::Bound, secret_id, values)
+    }
+
+    fn seal_as(
+        &self,
+        envelope: Envelope,
+        secret_id: i64,
+        values: &SecretValues,
+    ) -> Result<Sealed, CryptoError> {
         let plaintext = canonical(values);
         let mut data_key = Zeroizing::new([0u8; 32]);
         data_key.copy_from_slice(&Aes256Gcm::generate_key(&mut OsRng));
@@ -251,11 +361,12 @@ impl Keyring {
                 &nonce,
                 Payload {
                     msg: plaintext.as_slice(),
-                    aad: AAD_VALUES,
+                    aad: &envelope.values_aad(secret_id),
                 },
             )
             .map_err(|_| CryptoError::Encrypt)?;
         Ok(Sealed {
+            envelope,
             master_key_id: self.current.id.clone(),
             wrapped_key: self.wrap(&self.current, data_key.as_slice())?,
             nonce: nonce.to_vec(),
@@ -264,8 +375,9 @@ impl Keyring {
         })
     }
 
-    /// Decrypts sealed values.
-    pub fn open(&self, sealed: &Sealed) -> Result<SecretValues, CryptoError> {
+    /// Decrypts the sealed values of secret `secret_id`. Values sealed for another secret fail
+    /// with [`CryptoError::Decrypt`] (unbound ones, from before the binding, open as any).
+    pub fn open(&self, secret_id: i64, sealed: &Sealed) -> Result<SecretValues, CryptoError> {
         let master = self.key(&sealed.master_key_id)?;
         let data_key = self.unwrap(master, &sealed.wrapped_key)?;
         if sealed.nonce.len() != 12 {
@@ -278,7 +390,7 @@ impl Keyring {
                     Nonce::from_slice(&sealed.nonce),
                     Payload {
                         msg: &sealed.ciphertext,
-                        aad: AAD_VALUES,
+                        aad: &sealed.envelope.values_aad(secret_id),
                     },
                 )
                 .map_err(|_| CryptoError::Decrypt)?,
@@ -287,12 +399,17 @@ impl Keyring {
     }
 
     /// Re-wraps the data key with the current master key (for rotation); the values
-    /// ciphertext is untouched.
-    pub fn rewrap(&self, sealed: &Sealed) -> Result<Sealed, CryptoError> {
+    /// ciphertext is untouched. An unbound envelope is instead re-sealed, bound to
+    /// `secret_id`. Values that do not open as `secret_id` are an error.
+    pub fn rewrap(&self, secret_id: i64, sealed: &Sealed) -> Result<Sealed, CryptoError> {
+        let values = self.open(secret_id, sealed)?;
+        if sealed.envelope != Envelope::Bound {
+            return self.seal(secret_id, &values);
+        }
         let old = self.key(&sealed.master_key_id)?;
         let data_key = self.unwrap(old, &sealed.wrapped_key)?;
-        let values = self.open(sealed)?;
         Ok(Sealed {
+            envelope: sealed.envelope,
             master_key_id: self.current.id.clone(),
             wrapped_key: self.wrap(&self.current, data_key.as_slice())?,
             nonce: sealed.nonce.clone(),
@@ -422,7 +539,7 @@ mod tests {
     #[test]
     fn sealed_values_open_to_the_same_values_and_hide_them() {
         let ring = Keyring::new(MasterKey::generate());
-        let sealed = ring.seal(&values()).unwrap();
+        let sealed = ring.seal(1, &values()).unwrap();
         let blob = [
             &sealed.wrapped_key[..],
             &sealed.nonce,
@@ -431,42 +548,44 @@ mod tests {
         ]
         .concat();
         assert!(!blob.windows(13).any(|w| w == b"canary-8f3a1c"));
-        assert_eq!(ring.open(&sealed).unwrap(), values());
+        assert_eq!(ring.open(1, &sealed).unwrap(), values());
     }
 
     #[test]
     fn a_different_master_key_cannot_open_and_tampering_is_detected() {
-        let sealed = Keyring::new(MasterKey::generate()).seal(&values()).unwrap();
+        let sealed = Keyring::new(MasterKey::generate())
+            .seal(1, &values())
+            .unwrap();
         let other = Keyring::new(MasterKey::generate());
         assert!(matches!(
-            other.open(&sealed),
+            other.open(1, &sealed),
             Err(CryptoError::UnknownKey(_))
         ));
 
         let ring = Keyring::new(MasterKey::generate());
-        let mut tampered = ring.seal(&values()).unwrap();
+        let mut tampered = ring.seal(1, &values()).unwrap();
         tampered.ciphertext[0] ^= 1;
-        assert!(matches!(ring.open(&tampered), Err(CryptoError::Decrypt)));
+        assert!(matches!(ring.open(1, &tampered), Err(CryptoError::Decrypt)));
     }
 
     #[test]
     fn rotation_rewraps_under_the_new_key() {
         let old = MasterKey::generate();
-        let sealed = Keyring::new(old.clone()).seal(&values()).unwrap();
+        let sealed = Keyring::new(old.clone()).seal(1, &values()).unwrap();
         let rotating = Keyring::new(MasterKey::generate()).with_other(old);
-        let rewrapped = rotating.rewrap(&sealed).unwrap();
+        let rewrapped = rotating.rewrap(1, &sealed).unwrap();
         assert_eq!(rewrapped.master_key_id, rotating.current_id());
         assert_eq!(rewrapped.ciphertext, sealed.ciphertext);
         let new_only = Keyring::new(rotating.current.clone());
-        assert_eq!(new_only.open(&rewrapped).unwrap(), values());
+        assert_eq!(new_only.open(1, &rewrapped).unwrap(), values());
     }
 
     #[test]
     fn fingerprints_depend_on_values_not_on_encryption() {
         let ring = Keyring::new(MasterKey::generate());
         assert_eq!(
-            ring.seal(&values()).unwrap().fingerprint,
-            ring.seal(&values()).unwrap().fingerprint
+            ring.seal(1, &values()).unwrap().fingerprint,
+            ring.seal(1, &values()).unwrap().fingerprint
         );
         let changed = SecretValues::from_pairs([("password".to_owned(), "other".to_owned())]);
         assert_ne!(ring.fingerprint(&changed), ring.fingerprint(&values()));
@@ -490,5 +609,92 @@ mod tests {
         let err = MasterKey::from_base64("c2hvcnQ=").unwrap_err();
         assert!(!err.to_string().contains("c2hvcnQ"));
         assert!(MasterKey::from_base64("not base64!").is_err());
+    }
+
+    #[test]
+    fn values_sealed_for_one_secret_do_not_open_as_another() {
+        let ring = Keyring::new(MasterKey::generate());
+        let sealed = ring.seal(1, &values()).unwrap();
+        assert_eq!(sealed.envelope, Envelope::Bound);
+        assert!(matches!(ring.open(2, &sealed), Err(CryptoError::Decrypt)));
+        assert!(matches!(ring.rewrap(2, &sealed), Err(CryptoError::Decrypt)));
+        // Claiming the old format does not get around the binding either.
+        let downgraded = Sealed {
+            envelope: Envelope::Unbound,
+            ..sealed.clone()
+        };
+        assert!(matches!(
+            ring.open(2, &downgraded),
+            Err(CryptoError::Decrypt)
+        ));
+        assert_eq!(ring.open(1, &sealed).unwrap(), values());
+    }
+
+    #[test]
+    fn an_unbound_envelope_from_before_the_binding_still_opens_and_rotation_binds_it() {
+        let old = MasterKey::generate();
+        let legacy = Keyring::new(old.clone())
+            .seal_as(Envelope::Unbound, 0, &values())
+            .unwrap();
+        assert_eq!(legacy.envelope.as_i64(), 1, "the format stored by 0002");
+        assert_eq!(
+            Keyring::new(old.clone()).open(7, &legacy).unwrap(),
+            values()
+        );
+
+        let rotating = Keyring::new(MasterKey::generate()).with_other(old);
+        let bound = rotating.rewrap(7, &legacy).unwrap();
+        assert_eq!(bound.envelope, Envelope::Bound);
+        assert_eq!(bound.master_key_id, rotating.current_id());
+        assert_eq!(rotating.open(7, &bound).unwrap(), values());
+        assert!(matches!(
+            rotating.open(8, &bound),
+            Err(CryptoError::Decrypt)
+        ));
+        assert!(matches!(
+            Envelope::from_i64(3),
+            Err(CryptoError::UnknownEnvelope(3))
+        ));
+    }
+
+    #[test]
+    fn a_key_file_other_users_can_read_is_refused_naming_the_file_and_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let chmod = |path: &Path, mode| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        MasterKey::load_or_create(&path).unwrap();
+        chmod(&path, 0o644);
+        for result in [MasterKey::load(&path), MasterKey::load_or_create(&path)] {
+            let error = result.unwrap_err();
+            assert!(matches!(
+                error,
+                CryptoError::KeyFileMode { mode: 0o644, .. }
+            ));
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "master key {0} is readable by other users (mode 0644): run `chmod 600 {0}`",
+                    path.display()
+                )
+            );
+        }
+        chmod(&path, 0o600);
+
+        // A rotation's files are written 0600, and held to the same rule.
+        let pending = pending_key_path(&path);
+        MasterKey::generate().write_new(&pending).unwrap();
+        let mode = std::fs::metadata(&pending).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let source = MasterKeySource::File(path.clone());
+        assert_eq!(load_keyring(&source).unwrap().others().len(), 1);
+        chmod(&pending, 0o640);
+        let error = load_keyring(&source).unwrap_err().to_string();
+        assert!(
+            error.contains(&format!("chmod 600 {}", pending.display())),
+            "{error}"
+        );
     }
 }

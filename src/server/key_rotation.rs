@@ -9,7 +9,7 @@
 use sqlx::Row;
 
 use super::config::MasterKeySource;
-use super::crypto::{self, Keyring, MasterKey};
+use super::crypto::{self, Envelope, Keyring, MasterKey};
 use super::db::Db;
 
 /// What a rotation did.
@@ -27,6 +27,18 @@ pub enum RotationError {
     /// Key handling failed.
     #[error(transparent)]
     Crypto(#[from] crypto::CryptoError),
+    /// One row's values did not open as its secret (tampered, or copied from another secret's
+    /// row); nothing was changed.
+    #[error(
+        "the stored values of secret {secret_id} cannot be re-wrapped, nothing was changed: {source}"
+    )]
+    Row {
+        /// The secret whose row failed.
+        secret_id: i64,
+        /// Why.
+        #[source]
+        source: crypto::CryptoError,
+    },
     /// The database failed; no row was changed.
     #[error("database error, nothing was changed: {0}")]
     Db(#[from] sqlx::Error),
@@ -80,25 +92,33 @@ pub async fn rotate(db: &Db, source: &MasterKeySource) -> Result<RotationReport,
     }
 }
 
-/// Re-wraps, in one transaction, every row not wrapped by the ring's current key.
+/// Re-wraps, in one transaction, every row not wrapped by the ring's current key, and re-seals
+/// every row from before values were bound to their secret.
 async fn rewrap_all(db: &Db, ring: &Keyring) -> Result<u64, RotationError> {
     let mut tx = db.begin_write().await?;
     let rows = sqlx::query(
-        "SELECT secret_id, master_key_id, wrapped_key, nonce, ciphertext, fingerprint FROM secret_values \
-         WHERE master_key_id <> $1",
+        "SELECT secret_id, envelope, master_key_id, wrapped_key, nonce, ciphertext, fingerprint \
+         FROM secret_values WHERE master_key_id <> $1 OR envelope <> $2",
     )
     .bind(ring.current_id())
+    .bind(Envelope::Bound.as_i64())
     .fetch_all(&mut *tx)
     .await?;
     let mut rewrapped = 0;
     for row in rows {
         let secret_id: i64 = row.try_get("secret_id")?;
-        let new = ring.rewrap(&super::secrets::sealed_from_row(&row)?)?;
+        let new = ring
+            .rewrap(secret_id, &super::secrets::sealed_from_row(&row)?)
+            .map_err(|source| RotationError::Row { secret_id, source })?;
         sqlx::query(
-            "UPDATE secret_values SET master_key_id = $1, wrapped_key = $2, fingerprint = $3 WHERE secret_id = $4",
+            "UPDATE secret_values SET envelope = $1, master_key_id = $2, wrapped_key = $3, nonce = $4, \
+             ciphertext = $5, fingerprint = $6 WHERE secret_id = $7",
         )
+        .bind(new.envelope.as_i64())
         .bind(&new.master_key_id)
         .bind(&new.wrapped_key)
+        .bind(&new.nonce)
+        .bind(&new.ciphertext)
         .bind(&new.fingerprint)
         .bind(secret_id)
         .execute(&mut *tx)

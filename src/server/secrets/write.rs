@@ -11,7 +11,7 @@ use crate::domain::validation::{
 };
 use crate::model::secret::{Scope, SecretKind, SecretSpec, SecretValues, UseCase};
 use crate::server::audit::{self, Actor, Entry};
-use crate::server::crypto::{Keyring, Sealed};
+use crate::server::crypto::{Envelope, Keyring, Sealed};
 use crate::server::db::Db;
 use crate::server::live;
 use crate::server::now_ms;
@@ -458,7 +458,8 @@ pub async fn create(
     .await?;
 
     if kind == SecretKind::Kubernetes {
-        store_values(&mut tx, id, &keys.seal(&new.values)?, false).await?;
+        // Sealed after the insert: the ciphertext is bound to the new row's id.
+        store_values(&mut tx, id, &keys.seal(id, &new.values)?, false).await?;
     }
     if let Some((project_id, _)) = project {
         insert_assignment(&mut tx, id, project_id).await?;
@@ -488,11 +489,11 @@ async fn store_values(
     replace: bool,
 ) -> Result<(), ServiceError> {
     let sql = if replace {
-        "UPDATE secret_values SET master_key_id = $2, wrapped_key = $3, nonce = $4, ciphertext = $5, fingerprint = $6 \
-         WHERE secret_id = $1"
+        "UPDATE secret_values SET master_key_id = $2, wrapped_key = $3, nonce = $4, ciphertext = $5, fingerprint = $6, \
+         envelope = $7 WHERE secret_id = $1"
     } else {
-        "INSERT INTO secret_values (secret_id, master_key_id, wrapped_key, nonce, ciphertext, fingerprint) \
-         VALUES ($1, $2, $3, $4, $5, $6)"
+        "INSERT INTO secret_values (secret_id, master_key_id, wrapped_key, nonce, ciphertext, fingerprint, envelope) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
     };
     sqlx::query(sql)
         .bind(secret_id)
@@ -501,15 +502,23 @@ async fn store_values(
         .bind(&sealed.nonce)
         .bind(&sealed.ciphertext)
         .bind(&sealed.fingerprint)
+        .bind(sealed.envelope.as_i64())
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// Reads a `secret_values` row (its `master_key_id`, `wrapped_key`, `nonce`, `ciphertext` and
-/// `fingerprint` columns).
+/// Reads a `secret_values` row (its `envelope`, `master_key_id`, `wrapped_key`, `nonce`,
+/// `ciphertext` and `fingerprint` columns).
 pub(crate) fn sealed_from_row(row: &sqlx::any::AnyRow) -> Result<Sealed, sqlx::Error> {
+    let envelope = Envelope::from_i64(row.try_get("envelope")?).map_err(|error| {
+        sqlx::Error::ColumnDecode {
+            index: "envelope".to_owned(),
+            source: Box::new(error),
+        }
+    })?;
     Ok(Sealed {
+        envelope,
         master_key_id: row.try_get("master_key_id")?,
         wrapped_key: row.try_get("wrapped_key")?,
         nonce: row.try_get("nonce")?,
@@ -536,7 +545,7 @@ async fn load_values(
     secret_id: i64,
 ) -> Result<SecretValues, ServiceError> {
     let row = sqlx::query(
-        "SELECT master_key_id, wrapped_key, nonce, ciphertext, fingerprint FROM secret_values WHERE secret_id = $1",
+        "SELECT envelope, master_key_id, wrapped_key, nonce, ciphertext, fingerprint FROM secret_values WHERE secret_id = $1",
     )
     .bind(secret_id)
     .fetch_optional(conn)
@@ -544,7 +553,7 @@ async fn load_values(
     let Some(row) = row else {
         return Ok(SecretValues::default());
     };
-    Ok(keys.open(&sealed_from_row(&row)?)?)
+    Ok(keys.open(secret_id, &sealed_from_row(&row)?)?)
 }
 
 fn stale(secret: &SecretRecord, expected: i64) -> ServiceError {
@@ -610,7 +619,7 @@ pub async fn update(
                     ),
                 ));
             }
-            Some(keys.seal(&merged)?)
+            Some(keys.seal(id, &merged)?)
         }
         SecretSpec::External(_) => {
             check_values(&changes.spec, &changes.replace_values)?;
