@@ -9,7 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::validation::FieldError;
+use crate::domain::validation::{
+    FieldError, path_problem, validate_key_prefix, validate_remote_key,
+};
 use crate::error::AppError;
 use crate::model::secret::{Scope, SecretSpec};
 
@@ -201,12 +203,43 @@ fn visible(principal: &Principal, target: &Target<'_>) -> bool {
 pub struct Allowlist {
     /// ClusterSecretStore names.
     pub stores: Vec<String>,
-    /// Remote-key prefixes, e.g. `payments/`.
+    /// Remote-key prefixes, e.g. `payments/`: each names a subtree of whole path parts (see
+    /// [`key_within_prefix`]); a trailing `/` makes no difference.
     pub key_prefixes: Vec<String>,
 }
 
+impl Allowlist {
+    /// Checks every key prefix with [`validate_key_prefix`]. Field `key_prefixes`.
+    pub fn validate_key_prefixes(&self) -> Result<(), FieldError> {
+        self.key_prefixes
+            .iter()
+            .try_for_each(|prefix| validate_key_prefix("key_prefixes", prefix))
+    }
+}
+
+/// Whether remote key `key` lies in the subtree `prefix` names, comparing whole `/`-separated
+/// parts: `payments` (or `payments/`) holds `payments/db` and `payments/a/b`, not
+/// `payments-admin/x` nor `paymentsx`.
+///
+/// A key equal to the prefix (`payments`) is held too: it is the root of the team's subtree
+/// (in Vault, say, a secret stored at the folder's own path), and an admin who grants the folder
+/// grants its root; with or without the trailing `/`, nothing outside the subtree is reached.
+///
+/// Fails closed: a key or prefix that is not a clean path (a leading `/`, `//`, a `.` or `..`
+/// part, a trailing `/` on the key) is never within anything, since a store may clean it into
+/// a key elsewhere.
+pub fn key_within_prefix(key: &str, prefix: &str) -> bool {
+    let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
+    if path_problem(key).is_some() || path_problem(prefix).is_some() {
+        return false;
+    }
+    let mut parts = key.split('/');
+    prefix.split('/').all(|part| parts.next() == Some(part))
+}
+
 /// Checks that a team member's External spec references only what the project allows. Admins
-/// are not limited (callers skip this for them). Names the offending field.
+/// are not limited (callers skip this for them). Names the offending field. Remote keys are
+/// validated first, so that a key refused as a path says why rather than only "not allowed".
 pub fn check_allowlist(allowlist: &Allowlist, spec: &SecretSpec) -> Result<(), FieldError> {
     let SecretSpec::External(external) = spec else {
         return Ok(());
@@ -226,20 +259,25 @@ pub fn check_allowlist(allowlist: &Allowlist, spec: &SecretSpec) -> Result<(), F
         ));
     }
     for (i, entry) in external.data.iter().enumerate() {
+        let field = format!("data[{i}].remote_key");
+        validate_remote_key(&field, &entry.remote_key)?;
         if !allowlist
             .key_prefixes
             .iter()
-            .any(|prefix| entry.remote_key.starts_with(prefix.as_str()))
+            .any(|prefix| key_within_prefix(&entry.remote_key, prefix))
         {
-            let allowed = if allowlist.key_prefixes.is_empty() {
-                "none: ask an admin to allow a key prefix for this project".to_owned()
-            } else {
-                allowlist.key_prefixes.join(", ")
+            let message = match allowlist.key_prefixes.first() {
+                None => "this project may not read any remote key yet: ask an admin to allow a \
+                         key prefix for this project"
+                    .to_owned(),
+                Some(first) => format!(
+                    "this project may only read remote keys inside {}: start the key with one of \
+                     them followed by '/', e.g. {}/db",
+                    allowlist.key_prefixes.join(", "),
+                    first.trim_end_matches('/')
+                ),
             };
-            return Err(FieldError::new(
-                format!("data[{i}].remote_key"),
-                format!("this project may only read remote keys starting with: {allowed}"),
-            ));
+            return Err(FieldError::new(field, message));
         }
     }
     Ok(())
@@ -250,6 +288,7 @@ mod tests {
     use super::*;
     use crate::model::secret::{ExternalDataEntry, ExternalSpec};
     use Action::*;
+    use proptest::prelude::*;
 
     const PAYMENTS: i64 = 1;
     const SEARCH: i64 = 2;
@@ -448,5 +487,214 @@ mod tests {
         assert!(key.message.contains("payments/"));
         let none = check_allowlist(&Allowlist::default(), &spec("vault", "x")).unwrap_err();
         assert!(none.message.contains("ask an admin"));
+    }
+
+    fn allow_prefix(prefix: &str) -> Allowlist {
+        Allowlist {
+            stores: vec!["vault".into()],
+            key_prefixes: vec![prefix.into()],
+        }
+    }
+
+    #[test]
+    fn key_prefixes_match_whole_path_parts_with_or_without_a_trailing_slash() {
+        for prefix in ["payments", "payments/"] {
+            for key in [
+                "payments/x",
+                "payments/a/b",
+                "payments/db/password",
+                "payments",
+            ] {
+                assert!(key_within_prefix(key, prefix), "{key} in {prefix}");
+            }
+            for key in [
+                "payments-admin/x",
+                "paymentsx",
+                "paymentsx/y",
+                "pay",
+                "search/payments",
+            ] {
+                assert!(!key_within_prefix(key, prefix), "{key} in {prefix}");
+            }
+        }
+        assert!(key_within_prefix(
+            "shared/postgres/password",
+            "shared/postgres/"
+        ));
+        assert!(!key_within_prefix("shared/postgresql", "shared/postgres/"));
+        assert!(!key_within_prefix("shared", "shared/postgres"));
+    }
+
+    #[test]
+    fn keys_and_prefixes_that_are_not_clean_paths_are_within_nothing() {
+        for (key, prefix) in [
+            ("payments/../search/db", "payments"),
+            ("payments/./db", "payments"),
+            ("payments//db", "payments"),
+            ("payments/db/", "payments"),
+            ("/payments/db", "payments"),
+            ("payments/db", "/payments"),
+            ("payments/db", "payments//"),
+            ("payments/db", ""),
+            ("payments/db", "/"),
+            ("search/db", "payments/.."),
+            ("./db", "."),
+        ] {
+            assert!(!key_within_prefix(key, prefix), "{key} in {prefix}");
+        }
+    }
+
+    #[test]
+    fn a_member_cannot_climb_out_of_the_prefix_with_dot_dot_and_the_field_is_named() {
+        for prefix in ["payments", "payments/"] {
+            let error = check_allowlist(
+                &allow_prefix(prefix),
+                &spec("vault", "payments/../search/db"),
+            )
+            .unwrap_err();
+            assert_eq!(error.field, "data[0].remote_key");
+            assert!(error.message.contains("'..'"), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn a_member_cannot_use_a_sibling_that_only_shares_the_prefix_letters() {
+        for prefix in ["payments", "payments/"] {
+            let error = check_allowlist(&allow_prefix(prefix), &spec("vault", "payments-admin/x"))
+                .unwrap_err();
+            assert_eq!(error.field, "data[0].remote_key");
+            assert!(
+                error.message.contains(prefix) && error.message.contains("payments/db"),
+                "{}",
+                error.message
+            );
+        }
+    }
+
+    #[test]
+    fn ordinary_keys_inside_the_prefix_are_still_allowed() {
+        assert_eq!(
+            check_allowlist(
+                &allow_prefix("payments/"),
+                &spec("vault", "payments/db/password")
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_allowlist(
+                &allow_prefix("shared/postgres"),
+                &spec("vault", "shared/postgres")
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_allowlist(&allow_prefix("my app"), &spec("vault", "my app")),
+            Ok(())
+        );
+        assert_eq!(
+            check_allowlist(&allow_prefix("my app/"), &spec("vault", "my app/pass word")),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn allowlists_refuse_prefixes_that_are_not_clean_paths_naming_the_field() {
+        assert_eq!(allow_prefix("payments/").validate_key_prefixes(), Ok(()));
+        for bad in ["/payments", "payments//", "payments/../search", ""] {
+            let error = allow_prefix(bad).validate_key_prefixes().unwrap_err();
+            assert_eq!(error.field, "key_prefixes", "{bad}");
+        }
+    }
+
+    /// Cleans a path the way a provider would (Go's `path.Clean`, roughly): empty and `.` parts
+    /// dropped, `..` removes the part before it. None when `..` climbs above the store's root.
+    fn clean(path: &str) -> Option<Vec<&str>> {
+        let mut parts = Vec::new();
+        for part in path.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop()?;
+                }
+                other => parts.push(other),
+            }
+        }
+        Some(parts)
+    }
+
+    fn arb_part() -> impl Strategy<Value = String> {
+        prop_oneof![
+            proptest::sample::select(vec![
+                "",
+                ".",
+                "..",
+                "payments",
+                "payments-admin",
+                "paymentsx",
+                "search",
+                "db",
+                " ",
+            ])
+            .prop_map(str::to_owned),
+            "[a-z. -]{1,5}",
+        ]
+    }
+
+    fn arb_path() -> impl Strategy<Value = String> {
+        (
+            any::<bool>(),
+            proptest::collection::vec(arb_part(), 1..5),
+            any::<bool>(),
+        )
+            .prop_map(|(leading, parts, trailing)| {
+                let joined = parts.join("/");
+                format!(
+                    "{}{joined}{}",
+                    if leading { "/" } else { "" },
+                    if trailing { "/" } else { "" }
+                )
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn an_accepted_key_never_resolves_outside_its_prefix(
+            prefix in arb_path(),
+            joint in proptest::sample::select(vec!["/", "", "-", "none"]),
+            tail in arb_path(),
+        ) {
+            // Most keys start with the prefix's text, joined by a '/' (so that acceptances are
+            // common) or by nothing or '-' (siblings such as `payments-admin/x`).
+            let key = match joint {
+                "none" => tail,
+                joint => format!("{}{joint}{tail}", prefix.strip_suffix('/').unwrap_or(&prefix)),
+            };
+            let accepted = validate_remote_key("data[0].remote_key", &key).is_ok()
+                && check_allowlist(&allow_prefix(&prefix), &spec("vault", &key)).is_ok();
+            if accepted {
+                let cleaned_prefix = clean(&prefix);
+                prop_assert!(cleaned_prefix.is_some(), "{prefix:?} climbs out of the root");
+                let cleaned_prefix = cleaned_prefix.unwrap();
+                prop_assert!(!cleaned_prefix.is_empty(), "{prefix:?} is the whole store");
+                let cleaned_key = clean(&key);
+                prop_assert!(
+                    cleaned_key.as_ref().is_some_and(|k| k.starts_with(&cleaned_prefix)),
+                    "{key:?} resolves to {cleaned_key:?}, outside {prefix:?}"
+                );
+            }
+        }
+
+        #[test]
+        fn clean_keys_under_a_valid_prefix_are_accepted(
+            prefix in "[a-z]{1,4}(/[a-z .-]{0,3}[a-z])?/?",
+            tail in "[a-z]([a-z .-]{0,3}[a-z])?(/[a-z]{1,3}){0,2}",
+        ) {
+            prop_assert_eq!(allow_prefix(&prefix).validate_key_prefixes(), Ok(()));
+            let key = format!("{}/{tail}", prefix.trim_end_matches('/'));
+            prop_assert_eq!(
+                check_allowlist(&allow_prefix(&prefix), &spec("vault", &key)),
+                Ok(())
+            );
+        }
     }
 }

@@ -73,7 +73,7 @@ fn AllowlistForm(project_id: i64, csrf: String) -> impl IntoView {
     };
     view! {
         <h2 id="allowlist">"Team member allowlist"</h2>
-        <p class="muted">"Team members of this project may reference only these stores and remote keys starting with these prefixes. Admins are not limited."</p>
+        <p class="muted">"Team members of this project may reference only these stores and remote keys inside these folders, compared by whole path parts: payments/ allows payments/db, not payments-admin/db. Admins are not limited."</p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 let csrf = csrf.clone();
