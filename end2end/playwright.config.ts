@@ -60,6 +60,10 @@ export default defineConfig({
       LEPTOS_SITE_PKG_DIR: "pkg",
       DATABASE_URL: "",
       SECRETS_CONSOLE_LOG: "info",
+      // The journeys press Sync now on one secret twice within seconds (break the store, see
+      // SyncedError, heal it, see Synced); the default 10 s per user and secret would refuse
+      // the second press. The limit itself is tested in tests/integration/limits.rs.
+      SECRETS_CONSOLE_SYNC_NOW_COOLDOWN: "100ms",
     },
   },
 });

@@ -135,6 +135,7 @@ async fn create_checked(
     };
     check(state, principal, Action::CreateSecret, &target, None).await?;
     state.protected_names.check(&input.name)?;
+    crate::server::limits::check_refresh_interval(&input.spec, state.min_refresh_interval)?;
     if !principal.is_admin
         && let Some(project) = input.project_id
     {
@@ -209,6 +210,7 @@ async fn update_checked(
         let allowlist = crate::server::auth::users::allowlist(&state.db, project).await?;
         check_allowlist(&allowlist, &input.spec)?;
     }
+    crate::server::limits::check_refresh_interval(&input.spec, state.min_refresh_interval)?;
     let changes = crate::server::secrets::SecretChanges {
         use_case: input.use_case,
         description: input.description,
@@ -343,13 +345,15 @@ pub async fn sync_secret(
                 }
                 projects = Some(vec![one]);
             }
+            state.sync_now.acquire(principal.user_id, id)?;
             let queued = crate::server::secrets::request_sync(
                 &state.db,
                 &actor(&principal),
                 id,
                 projects.as_deref(),
             )
-            .await?;
+            .await
+            .inspect_err(|_| state.sync_now.release(principal.user_id, id))?;
             Ok(i64::try_from(queued).unwrap_or(i64::MAX))
         }
         .await,
@@ -375,7 +379,9 @@ pub async fn adopt_object(csrf: String, id: i64, project_id: i64) -> Result<(), 
 
 /// One action on a selection of secrets: `sync`, `delete`, `assign` (adds `project_ids`) or
 /// `unassign` (removes them). Each secret is authorized and changed on its own; refusals are
-/// reported by name and do not stop the others.
+/// reported by name and do not stop the others. Ids count once each, and at most
+/// [`MAX_BULK_IDS`](crate::model::listing::MAX_BULK_IDS) of them; Sync now is held to the same
+/// per-secret limit as on its own.
 #[server(prefix = "/api", endpoint = "bulk_secrets")]
 pub async fn bulk_secrets(
     csrf: String,
@@ -409,6 +415,8 @@ pub async fn bulk_secrets(
                 )
                 .into());
             }
+            let ids = crate::model::listing::bulk_ids("ids", &ids)?;
+            let project_ids = crate::model::listing::bulk_ids("project_ids", &project_ids)?;
             if action == "delete" && confirm.trim() != "delete" {
                 return Err(crate::domain::validation::FieldError::new(
                     "confirm",
@@ -434,8 +442,10 @@ pub async fn bulk_secrets(
                         "sync" => {
                             let projects =
                                 crate::server::api_support::sync_scope(&principal, &access);
+                            state.sync_now.acquire(principal.user_id, id)?;
                             crate::server::secrets::request_sync(db, &who, id, projects.as_deref())
-                                .await?;
+                                .await
+                                .inspect_err(|_| state.sync_now.release(principal.user_id, id))?;
                         }
                         "delete" => crate::server::secrets::delete(db, &who, id).await?,
                         _ => {

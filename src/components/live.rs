@@ -20,6 +20,9 @@ pub enum LiveState {
     Live,
     /// The connection dropped; the browser is reconnecting.
     Reconnecting,
+    /// The server closed this page's stream for a newer one of the same session (too many
+    /// tabs); a reload resumes.
+    Stopped,
 }
 
 impl LiveState {
@@ -28,6 +31,7 @@ impl LiveState {
             LiveState::Connecting => "Connecting…",
             LiveState::Live => "Live",
             LiveState::Reconnecting => "Reconnecting…",
+            LiveState::Stopped => "Paused: too many tabs (reload to resume)",
         }
     }
 
@@ -36,6 +40,7 @@ impl LiveState {
             LiveState::Connecting => "connecting",
             LiveState::Live => "live",
             LiveState::Reconnecting => "reconnecting",
+            LiveState::Stopped => "stopped",
         }
     }
 }
@@ -233,6 +238,16 @@ fn connect(live: LiveContext) {
         }),
     );
     listen("resync", Box::new(move |_| live.resync.update(|n| *n += 1)));
+    // Too many streams in this session, and this page's was the oldest: stop rather than
+    // reconnect, which would close another tab's stream in turn.
+    let stopping = source.clone();
+    listen(
+        "closed",
+        Box::new(move |_| {
+            stopping.close();
+            live.state.set(LiveState::Stopped);
+        }),
+    );
     let watched = source.clone();
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
         live.state.set(LiveState::Reconnecting);

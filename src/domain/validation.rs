@@ -41,6 +41,11 @@ pub const MAX_VALUES_BYTES: usize = 1_048_576;
 /// Longest refresh interval: one year (8760h). Anything longer is a typo, not a schedule.
 pub const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(8760 * 60 * 60);
 
+/// Shortest refresh interval by default (the server's `--min-refresh-interval`): ESO re-reads
+/// the shared store on every refresh, so a short interval hammers it for every team. The
+/// browser checks against this; the server, authoritative, against its configured value.
+pub const DEFAULT_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
+
 /// The Secret `type` an image pull secret must have.
 pub const DOCKER_CONFIG_JSON_TYPE: &str = "kubernetes.io/dockerconfigjson";
 
@@ -176,8 +181,8 @@ pub fn validate_key_name(field: &str, key: &str) -> Result<(), FieldError> {
 }
 
 /// Checks a key in an external store: not blank, no surrounding whitespace, no control
-/// characters, at most 1024 characters. `field` is the path to report, e.g.
-/// `data[0].remote_key`.
+/// characters, at most 1024 characters, and a clean `/`-separated path: no leading or trailing
+/// `/`, no `//`, no `.` or `..` part. `field` is the path to report, e.g. `data[0].remote_key`.
 pub fn validate_remote_key(field: &str, key: &str) -> Result<(), FieldError> {
     let reject = |message: String| Err(FieldError::new(field, message));
     if key.trim().is_empty() {
@@ -206,7 +211,99 @@ pub fn validate_remote_key(field: &str, key: &str) -> Result<(), FieldError> {
              enter the key's name in the store, not its value"
         ));
     }
+    if let Some(problem) = path_problem(key) {
+        return reject(problem.message("key", "e.g. payments/db/password"));
+    }
     Ok(())
+}
+
+/// Checks a remote-key prefix of a project's allowlist: the rules of [`validate_remote_key`],
+/// except that one trailing `/` is allowed (`payments/` and `payments` mean the same subtree).
+/// `field` is the field to report, e.g. `key_prefixes`; messages quote the prefix, since the
+/// field holds a list.
+pub fn validate_key_prefix(field: &str, prefix: &str) -> Result<(), FieldError> {
+    let reject = |message: &str| {
+        Err(FieldError::new(
+            field,
+            format!("{} {message}", quote(prefix)),
+        ))
+    };
+    let trimmed = prefix.strip_suffix('/').unwrap_or(prefix);
+    if trimmed.trim().is_empty() {
+        return reject(
+            "is not a prefix: enter the folder of keys the project may read, e.g. payments/",
+        );
+    }
+    // The one allowed trailing '/' is gone: another one means the prefix ended in '//'.
+    let problem = match path_problem(trimmed) {
+        Some(PathProblem::Trailing) => Some(PathProblem::DoubleSlash),
+        other => other,
+    };
+    if let Some(problem) = problem {
+        return reject(&problem.message("prefix", "e.g. payments/ or payments/db"));
+    }
+    validate_remote_key(field, trimmed).or_else(|error| reject(&error.message))
+}
+
+/// Why a remote key is not a clean `/`-separated path.
+///
+/// Stores and the providers in front of them treat keys as paths: some clean them (`a/../b`
+/// becomes `b`, `a//b` becomes `a/b`), some do not. A key that is not already clean could
+/// therefore name something other than what it reads as, and escape the prefix a project is
+/// held to, so such keys are refused outright rather than cleaned here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PathProblem {
+    /// Starts with `/`.
+    Leading,
+    /// Ends with `/`.
+    Trailing,
+    /// Has `//` somewhere.
+    DoubleSlash,
+    /// Has a `.` or `..` part.
+    DotPart,
+    /// Is the empty string.
+    Empty,
+}
+
+impl PathProblem {
+    /// What is wrong and what to do, for a `what` (`key`) with an `example` hint.
+    fn message(self, what: &str, example: &str) -> String {
+        match self {
+            PathProblem::Leading => format!(
+                "must not start with '/': write the {what} relative to the store, without the \
+                 leading '/', {example}"
+            ),
+            PathProblem::Trailing => {
+                format!("must not end with '/': name the {what} itself, not a folder, {example}")
+            }
+            PathProblem::DoubleSlash => format!(
+                "must not contain '//' (an empty part): put a single '/' between parts, {example}"
+            ),
+            PathProblem::DotPart => format!(
+                "must not have '.' or '..' as a part between slashes: write the {what}'s full \
+                 path without them, {example}"
+            ),
+            PathProblem::Empty => format!("must not be empty: enter the {what}, {example}"),
+        }
+    }
+}
+
+/// The first path problem of `path`, or None if it has at least one `/`-separated part and
+/// every part is non-empty and is neither `.` nor `..`.
+pub(crate) fn path_problem(path: &str) -> Option<PathProblem> {
+    if path.is_empty() {
+        Some(PathProblem::Empty)
+    } else if path.starts_with('/') {
+        Some(PathProblem::Leading)
+    } else if path.ends_with('/') {
+        Some(PathProblem::Trailing)
+    } else if path.contains("//") {
+        Some(PathProblem::DoubleSlash)
+    } else if path.split('/').any(|part| part == "." || part == "..") {
+        Some(PathProblem::DotPart)
+    } else {
+        None
+    }
 }
 
 /// Checks a ClusterSecretStore name: an RFC 1123 subdomain (1 to 253 lowercase letters, digits,
@@ -461,6 +558,24 @@ pub fn validate_refresh_interval(s: &str) -> Result<String, FieldError> {
         ));
     }
     Ok(format_go_duration(d))
+}
+
+/// Checks that an ExternalSecret `refreshInterval` is `0s` (periodic refresh off) or at least
+/// `min`. Field `refresh_interval`. An interval that does not parse passes here: that is
+/// [`validate_refresh_interval`]'s to report.
+pub fn validate_min_refresh_interval(s: &str, min: Duration) -> Result<(), FieldError> {
+    match parse_go_duration(s.trim()) {
+        Ok(d) if !d.is_zero() && d < min => Err(FieldError::new(
+            "refresh_interval",
+            format!(
+                "{} is too short: use at least {}: shorter intervals hammer the shared store \
+                 (0s turns periodic refresh off)",
+                format_go_duration(d),
+                format_go_duration(min)
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Checks the total size of a Kubernetes secret's values against the API server's 1 MiB limit.
@@ -1018,6 +1133,84 @@ mod tests {
     }
 
     #[test]
+    fn remote_key_climbing_out_with_dot_dot_is_rejected_naming_the_field() {
+        assert_rejects(
+            validate_remote_key("data[0].remote_key", "payments/../search/db"),
+            "data[0].remote_key",
+            &["'..'", "without them", "e.g. payments/db/password"],
+        );
+    }
+
+    #[test]
+    fn remote_keys_that_are_not_clean_paths_are_rejected_saying_what_to_do() {
+        for (key, mentions) in [
+            ("/abs", &["start with '/'", "without the leading '/'"][..]),
+            ("/", &["start with '/'"]),
+            ("a//b", &["'//'", "single '/'"]),
+            ("a/", &["end with '/'", "not a folder"]),
+            ("a/b/", &["end with '/'"]),
+            ("a/./b", &["'.' or '..'"]),
+            ("./a", &["'.' or '..'"]),
+            ("a/..", &["'.' or '..'"]),
+            (".", &["'.' or '..'"]),
+            ("..", &["'.' or '..'"]),
+        ] {
+            assert_rejects(
+                validate_remote_key("data[3].remote_key", key),
+                "data[3].remote_key",
+                mentions,
+            );
+        }
+    }
+
+    #[test]
+    fn ordinary_remote_keys_with_dots_inside_parts_are_still_accepted() {
+        for key in [
+            "payments/db/password",
+            "shared/postgres",
+            "my app password",
+            "payments/.env",
+            "payments/a..b",
+            "...",
+            "v1.2/tls.crt",
+        ] {
+            assert_eq!(
+                validate_remote_key("data[0].remote_key", key),
+                Ok(()),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_prefixes_follow_the_path_rules_and_may_end_with_one_slash() {
+        for prefix in ["payments", "payments/", "shared/postgres/", "team a/"] {
+            assert_eq!(
+                validate_key_prefix("key_prefixes", prefix),
+                Ok(()),
+                "{prefix}"
+            );
+        }
+        for (prefix, mentions) in [
+            ("", &["is not a prefix", "e.g. payments/"][..]),
+            ("/", &["is not a prefix"]),
+            ("/payments", &["\"/payments\"", "start with '/'"]),
+            ("payments//", &["\"payments//\"", "'//'"]),
+            ("a//b/", &["'//'"]),
+            ("payments/../search", &["'.' or '..'"]),
+            ("..", &["'.' or '..'"]),
+            ("./", &["'.' or '..'"]),
+            (" payments/", &["start or end with spaces"]),
+        ] {
+            assert_rejects(
+                validate_key_prefix("key_prefixes", prefix),
+                "key_prefixes",
+                mentions,
+            );
+        }
+    }
+
+    #[test]
     fn store_names_that_are_rfc_1123_subdomains_are_accepted() {
         for store in ["vault", "vault-prod", "aws.eu-west-1", "a.b.c", "0"] {
             assert_eq!(validate_store_name(store), Ok(()), "{store}");
@@ -1229,6 +1422,26 @@ mod tests {
             validate_refresh_interval("9000h"),
             "refresh_interval",
             &["9000h0m0s", "at most 8760h"],
+        );
+    }
+
+    #[test]
+    fn refresh_interval_under_the_minimum_is_rejected_naming_the_limit() {
+        let min = DEFAULT_MIN_REFRESH_INTERVAL;
+        for text in ["1ns", "1s", "30s", "59.999s"] {
+            assert_rejects(
+                validate_min_refresh_interval(text, min),
+                "refresh_interval",
+                &["at least 1m0s: shorter intervals hammer the shared store"],
+            );
+        }
+        for text in ["1m", "60s", " 1h ", "0", "0s", "not a duration"] {
+            assert_eq!(validate_min_refresh_interval(text, min), Ok(()), "{text}");
+        }
+        assert_rejects(
+            validate_min_refresh_interval("4m", Duration::from_secs(300)),
+            "refresh_interval",
+            &["4m0s is too short", "at least 5m0s"],
         );
     }
 
@@ -1540,6 +1753,7 @@ mod tests {
             validate_secret_name(text),
             validate_key_name("keys[0]", text),
             validate_remote_key("data[0].remote_key", text),
+            validate_key_prefix("key_prefixes", text),
             validate_store_name(text),
             validate_refresh_interval(text).map(drop),
             validate_values_size(size),

@@ -3,10 +3,37 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::status::{AssignmentStatus, SecretStatus};
+use crate::domain::validation::FieldError;
 use crate::model::secret::{Scope, SecretKind, SecretSpec, UseCase};
 
 /// Largest page a client may ask for.
 pub const MAX_PER_PAGE: u32 = 200;
+
+/// Longest search text, in characters: every listing runs it as two `LIKE` patterns over every
+/// secret, so a pasted blob would slow the page for everyone.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// Most secrets (or projects) one bulk action may name: each is authorized and changed on its
+/// own, in one request.
+pub const MAX_BULK_IDS: usize = 500;
+
+/// The ids of a bulk action, each once, in the order first given; refused (naming `field`) when
+/// more than [`MAX_BULK_IDS`] different ones are given.
+pub fn bulk_ids(field: &str, ids: &[i64]) -> Result<Vec<i64>, FieldError> {
+    let mut seen = std::collections::HashSet::new();
+    let unique: Vec<i64> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
+    if unique.len() > MAX_BULK_IDS {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "{} were selected; one action takes at most {MAX_BULK_IDS}: select fewer and \
+                 repeat the action",
+                unique.len()
+            ),
+        ));
+    }
+    Ok(unique)
+}
 
 /// Columns the Secrets table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -98,6 +125,25 @@ impl SortKey {
 }
 
 impl SecretQuery {
+    /// Refuses a search text longer than [`MAX_SEARCH_CHARS`], naming the field `q` (its name
+    /// in the page's URL and search box).
+    pub fn check(&self) -> Result<(), FieldError> {
+        let length = self
+            .search
+            .as_deref()
+            .map_or(0, |s| s.trim().chars().count());
+        if length > MAX_SEARCH_CHARS {
+            return Err(FieldError::new(
+                "q",
+                format!(
+                    "the search text is {length} characters long; search with at most \
+                     {MAX_SEARCH_CHARS} characters"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Reads the query from URL parameters (`q`, `kind`, `scope`, `status`, `project`,
     /// `use_case`, `sort`, `desc`, `page`); anything unreadable is left at its default.
     pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
@@ -383,5 +429,40 @@ mod tests {
         });
         assert_eq!(back, query);
         assert_eq!(SecretQuery::default().href("/secrets"), "/secrets");
+    }
+
+    #[test]
+    fn a_search_over_two_hundred_characters_is_refused_naming_q_and_the_limit() {
+        let search = |text: String| SecretQuery {
+            search: Some(text),
+            ..SecretQuery::default()
+        };
+        assert_eq!(search("é".repeat(MAX_SEARCH_CHARS)).check(), Ok(()));
+        assert_eq!(SecretQuery::default().check(), Ok(()));
+        let error = search("x".repeat(MAX_SEARCH_CHARS + 1))
+            .check()
+            .unwrap_err();
+        assert_eq!(error.field, "q");
+        assert!(
+            error.message.contains("201 characters") && error.message.contains("at most 200"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn bulk_ids_count_once_each_in_order_and_are_capped_naming_the_field_and_limit() {
+        assert_eq!(bulk_ids("ids", &[3, 1, 3, 2, 1]), Ok(vec![3, 1, 2]));
+        let many: Vec<i64> = (0..MAX_BULK_IDS as i64).collect();
+        let doubled: Vec<i64> = many.iter().chain(&many).copied().collect();
+        assert_eq!(bulk_ids("ids", &doubled), Ok(many.clone()));
+        let over: Vec<i64> = (0..=MAX_BULK_IDS as i64).collect();
+        let error = bulk_ids("project_ids", &over).unwrap_err();
+        assert_eq!(error.field, "project_ids");
+        assert!(
+            error.message.contains("501") && error.message.contains("at most 500"),
+            "{}",
+            error.message
+        );
     }
 }

@@ -15,11 +15,14 @@ use leptos_router::hooks::use_params_map;
 use crate::api::admin::{form_options, get_project};
 use crate::api::secrets::{CreateSecretForm, UpdateSecretForm, get_secret, preview_secret};
 use crate::components::session::RequireUser;
-use crate::domain::validation::{FieldError, validate_all, validate_secret_name};
+use crate::domain::validation::{
+    DEFAULT_MIN_REFRESH_INTERVAL, FieldError, validate_all, validate_min_refresh_interval,
+    validate_secret_name,
+};
 use crate::error::AppError;
 use crate::model::account::{CurrentUser, ProjectSummary};
 use crate::model::cluster::FormOptions;
-use crate::model::secret::{FormValues, Scope, SecretForm, UseCase};
+use crate::model::secret::{FormValues, Scope, SecretForm, SecretSpec, UseCase};
 use crate::pages::not_found_page::NotFoundPage;
 
 /// Secret types offered for Kubernetes secrets (service-account tokens are never managed here).
@@ -96,7 +99,20 @@ fn problems(form: &SecretForm) -> Vec<FieldError> {
         found.push(error);
     }
     match form.into_input() {
-        Ok(input) => found.extend(validate_all(input.use_case, &input.spec)),
+        Ok(input) => {
+            found.extend(validate_all(input.use_case, &input.spec));
+            // The server holds intervals to its configured minimum; the browser to the
+            // default one, which is what the server enforces unless told otherwise.
+            if let SecretSpec::External(external) = &input.spec {
+                found.extend(
+                    validate_min_refresh_interval(
+                        &external.refresh_interval,
+                        DEFAULT_MIN_REFRESH_INTERVAL,
+                    )
+                    .err(),
+                );
+            }
+        }
         Err(error) => found.push(error),
     }
     found
@@ -398,7 +414,7 @@ fn SecretFields(
                         view! {
                             <p class="muted">
                                 {format!(
-                                    "This project allows stores {} and remote keys starting with {}.",
+                                    "This project allows stores {} and remote keys inside the folders {} (whole path parts: payments allows payments/db, not payments-admin/db).",
                                     list_or_none(&o.stores),
                                     list_or_none(&o.key_prefixes),
                                 )}

@@ -14,7 +14,7 @@ use crate::components::session::RequireUser;
 use crate::domain::status::SecretStatus;
 use crate::error::AppError;
 use crate::model::account::{CurrentUser, ProjectSummary};
-use crate::model::listing::{SecretQuery, SecretRow, SortKey};
+use crate::model::listing::{MAX_SEARCH_CHARS, SecretQuery, SecretRow, SortKey};
 use crate::model::secret::{Scope, SecretKind, UseCase};
 
 /// Lists secrets: search, filters, sort and page live in the URL (so a view can be shared and
@@ -56,7 +56,7 @@ fn Filters(query: Memo<SecretQuery>, projects: ProjectsResource) -> impl IntoVie
     view! {
         <Form method="GET" action="/secrets" attr:class="filters" attr:role="search">
             <label for="filter-q" class="visually-hidden">"Search"</label>
-            <input id="filter-q" type="search" name="q" placeholder="Search names and descriptions" value=current.search.clone().unwrap_or_default() />
+            <input id="filter-q" type="search" name="q" maxlength=MAX_SEARCH_CHARS.to_string() placeholder="Search names and descriptions" value=current.search.clone().unwrap_or_default() />
             <label for="filter-kind" class="visually-hidden">"Type"</label>
             <select id="filter-kind" name="kind">
                 <option value="">"Any type"</option>

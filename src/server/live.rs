@@ -9,10 +9,10 @@
 //! viewer's visibility and sends only what they may see. Events carry ids and statuses, never a
 //! value.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -20,7 +20,7 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use sqlx::AnyConnection;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, oneshot};
 use tower_sessions::Session;
 
 use super::db::{Backend, Db};
@@ -54,11 +54,26 @@ pub async fn emit(conn: &mut AnyConnection, secret_id: i64) -> Result<(), sqlx::
     Ok(())
 }
 
-/// The process's hub: a broadcast of changed secret ids, and a count of open streams.
+/// Most event streams one session may hold open (a tab each, in practice): each one re-reads
+/// every changed secret, so a script opening thousands would slow every page. A new stream
+/// past the limit closes the session's oldest.
+pub const MAX_STREAMS_PER_SESSION: usize = 8;
+
+/// The open streams of each session, oldest first. Dropping (or firing) a stream's sender
+/// closes it.
+#[derive(Debug, Default)]
+struct OpenStreams {
+    next_id: u64,
+    by_session: HashMap<String, VecDeque<(u64, oneshot::Sender<()>)>>,
+}
+
+/// The process's hub: a broadcast of changed secret ids, a count of open streams, and the
+/// open streams of each session.
 #[derive(Debug, Clone)]
 pub struct Live {
     sender: broadcast::Sender<i64>,
     clients: Arc<AtomicUsize>,
+    streams: Arc<Mutex<OpenStreams>>,
 }
 
 impl Live {
@@ -69,6 +84,7 @@ impl Live {
         let live = Live {
             sender: sender.clone(),
             clients: Arc::new(AtomicUsize::new(0)),
+            streams: Arc::default(),
         };
         let task = match db.backend() {
             Backend::Sqlite => tokio::spawn(tail(db, sender)),
@@ -89,12 +105,62 @@ impl Live {
         Live {
             sender,
             clients: Arc::new(AtomicUsize::new(0)),
+            streams: Arc::default(),
         }
     }
 
     /// Open SSE streams right now.
     pub fn clients(&self) -> usize {
         self.clients.load(Ordering::Relaxed)
+    }
+
+    /// Registers a new stream of `session`, closing the session's oldest ones past
+    /// [`MAX_STREAMS_PER_SESSION`]. The receiver fires when this one is to close; the slot
+    /// unregisters it when dropped.
+    fn open_stream(&self, session: &str) -> (StreamSlot, oneshot::Receiver<()>) {
+        let (close, closed) = oneshot::channel();
+        let mut streams = self.streams.lock().expect("live streams lock");
+        streams.next_id += 1;
+        let id = streams.next_id;
+        let open = streams.by_session.entry(session.to_owned()).or_default();
+        open.push_back((id, close));
+        while open.len() > MAX_STREAMS_PER_SESSION {
+            if let Some((_, oldest)) = open.pop_front() {
+                let _ = oldest.send(());
+            }
+        }
+        let slot = StreamSlot {
+            streams: self.streams.clone(),
+            session: session.to_owned(),
+            id,
+        };
+        (slot, closed)
+    }
+
+    /// Open streams of `session` right now.
+    #[cfg(test)]
+    fn session_streams(&self, session: &str) -> usize {
+        let streams = self.streams.lock().expect("live streams lock");
+        streams.by_session.get(session).map_or(0, VecDeque::len)
+    }
+}
+
+/// A stream's place among its session's open streams; dropped when the stream ends.
+struct StreamSlot {
+    streams: Arc<Mutex<OpenStreams>>,
+    session: String,
+    id: u64,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = self.streams.lock().expect("live streams lock");
+        if let Some(open) = streams.by_session.get_mut(&self.session) {
+            open.retain(|(id, _)| *id != self.id);
+            if open.is_empty() {
+                streams.by_session.remove(&self.session);
+            }
+        }
     }
 }
 
@@ -271,6 +337,11 @@ struct Stream {
     shown: HashSet<i64>,
     pending: Vec<Event>,
     checked_at: tokio::time::Instant,
+    /// Fires when a newer stream of the same session takes this one's place.
+    closed: oneshot::Receiver<()>,
+    /// The `closed` event is queued: end after sending it.
+    ending: bool,
+    _slot: StreamSlot,
     _guard: ClientGuard,
 }
 
@@ -280,7 +351,8 @@ const COALESCE: Duration = Duration::from_millis(30);
 const SESSION_CHECK: Duration = Duration::from_secs(30);
 
 /// `GET /live/events`: the viewer's status changes as Server-Sent Events (`status`, `gone`,
-/// `resync`). 401 without a session.
+/// `resync`; `closed` just before the server ends a session's oldest stream for its
+/// [`MAX_STREAMS_PER_SESSION`]+1st). 401 without a session.
 pub async fn events(State(state): State<AppState>, session: Session) -> Response {
     let principal = match super::auth::principal(&session, &state).await {
         Ok(Some(principal)) => principal,
@@ -290,6 +362,12 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
         }
     };
     let live = state.live.clone();
+    // Keyed by the session (its id is in the cookie every tab of the browser shares).
+    let session_key = match session.id() {
+        Some(id) => id.to_string(),
+        None => format!("user:{}", principal.user_id),
+    };
+    let (slot, closed) = live.open_stream(&session_key);
     live.clients.fetch_add(1, Ordering::Relaxed);
     let stream = Stream {
         db: state.db.clone(),
@@ -300,6 +378,9 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
         shown: HashSet::new(),
         pending: vec![Event::default().event("hello").data("{}")],
         checked_at: tokio::time::Instant::now(),
+        closed,
+        ending: false,
+        _slot: slot,
         _guard: ClientGuard(live.clients.clone()),
     };
     let events = futures::stream::unfold(stream, |mut stream| async move {
@@ -321,8 +402,29 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
 impl Stream {
     /// Waits for changes and turns them into events; `false` ends the stream.
     async fn next_batch(&mut self) -> bool {
+        if self.ending {
+            return false;
+        }
         let first = tokio::select! {
             received = self.receiver.recv() => received,
+            _ = &mut self.closed => {
+                // Said before closing, so the page stops instead of reconnecting (and closing
+                // another tab's stream in turn); the long retry holds off older pages that do
+                // not know this event.
+                let message = format!(
+                    "live updates stopped: this session opened more than \
+                     {MAX_STREAMS_PER_SESSION} live streams (tabs), and this is the oldest; \
+                     reload the page to resume"
+                );
+                self.pending.push(
+                    Event::default()
+                        .event("closed")
+                        .retry(Duration::from_secs(3600))
+                        .data(serde_json::json!({ "reason": message }).to_string()),
+                );
+                self.ending = true;
+                return true;
+            }
             () = tokio::time::sleep_until(self.checked_at + SESSION_CHECK) => {
                 self.checked_at = tokio::time::Instant::now();
                 return self.session_alive().await;
@@ -411,5 +513,50 @@ impl Stream {
             }
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_opening_a_ninth_stream_closes_its_oldest_and_no_other() {
+        let live = Live::detached();
+        let mut opened: Vec<_> = (0..MAX_STREAMS_PER_SESSION)
+            .map(|_| live.open_stream("session-a"))
+            .collect();
+        let (_other_slot, mut other) = live.open_stream("session-b");
+        for (_, closed) in &mut opened {
+            assert!(closed.try_recv().is_err(), "nothing closes at the limit");
+        }
+        let newest = live.open_stream("session-a");
+        assert_eq!(
+            opened[0].1.try_recv(),
+            Ok(()),
+            "the oldest is told to close"
+        );
+        for (_, closed) in &mut opened[1..] {
+            assert_eq!(closed.try_recv(), Err(oneshot::error::TryRecvError::Empty));
+        }
+        assert_eq!(
+            other.try_recv(),
+            Err(oneshot::error::TryRecvError::Empty),
+            "another session keeps its stream"
+        );
+        assert_eq!(live.session_streams("session-a"), MAX_STREAMS_PER_SESSION);
+
+        // Streams that end free their place; the registry forgets an empty session.
+        drop(opened);
+        drop(newest);
+        assert_eq!(live.session_streams("session-a"), 0);
+        assert!(
+            !live
+                .streams
+                .lock()
+                .unwrap()
+                .by_session
+                .contains_key("session-a")
+        );
     }
 }

@@ -79,6 +79,14 @@ fn validate_email(email: &str) -> Result<String, FieldError> {
     }
 }
 
+/// Whether any account exists.
+pub async fn any_user(db: &Db) -> Result<bool, sqlx::Error> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db.pool())
+        .await?;
+    Ok(count > 0)
+}
+
 /// Creates a user; returns the id.
 pub async fn create_user(
     db: &Db,
@@ -247,12 +255,14 @@ pub async fn allowlist(db: &Db, project_id: i64) -> Result<Allowlist, ServiceErr
     })
 }
 
-/// Sets a project's allowlist.
+/// Sets a project's allowlist. Key prefixes must be clean paths (field `key_prefixes`), so a
+/// stored prefix always means the subtree it reads as.
 pub async fn set_allowlist(
     db: &Db,
     project_id: i64,
     allowlist: &Allowlist,
 ) -> Result<(), ServiceError> {
+    allowlist.validate_key_prefixes()?;
     let updated = sqlx::query(
         "UPDATE projects SET allowed_stores = $1, allowed_key_prefixes = $2 WHERE id = $3",
     )

@@ -195,12 +195,14 @@ pub async fn access(db: &Db, id: i64) -> Result<Option<SecretAccess>, ServiceErr
 }
 
 /// One page of secrets matching `query`, as `visibility` allows. Three queries whatever the
-/// page size: the count, the page, and the first few assignments of the page's secrets.
+/// page size: the count, the page, and the first few assignments of the page's secrets. A
+/// search text over [`MAX_SEARCH_CHARS`](crate::model::listing::MAX_SEARCH_CHARS) is refused.
 pub async fn list(
     db: &Db,
     query: &SecretQuery,
     visibility: &Visibility,
 ) -> Result<Page<SecretRow>, ServiceError> {
+    query.check()?;
     let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
     let page = query.page.max(1);
 
