@@ -27,6 +27,28 @@ done
 [ -s "$work/kubeconfig" ] || fail "the simulated cluster did not write its kubeconfig"
 export KUBECONFIG="$work/kubeconfig"
 server=$(kubectl config view -o jsonpath='{.clusters[0].cluster.server}')
+token=$(kubectl config view --raw -o jsonpath='{.users[?(@.name=="sim-admin")].user.token}')
+[ -n "$token" ] || fail "the kubeconfig carries no token for sim-admin"
+# The API server speaks TLS with a CA of its own, which the kubeconfig carries.
+kubectl config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' \
+  | base64 -d >"$work/ca.crt"
+curl() { command curl --cacert "$work/ca.crt" "$@"; }
+case "$server" in https://*) ;; *) fail "the API server is not served over TLS: $server" ;; esac
+auth=(-H "Authorization: Bearer $token")
+
+# A cluster with credentials: without the token every path is 401 with a Status body, the
+# fault switches included; with it, they answer. Only loopback host names are served.
+for path in /api/v1/secrets /version /sim/faults; do
+  code=$(curl -s -o "$work/anon.json" -w '%{http_code}' "$server$path")
+  [ "$code" = 401 ] || fail "GET $path without a token answered $code, not 401"
+  grep -q '"kind":"Status"' "$work/anon.json" || fail "GET $path without a token: no Status body"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' "$server/api/v1/secrets")
+[ "$code" = 401 ] || fail "a wrong token answered $code, not 401"
+code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -H 'Host: attacker.example' "$server/api/v1/secrets")
+[ "$code" = 400 ] || fail "a foreign Host answered $code, not 400"
+curl -sf "${auth[@]}" "$server/sim/faults" >/dev/null || fail "the token is refused"
+ok "without its token the API server answers 401 Status on every path; foreign Host names are refused"
 k() { kubectl --request-timeout=10s "$@"; }
 # Polls a command until its output matches a pattern (5 s).
 until_matches() {
@@ -125,13 +147,13 @@ ok "after the remote key is removed and a force-sync, kubectl get -w streams the
 until_matches 'Warning +UpdateFailed +externalsecret/db +.*db/config' k get events -n team || fail "no Warning event naming the key"
 ok "the Warning event names the missing key"
 
-curl -sf -X PUT -H 'Content-Type: application/json' -d '{"controllerPaused":true}' "$server/sim/faults" >/dev/null
+curl -sf -X PUT "${auth[@]}" -H 'Content-Type: application/json' -d '{"controllerPaused":true}' "$server/sim/faults" >/dev/null
 if k delete externalsecret db -n team --timeout=2s >"$work/delete.out" 2>&1; then
   fail "delete finished while the controller (and its finalizer) was paused"
 fi
 deleting=$(k get externalsecret db -n team -o jsonpath='{.metadata.deletionTimestamp}')
 [ -n "$deleting" ] || fail "no deletionTimestamp while the finalizer holds the object"
-curl -sf -X PUT -H 'Content-Type: application/json' -d '{"controllerPaused":false}' "$server/sim/faults" >/dev/null
+curl -sf -X PUT "${auth[@]}" -H 'Content-Type: application/json' -d '{"controllerPaused":false}' "$server/sim/faults" >/dev/null
 k wait --for=delete externalsecret/db -n team --timeout=10s >/dev/null || fail "not deleted after the controller resumed"
 ok "kubectl delete waits for the finalizer; the object goes once the controller runs"
 

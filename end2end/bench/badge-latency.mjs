@@ -11,15 +11,19 @@
 //
 // Run by the bench (src/server/bench.rs), which starts the app and the cluster:
 //   node end2end/bench/badge-latency.mjs '{"base": ..., "email": ..., "password": ...,
-//     "secret": ..., "api": ..., "namespace": ..., "name": ..., "changes": 100}'
+//     "secret": ..., "api": ..., "token": ..., "ca": ..., "namespace": ..., "name": ..., "changes": 100}'
 
 import { chromium } from "@playwright/test";
+import { simFetch } from "../sim-fetch.mjs";
 
 const args = JSON.parse(process.argv[2] ?? "{}");
-for (const key of ["base", "email", "password", "secret", "api", "namespace", "name", "changes"]) {
+for (const key of ["base", "email", "password", "secret", "api", "token", "ca", "namespace", "name", "changes"]) {
   if (args[key] === undefined) throw new Error(`badge-latency: missing argument ${key}`);
 }
 const now = () => performance.timeOrigin + performance.now();
+/** The simulated cluster, like any cluster, wants its bearer token on every request, over TLS. */
+const auth = { authorization: `Bearer ${args.token}` };
+const fetch = (url, options = {}) => simFetch(url, { ...options, ca: args.ca });
 const object = `${args.api}/apis/external-secrets.io/v1/namespaces/${args.namespace}/externalsecrets/${args.name}`;
 
 /** Resolves when `check()` holds, polling every 5 ms; rejects after `ms`. */
@@ -35,7 +39,7 @@ async function until(check, ms, what) {
 async function watch(resourceVersion, seen, signal) {
   const url = `${args.api}/apis/external-secrets.io/v1/namespaces/${args.namespace}/externalsecrets` +
     `?watch=1&fieldSelector=metadata.name%3D${args.name}&resourceVersion=${resourceVersion}`;
-  const response = await fetch(url, { signal });
+  const response = await fetch(url, { signal, headers: auth });
   if (!response.ok) throw new Error(`badge-latency: watch answered ${response.status}`);
   const decoder = new TextDecoder();
   let partial = "";
@@ -91,7 +95,7 @@ try {
     }).observe(element, { attributes: true, attributeFilter: ["data-status"] });
   });
 
-  const current = await (await fetch(object)).json();
+  const current = await (await fetch(object, { headers: auth })).json();
   const seen = [];
   const watching = watch(current.metadata.resourceVersion, seen, abort.signal);
   const badgeMs = [];
@@ -107,7 +111,7 @@ try {
     const sent = now();
     const patched = await fetch(`${object}/status`, {
       method: "PATCH",
-      headers: { "content-type": "application/merge-patch+json" },
+      headers: { ...auth, "content-type": "application/merge-patch+json" },
       body: JSON.stringify({ status: { conditions: [condition] } }),
     });
     if (!patched.ok) throw new Error(`badge-latency: status patch answered ${patched.status}`);

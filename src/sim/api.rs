@@ -32,6 +32,8 @@ pub struct ApiState {
     pub bookmark_interval: Duration,
     /// Roles the kubeconfig's service account is held to (`None`: everyone may do anything).
     pub rbac: Option<Arc<crate::sim::rbac::Policy>>,
+    /// The bearer tokens it accepts.
+    pub credentials: crate::sim::Credentials,
 }
 
 impl IntoResponse for ApiError {
@@ -72,7 +74,71 @@ pub fn router(state: ApiState) -> Router {
         .route("/sim/faults", get(faults_get).put(faults_put))
         .route("/sim/rbac", get(rbac_get))
         .fallback(rest)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authenticate,
+        ))
         .with_state(state)
+}
+
+/// Every path, `/sim/*` and discovery included, needs a bearer token the cluster issued, as
+/// kube-apiserver refuses anonymous requests when anonymous auth is off (401 with a `Status`
+/// body). Only loopback `Host` values are answered: a web page elsewhere cannot reach the
+/// cluster through DNS rebinding.
+async fn authenticate(
+    State(state): State<ApiState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if !is_loopback_host(host) {
+        return ApiError::bad_request("this API server answers only loopback host names")
+            .into_response();
+    }
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    let known = presented.is_some_and(|token| {
+        same(token, &state.credentials.admin)
+            || state
+                .credentials
+                .service_account
+                .as_deref()
+                .is_some_and(|sa| same(token, sa))
+    });
+    if !known {
+        return ApiError::unauthorized().into_response();
+    }
+    next.run(request).await
+}
+
+/// Compares tokens in time that does not depend on where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// `localhost`, `127.x.x.x` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split_once(']').map_or(rest, |(v6, _)| v6)
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 async fn version() -> axum::Json<Value> {
@@ -124,24 +190,33 @@ async fn rbac_get(State(state): State<ApiState>) -> axum::Json<Value> {
     })
 }
 
-/// Holds a request to the policy when it carries the service account's token. A request
-/// without credentials is the cluster admin's (tests, `/sim/faults`); any other token is
-/// refused, as an API server refuses a token it cannot authenticate.
+/// Holds a request to the policy when it carries the service account's token; the cluster
+/// admin's token (tests, kubectl with `--user sim-admin`) may do anything. Unknown tokens never
+/// get here (`authenticate`).
 fn authorize(
     state: &ApiState,
     headers: &HeaderMap,
     verb: &str,
     target: &Target,
 ) -> Result<(), ApiError> {
-    use crate::sim::rbac::{Request, TOKEN};
+    use crate::sim::rbac::Request;
     let Some(policy) = &state.rbac else {
         return Ok(());
     };
-    let Some(authorization) = headers.get(header::AUTHORIZATION) else {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    let is_service_account = presented.is_some_and(|token| {
+        state
+            .credentials
+            .service_account
+            .as_deref()
+            .is_some_and(|sa| same(token, sa))
+    });
+    if !is_service_account {
         return Ok(());
-    };
-    if authorization.to_str().ok() != Some(&format!("Bearer {TOKEN}")) {
-        return Err(ApiError::unauthorized());
     }
     let t = &TYPES[target.type_id];
     let subresource;

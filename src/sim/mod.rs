@@ -21,6 +21,7 @@ pub mod status;
 pub mod store;
 pub mod table;
 pub mod time;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -57,6 +58,65 @@ pub struct SimOptions {
     pub controller: controller::ControllerOptions,
     /// Roles to hold the kubeconfig's user to (`None`: the user may do anything).
     pub rbac: Option<Arc<rbac::Policy>>,
+    /// The cluster admin's bearer token, required on every request (`None`: the one kept in
+    /// `<state_dir>/token`, or a new random one).
+    pub token: Option<String>,
+    /// Seals the saved state (its Secrets hold values); `None` saves it in the clear.
+    pub state_cipher: Option<Arc<dyn StateCipher>>,
+}
+
+/// Seals and opens the saved state of a cluster.
+pub trait StateCipher: Send + Sync + std::fmt::Debug {
+    /// The sealed form of `plain`.
+    fn seal(&self, plain: &[u8]) -> Vec<u8>;
+    /// The plain form of what [`StateCipher::seal`] wrote, or why it cannot be had.
+    fn open(&self, stored: &[u8]) -> Result<Vec<u8>, String>;
+}
+
+/// The credentials a simulated cluster accepts: the cluster admin's token, and (when roles
+/// are enforced) the service account's.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// Anything goes with this one.
+    pub admin: String,
+    /// Held to the enforced roles.
+    pub service_account: Option<String>,
+}
+
+/// A random token, as a cluster would issue.
+fn new_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// The admin token kept in `dir/token` (0600), created on first use.
+async fn token_in(dir: &Path) -> std::io::Result<String> {
+    let path = dir.join("token");
+    match tokio::fs::read_to_string(&path).await {
+        Ok(token) if !token.trim().is_empty() => Ok(token.trim().to_owned()),
+        _ => {
+            let token = new_token();
+            write_private(&path, token.as_bytes()).await?;
+            Ok(token)
+        }
+    }
+}
+
+/// Writes a file only its owner can read (mode 0600 from its creation).
+async fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .await?;
+    file.write_all(bytes).await?;
+    file.flush().await
 }
 
 impl Default for SimOptions {
@@ -69,6 +129,8 @@ impl Default for SimOptions {
             bookmark_interval: Duration::from_secs(5),
             controller: controller::ControllerOptions::default(),
             rbac: None,
+            token: None,
+            state_cipher: None,
         }
     }
 }
@@ -84,15 +146,20 @@ pub struct SimCluster {
     pub store: Arc<Store>,
     /// Its fault switches.
     pub faults: Arc<Faults>,
+    /// The cluster admin's bearer token (the kubeconfig carries it).
+    pub token: String,
+    /// The CA its certificate is signed by (PEM), for clients that do not read the kubeconfig.
+    pub ca_pem: String,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     state_file: Option<PathBuf>,
+    cipher: Option<Arc<dyn StateCipher>>,
 }
 
 impl SimCluster {
     /// The API server's base URL.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("https://{}", self.addr)
     }
 
     /// A namespace, created if missing (what a platform team does before onboarding).
@@ -107,7 +174,7 @@ impl SimCluster {
             let _ = task.await;
         }
         if let Some(path) = &self.state_file {
-            save(&self.store, path).await;
+            save(&self.store, path, self.cipher.as_deref()).await;
         }
     }
 }
@@ -116,8 +183,10 @@ impl SimCluster {
 #[derive(Debug)]
 pub struct Sim {
     clusters: Vec<SimCluster>,
-    /// The kubeconfig's user is this policy's service account (when one is enforced).
-    rbac: Option<Arc<rbac::Policy>>,
+    /// Who may call the clusters' API servers.
+    credentials: Credentials,
+    /// The CA the API servers' certificate is signed by (PEM).
+    ca_pem: String,
 }
 
 fn ensure_namespace(store: &Store, name: &str) {
@@ -133,11 +202,15 @@ fn ensure_namespace(store: &Store, name: &str) {
     }
 }
 
-async fn save(store: &Store, path: &Path) {
-    let snapshot = store.snapshot().to_string();
+async fn save(store: &Store, path: &Path, cipher: Option<&dyn StateCipher>) {
+    let snapshot = store.snapshot().to_string().into_bytes();
+    let bytes = match cipher {
+        Some(cipher) => cipher.seal(&snapshot),
+        None => snapshot,
+    };
     let tmp = path.with_extension("json.tmp");
     let written = async {
-        tokio::fs::write(&tmp, snapshot).await?;
+        write_private(&tmp, &bytes).await?;
         tokio::fs::rename(&tmp, path).await
     }
     .await;
@@ -146,12 +219,12 @@ async fn save(store: &Store, path: &Path) {
     }
 }
 
-async fn keep_saved(store: Arc<Store>, path: PathBuf) {
+async fn keep_saved(store: Arc<Store>, path: PathBuf, cipher: Option<Arc<dyn StateCipher>>) {
     loop {
         store.changed().await;
         // Coalesce bursts of writes into one save.
         tokio::time::sleep(Duration::from_millis(200)).await;
-        save(&store, &path).await;
+        save(&store, &path, cipher.as_deref()).await;
     }
 }
 
@@ -167,6 +240,7 @@ async fn serve(
     listener: TcpListener,
     router: Router,
     faults: Arc<Faults>,
+    tls: tls::Tls,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -189,7 +263,19 @@ async fn serve(
         let router = router.clone();
         let faults = faults.clone();
         let mut stop = stop.clone();
+        let acceptor = tls.acceptor.clone();
         tokio::spawn(async move {
+            let stream = tokio::select! {
+                accepted = acceptor.accept(stream) => match accepted {
+                    Ok(stream) => stream,
+                    // A client that does not trust us, or speaks plain HTTP: nothing to serve.
+                    Err(error) => {
+                        tracing::debug!(%error, "simulated cluster: TLS handshake failed");
+                        return;
+                    }
+                },
+                () = until_true(&mut stop) => return,
+            };
             let service = hyper::service::service_fn(
                 move |request: hyper::Request<hyper::body::Incoming>| {
                     let router = router.clone();
@@ -226,6 +312,16 @@ impl Sim {
         if let Some(dir) = &options.state_dir {
             tokio::fs::create_dir_all(dir).await?;
         }
+        let admin = match (&options.token, &options.state_dir) {
+            (Some(token), _) => token.clone(),
+            (None, Some(dir)) => token_in(dir).await?,
+            (None, None) => new_token(),
+        };
+        let credentials = Credentials {
+            admin,
+            service_account: options.rbac.as_ref().map(|_| new_token()),
+        };
+        let tls = tls::Tls::generate()?;
         let mut clusters = Vec::new();
         for (i, name) in options.clusters.iter().enumerate() {
             let store = Arc::new(Store::new(options.history));
@@ -234,8 +330,17 @@ impl Sim {
                 .as_ref()
                 .map(|dir| dir.join(format!("{name}.json")));
             if let Some(path) = &state_file
-                && let Ok(bytes) = tokio::fs::read(path).await
+                && let Ok(stored) = tokio::fs::read(path).await
             {
+                let bytes = match &options.state_cipher {
+                    Some(cipher) => cipher.open(&stored).map_err(|why| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!("{} cannot be opened: {why}", path.display()),
+                        )
+                    })?,
+                    None => stored,
+                };
                 match serde_json::from_slice::<Value>(&bytes) {
                     Ok(snapshot) => store.restore(&snapshot),
                     Err(error) => {
@@ -265,9 +370,16 @@ impl Sim {
                 faults: faults.clone(),
                 bookmark_interval: options.bookmark_interval,
                 rbac: options.rbac.clone(),
+                credentials: credentials.clone(),
             });
             let mut tasks = vec![
-                tokio::spawn(serve(listener, router, faults.clone(), stop_rx)),
+                tokio::spawn(serve(
+                    listener,
+                    router,
+                    faults.clone(),
+                    tls.clone(),
+                    stop_rx,
+                )),
                 tokio::spawn(controller::run(
                     store.clone(),
                     faults.clone(),
@@ -275,7 +387,11 @@ impl Sim {
                 )),
             ];
             if let Some(path) = &state_file {
-                tasks.push(tokio::spawn(keep_saved(store.clone(), path.clone())));
+                tasks.push(tokio::spawn(keep_saved(
+                    store.clone(),
+                    path.clone(),
+                    options.state_cipher.clone(),
+                )));
             }
             tracing::info!(cluster = %name, %addr, "simulated cluster listening");
             clusters.push(SimCluster {
@@ -283,14 +399,18 @@ impl Sim {
                 addr,
                 store,
                 faults,
+                token: credentials.admin.clone(),
+                ca_pem: tls.ca_pem.clone(),
                 stop,
                 tasks,
                 state_file,
+                cipher: options.state_cipher.clone(),
             });
         }
         let sim = Self {
             clusters,
-            rbac: options.rbac.clone(),
+            credentials,
+            ca_pem: tls.ca_pem,
         };
         if let Some(dir) = &options.state_dir {
             sim.write_kubeconfig(&dir.join("kubeconfig")).await?;
@@ -308,18 +428,45 @@ impl Sim {
         self.clusters.iter().find(|c| c.name == name)
     }
 
-    /// A kubeconfig with one context per cluster (the first is current).
-    pub fn kubeconfig(&self) -> String {
-        // Held to a policy, the user is its service account, known by its token; otherwise
-        // the user needs no credentials and may do anything.
-        let (user, credentials) = match &self.rbac {
-            Some(_) => ("service-account", format!("{{token: {}}}", rbac::TOKEN)),
-            None => ("sim-admin", "{}".to_owned()),
+    /// The cluster admin's bearer token.
+    pub fn token(&self) -> &str {
+        &self.credentials.admin
+    }
+
+    /// The CA the API servers' certificate is signed by (PEM).
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// A client configuration for `cluster` as its admin, read from the kubeconfig as any
+    /// client would.
+    pub async fn admin_config(&self, cluster: &str) -> Result<kube::Config, kube::Error> {
+        let kubeconfig = kube::config::Kubeconfig::from_yaml(&self.kubeconfig())
+            .map_err(kube::Error::InferKubeconfig)?;
+        let options = kube::config::KubeConfigOptions {
+            context: Some(cluster.to_owned()),
+            cluster: None,
+            user: Some("sim-admin".to_owned()),
         };
+        kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(kube::Error::InferKubeconfig)
+    }
+
+    /// A kubeconfig with one context per cluster (the first is current). Its contexts use the
+    /// service account when roles are enforced, else the cluster admin; the admin's user
+    /// `sim-admin` is always in it (`kubectl --user sim-admin`).
+    pub fn kubeconfig(&self) -> String {
+        let user = match &self.credentials.service_account {
+            Some(_) => "service-account",
+            None => "sim-admin",
+        };
+        use base64::Engine as _;
+        let ca = base64::engine::general_purpose::STANDARD.encode(&self.ca_pem);
         let mut out = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
         for c in &self.clusters {
             out.push_str(&format!(
-                "- name: {}\n  cluster:\n    server: {}\n",
+                "- name: {}\n  cluster:\n    server: {}\n    certificate-authority-data: {ca}\n",
                 c.name,
                 c.url()
             ));
@@ -333,18 +480,26 @@ impl Sim {
         }
         let current = self.clusters.first().map_or("", |c| c.name.as_str());
         out.push_str(&format!(
-            "current-context: {current}\nusers:\n- name: {user}\n  user: {credentials}\npreferences: {{}}\n"
+            "current-context: {current}\nusers:\n- name: sim-admin\n  user:\n    token: {}\n",
+            self.credentials.admin
         ));
+        if let Some(token) = &self.credentials.service_account {
+            out.push_str(&format!(
+                "- name: service-account\n  user:\n    token: {token}\n"
+            ));
+        }
+        out.push_str("preferences: {}\n");
         out
     }
 
-    /// Writes the kubeconfig (mode 0600: it names where the clusters are).
+    /// Writes the kubeconfig (mode 0600: it holds the clusters' credentials).
     pub async fn write_kubeconfig(&self, path: &Path) -> std::io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         if let Some(parent) = path.parent() {
             tokio::fs::create_dir_all(parent).await?;
         }
-        tokio::fs::write(path, self.kubeconfig()).await?;
+        write_private(path, self.kubeconfig().as_bytes()).await?;
+        // An existing file keeps its mode when written: make sure.
         tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).await
     }
 

@@ -13,9 +13,6 @@ use std::sync::Mutex;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 use serde_json::Value;
 
-/// The bearer token the simulated cluster's kubeconfig carries when it enforces a policy.
-pub const TOKEN: &str = "secrets-console-sim-service-account";
-
 /// One request, as an authorizer sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {

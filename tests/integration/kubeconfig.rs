@@ -18,7 +18,40 @@ struct SimProcess {
     _child: tokio::process::Child,
     kubeconfig: PathBuf,
     url: String,
+    /// The cluster admin's bearer token (user `sim-admin` of the kubeconfig).
+    token: String,
+    /// Trusts the cluster's CA.
+    http: reqwest::Client,
     client: kube::Client,
+}
+
+/// An HTTP client that trusts the simulated cluster's CA (the first cluster's
+/// `certificate-authority-data`), as kubectl does from the kubeconfig.
+pub(crate) fn sim_http(kubeconfig: &str) -> reqwest::Client {
+    use base64::Engine as _;
+    let data = kubeconfig
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("certificate-authority-data: "))
+        .expect("the kubeconfig carries the cluster's CA");
+    let pem = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .unwrap();
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap()
+}
+
+/// The token of the kubeconfig's `sim-admin` user.
+pub(crate) fn admin_token(kubeconfig: &str) -> String {
+    kubeconfig
+        .split("- name: sim-admin")
+        .nth(1)
+        .and_then(|rest| rest.lines().find_map(|l| l.trim().strip_prefix("token: ")))
+        .expect("the kubeconfig has the sim-admin user's token")
+        .trim()
+        .to_owned()
 }
 
 impl SimProcess {
@@ -26,8 +59,8 @@ impl SimProcess {
         Self::start_with(dir, &[]).await
     }
 
-    /// With more flags of `secrets-console sim`. The test's own client needs no credentials:
-    /// the cluster admin's, whatever the kubeconfig's user may do.
+    /// With more flags of `secrets-console sim`. The test's own client is the cluster admin
+    /// (the kubeconfig's `sim-admin` user), whatever the contexts' user may do.
     async fn start_with(dir: &Path, flags: &[&str]) -> SimProcess {
         let kubeconfig = dir.join("prod.kubeconfig");
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_secrets-console"))
@@ -55,11 +88,21 @@ impl SimProcess {
             .as_ref()
             .and_then(|c| c.server.clone())
             .expect("a server URL");
-        let client = kube::Client::try_from(kube::Config::new(url.parse().unwrap())).unwrap();
+        let options = kube::config::KubeConfigOptions {
+            user: Some("sim-admin".to_owned()),
+            ..Default::default()
+        };
+        let config = kube::Config::from_custom_kubeconfig(file, &options)
+            .await
+            .unwrap();
+        let client = kube::Client::try_from(config).unwrap();
+        let text = std::fs::read_to_string(&kubeconfig).unwrap();
         SimProcess {
             _child: child,
             kubeconfig,
             url,
+            token: admin_token(&text),
+            http: sim_http(&text),
             client,
         }
     }
@@ -75,8 +118,10 @@ impl SimProcess {
     }
 
     async fn faults(&self, settings: Value) {
-        let response = reqwest::Client::new()
+        let response = self
+            .http
             .put(format!("{}/sim/faults", self.url))
+            .bearer_auth(&self.token)
             .json(&settings)
             .send()
             .await
@@ -562,7 +607,11 @@ async fn the_deployed_roles_are_enough_and_nothing_reads_secrets_cluster_wide() 
     })
     .await;
 
-    let refused: Value = reqwest::get(format!("{}/sim/rbac", sim.url))
+    let refused: Value = sim
+        .http
+        .get(format!("{}/sim/rbac", sim.url))
+        .bearer_auth(&sim.token)
+        .send()
         .await
         .unwrap()
         .json()

@@ -124,9 +124,9 @@ impl Rig {
         }
     }
 
-    fn client(&self, cluster: usize) -> kube::Client {
-        let url = self.sim.clusters()[cluster].url().parse().unwrap();
-        let mut config = kube::Config::new(url);
+    async fn client(&self, cluster: usize) -> kube::Client {
+        let name = &self.sim.clusters()[cluster].name;
+        let mut config = self.sim.admin_config(name).await.unwrap();
         config.default_retry = false;
         kube::Client::try_from(config).unwrap()
     }
@@ -210,7 +210,7 @@ impl Rig {
     /// Replaces the `vault` store's fake data / validation result on a cluster.
     async fn set_vault(&self, cluster: usize, data: serde_json::Value, validation_result: i64) {
         let stores: Api<kube::api::DynamicObject> = Api::all_with(
-            self.client(cluster),
+            self.client(cluster).await,
             &kube::api::ApiResource::from_gvk_with_plural(
                 &kube::api::GroupVersionKind::gvk(
                     "external-secrets.io",
@@ -299,7 +299,7 @@ async fn store_faults_are_named_and_heal_by_themselves(backend: Backend) {
 /// Criterion 4: a same-named Secret we do not own → Failed, naming it; its data untouched.
 async fn a_foreign_secret_of_the_same_name_is_never_touched(backend: Backend) {
     let rig = Rig::new(&backend).await;
-    let secrets_api: Api<Secret> = Api::namespaced(rig.client(0), "payments");
+    let secrets_api: Api<Secret> = Api::namespaced(rig.client(0).await, "payments");
     let foreign: Secret = serde_json::from_value(json!({
         "metadata": {"name": "db-login", "labels": {"owner": "someone-else"}},
         "stringData": {"password": "theirs"},
@@ -377,7 +377,7 @@ async fn an_object_no_assignment_claims_is_removed_and_audited(backend: Backend)
         )
         .await;
     rig.until_status(id, rig.search, "Synced", 20).await;
-    let secrets_api: Api<Secret> = Api::namespaced(rig.client(0), "payments");
+    let secrets_api: Api<Secret> = Api::namespaced(rig.client(0).await, "payments");
     let late: Secret = serde_json::from_value(json!({
         "metadata": {"name": "late", "labels": {
             "app.kubernetes.io/managed-by": "secrets-console",
@@ -430,7 +430,7 @@ async fn an_object_no_assignment_claims_is_removed_and_audited(backend: Backend)
 async fn a_foreign_external_secret_is_not_even_annotated_by_sync(backend: Backend) {
     let rig = Rig::new(&backend).await;
     let api = Api::<kube::api::DynamicObject>::namespaced_with(
-        rig.client(0),
+        rig.client(0).await,
         "payments",
         &secrets_console::server::reconcile::external_secret_resource(),
     );

@@ -790,8 +790,7 @@ async fn fault_switches_inject_latency_errors_and_outages() {
 
     // A client with kube's default retry policy rides over a burst of 503s.
     faults.set_error_rate("get", 503, 0.5);
-    let url = c.cluster().url().parse().unwrap();
-    let retrying = kube::Client::try_from(kube::Config::new(url)).unwrap();
+    let retrying = kube::Client::try_from(c.sim.admin_config("test").await.unwrap()).unwrap();
     let namespaces_retrying: Api<Namespace> = Api::all(retrying);
     for _ in 0..4 {
         namespaces_retrying

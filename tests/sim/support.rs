@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
-use kube::{Client, Config};
 use secrets_console::sim::controller::ControllerOptions;
 use secrets_console::sim::{Sim, SimOptions};
 use serde_json::{Value, json};
@@ -33,8 +33,7 @@ impl Cluster {
         };
         adjust(&mut options);
         let sim = Sim::start(options).await.expect("simulated cluster starts");
-        let url = sim.clusters()[0].url().parse().expect("cluster URL");
-        let mut config = Config::new(url);
+        let mut config = sim.admin_config("test").await.expect("kubeconfig");
         config.read_timeout = Some(Duration::from_secs(30));
         // kube retries 429/503/504 by itself (up to 15 times, backing off to minutes); the
         // tests look at the server's answers, so this client takes them as they come.
@@ -66,8 +65,14 @@ impl Cluster {
         body: Value,
     ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let response = reqwest::Client::new()
+        let response = reqwest::Client::builder()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(self.sim.ca_pem().as_bytes()).unwrap(),
+            )
+            .build()
+            .unwrap()
             .request(method, format!("{}{path}", self.cluster().url()))
+            .bearer_auth(self.sim.token())
             .header("Content-Type", content_type)
             .body(body.to_string())
             .send()

@@ -252,7 +252,9 @@ pub(super) async fn badge_latency(
     let script = end2end.join("bench/badge-latency.mjs");
     let args = serde_json::json!({
         "base": platform.server.base, "email": super::ADMIN, "password": super::PASSWORD,
-        "secret": "live-badge", "api": platform.cluster().url(), "namespace": namespace(0),
+        "secret": "live-badge", "api": platform.cluster().url(),
+        "token": platform.cluster().token, "ca": platform.cluster().ca_pem,
+        "namespace": namespace(0),
         "name": "live-badge", "changes": scale.badge_changes,
     });
     let output = tokio::process::Command::new("node")

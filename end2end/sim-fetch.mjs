@@ -1,0 +1,39 @@
+// fetch() for the simulated clusters' API servers. They speak TLS with a CA of their own (the
+// kubeconfig's certificate-authority-data), as kube-apiserver does; Node's global fetch cannot
+// be told to trust a CA per request, so this goes through node:https with that CA.
+import https from "node:https";
+
+/** The CA (PEM) in a kubeconfig's first `certificate-authority-data`. */
+export function kubeconfigCa(kubeconfig) {
+  const match = /certificate-authority-data: (\S+)/.exec(kubeconfig);
+  if (!match) throw new Error("the kubeconfig carries no certificate-authority-data");
+  return Buffer.from(match[1], "base64").toString("utf8");
+}
+
+/**
+ * A request to `url` trusting `ca`. The answer has `status`, `ok`, `text()`, `json()` and
+ * `body` (the response stream, an async iterable of chunks).
+ */
+export function simFetch(url, { method = "GET", headers = {}, body, signal, ca } = {}) {
+  return new Promise((resolve, reject) => {
+    const request = https.request(url, { method, headers, ca, signal }, (response) => {
+      const status = response.statusCode ?? 0;
+      resolve({
+        status,
+        ok: status >= 200 && status < 300,
+        body: response,
+        async text() {
+          let text = "";
+          for await (const chunk of response) text += chunk;
+          return text;
+        },
+        async json() {
+          return JSON.parse(await this.text());
+        },
+      });
+    });
+    request.on("error", reject);
+    if (body !== undefined) request.write(body);
+    request.end();
+  });
+}
