@@ -64,10 +64,16 @@ COPY --from=builder /out/site /app/site
 # The data directory, owned by the app's user, for a run without a volume there.
 RUN mkdir -p /var/lib/secrets-console && chown 65532:65532 /var/lib/secrets-console
 
+# Demo mode is off: the image is never an open console with the published demo password. It
+# needs, from the operator: DATABASE_URL (postgres://…), SECRETS_CONSOLE_MASTER_KEY (or a key
+# file), SECRETS_CONSOLE_ALLOWED_HOSTS (the host name users reach it by), clusters in
+# SECRETS_CONSOLE_KUBECONFIG, SECRETS_CONSOLE_SECURE_COOKIES=true behind TLS, and a first
+# administrator (`secrets-console create-admin --email …`). See docs/security.md.
 ENV LEPTOS_SITE_ROOT=/app/site \
     LEPTOS_SITE_PKG_DIR=pkg \
     LEPTOS_SITE_ADDR=0.0.0.0:3000 \
-    SECRETS_CONSOLE_DATA_DIR=/var/lib/secrets-console
+    SECRETS_CONSOLE_DATA_DIR=/var/lib/secrets-console \
+    SECRETS_CONSOLE_DEMO=false
 
 WORKDIR /app
 USER 65532:65532

@@ -52,6 +52,14 @@ pub enum AppError {
         id: String,
     },
     /// The request itself failed: network trouble or a malformed request.
+    /// The server is at a limit it keeps to protect everyone (503, with Retry-After).
+    #[error("{message}")]
+    Busy {
+        /// What happened and what to do.
+        message: String,
+        /// Seconds to wait before trying again.
+        retry_after: u32,
+    },
     #[error("The request could not be completed: {message}")]
     Request {
         /// What the request got wrong: the field the decoder named (a missing or unknown
@@ -72,7 +80,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Validation { .. } => 422,
             AppError::Conflict { .. } => 409,
-            AppError::ClusterUnavailable { .. } => 503,
+            AppError::ClusterUnavailable { .. } | AppError::Busy { .. } => 503,
             AppError::Internal { .. } => 500,
             AppError::Request { .. } => 400,
         }

@@ -146,7 +146,7 @@ test("no serious or critical accessibility violations on the main pages", async 
   await page.goto("/secrets");
   await shell.waitForHydration();
   await shell.screenshot("secrets-phone");
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await page.goto("/login");
   const results = await new AxeBuilder({ page }).analyze();
   expect(results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);

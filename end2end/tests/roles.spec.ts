@@ -61,7 +61,7 @@ test("a team member sees only their project and no organization controls", async
 
 test("signing out ends the session", async ({ page }) => {
   await new LoginPage(page).signIn(MEMBER);
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page).toHaveURL(/\/login$/);
   await page.goto("/secrets");
   await expect(page).toHaveURL(/\/login$/);

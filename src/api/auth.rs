@@ -13,7 +13,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     respond(
         async {
             let (state, session) = context().await?;
-            let address = client_address().await;
+            let address = client_address(&state).await;
             crate::server::auth::login(&state, &session, &email, &password, &address).await?;
             leptos_axum::redirect("/secrets");
             Ok(())
@@ -33,6 +33,30 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
             crate::server::auth::sign_out(&session).await?;
             leptos_axum::redirect("/login");
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// Ends every session of a user: the caller's own (no `user_id`, or their own id), or, for a
+/// platform admin, anyone's. Final: no request still in flight can bring one back. Answers how
+/// many sessions ended; signing oneself out everywhere then goes to the sign-in page.
+#[server(prefix = "/api", endpoint = "sign_out_everywhere")]
+pub async fn sign_out_everywhere(csrf: String, user_id: Option<i64>) -> Result<i64, AppError> {
+    use crate::server::api_support::{context, respond};
+    respond(
+        async {
+            let (state, session) = context().await?;
+            let principal = crate::server::auth::require(&session, &state, &csrf).await?;
+            let target = user_id.unwrap_or(principal.user_id);
+            if target != principal.user_id && !principal.is_admin {
+                return Err(AppError::Forbidden);
+            }
+            let ended = crate::server::auth::sign_out_everywhere(&state, target).await?;
+            if target == principal.user_id {
+                leptos_axum::redirect("/login");
+            }
+            Ok(ended)
         }
         .await,
     )

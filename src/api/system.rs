@@ -5,11 +5,20 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::ServerInfo;
 
-/// Version and database backend of the server, for the app shell's footer.
+/// Version and database backend of the server, for the footer of platform admins; `None` for
+/// anyone else (what runs where is of use to an attacker and of no use to them). Not an error
+/// for them: every page loads it, and an error would become the page's status.
 #[server(prefix = "/api", endpoint = "server_info")]
-pub async fn get_server_info() -> Result<ServerInfo, AppError> {
-    use crate::server::state::AppState;
-
-    let state = use_context::<AppState>().ok_or_else(crate::server::errors::missing_state)?;
-    Ok(crate::server::system::get_server_info(&state))
+pub async fn get_server_info() -> Result<Option<ServerInfo>, AppError> {
+    use crate::server::api_support::{context, respond};
+    respond(
+        async {
+            let (state, session) = context().await?;
+            let admin = crate::server::auth::principal(&session, &state)
+                .await?
+                .is_some_and(|principal| principal.is_admin);
+            Ok(admin.then(|| crate::server::system::get_server_info(&state)))
+        }
+        .await,
+    )
 }

@@ -69,7 +69,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                         status
                             .get()
                             .map(|result| match result {
-                                Ok(s) => {
+                                Ok(Some(s)) => {
                                     view! {
                                         <span>
                                             {format!("secrets-console {} · {}", s.version, s.database)}
@@ -77,7 +77,8 @@ pub fn AppShell(children: Children) -> impl IntoView {
                                     }
                                         .into_any()
                                 }
-                                Err(e) => view! { <span class="muted">{e.to_string()}</span> }.into_any(),
+                                // Only admins are told what runs where.
+                                Ok(None) | Err(_) => ().into_any(),
                             })
                     }}
                 </Transition>
@@ -105,6 +106,7 @@ pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
 #[component]
 fn UserMenu() -> impl IntoView {
     let ctx = use_user_context();
+    let everywhere = ServerAction::<crate::api::auth::SignOutEverywhere>::new();
     view! {
         <div class="user-menu">
             <Transition fallback=|| ()>
@@ -114,12 +116,23 @@ fn UserMenu() -> impl IntoView {
                         .and_then(Result::ok)
                         .flatten()
                         .map(|user| {
+                            let everywhere_csrf = user.csrf_token.clone();
                             view! {
                                 <LiveIndicator />
                                 <span class="user-email">{user.email.clone()}</span>
                                 <ActionForm action=ctx.logout attr:class="inline-form">
                                     <input type="hidden" name="csrf" value=user.csrf_token.clone() />
                                     <button type="submit" class="button">"Sign out"</button>
+                                </ActionForm>
+                                <ActionForm action=everywhere attr:class="inline-form">
+                                    <input type="hidden" name="csrf" value=everywhere_csrf />
+                                    <button
+                                        type="submit"
+                                        class="button"
+                                        title="End every session of yours, on every device"
+                                    >
+                                        "Sign out everywhere"
+                                    </button>
                                 </ActionForm>
                             }
                         })

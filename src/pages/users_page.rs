@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::admin::{CreateUser, SetMemberships, list_projects, list_users};
+use crate::api::auth::SignOutEverywhere;
 use crate::components::session::RequireUser;
 use crate::model::account::{CurrentUser, ProjectSummary, UserSummary};
 
@@ -23,6 +24,7 @@ pub fn UsersPage() -> impl IntoView {
 fn UsersAdmin(user: CurrentUser) -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let memberships = ServerAction::<SetMemberships>::new();
+    let sign_out = ServerAction::<SignOutEverywhere>::new();
     let users = Resource::new(
         move || (create.version().get(), memberships.version().get()),
         |_| list_users(),
@@ -43,7 +45,7 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
                 let csrf = csrf.clone();
                 match (users.get(), projects.get()) {
                     (Some(Ok(users)), Some(Ok(projects))) => {
-                        view! { <UsersTable users projects csrf memberships /> }.into_any()
+                        view! { <UsersTable users projects csrf memberships sign_out /> }.into_any()
                     }
                     (Some(Err(error)), _) | (_, Some(Err(error))) => {
                         view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
@@ -52,6 +54,17 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
                 }
             }}
         </Transition>
+        <p role="status" class="muted">
+            {move || {
+                sign_out
+                    .value()
+                    .get()
+                    .map(|result| match result {
+                        Ok(ended) => format!("Signed out everywhere: {ended} session(s) ended."),
+                        Err(error) => error.to_string(),
+                    })
+            }}
+        </p>
         <h2>"Add a user"</h2>
         <ActionForm action=create attr:class="form narrow">
             <input type="hidden" name="csrf" value=user.csrf_token.clone() />
@@ -76,6 +89,7 @@ fn UsersTable(
     projects: Vec<ProjectSummary>,
     csrf: String,
     memberships: ServerAction<SetMemberships>,
+    sign_out: ServerAction<SignOutEverywhere>,
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
@@ -85,6 +99,7 @@ fn UsersTable(
                         <th scope="col">"Email"</th>
                         <th scope="col">"Role"</th>
                         <th scope="col">"Projects"</th>
+                        <th scope="col">"Sessions"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -93,6 +108,8 @@ fn UsersTable(
                         .map(|user| {
                             let projects = projects.clone();
                             let csrf = csrf.clone();
+                            let sign_out_csrf = csrf.clone();
+                            let sign_out_label = format!("Sign {} out everywhere", user.email);
                             view! {
                                 <tr>
                                     <td>{user.email.clone()}</td>
@@ -118,6 +135,15 @@ fn UsersTable(
                                                     .collect_view()}
                                             </fieldset>
                                             <button type="submit" class="button small">"Save"</button>
+                                        </ActionForm>
+                                    </td>
+                                    <td>
+                                        <ActionForm action=sign_out attr:class="inline-form">
+                                            <input type="hidden" name="csrf" value=sign_out_csrf />
+                                            <input type="hidden" name="user_id" value=user.id />
+                                            <button type="submit" class="button small" aria-label=sign_out_label>
+                                                "Sign out everywhere"
+                                            </button>
                                         </ActionForm>
                                     </td>
                                 </tr>

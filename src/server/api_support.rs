@@ -20,12 +20,18 @@ pub async fn context() -> Result<(AppState, Session), AppError> {
     Ok((state, session))
 }
 
-/// The client's address (the peer of the TCP connection).
-pub async fn client_address() -> String {
-    leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
-        .await
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|_| "unknown".to_owned())
+/// The client's address: the TCP peer, or what a trusted proxy says in `X-Forwarded-For`
+/// (`--trusted-proxies`).
+pub async fn client_address(state: &AppState) -> String {
+    let Ok(ConnectInfo(peer)) = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await
+    else {
+        return "unknown".to_owned();
+    };
+    let headers: axum::http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+    let forwarded = headers
+        .get("x-forwarded-for")
+        .and_then(|value| value.to_str().ok());
+    super::net::client_address(peer.ip(), forwarded, &state.trusted_proxies).to_string()
 }
 
 /// Sets the HTTP status of a failed server function to the error's own.
@@ -35,6 +41,12 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         && let Ok(status) = axum::http::StatusCode::from_u16(error.status())
     {
         response.set_status(status);
+        if let crate::error::AppError::Busy { retry_after, .. } = error {
+            response.insert_header(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after),
+            );
+        }
     }
     result
 }

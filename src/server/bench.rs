@@ -319,7 +319,15 @@ impl Server {
             .arg(&dir)
             .arg("--site-root")
             .arg(site_root)
-            .args(["--demo", "false", "--log-level", "warn"])
+            // The seeded clusters are simulated ones: run them, as the demo would.
+            .args([
+                "--demo",
+                "false",
+                "--simulated-clusters",
+                "true",
+                "--log-level",
+                "warn",
+            ])
             .args(extra)
             .env_remove("DATABASE_URL")
             .stdin(Stdio::null())

@@ -67,17 +67,25 @@ pub struct Cli {
     #[arg(long, global = true, env = "SECRETS_CONSOLE_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
 
-    /// Seed the demo organization (users admin@example.com and dev@example.com, projects,
-    /// secrets) into an empty database. Default: on for the embedded default (no
-    /// --database-url), off otherwise.
+    /// Demo mode: seed the demo organization (users admin@example.com and dev@example.com,
+    /// projects, secrets) into an empty database and run its simulated clusters. Default: on
+    /// only for the embedded default (no --database-url) listening on a loopback address; off
+    /// otherwise. On a non-loopback address it needs a --demo-password other than the published
+    /// one.
     #[arg(long, env = "SECRETS_CONSOLE_DEMO")]
     pub demo: Option<bool>,
 
-    /// Password of the demo users.
+    /// Run the built-in simulated clusters (state and kubeconfig under `<data dir>/sim/`) even
+    /// without demo mode. Default: with demo mode only.
+    #[arg(long, env = "SECRETS_CONSOLE_SIMULATED_CLUSTERS")]
+    pub simulated_clusters: Option<bool>,
+
+    /// Password of the demo users. The published default is refused on a non-loopback
+    /// address.
     #[arg(
         long,
         env = "DEMO_PASSWORD",
-        default_value = "demo-password",
+        default_value = PUBLISHED_DEMO_PASSWORD,
         hide_env_values = true
     )]
     pub demo_password: String,
@@ -127,10 +135,47 @@ pub struct Cli {
     )]
     pub kubeconfig: Option<PathBuf>,
 
+    /// Client addresses (CIDRs, comma-separated) of reverse proxies whose `X-Forwarded-For` is
+    /// believed: the client address used for sign-in throttling and the audit is the last one
+    /// in that header not in these ranges. Default: none (the TCP peer is the client).
+    #[arg(
+        long,
+        env = "SECRETS_CONSOLE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = crate::server::net::Cidr::parse
+    )]
+    pub trusted_proxies: Vec<crate::server::net::Cidr>,
+
+    /// Host names (comma-separated, without port) the app answers to; any other `Host` is
+    /// refused with 421 (DNS rebinding). Default: the --listen address, `localhost` and the
+    /// loopback addresses. Behind an ingress, name its host here.
+    #[arg(long, env = "SECRETS_CONSOLE_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
+    /// A second address serving only `/metrics` (and the health endpoints), for Prometheus.
+    /// Without it, `/metrics` on the main address needs a signed-in admin.
+    #[arg(long, env = "SECRETS_CONSOLE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// How many password checks may run at once (argon2 takes about 19 MiB each); further
+    /// sign-ins wait, and after 5 s get 503 with Retry-After.
+    #[arg(long, env = "SECRETS_CONSOLE_PASSWORD_CHECKS", default_value_t = 2)]
+    pub password_checks: u32,
+
     /// How often each cluster's API server is probed for the reachability shown on the
     /// Projects page (Go duration syntax).
     #[arg(long, env = "SECRETS_CONSOLE_CLUSTER_PROBE_INTERVAL", default_value = "10s", value_parser = parse_duration)]
     pub cluster_probe_interval: Duration,
+
+    /// Shortest refresh interval an External secret may have (Go duration syntax): ESO
+    /// re-reads the shared store on every refresh. 0s (no periodic refresh) stays allowed.
+    #[arg(long, env = "SECRETS_CONSOLE_MIN_REFRESH_INTERVAL", default_value = "1m", value_parser = parse_duration)]
+    pub min_refresh_interval: Duration,
+
+    /// How long after one user's Sync now of a secret the next one of the same secret by the
+    /// same user is refused (Go duration syntax): each is a read of the shared store.
+    #[arg(long, env = "SECRETS_CONSOLE_SYNC_NOW_COOLDOWN", default_value = "10s", value_parser = parse_duration)]
+    pub sync_now_cooldown: Duration,
 }
 
 /// Commands other than serving.
@@ -274,10 +319,24 @@ pub struct Config {
     pub kubeconfig: Option<PathBuf>,
     /// How often cluster API servers are probed.
     pub cluster_probe_interval: Duration,
+    /// Shortest refresh interval of an External secret (0s aside).
+    pub min_refresh_interval: Duration,
+    /// Time between two Sync nows of one secret by one user.
+    pub sync_now_cooldown: Duration,
     /// Where the master key comes from.
     pub master_key: MasterKeySource,
-    /// Seed the demo organization into an empty database.
+    /// Demo mode: seed the demo organization into an empty database.
     pub demo: bool,
+    /// Run the built-in simulated clusters.
+    pub simulated_clusters: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<crate::server::net::Cidr>,
+    /// Host names the app answers to (lowercase, without port).
+    pub allowed_hosts: Vec<String>,
+    /// The separate metrics address, if any.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Password checks at once.
+    pub password_checks: u32,
     /// The demo users' password.
     pub demo_password: String,
 }
@@ -291,6 +350,10 @@ impl Config {
             .database_url
             .as_deref()
             .is_none_or(|url| url.trim().is_empty());
+        // The demo's password is published: only where nobody else can reach it, unless asked.
+        let demo = cli
+            .demo
+            .unwrap_or(embedded_default && cli.listen.ip().is_loopback());
         let database_url = match cli.database_url.filter(|url| !url.trim().is_empty()) {
             Some(url) => DatabaseUrl::new(url),
             None => DatabaseUrl::sqlite_file(&cli.data_dir.join("secrets-console.db")),
@@ -310,9 +373,16 @@ impl Config {
             protected_names: cli.protected_names,
             kubeconfig: cli.kubeconfig,
             cluster_probe_interval: cli.cluster_probe_interval,
+            min_refresh_interval: cli.min_refresh_interval,
+            sync_now_cooldown: cli.sync_now_cooldown,
             shutdown_grace: Duration::from_secs(u64::from(cli.shutdown_grace_seconds)),
-            demo: cli.demo.unwrap_or(embedded_default),
+            demo,
+            simulated_clusters: cli.simulated_clusters.unwrap_or(demo),
             demo_password: cli.demo_password,
+            trusted_proxies: cli.trusted_proxies,
+            allowed_hosts: allowed_hosts(&cli.allowed_hosts, cli.listen),
+            metrics_listen: cli.metrics_listen,
+            password_checks: cli.password_checks.max(1),
             master_key: if std::env::var_os(MASTER_KEY_ENV).is_some_and(|v| !v.is_empty()) {
                 MasterKeySource::Environment
             } else {
@@ -323,6 +393,53 @@ impl Config {
             },
         }
     }
+}
+
+/// The published password of the demo users.
+pub const PUBLISHED_DEMO_PASSWORD: &str = "demo-password";
+
+impl Config {
+    /// Refuses a configuration that would hand the console to whoever reaches it: demo mode
+    /// with the published password on an address other than loopback.
+    pub fn check_safe(&self) -> Result<(), String> {
+        if self.demo
+            && !self.listen.ip().is_loopback()
+            && self.demo_password == PUBLISHED_DEMO_PASSWORD
+        {
+            return Err(format!(
+                "refusing to start: demo mode on {} (not loopback) with the published demo \
+                 password; set --demo-password (DEMO_PASSWORD) to a password of your own, or \
+                 turn demo mode off with --demo false",
+                self.listen
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The hosts the app answers to: those given, or the listen address, `localhost` and the
+/// loopback addresses.
+fn allowed_hosts(given: &[String], listen: SocketAddr) -> Vec<String> {
+    let given: Vec<String> = given
+        .iter()
+        .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
+    if !given.is_empty() {
+        return given;
+    }
+    let mut hosts = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "[::1]".to_owned(),
+    ];
+    if !listen.ip().is_unspecified() && !listen.ip().is_loopback() {
+        hosts.push(match listen.ip() {
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        });
+    }
+    hosts
 }
 
 /// A database URL. Its `Debug` and `Display` never show a password.
@@ -430,6 +547,63 @@ mod tests {
     }
 
     #[test]
+    fn demo_mode_is_off_by_default_when_listening_beyond_loopback() {
+        let cli = |args: &[&str]| {
+            Config::from_cli(
+                Cli::try_parse_from(std::iter::once("secrets-console").chain(args.iter().copied()))
+                    .unwrap(),
+            )
+        };
+        let open = cli(&["--listen", "0.0.0.0:3000"]);
+        assert!(!open.demo);
+        assert!(!open.simulated_clusters);
+        assert_eq!(open.check_safe(), Ok(()));
+        let asked = cli(&["--listen", "0.0.0.0:3000", "--demo", "true"]);
+        assert!(asked.demo);
+        let refusal = asked.check_safe().unwrap_err();
+        assert!(refusal.contains("--demo-password"), "{refusal}");
+        let own_password = cli(&[
+            "--listen",
+            "0.0.0.0:3000",
+            "--demo",
+            "true",
+            "--demo-password",
+            "a-password-of-our-own",
+        ]);
+        assert_eq!(own_password.check_safe(), Ok(()));
+        // On loopback the demo and its simulated clusters are the embedded default.
+        let local = cli(&[]);
+        assert!(local.demo && local.simulated_clusters);
+        assert_eq!(local.check_safe(), Ok(()));
+    }
+
+    #[test]
+    fn allowed_hosts_default_to_the_listen_address_and_loopback_names() {
+        let config = |args: &[&str]| {
+            Config::from_cli(
+                Cli::try_parse_from(std::iter::once("secrets-console").chain(args.iter().copied()))
+                    .unwrap(),
+            )
+            .allowed_hosts
+        };
+        assert_eq!(config(&[]), ["localhost", "127.0.0.1", "[::1]"]);
+        assert!(config(&["--listen", "192.0.2.4:80"]).contains(&"192.0.2.4".to_owned()));
+        assert_eq!(
+            config(&["--allowed-hosts", "Console.Example.com,localhost"]),
+            ["console.example.com", "localhost"]
+        );
+        let proxies = Cli::try_parse_from([
+            "secrets-console",
+            "--trusted-proxies",
+            "10.0.0.0/8,192.168.1.1",
+        ])
+        .unwrap()
+        .trusted_proxies;
+        assert_eq!(proxies.len(), 2);
+        assert!(Cli::try_parse_from(["secrets-console", "--trusted-proxies", "ingress"]).is_err());
+    }
+
+    #[test]
     fn postgres_url_selects_postgres() {
         let url = DatabaseUrl("postgres://app:pw@db:5432/console".into());
         assert!(url.is_postgres());
@@ -467,5 +641,30 @@ mod tests {
     fn listen_address_defaults_to_loopback_3000() {
         let cli = Cli::try_parse_from(["secrets-console"]).unwrap();
         assert_eq!(cli.listen.to_string(), "127.0.0.1:3000");
+    }
+
+    #[test]
+    fn refresh_and_sync_now_limits_default_to_one_minute_and_ten_seconds() {
+        let config = Config::from_cli(Cli::try_parse_from(["secrets-console"]).unwrap());
+        assert_eq!(config.min_refresh_interval, Duration::from_secs(60));
+        assert_eq!(
+            config.min_refresh_interval,
+            crate::domain::validation::DEFAULT_MIN_REFRESH_INTERVAL,
+            "the browser checks against the default"
+        );
+        assert_eq!(config.sync_now_cooldown, Duration::from_secs(10));
+        let cli = Cli::try_parse_from([
+            "secrets-console",
+            "--min-refresh-interval",
+            "5m",
+            "--sync-now-cooldown",
+            "500ms",
+        ])
+        .unwrap();
+        assert_eq!(cli.min_refresh_interval, Duration::from_secs(300));
+        assert_eq!(cli.sync_now_cooldown, Duration::from_millis(500));
+        assert!(
+            Cli::try_parse_from(["secrets-console", "--min-refresh-interval", "soon"]).is_err()
+        );
     }
 }

@@ -46,6 +46,7 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
 
     let pages = Router::new()
         .route("/live/events", get(super::live::events))
+        .route("/metrics", get(super::metrics::metrics_for_admins))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -58,7 +59,6 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(super::metrics::metrics))
         .route_service(
             &leptos_axum::site_pkg_dir_service_route_path(&state.leptos_options),
             leptos_axum::site_pkg_dir_service(&state.leptos_options),
@@ -71,7 +71,14 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         // `text/event-stream` alone. The bundle under /pkg already carries its encoding: it is
         // served precompressed (scripts/build-release.sh).
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            config.secure_cookies,
+            security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(config.allowed_hosts.clone()),
+            allowed_hosts_only,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Refuses a body over the limit from its declared length, before reading it (413),
         // and cuts off a chunked one that grows past it — whoever reads the body.
@@ -137,9 +144,48 @@ async fn server_fn_error_status(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// The router of the `--metrics-listen` address: metrics and the health endpoints, nothing
+/// else, no session.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(super::metrics::metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+}
+
+/// Answers only the `Host` names the app is served under (`--allowed-hosts`): a page on
+/// another site whose name an attacker points at this address (DNS rebinding) gets 421, never
+/// the console. The probes are exempt: kubelet sends the pod's IP as `Host`.
+async fn allowed_hosts_only(
+    State(allowed): State<std::sync::Arc<Vec<String>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if path == "/healthz" || path == "/readyz" {
+        return next.run(request).await;
+    }
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
+        .map(super::net::host_name);
+    match host {
+        Some(host) if allowed.contains(&host) => next.run(request).await,
+        _ => (
+            StatusCode::MISDIRECTED_REQUEST,
+            "this host name is not served here; an operator can add it with --allowed-hosts",
+        )
+            .into_response(),
+    }
+}
+
 /// Headers every response carries. Pages set their own Content-Security-Policy (with the
-/// request's nonce, in `app::shell`); everything else gets a deny-all one.
-async fn security_headers(request: Request, next: Next) -> Response {
+/// request's nonce, in `app::shell`); everything else gets a deny-all one. Served over TLS
+/// (secure cookies), browsers are told to use nothing else (HSTS).
+async fn security_headers(State(secure): State<bool>, request: Request, next: Next) -> Response {
     let cacheable = {
         let path = request.uri().path();
         path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/robots.txt"
@@ -160,6 +206,12 @@ async fn security_headers(request: Request, next: Next) -> Response {
     }
     if !cacheable {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if secure {
+        headers.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     response
 }

@@ -47,7 +47,21 @@ pub fn record_apply(cluster: &str, seconds: f64, failed: bool) {
     }
 }
 
-/// `GET /metrics`.
+/// `GET /metrics` on the app's own address: for a signed-in platform admin only (Prometheus
+/// scrapes the `--metrics-listen` address instead). Anyone else gets 404, as for a page they
+/// may not see.
+pub async fn metrics_for_admins(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+) -> Response {
+    match crate::server::auth::principal(&session, &state).await {
+        Ok(Some(principal)) if principal.is_admin => metrics(State(state)).await,
+        Ok(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "metrics unavailable").into_response(),
+    }
+}
+
+/// `GET /metrics` on the `--metrics-listen` address.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     match render(&state).await {
         Ok(text) => (

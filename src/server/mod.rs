@@ -10,13 +10,17 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod errors;
+pub mod files;
 pub mod http;
 pub mod key_rotation;
+pub mod limits;
 pub mod live;
 pub mod metrics;
+pub mod net;
 pub mod projects;
 pub mod reconcile;
 pub mod secrets;
+pub mod sim_state;
 pub mod sql;
 pub mod state;
 pub mod system;
@@ -103,7 +107,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // Installed first, so a signal that arrives during start-up is a clean stop too.
     let shutdown = shutdown_signal()?;
 
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+    config.check_safe().map_err(anyhow::Error::msg)?;
+    // Everything this process writes in its data directory is its user's alone.
+    files::private_by_default();
+    files::create_private_dir(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
             config.data_dir.display()
@@ -113,6 +120,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let keys = crypto::load_keyring(&config.master_key).context("cannot load the master key")?;
     tracing::info!(master_key = keys.current_id(), "master key loaded");
+    // Files an earlier version (or a looser umask) left readable by others: the key was
+    // refused above if it was one of them; the rest are made private.
+    for path in files::tighten(&config.data_dir).with_context(|| {
+        format!(
+            "cannot make the data directory {} private",
+            config.data_dir.display()
+        )
+    })? {
+        tracing::warn!(%path, "was readable by other users; now private to the server's user");
+    }
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await.context(
         "the database was left as it was before this start; restore it or point --database-url \
@@ -123,15 +140,34 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         if demo::seed_if_empty(&db, &keys, &config.demo_password).await? {
             tracing::info!("demo organization seeded");
         }
-        tracing::info!(
-            "demo mode: sign in as {} (admin) or {} (team member of payments) with password {:?}",
-            demo::ADMIN_EMAIL,
-            demo::MEMBER_EMAIL,
-            config.demo_password
+        // The published password may be said; one chosen by the operator never is.
+        if config.demo_password == config::PUBLISHED_DEMO_PASSWORD {
+            tracing::info!(
+                "demo mode: sign in as {} (admin) or {} (team member of payments) with password {:?}",
+                demo::ADMIN_EMAIL,
+                demo::MEMBER_EMAIL,
+                config.demo_password
+            );
+        } else {
+            tracing::info!(
+                "demo mode: sign in as {} (admin) or {} (team member of payments) with the \
+                 password from --demo-password",
+                demo::ADMIN_EMAIL,
+                demo::MEMBER_EMAIL,
+            );
+        }
+    } else if !auth::users::any_user(&db).await? {
+        tracing::warn!(
+            "no accounts yet: create the first administrator with `secrets-console create-admin \
+             --email <address>` (password from SECRETS_CONSOLE_ADMIN_PASSWORD or standard input)"
         );
     }
 
-    let sim = start_simulated_clusters(&db, &config.data_dir).await?;
+    let sim = if config.simulated_clusters {
+        start_simulated_clusters(&db, &config.data_dir, &keys).await?
+    } else {
+        None
+    };
     let mut clusters = Vec::new();
     if sim.is_some() {
         let kubeconfig = config.data_dir.join("sim").join("kubeconfig");
@@ -188,8 +224,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         db: db.clone(),
         keys,
         throttle: std::sync::Arc::new(auth::throttle::LoginThrottle::default()),
+        trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
+        password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(
+            usize::try_from(config.password_checks).unwrap_or(1),
+        )),
         session_lifetime: config.session_lifetime,
         protected_names: config.protected_names.clone(),
+        min_refresh_interval: config.min_refresh_interval,
+        sync_now: std::sync::Arc::new(limits::SyncNowLimit::new(
+            config.sync_now_cooldown,
+            limits::SYNC_NOW_CAPACITY,
+        )),
         live,
         clusters: cluster_clients,
     };
@@ -197,6 +242,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let sessions = DbSessionStore::new(db.clone());
     let cleanup = tokio::spawn(delete_expired_sessions(sessions.clone()));
 
+    let metrics_server = match config.metrics_listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (--metrics-listen)"))?;
+            tracing::info!(addr = %listener.local_addr()?, "metrics listening");
+            let router = http::metrics_router(state.clone());
+            Some(tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, router).await {
+                    tracing::warn!(%error, "the metrics address stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     let router = http::router(state, sessions, &config);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -234,6 +294,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     cleanup.abort();
     live_feed.abort();
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     if let Some(reconciler) = reconciler {
         reconciler.abort();
     }
@@ -251,6 +314,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 async fn start_simulated_clusters(
     db: &Db,
     data_dir: &std::path::Path,
+    keys: &crypto::Keyring,
 ) -> anyhow::Result<Option<crate::sim::Sim>> {
     let projects = projects::simulated_namespaces(db).await?;
     let clusters = projects::simulated_clusters(db).await?;
@@ -261,6 +325,7 @@ async fn start_simulated_clusters(
     let options = crate::sim::SimOptions {
         clusters,
         state_dir: Some(dir.clone()),
+        state_cipher: Some(std::sync::Arc::new(sim_state::StateCipher::new(keys))),
         ..Default::default()
     };
     let sim = crate::sim::Sim::start(options).await.with_context(|| {

@@ -20,10 +20,18 @@ pub struct AppState {
     pub keys: Keyring,
     /// Failed sign-in counters.
     pub throttle: Arc<LoginThrottle>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<Vec<super::net::Cidr>>,
+    /// Password checks (argon2, about 19 MiB each) that may run at once.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
     /// How long a session lives after sign-in, however active.
     pub session_lifetime: std::time::Duration,
     /// Secret names nobody may create.
     pub protected_names: crate::server::secrets::protected::ProtectedNames,
+    /// Shortest refresh interval an External secret may have (`--min-refresh-interval`).
+    pub min_refresh_interval: std::time::Duration,
+    /// Sync now presses, held to one per user and secret per cooldown.
+    pub sync_now: Arc<crate::server::limits::SyncNowLimit>,
     /// Live status updates for open pages.
     pub live: crate::server::live::Live,
     /// A client per cluster (for reads such as the Stores page; the reconciler has its own).

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::on_both_backends;
 use crate::support::{Backend, ServerOptions, TestServer};
 
-const PASSWORD: &str = "test-password-123";
+pub(crate) const PASSWORD: &str = "test-password-123";
 
 on_both_backends!(every_server_function_answers_each_role_as_designed);
 
@@ -33,6 +33,7 @@ pub(crate) async fn demo_server_on(
         database_url: &db.url,
         env,
         data_dir,
+        ..ServerOptions::default()
     })
     .await
     .unwrap_or_else(|output| panic!("server did not start:\n{output}"))

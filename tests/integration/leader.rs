@@ -27,6 +27,7 @@ async fn two_replicas_elect_one_reconciler_and_hand_over_when_it_dies() {
             database_url: &db.url,
             env: vec![("SECRETS_CONSOLE_DEMO", "true".to_owned())],
             data_dir: None,
+            ..ServerOptions::default()
         })
     };
     let first = start()

@@ -16,8 +16,20 @@ fn value(text: &str, series: &str) -> Option<f64> {
 #[tokio::test]
 async fn metrics_are_scraped_with_every_series() {
     let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    // On the app's own address, metrics are for signed-in admins (anyone else: 404).
+    let anonymous = reqwest::get(server.url("/metrics")).await.unwrap();
+    assert_eq!(anonymous.status(), 404);
+    let member = crate::auth::Client::signed_in(&server, "dev@example.com").await;
+    let refused = member
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404);
+    let admin = crate::auth::Client::signed_in(&server, "admin@example.com").await;
     let scrape = || async {
-        let response = reqwest::get(server.url("/metrics")).await.unwrap();
+        let response = admin.http.get(server.url("/metrics")).send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert!(
             response.headers()["content-type"]

@@ -12,14 +12,21 @@ on_both_backends!(
 );
 
 async fn secrets_page_is_rendered_on_the_server_with_navigation(backend: Backend) {
-    let db = backend.fresh_database().await;
-    let server = TestServer::start(&db.url).await;
-    let response = server
+    let (server, _db) = demo_server(&backend, Vec::new()).await;
+    // What runs where is for admins: an anonymous visitor's footer does not say it.
+    let anonymous = server
         .client()
         .get(server.url("/secrets"))
         .send()
         .await
+        .unwrap()
+        .text()
+        .await
         .unwrap();
+    assert!(anonymous.contains("<h1>Secrets</h1>"), "{anonymous}");
+    assert!(!anonymous.contains("secrets-console 0."), "{anonymous}");
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let response = admin.http.get(server.url("/secrets")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(html.contains("<h1>Secrets</h1>"), "{html}");
@@ -71,10 +78,28 @@ async fn unknown_page_answers_404(backend: Backend) {
 }
 
 async fn server_info_server_function_answers_over_http(backend: Backend) {
-    let db = backend.fresh_database().await;
-    let server = TestServer::start(&db.url).await;
-    let response = server
+    let (server, _db) = demo_server(&backend, Vec::new()).await;
+    let anonymous = server
         .client()
+        .post(server.url("/api/server_info"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 200);
+    let nothing: serde_json::Value = anonymous.json().await.unwrap();
+    assert_eq!(
+        nothing,
+        serde_json::Value::Null,
+        "told an anonymous visitor"
+    );
+    let member = Client::signed_in(&server, "dev@example.com").await;
+    let (status, nothing) = member.call("server_info", serde_json::json!({})).await;
+    assert_eq!((status, nothing), (200, serde_json::Value::Null));
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let response = admin
+        .http
         .post(server.url("/api/server_info"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body("")

@@ -40,6 +40,14 @@ fn help_lists_every_option() {
         "--protected-names",
         "--kubeconfig",
         "--cluster-probe-interval",
+        "--simulated-clusters",
+        "--trusted-proxies",
+        "SECRETS_CONSOLE_TRUSTED_PROXIES",
+        "--allowed-hosts",
+        "SECRETS_CONSOLE_ALLOWED_HOSTS",
+        "--metrics-listen",
+        "--password-checks",
+        "--demo-password",
         "sim",
         "create-admin",
         "bench",
@@ -89,6 +97,7 @@ async fn a_failed_migration_stops_start_up_with_a_clear_message(backend: Backend
         database_url: &db.url,
         env: Vec::new(),
         data_dir: None,
+        ..ServerOptions::default()
     })
     .await
     .err()

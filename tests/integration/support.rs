@@ -147,9 +147,14 @@ pub struct TestServer {
 }
 
 /// How to start a test server.
+#[derive(Default)]
 pub struct ServerOptions<'a> {
-    /// The database URL.
+    /// The database URL; empty for the embedded default (a SQLite file in the data directory).
     pub database_url: &'a str,
+    /// The listen address (default `127.0.0.1:0`).
+    pub listen: Option<&'a str>,
+    /// More command-line arguments.
+    pub args: Vec<String>,
     /// Extra environment variables.
     pub env: Vec<(&'a str, String)>,
     /// A data directory that outlives the server (a restart keeps its master key); by default
@@ -162,8 +167,7 @@ impl TestServer {
     pub async fn start(database_url: &str) -> TestServer {
         Self::start_with(ServerOptions {
             database_url,
-            env: Vec::new(),
-            data_dir: None,
+            ..ServerOptions::default()
         })
         .await
         .unwrap_or_else(|output| panic!("server did not start:\n{output}"))
@@ -294,13 +298,16 @@ fn spawn(options: &ServerOptions<'_>, data_dir: &std::path::Path) -> Child {
     let mut command = Command::new(binary);
     command
         .arg("--listen")
-        .arg("127.0.0.1:0")
+        .arg(options.listen.unwrap_or("127.0.0.1:0"))
         .arg("--log-format")
         .arg("json")
         .arg("--data-dir")
         .arg(data_dir)
-        .arg("--database-url")
-        .arg(options.database_url)
+        .args(&options.args);
+    if !options.database_url.is_empty() {
+        command.arg("--database-url").arg(options.database_url);
+    }
+    command
         .env_remove("LEPTOS_SITE_ADDR")
         .env_remove("DATABASE_URL")
         .env("SECRETS_CONSOLE_LOG", "info,tower_http=debug")

@@ -12,7 +12,7 @@ use crate::server::now_ms;
 use crate::server::state::AppState;
 
 /// Session key: the signed-in user's id.
-const USER_ID: &str = "user_id";
+pub const USER_ID: &str = "user_id";
 /// Session key: when the user signed in (Unix ms), for the absolute timeout.
 const SIGNED_IN_AT: &str = "signed_in_at";
 /// Session key: the anti-CSRF token every state-changing request must echo.
@@ -44,6 +44,17 @@ pub async fn sign_in(session: &Session, user_id: i64) -> Result<(), AppError> {
 /// Ends the session on the server: its record is deleted, so the cookie is worthless.
 pub async fn sign_out(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(session_error)
+}
+
+/// Ends every session of `user_id` (their cookies are worthless from now on); returns how
+/// many there were.
+pub async fn sign_out_everywhere(state: &AppState, user_id: i64) -> Result<i64, AppError> {
+    let ended = crate::server::db::session_store::DbSessionStore::new(state.db.clone())
+        .delete_for_user(user_id)
+        .await
+        .map_err(|e| crate::server::errors::internal(&e))?;
+    tracing::info!(user_id, ended, "signed out everywhere");
+    Ok(i64::try_from(ended).unwrap_or(i64::MAX))
 }
 
 /// The signed-in user, or None (no session, past its lifetime, disabled user).
@@ -99,8 +110,17 @@ pub async fn require(
     Ok(principal)
 }
 
+/// Longest email address a sign-in looks at (RFC 5321's path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// Longest password a sign-in hashes.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+/// How long a sign-in waits for a free password check before the server says it is busy.
+const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Checks credentials and starts a session. The same message for an unknown account and a
-/// wrong password; throttled per account and per client address.
+/// wrong password. Failures refuse the pair (account, client address) and slow the account
+/// (see `throttle`); password checks take turns (`--password-checks` at once), so a flood of
+/// sign-ins costs time, not memory.
 pub async fn login(
     state: &AppState,
     session: &Session,
@@ -109,25 +129,62 @@ pub async fn login(
     address: &str,
 ) -> Result<(), AppError> {
     const REFUSED: &str = "Wrong email or password.";
-    if let Err(wait) = state.throttle.check(email, address) {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
+    if email.chars().count() > MAX_EMAIL_CHARS {
         return Err(AppError::validation(
-            "password",
-            format!("Too many failed sign-ins. Try again in {minutes} minute(s)."),
+            "email",
+            format!("An email address has at most {MAX_EMAIL_CHARS} characters."),
         ));
     }
-    let user = users::verify_credentials(&state.db, email, password)
-        .await
-        .map_err(AppError::from)?;
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(AppError::validation(
+            "password",
+            format!("A password has at most {MAX_PASSWORD_CHARS} characters."),
+        ));
+    }
+    let attempt = state.throttle.begin(email, address).map_err(|wait| {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        AppError::validation(
+            "password",
+            format!(
+                "Too many failed sign-ins for this account from your address. Try again in \
+                 {minutes} minute(s), or sign in from another network."
+            ),
+        )
+    })?;
+    if !attempt.delay.is_zero() {
+        tokio::time::sleep(attempt.delay).await;
+    }
+    let permit =
+        match tokio::time::timeout(PASSWORD_CHECK_WAIT, state.password_checks.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                state.throttle.cancel(attempt);
+                tracing::warn!("sign-in refused: every password check is busy");
+                return Err(AppError::Busy {
+                    message: "The server is busy checking other sign-ins. Try again in a few \
+                              seconds."
+                        .to_owned(),
+                    retry_after: 5,
+                });
+            }
+        };
+    let user = users::verify_credentials(&state.db, email, password).await;
+    drop(permit);
+    let user = match user {
+        Ok(user) => user,
+        Err(error) => {
+            state.throttle.cancel(attempt);
+            return Err(AppError::from(error));
+        }
+    };
     match user {
         Some(user_id) => {
-            state.throttle.succeed(email);
+            state.throttle.succeed(attempt);
             sign_in(session, user_id).await?;
             tracing::info!(user_id, "signed in");
             Ok(())
         }
         None => {
-            state.throttle.fail(email, address);
             tracing::info!(%address, "sign-in refused");
             Err(AppError::validation("password", REFUSED))
         }

@@ -1,5 +1,10 @@
 //! tower-sessions' `SessionStore` on the application database (table `sessions`).
 //!
+//! A session's id is stored as its SHA-256: whoever reads the table (a backup, a copy of the
+//! SQLite file) learns no cookie. Each row names its user, so all of a user's sessions can be
+//! ended at once. `save` only updates: a request that loaded a session before it was signed
+//! out can never bring it back when it finishes.
+//!
 //! Written here rather than taken from `tower-sessions-sqlx-store`, because that crate pins a
 //! different sqlx major and offers one store per backend, while we run both through one pool.
 
@@ -31,9 +36,32 @@ impl DbSessionStore {
         Ok(done.rows_affected())
     }
 
+    /// Ends every session of `user_id`; returns how many.
+    pub async fn delete_for_user(&self, user_id: i64) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
         rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))
     }
+}
+
+/// What the `id` column holds for a session id.
+fn stored_id(id: &Id) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(id.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The signed-in user a record names (`auth::USER_ID`), if any.
+fn owner(record: &Record) -> Option<i64> {
+    record.data.get(crate::server::auth::USER_ID)?.as_i64()
 }
 
 fn backend(error: sqlx::Error) -> session_store::Error {
@@ -46,12 +74,13 @@ impl SessionStore for DbSessionStore {
         // Retry on the (astronomically unlikely) id collision instead of overwriting.
         loop {
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id, data, expiry_unix) VALUES ($1, $2, $3) \
+                "INSERT INTO sessions (id, data, expiry_unix, user_id) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (id) DO NOTHING",
             )
-            .bind(record.id.to_string())
+            .bind(stored_id(&record.id))
             .bind(Self::encode(record)?)
             .bind(record.expiry_date.unix_timestamp())
+            .bind(owner(record))
             .execute(self.db.pool())
             .await
             .map_err(backend)?;
@@ -63,16 +92,16 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id, data, expiry_unix) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_unix = excluded.expiry_unix",
-        )
-        .bind(record.id.to_string())
-        .bind(Self::encode(record)?)
-        .bind(record.expiry_date.unix_timestamp())
-        .execute(self.db.pool())
-        .await
-        .map_err(backend)?;
+        // Never an insert: a session deleted meanwhile (sign-out, sign out everywhere, a
+        // disabled user) stays deleted. New sessions come through `create`.
+        sqlx::query("UPDATE sessions SET data = $2, expiry_unix = $3, user_id = $4 WHERE id = $1")
+            .bind(stored_id(&record.id))
+            .bind(Self::encode(record)?)
+            .bind(record.expiry_date.unix_timestamp())
+            .bind(owner(record))
+            .execute(self.db.pool())
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -80,7 +109,7 @@ impl SessionStore for DbSessionStore {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let data: Option<Vec<u8>> =
             sqlx::query_scalar("SELECT data FROM sessions WHERE id = $1 AND expiry_unix > $2")
-                .bind(id.to_string())
+                .bind(stored_id(id))
                 .bind(now)
                 .fetch_optional(self.db.pool())
                 .await
@@ -93,7 +122,7 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.to_string())
+            .bind(stored_id(id))
             .execute(self.db.pool())
             .await
             .map_err(backend)?;
