@@ -17,6 +17,9 @@ export function kubeconfigCa(kubeconfig) {
 export function simFetch(url, { method = "GET", headers = {}, body, signal, ca } = {}) {
   return new Promise((resolve, reject) => {
     const request = https.request(url, { method, headers, ca, signal }, (response) => {
+      // Aborted after the answer began (a watch being stopped): end its stream with an error,
+      // as fetch() does, instead of leaving a reader waiting for data that never comes.
+      signal?.addEventListener("abort", () => response.destroy(new Error("aborted")), { once: true });
       const status = response.statusCode ?? 0;
       resolve({
         status,
