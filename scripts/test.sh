@@ -57,6 +57,11 @@ count_playwright() {
 }
 
 check "cargo fmt" cargo fmt --check
+# The house rules (docs/design.md): no import loop among the files of src/, and each owned
+# table (assignments rows and status columns, work_items, secret_values, sessions) written
+# by its owner only.
+check "no import loops in src/" python3 scripts/import-loops.py
+check "each owned table has one writer" python3 scripts/table-owners.py
 check "clippy (ssr)" cargo clippy --all-targets --locked -- -D warnings
 check "hydrate build has no server code" \
   cargo check --lib --locked --target wasm32-unknown-unknown --no-default-features --features hydrate

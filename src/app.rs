@@ -23,8 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let (Some(response), Some(nonce)) = (
         use_context::<leptos_axum::ResponseOptions>(),
         leptos::nonce::use_nonce(),
-    ) && let Ok(value) =
-        axum::http::HeaderValue::from_str(&crate::server::http::page_csp(&nonce))
+    ) && let Ok(value) = axum::http::HeaderValue::from_str(&page_csp(&nonce))
     {
         response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
@@ -77,4 +76,15 @@ pub fn App() -> impl IntoView {
             </AppShell>
         </Router>
     }
+}
+
+#[cfg(feature = "ssr")]
+/// The Content-Security-Policy of a page rendered with `nonce`: scripts only from us or with
+/// the nonce, WebAssembly allowed to compile, nothing framed, forms only to us.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
 }

@@ -151,6 +151,42 @@ fn named_field(text: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// One rejected field: which one, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The form field or JSON path, e.g. `name` or `data[2].secret_key`.
+    pub field: String,
+    /// What is wrong and what is allowed, in plain words.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A rejection of `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        AppError::Validation {
+            field: error.field,
+            message: error.message,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //!
 //! The modules `app`, `pages`, `components`, `api`, `model`, `domain` and `error` are compiled
 //! for both the browser (feature `hydrate`) and the server (feature `ssr`). Everything under
-//! `server` and `sim` (the simulated cluster) is server-only and never reaches the WASM bundle.
+//! `server`, `sim` (the simulated cluster) and `bench` is server-only and never reaches the WASM bundle.
 
 pub mod api;
 pub mod app;
@@ -14,6 +14,9 @@ pub mod pages;
 
 #[cfg(feature = "ssr")]
 pub mod server;
+
+#[cfg(feature = "ssr")]
+pub mod bench;
 
 #[cfg(feature = "ssr")]
 pub mod sim;

@@ -12,7 +12,7 @@ async fn main() -> std::process::ExitCode {
     use clap::Parser;
 
     let cli = secrets_console::server::config::Cli::parse();
-    match secrets_console::server::main(cli).await {
+    match secrets_console::server::commands::main(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("secrets-console: {error:#}");

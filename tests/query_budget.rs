@@ -39,7 +39,7 @@ impl<S: Subscriber> Layer<S> for StatementCounter {
 }
 
 async fn seed(db: &Db) -> Vec<i64> {
-    secrets_console::server::bench::seed(db, SECRETS, PROJECTS, ASSIGNMENTS_PER_SECRET)
+    secrets_console::bench::seed(db, SECRETS, PROJECTS, ASSIGNMENTS_PER_SECRET)
         .await
         .unwrap()
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::status::{AssignmentStatus, SecretStatus};
-use crate::domain::validation::FieldError;
+use crate::error::FieldError;
 use crate::model::secret::{Scope, SecretKind, SecretSpec, UseCase};
 
 /// Largest page a client may ask for.

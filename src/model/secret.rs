@@ -300,10 +300,7 @@ impl std::fmt::Debug for SecretForm {
 
 impl SecretForm {
     /// The edit form as an update: values left blank keep what they were.
-    pub fn into_update(
-        &self,
-        version: i64,
-    ) -> Result<UpdateSecretInput, crate::domain::validation::FieldError> {
+    pub fn into_update(&self, version: i64) -> Result<UpdateSecretInput, crate::error::FieldError> {
         let input = self.into_input()?;
         Ok(UpdateSecretInput {
             version,
@@ -362,8 +359,8 @@ impl SecretForm {
     }
 
     /// The typed input; a field that cannot be read is named.
-    pub fn into_input(&self) -> Result<CreateSecretInput, crate::domain::validation::FieldError> {
-        use crate::domain::validation::FieldError;
+    pub fn into_input(&self) -> Result<CreateSecretInput, crate::error::FieldError> {
+        use crate::error::FieldError;
         let scope = Scope::parse(&self.scope)
             .ok_or_else(|| FieldError::new("scope", "choose Organization or Project"))?;
         let use_case = UseCase::parse(&self.use_case).ok_or_else(|| {

@@ -5,7 +5,7 @@
 
 use sqlx::AnyConnection;
 
-use super::now_ms;
+use super::clock::now_ms;
 
 /// Who is acting, and the request it came in on.
 #[derive(Debug, Clone)]

@@ -194,7 +194,7 @@ pub enum Command {
     /// Measure what users feel, each figure beside a baseline from the same run, and print a
     /// table (needs the release site, wrk, and node with Playwright and Chromium for the live
     /// badge figure; scripts/bench.sh runs it).
-    Bench(crate::server::bench::BenchArgs),
+    Bench(BenchArgs),
     /// Create an administrator account (the first one, on a database without the demo). The
     /// password is read from SECRETS_CONSOLE_ADMIN_PASSWORD, or else from the first line of
     /// standard input; never from a flag (command lines are visible to every local user).
@@ -203,6 +203,28 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
+}
+
+/// Options of `secrets-console bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// A short run for CI: less data, seconds instead of tens of seconds; goals are shown but
+    /// a miss does not fail.
+    #[arg(long)]
+    pub smoke: bool,
+    /// The built site (JS, WASM, CSS) the first-load figure weighs.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// Also write the table as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Only these figures (numbers, comma-separated: `--only 3,6`); all by default.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<u8>,
+    /// The Playwright directory (with its node_modules) whose `bench/badge-latency.mjs` drives
+    /// Chromium for the live badge figure.
+    #[arg(long, default_value = "end2end")]
+    pub end2end: PathBuf,
 }
 
 /// Environment variable holding the password of `create-admin`.

@@ -10,8 +10,9 @@ use crate::server::audit::Actor;
 use crate::server::auth::users;
 use crate::server::crypto::Keyring;
 use crate::server::db::Db;
+use crate::server::errors::ServiceError;
 use crate::server::projects::{Connection, create_project, ensure_cluster};
-use crate::server::secrets::{self, NewSecret, ServiceError};
+use crate::server::secrets::{self, NewSecret};
 
 /// The demo admin.
 pub const ADMIN_EMAIL: &str = "admin@example.com";

@@ -45,7 +45,7 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         .with_always_save(true);
 
     let pages = Router::new()
-        .route("/live/events", get(super::live::events))
+        .route("/live/events", get(super::live_stream::events))
         .route("/metrics", get(super::metrics::metrics_for_admins))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
@@ -214,16 +214,6 @@ async fn security_headers(State(secure): State<bool>, request: Request, next: Ne
         );
     }
     response
-}
-
-/// The Content-Security-Policy of a page rendered with `nonce`: scripts only from us or with
-/// the nonce, WebAssembly allowed to compile, nothing framed, forms only to us.
-pub fn page_csp(nonce: &str) -> String {
-    format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors 'none'"
-    )
 }
 
 /// The process is up.

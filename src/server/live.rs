@@ -9,26 +9,19 @@
 //! viewer's visibility and sends only what they may see. Events carry ids and statuses, never a
 //! value.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::convert::Infallible;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
 use sqlx::AnyConnection;
 use tokio::sync::{broadcast, oneshot};
-use tower_sessions::Session;
 
+use super::clock::now_ms;
 use super::db::{Backend, Db};
-use super::now_ms;
-use super::secrets::{ServiceError, Visibility};
-use super::state::AppState;
-use crate::domain::permissions::Principal;
-use crate::model::live::{LiveAssignment, LiveMessage, LiveSecret};
+use super::errors::ServiceError;
+use crate::domain::permissions::Visibility;
+use crate::model::live::{LiveAssignment, LiveSecret};
 
 /// The PostgreSQL notification channel.
 pub const CHANNEL: &str = "secrets_console_live";
@@ -71,8 +64,8 @@ struct OpenStreams {
 /// open streams of each session.
 #[derive(Debug, Clone)]
 pub struct Live {
-    sender: broadcast::Sender<i64>,
-    clients: Arc<AtomicUsize>,
+    pub(crate) sender: broadcast::Sender<i64>,
+    pub(crate) clients: Arc<AtomicUsize>,
     streams: Arc<Mutex<OpenStreams>>,
 }
 
@@ -117,7 +110,7 @@ impl Live {
     /// Registers a new stream of `session`, closing the session's oldest ones past
     /// [`MAX_STREAMS_PER_SESSION`]. The receiver fires when this one is to close; the slot
     /// unregisters it when dropped.
-    fn open_stream(&self, session: &str) -> (StreamSlot, oneshot::Receiver<()>) {
+    pub(crate) fn open_stream(&self, session: &str) -> (StreamSlot, oneshot::Receiver<()>) {
         let (close, closed) = oneshot::channel();
         let mut streams = self.streams.lock().expect("live streams lock");
         streams.next_id += 1;
@@ -146,7 +139,7 @@ impl Live {
 }
 
 /// A stream's place among its session's open streams; dropped when the stream ends.
-struct StreamSlot {
+pub(crate) struct StreamSlot {
     streams: Arc<Mutex<OpenStreams>>,
     session: String,
     id: u64,
@@ -318,201 +311,11 @@ pub async fn view(
 }
 
 /// Decrements the client count when a stream ends.
-struct ClientGuard(Arc<AtomicUsize>);
+pub(crate) struct ClientGuard(pub(crate) Arc<AtomicUsize>);
 
 impl Drop for ClientGuard {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// Per-stream state.
-struct Stream {
-    db: Db,
-    state: AppState,
-    session: Session,
-    principal: Principal,
-    receiver: broadcast::Receiver<i64>,
-    /// Secrets this stream has shown: only those may be reported gone.
-    shown: HashSet<i64>,
-    pending: Vec<Event>,
-    checked_at: tokio::time::Instant,
-    /// Fires when a newer stream of the same session takes this one's place.
-    closed: oneshot::Receiver<()>,
-    /// The `closed` event is queued: end after sending it.
-    ending: bool,
-    _slot: StreamSlot,
-    _guard: ClientGuard,
-}
-
-/// How long changes are gathered before they are sent (a fan-out of 500 is one burst).
-const COALESCE: Duration = Duration::from_millis(30);
-/// How often a stream checks that its session is still alive.
-const SESSION_CHECK: Duration = Duration::from_secs(30);
-
-/// `GET /live/events`: the viewer's status changes as Server-Sent Events (`status`, `gone`,
-/// `resync`; `closed` just before the server ends a session's oldest stream for its
-/// [`MAX_STREAMS_PER_SESSION`]+1st). 401 without a session.
-pub async fn events(State(state): State<AppState>, session: Session) -> Response {
-    let principal = match super::auth::principal(&session, &state).await {
-        Ok(Some(principal)) => principal,
-        Ok(None) => return (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
-        Err(error) => {
-            return (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response();
-        }
-    };
-    let live = state.live.clone();
-    // Keyed by the session (its id is in the cookie every tab of the browser shares).
-    let session_key = match session.id() {
-        Some(id) => id.to_string(),
-        None => format!("user:{}", principal.user_id),
-    };
-    let (slot, closed) = live.open_stream(&session_key);
-    live.clients.fetch_add(1, Ordering::Relaxed);
-    let stream = Stream {
-        db: state.db.clone(),
-        receiver: live.sender.subscribe(),
-        state,
-        session,
-        principal,
-        shown: HashSet::new(),
-        pending: vec![Event::default().event("hello").data("{}")],
-        checked_at: tokio::time::Instant::now(),
-        closed,
-        ending: false,
-        _slot: slot,
-        _guard: ClientGuard(live.clients.clone()),
-    };
-    let events = futures::stream::unfold(stream, |mut stream| async move {
-        loop {
-            if !stream.pending.is_empty() {
-                let event = stream.pending.remove(0);
-                return Some((Ok::<Event, Infallible>(event), stream));
-            }
-            if !stream.next_batch().await {
-                return None;
-            }
-        }
-    });
-    Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-        .into_response()
-}
-
-impl Stream {
-    /// Waits for changes and turns them into events; `false` ends the stream.
-    async fn next_batch(&mut self) -> bool {
-        if self.ending {
-            return false;
-        }
-        let first = tokio::select! {
-            received = self.receiver.recv() => received,
-            _ = &mut self.closed => {
-                // Said before closing, so the page stops instead of reconnecting (and closing
-                // another tab's stream in turn); the long retry holds off older pages that do
-                // not know this event.
-                let message = format!(
-                    "live updates stopped: this session opened more than \
-                     {MAX_STREAMS_PER_SESSION} live streams (tabs), and this is the oldest; \
-                     reload the page to resume"
-                );
-                self.pending.push(
-                    Event::default()
-                        .event("closed")
-                        .retry(Duration::from_secs(3600))
-                        .data(serde_json::json!({ "reason": message }).to_string()),
-                );
-                self.ending = true;
-                return true;
-            }
-            () = tokio::time::sleep_until(self.checked_at + SESSION_CHECK) => {
-                self.checked_at = tokio::time::Instant::now();
-                return self.session_alive().await;
-            }
-        };
-        let mut ids = Vec::new();
-        let mut resync = false;
-        let mut take = |received: Result<i64, broadcast::error::RecvError>| match received {
-            Ok(0) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                resync = true;
-                true
-            }
-            Ok(id) => {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-                true
-            }
-            Err(broadcast::error::RecvError::Closed) => false,
-        };
-        if !take(first) {
-            return false;
-        }
-        let until = tokio::time::Instant::now() + COALESCE;
-        while let Ok(received) = tokio::time::timeout_at(until, self.receiver.recv()).await {
-            if !take(received) {
-                return false;
-            }
-        }
-        if self.checked_at.elapsed() > SESSION_CHECK {
-            self.checked_at = tokio::time::Instant::now();
-            if !self.session_alive().await {
-                return false;
-            }
-        }
-        if resync {
-            self.pending
-                .push(Event::default().event("resync").data("{}"));
-            return true;
-        }
-        let visibility = Visibility::of(&self.principal);
-        for id in ids {
-            match view(&self.db, id, &visibility).await {
-                Ok(Some(secret)) => {
-                    self.shown.insert(id);
-                    self.push("status", &LiveMessage::Status(secret));
-                }
-                Ok(None) => {
-                    if self.shown.remove(&id) {
-                        self.push("gone", &LiveMessage::Gone { id });
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "live updates: cannot read a secret");
-                }
-            }
-        }
-        true
-    }
-
-    fn push(&mut self, name: &str, message: &LiveMessage) {
-        if let Ok(data) = serde_json::to_string(message) {
-            self.pending.push(Event::default().event(name).data(data));
-        }
-    }
-
-    /// Whether the session still signs this user in (not signed out elsewhere, not idle past
-    /// its timeout, not past its lifetime), and with what rights now.
-    async fn session_alive(&mut self) -> bool {
-        let Some(id) = self.session.id() else {
-            return false;
-        };
-        let stored: Result<i64, sqlx::Error> =
-            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id = $1 AND expiry_unix > $2")
-                .bind(id.to_string())
-                .bind(now_ms() / 1000)
-                .fetch_one(self.db.pool())
-                .await;
-        if !matches!(stored, Ok(1)) {
-            return false;
-        }
-        match super::auth::principal(&self.session, &self.state).await {
-            Ok(Some(principal)) if principal.email == self.principal.email => {
-                self.principal = principal;
-                true
-            }
-            _ => false,
-        }
     }
 }
 

@@ -2,14 +2,14 @@
 
 use sqlx::Row;
 
+use crate::domain::permissions::Visibility;
 use crate::domain::validation::{FieldError, validate_secret_name};
 use crate::model::account::ProjectSummary;
 use crate::model::cluster::{ClusterSummary, Reachability};
 use crate::model::listing::ProjectRef;
+use crate::server::clock::now_ms;
 use crate::server::db::Db;
-use crate::server::now_ms;
-use crate::server::secrets::ServiceError;
-use crate::server::secrets::Visibility;
+use crate::server::errors::ServiceError;
 use crate::server::sql::Sql;
 
 /// How a cluster is reached.

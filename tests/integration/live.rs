@@ -130,7 +130,10 @@ pub(crate) async fn assign(admin: &Client, secret: i64, projects: &[i64]) {
     assert_eq!(status, 200, "{body}");
 }
 
-on_both_backends!(status_changes_stream_to_each_viewer_as_they_may_see_them);
+on_both_backends!(
+    a_stream_outlives_its_session_check,
+    status_changes_stream_to_each_viewer_as_they_may_see_them
+);
 
 async fn status_changes_stream_to_each_viewer_as_they_may_see_them(backend: Backend) {
     let (server, _db) = demo_server(&backend, Vec::new()).await;
@@ -238,4 +241,17 @@ async fn on_postgres_a_change_through_one_replica_streams_from_another() {
     assign(&admin_a, secret, &[payments]).await;
     on_b.until(secret, Duration::from_secs(30), |d| d["status"] == "Synced")
         .await;
+}
+
+/// Every 30 s a stream checks that its session still signs its viewer in (looking the session
+/// up by its stored, hashed id): a live session passes, and changes keep arriving after it.
+async fn a_stream_outlives_its_session_check(backend: Backend) {
+    let (server, _db) = demo_server(&backend, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let id = create_org_secret(&admin, "after-the-session-check").await;
+    let payments = project_id(&admin, "payments").await;
+    let mut stream = EventStream::open(&server, "admin@example.com").await;
+    tokio::time::sleep(Duration::from_secs(32)).await;
+    assign(&admin, id, &[payments]).await;
+    stream.until(id, Duration::from_secs(10), |_| true).await;
 }

@@ -8,11 +8,10 @@ use tower_sessions::Session;
 use crate::domain::permissions::Principal;
 use crate::error::AppError;
 use crate::model::account::CurrentUser;
-use crate::server::now_ms;
+use crate::server::clock::now_ms;
 use crate::server::state::AppState;
 
-/// Session key: the signed-in user's id.
-pub const USER_ID: &str = "user_id";
+use crate::server::db::session_store::USER_ID;
 /// Session key: when the user signed in (Unix ms), for the absolute timeout.
 const SIGNED_IN_AT: &str = "signed_in_at";
 /// Session key: the anti-CSRF token every state-changing request must echo.

@@ -9,9 +9,9 @@ use zeroize::Zeroizing;
 
 use crate::domain::permissions::{Allowlist, Principal};
 use crate::domain::validation::FieldError;
+use crate::server::clock::now_ms;
 use crate::server::db::Db;
-use crate::server::now_ms;
-use crate::server::secrets::ServiceError;
+use crate::server::errors::ServiceError;
 
 /// Shortest password we accept.
 pub const MIN_PASSWORD_LEN: usize = 12;

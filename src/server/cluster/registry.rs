@@ -157,7 +157,7 @@ pub async fn from_kubeconfig(db: &Db, path: &Path) -> Result<Vec<ClusterHandle>,
                      VALUES ($1, 'kubeconfig', $1, $2) ON CONFLICT (name) DO NOTHING",
                 )
                 .bind(&name)
-                .bind(crate::server::now_ms())
+                .bind(crate::server::clock::now_ms())
                 .execute(db.pool())
                 .await?;
             }
@@ -214,7 +214,7 @@ pub async fn record_health(
     .bind(health)
     .bind(version)
     .bind(error)
-    .bind(crate::server::now_ms())
+    .bind(crate::server::clock::now_ms())
     .bind(cluster_id)
     .execute(db.pool())
     .await?;

@@ -36,6 +36,19 @@ impl DbSessionStore {
         Ok(done.rows_affected())
     }
 
+    /// Whether the session `id` is stored and not expired (signed out elsewhere, or idle past
+    /// its timeout, it is not).
+    pub async fn is_live(&self, id: &Id) -> Result<bool, sqlx::Error> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id = $1 AND expiry_unix > $2")
+                .bind(stored_id(id))
+                .bind(now)
+                .fetch_one(self.db.pool())
+                .await?;
+        Ok(count == 1)
+    }
+
     /// Ends every session of `user_id`; returns how many.
     pub async fn delete_for_user(&self, user_id: i64) -> Result<u64, sqlx::Error> {
         let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
@@ -59,9 +72,13 @@ fn stored_id(id: &Id) -> String {
         .collect()
 }
 
-/// The signed-in user a record names (`auth::USER_ID`), if any.
+/// Session key: the signed-in user's id (written by `auth`, read here to know whose a
+/// session is).
+pub const USER_ID: &str = "user_id";
+
+/// The signed-in user a record names, if any.
 fn owner(record: &Record) -> Option<i64> {
-    record.data.get(crate::server::auth::USER_ID)?.as_i64()
+    record.data.get(USER_ID)?.as_i64()
 }
 
 fn backend(error: sqlx::Error) -> session_store::Error {

@@ -4,69 +4,32 @@
 //! back-off and jitter when the cluster is unreachable. What the cluster then reports comes back
 //! through the status watcher (`watcher`).
 
+mod context;
 pub mod leader;
 pub mod watcher;
+
+pub(crate) use context::{Context, exponential_backoff, secret_resource};
+pub use context::{Options, external_secret_resource};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Secret;
-use kube::api::{
-    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
-};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::json;
 use sqlx::Row;
 use tokio::task::JoinHandle;
 
 use crate::domain::status::Observation;
 use crate::model::secret::{Scope, SecretSpec};
+use crate::server::clock::now_ms;
 use crate::server::cluster::manifest::{self, LABEL_ASSIGNMENT_ID, Manifest, Placement};
 use crate::server::cluster::registry::{self, ClusterHandle};
 use crate::server::crypto::Keyring;
 use crate::server::db::Db;
-use crate::server::now_ms;
-use crate::server::secrets::{self, ServiceError};
-
-/// How the reconciler paces itself.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Work items applied at once per cluster.
-    pub concurrency: usize,
-    /// How often an idle worker looks for due work.
-    pub poll: Duration,
-    /// The live feed of changed secrets (every replica's, on PostgreSQL): an idle worker also
-    /// looks for work as soon as something changed, instead of at its next poll.
-    pub wake: Option<tokio::sync::broadcast::Sender<i64>>,
-    /// First retry delay; doubles per attempt.
-    pub base_backoff: Duration,
-    /// Longest retry delay.
-    pub max_backoff: Duration,
-    /// How long a delete may take before it is DeleteFailed.
-    pub delete_deadline: Duration,
-    /// How often everything the watches have seen is judged again.
-    pub resync: Duration,
-    /// How often each cluster's API server is probed for the reachability badge.
-    pub health_interval: Duration,
-    /// How often the set of project namespaces whose Secrets are watched is read again.
-    pub namespace_refresh: Duration,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            concurrency: 8,
-            poll: Duration::from_millis(250),
-            wake: None,
-            base_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(60),
-            delete_deadline: Duration::from_secs(120),
-            resync: Duration::from_secs(15),
-            health_interval: Duration::from_secs(10),
-            namespace_refresh: Duration::from_secs(5),
-        }
-    }
-}
+use crate::server::errors::ServiceError;
+use crate::server::secrets;
+use crate::server::work_queue::{self, Item};
 
 /// The running reconciler: one worker and one watcher per cluster, and the delete deadline.
 #[derive(Debug)]
@@ -115,36 +78,6 @@ impl Drop for Reconciler {
     }
 }
 
-/// What every task shares.
-pub(crate) struct Context {
-    pub(crate) db: Db,
-    pub(crate) keys: Keyring,
-    pub(crate) options: Options,
-}
-
-/// The kube resource of ExternalSecret.
-pub fn external_secret_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("external-secrets.io", "v1", "ExternalSecret"),
-        "externalsecrets",
-    )
-}
-
-fn secret_resource() -> ApiResource {
-    ApiResource::erase::<Secret>(&())
-}
-
-/// A claimed work row.
-#[derive(Debug, Clone)]
-struct Item {
-    id: i64,
-    secret_id: i64,
-    project_id: i64,
-    op: String,
-    seq: i64,
-    attempts: i64,
-}
-
 /// What processing a work row came to.
 enum Outcome {
     /// Finished (whatever the cluster said is recorded as an observation).
@@ -153,108 +86,21 @@ enum Outcome {
     Retry(String),
 }
 
-const CLAIM_MS: i64 = 60_000;
-
-async fn claim(db: &Db, cluster_id: i64, limit: usize) -> Result<Vec<Item>, sqlx::Error> {
-    let now = now_ms();
-    let rows = sqlx::query(
-        "SELECT id, secret_id, project_id, op, seq, attempts FROM work_items \
-         WHERE cluster_id = $1 AND not_before <= $2 AND (locked_until IS NULL OR locked_until < $2) \
-         ORDER BY not_before, id LIMIT $3",
-    )
-    .bind(cluster_id)
-    .bind(now)
-    .bind(i64::try_from(limit).unwrap_or(64))
-    .fetch_all(db.pool())
-    .await?;
-    let mut claimed = Vec::new();
-    if rows.is_empty() {
-        return Ok(claimed);
-    }
-    let mut tx = db.begin_write().await?;
-    for row in rows {
-        let item = Item {
-            id: row.try_get("id")?,
-            secret_id: row.try_get("secret_id")?,
-            project_id: row.try_get("project_id")?,
-            op: row.try_get("op")?,
-            seq: row.try_get("seq")?,
-            attempts: row.try_get("attempts")?,
-        };
-        // Another replica may have claimed it meanwhile: only a row still free is ours.
-        let taken = sqlx::query(
-            "UPDATE work_items SET locked_until = $1 WHERE id = $2 AND seq = $3 \
-             AND (locked_until IS NULL OR locked_until < $4)",
-        )
-        .bind(now + CLAIM_MS)
-        .bind(item.id)
-        .bind(item.seq)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if taken == 1 {
-            claimed.push(item);
-        }
-    }
-    tx.commit().await?;
-    Ok(claimed)
-}
-
 /// Exponential back-off with jitter, capped.
 fn backoff(options: &Options, attempts: i64) -> Duration {
     let attempts = u32::try_from(attempts.clamp(0, 16)).unwrap_or(16);
     exponential_backoff(options.base_backoff, options.max_backoff, attempts)
 }
 
-/// `base` doubled `attempts` times, at most `max`, with full jitter on the upper half (between
-/// half and all of it): spreads the retries of many items, or many watches, after an outage.
-pub(crate) fn exponential_backoff(base: Duration, max: Duration, attempts: u32) -> Duration {
-    let delay = base
-        .saturating_mul(2_u32.saturating_pow(attempts.min(16)))
-        .min(max);
-    let jitter = f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 255.0;
-    delay / 2 + (delay / 2).mul_f64(jitter)
-}
-
 async fn finish(ctx: &Context, item: &Item, outcome: Outcome) -> Result<(), sqlx::Error> {
     let _turn = ctx.db.write_turn().await;
     match outcome {
-        Outcome::Done => {
-            let removed = sqlx::query("DELETE FROM work_items WHERE id = $1 AND seq = $2")
-                .bind(item.id)
-                .bind(item.seq)
-                .execute(ctx.db.pool())
-                .await?
-                .rows_affected();
-            if removed == 0 {
-                // A newer request arrived while we worked: leave it for the next round.
-                sqlx::query("UPDATE work_items SET locked_until = NULL WHERE id = $1")
-                    .bind(item.id)
-                    .execute(ctx.db.pool())
-                    .await?;
-            }
-        }
+        Outcome::Done => work_queue::complete(&ctx.db, item).await,
         Outcome::Retry(error) => {
             let delay = backoff(&ctx.options, item.attempts);
-            let not_before = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
-            sqlx::query(
-                "UPDATE work_items SET attempts = attempts + 1, not_before = $1, locked_until = NULL, \
-                 last_error = $2 WHERE id = $3 AND seq = $4",
-            )
-            .bind(not_before)
-            .bind(error)
-            .bind(item.id)
-            .bind(item.seq)
-            .execute(ctx.db.pool())
-            .await?;
-            sqlx::query("UPDATE work_items SET locked_until = NULL WHERE id = $1")
-                .bind(item.id)
-                .execute(ctx.db.pool())
-                .await?;
+            work_queue::retry_later(&ctx.db, item, delay, &error).await
         }
     }
-    Ok(())
 }
 
 /// Probes the cluster's API server now and then, for the reachability shown in the app. While
@@ -270,7 +116,7 @@ async fn health(ctx: Arc<Context>, cluster: ClusterHandle) {
             (Err(reason), false) => {
                 tracing::warn!(cluster = %cluster.name, %reason, "cluster unreachable");
             }
-            (Ok(_), true) => match retry_now(&ctx.db, cluster.id).await {
+            (Ok(_), true) => match work_queue::retry_now(&ctx.db, cluster.id).await {
                 Ok(waiting) => {
                     tracing::info!(cluster = %cluster.name, waiting, "cluster reachable again: retrying its waiting changes now");
                 }
@@ -296,32 +142,13 @@ async fn health(ctx: Arc<Context>, cluster: ClusterHandle) {
 /// How often an unreachable cluster is probed.
 const DOWN_PROBE: Duration = Duration::from_secs(1);
 
-/// Makes every change of `cluster_id` that waits out a retry delay due now; how many.
-async fn retry_now(db: &Db, cluster_id: i64) -> Result<u64, sqlx::Error> {
-    let _turn = db.write_turn().await;
-    let now = now_ms();
-    Ok(sqlx::query(
-        "UPDATE work_items SET not_before = $1 WHERE cluster_id = $2 AND attempts > 0 AND not_before > $1",
-    )
-    .bind(now)
-    .bind(cluster_id)
-    .execute(db.pool())
-    .await?
-    .rows_affected())
-}
-
 /// Names an object the watcher should judge again.
 type Rejudge = tokio::sync::mpsc::UnboundedSender<(String, String)>;
 
 async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
     // Only the leader works the queue, so claims still held belong to a leader that died
     // mid-work (a crash, a SIGKILL): release them now rather than when they expire.
-    if let Err(error) =
-        sqlx::query("UPDATE work_items SET locked_until = NULL WHERE cluster_id = $1")
-            .bind(cluster.id)
-            .execute(ctx.db.pool())
-            .await
-    {
+    if let Err(error) = work_queue::release_claims(&ctx.db, cluster.id).await {
         tracing::warn!(cluster = %cluster.name, %error, "could not release stale claims");
     }
     let mut wake = ctx
@@ -330,7 +157,8 @@ async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
         .as_ref()
         .map(tokio::sync::broadcast::Sender::subscribe);
     loop {
-        let items = match claim(&ctx.db, cluster.id, ctx.options.concurrency * 4).await {
+        let items = match work_queue::claim(&ctx.db, cluster.id, ctx.options.concurrency * 4).await
+        {
             Ok(items) => items,
             Err(error) => {
                 tracing::warn!(cluster = %cluster.name, %error, "could not read the work queue");
@@ -701,10 +529,7 @@ async fn refuse(
 /// Ends an adoption request (it applies to one apply only).
 async fn clear_adopt(ctx: &Context, target: &Target) -> Result<(), ServiceError> {
     if target.adopt {
-        sqlx::query("UPDATE assignments SET adopt = FALSE WHERE id = $1")
-            .bind(target.placement.assignment_id)
-            .execute(ctx.db.pool())
-            .await?;
+        secrets::end_adoption(&ctx.db, target.placement.assignment_id).await?;
     }
     Ok(())
 }

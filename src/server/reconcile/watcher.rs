@@ -16,7 +16,7 @@ use kube::api::{Api, DynamicObject, ListParams};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event as WatchEvent};
 
-use super::{Context, external_secret_resource};
+use super::context::{Context, exponential_backoff, external_secret_resource, secret_resource};
 use crate::domain::status::{self, ConditionStatus, Observation, ReadyCondition};
 use crate::model::secret::SecretValues;
 use crate::server::audit::{self, Actor};
@@ -24,7 +24,8 @@ use crate::server::cluster::manifest::{
     ANNOTATION_FINGERPRINT, LABEL_ASSIGNMENT_ID, LABEL_SECRET_ID, OWNED_SELECTOR,
 };
 use crate::server::cluster::registry::ClusterHandle;
-use crate::server::secrets::{self, ServiceError};
+use crate::server::errors::ServiceError;
+use crate::server::secrets;
 use crate::server::work_queue::{self, Op};
 
 /// What the watchers of one cluster share.
@@ -119,7 +120,7 @@ async fn judge_again(
 /// Judges one of our Kubernetes Secrets: present, and holding what we wrote?
 async fn judge_kubernetes_secret(ctx: &Context, cluster: &ClusterHandle, secret: &Secret) {
     let Some((secret_id, project_id, status)) = assignment(ctx, &secret.metadata).await else {
-        remove_orphan(ctx, cluster, &secret.metadata, &super::secret_resource()).await;
+        remove_orphan(ctx, cluster, &secret.metadata, &secret_resource()).await;
         return;
     };
     if status != "Deleting" {
@@ -302,7 +303,7 @@ impl Iterator for WatchBackoff {
     type Item = std::time::Duration;
 
     fn next(&mut self) -> Option<std::time::Duration> {
-        let delay = super::exponential_backoff(
+        let delay = exponential_backoff(
             std::time::Duration::from_millis(500),
             WATCH_RETRY_MAX,
             self.attempts,
@@ -624,14 +625,10 @@ async fn judge_external_secret(
         && ready.status != ConditionStatus::True
         && let Some(warning) = latest_warning(cluster, &namespace, &name).await
     {
-        let _ = sqlx::query(
-            "UPDATE assignments SET last_warning = $1 WHERE secret_id = $2 AND project_id = $3",
-        )
-        .bind(&warning)
-        .bind(secret_id)
-        .bind(project_id)
-        .execute(ctx.db.pool())
-        .await;
+        if let Err(error) = secrets::record_warning(&ctx.db, secret_id, project_id, &warning).await
+        {
+            tracing::warn!(%error, "could not record the latest warning");
+        }
         ready.message = Some(warning);
     }
     let synced_generation = es.data["status"]["syncedResourceVersion"]

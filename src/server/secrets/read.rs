@@ -3,8 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::ServiceError;
-use crate::domain::permissions::Principal;
+use crate::domain::permissions::Visibility;
 use crate::domain::status::{self, AssignmentStatus, SecretStatus};
 use crate::model::listing::{
     AssignOption, AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE, Page, ProjectRef,
@@ -12,32 +11,13 @@ use crate::model::listing::{
 };
 use crate::model::secret::{Scope, SecretKind, UseCase};
 use crate::server::db::Db;
+use crate::server::errors::ServiceError;
 use crate::server::sql::{Param, Sql, like_escape};
 
 /// How many assignments a list row names; the rest are counted.
 const ASSIGNED_TO_SHOWN: i64 = 5;
 /// How many audit entries the detail view shows.
 const HISTORY_SHOWN: i64 = 100;
-
-/// Which secrets a reader may see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Visibility {
-    /// Every secret (platform admins).
-    All,
-    /// Secrets assigned to or owned by these projects (team members).
-    Projects(Vec<i64>),
-}
-
-impl Visibility {
-    /// What `principal` may see.
-    pub fn of(principal: &Principal) -> Self {
-        if principal.is_admin {
-            Visibility::All
-        } else {
-            Visibility::Projects(principal.projects.clone())
-        }
-    }
-}
 
 const ROW_COLUMNS: &str = "s.id, s.name, s.kind, s.scope, s.project_id, p.name AS project_name, s.use_case, s.status, \
      s.updated_at, s.updated_by, s.version, \

@@ -1,12 +1,5 @@
-//! `secrets-console bench`: measures what users feel, each figure beside a baseline measured in
-//! the same run on the same machine, and prints one table (figure, value, baseline, ratio,
-//! goal, met?). `scripts/bench.sh` runs it on the release build; `--smoke` is the short run the
-//! test command makes (smaller data, shorter load, goals not enforced). `docs/benchmarks.md`
-//! explains each figure and records a run.
-//!
-//! Figures 5 (start and memory), 4 (first load) and 2 (the Secrets page under load) are
-//! measured here; 1 (live badge latency), 3 (fan-out) and 6 (recovery), which need a cluster,
-//! in [`cluster`].
+//! What every figure of the bench uses: the table's lines, the scale, seeded data, the app as
+//! a child process, a bare HTTP/1.1 client, and wrk.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -17,30 +10,6 @@ use anyhow::{Context, bail};
 use crate::server::config::DatabaseUrl;
 use crate::server::db::Db;
 use crate::server::projects::{Connection, create_project, ensure_cluster};
-
-mod cluster;
-
-/// Options of `secrets-console bench`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct BenchArgs {
-    /// A short run for CI: less data, seconds instead of tens of seconds; goals are shown but
-    /// a miss does not fail.
-    #[arg(long)]
-    pub smoke: bool,
-    /// The built site (JS, WASM, CSS) the first-load figure weighs.
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
-    pub site_root: PathBuf,
-    /// Also write the table as JSON here.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
-    /// Only these figures (numbers, comma-separated: `--only 3,6`); all by default.
-    #[arg(long, value_delimiter = ',')]
-    pub only: Vec<u8>,
-    /// The Playwright directory (with its node_modules) whose `bench/badge-latency.mjs` drives
-    /// Chromium for the live badge figure.
-    #[arg(long, default_value = "end2end")]
-    pub end2end: PathBuf,
-}
 
 /// One line of the table.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -61,70 +30,26 @@ pub struct Figure {
     pub note: String,
 }
 
-/// Runs the figures asked for (all by default) and prints the table.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let scale = if args.smoke {
-        Scale::SMOKE
-    } else {
-        Scale::FULL
-    };
-    let wanted = |figure: u8| args.only.is_empty() || args.only.contains(&figure);
-    let mut figures = Vec::new();
-    if wanted(5) {
-        figures.extend(start_and_memory(&scale, &args.site_root).await?);
-    }
-    if wanted(4) || wanted(2) {
-        figures.extend(first_load_and_page(&scale, &args.site_root).await?);
-    }
-    if wanted(1) || wanted(3) || wanted(6) {
-        let platform = cluster::Platform::start(scale.projects, &args.site_root).await?;
-        if wanted(1) {
-            figures.push(cluster::badge_latency(&platform, &scale, &args.end2end).await?);
-        }
-        if wanted(3) {
-            figures.push(cluster::fan_out(&platform).await?);
-        }
-        if wanted(6) {
-            figures.push(cluster::recovery(&platform, &scale).await?);
-        }
-    }
-    figures.sort_by(|a, b| a.name.cmp(&b.name));
-    print_table(&figures, args.smoke);
-    if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&figures)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let missed: Vec<&str> = figures
-        .iter()
-        .filter(|f| !f.met)
-        .map(|f| f.name.as_str())
-        .collect();
-    if !args.smoke && !missed.is_empty() {
-        println!("goals missed: {}", missed.join(", "));
-    }
-    Ok(())
-}
-
 /// How much data and load.
-struct Scale {
-    big_secrets: i64,
-    big_per_secret: i64,
-    page_secrets: i64,
-    page_projects: i64,
-    page_assignments_per_secret: i64,
-    load_seconds: u64,
+pub(crate) struct Scale {
+    pub(crate) big_secrets: i64,
+    pub(crate) big_per_secret: i64,
+    pub(crate) page_secrets: i64,
+    pub(crate) page_projects: i64,
+    pub(crate) page_assignments_per_secret: i64,
+    pub(crate) load_seconds: u64,
     /// Projects (namespaces) of the cluster figures: the fan-out's width.
-    projects: usize,
+    pub(crate) projects: usize,
     /// Status changes timed in the browser.
-    badge_changes: usize,
+    pub(crate) badge_changes: usize,
     /// Changes queued during the outage (a multiple of `projects`).
-    recovery_changes: usize,
+    pub(crate) recovery_changes: usize,
     /// How long the cluster is unreachable.
-    outage: Duration,
+    pub(crate) outage: Duration,
 }
 
 impl Scale {
-    const FULL: Scale = Scale {
+    pub(crate) const FULL: Scale = Scale {
         big_secrets: 10_000,
         big_per_secret: 5,
         page_secrets: 1_000,
@@ -136,7 +61,7 @@ impl Scale {
         recovery_changes: 1_000,
         outage: Duration::from_secs(60),
     };
-    const SMOKE: Scale = Scale {
+    pub(crate) const SMOKE: Scale = Scale {
         big_secrets: 500,
         big_per_secret: 5,
         page_secrets: 200,
@@ -148,37 +73,6 @@ impl Scale {
         recovery_changes: 40,
         outage: Duration::from_secs(3),
     };
-}
-
-fn print_table(figures: &[Figure], smoke: bool) {
-    println!(
-        "\n{:<44} {:>12} {:>12} {:>7}  {:<18} met",
-        "figure", "value", "baseline", "ratio", "goal"
-    );
-    for f in figures {
-        let baseline = f
-            .baseline
-            .map_or_else(|| "—".to_owned(), |b| format!("{b:.1}"));
-        let ratio = f
-            .baseline
-            .filter(|b| *b != 0.0)
-            .map_or_else(|| "—".to_owned(), |b| format!("{:.3}", f.value / b));
-        println!(
-            "{:<44} {:>12} {:>12} {:>7}  {:<18} {}",
-            format!("{} ({})", f.name, f.unit),
-            format!("{:.1}", f.value),
-            baseline,
-            ratio,
-            f.goal,
-            if f.met { "yes" } else { "NO" }
-        );
-    }
-    for f in figures {
-        println!("  {}: {}", f.name, f.note);
-    }
-    if smoke {
-        println!("(smoke run: small data, short load; the figures are not the recorded ones)");
-    }
 }
 
 /// Seeds `secrets` organization secrets over `projects` projects, `per_secret` assignments
@@ -258,19 +152,19 @@ pub async fn seed(
 }
 
 /// How much data a server starts with: secrets, projects, assignments per secret.
-type Data = (i64, i64, i64);
+pub(crate) type Data = (i64, i64, i64);
 
-const ADMIN: &str = "bench@example.com";
-const PASSWORD: &str = "bench-password-not-secret";
+pub(crate) const ADMIN: &str = "bench@example.com";
+pub(crate) const PASSWORD: &str = "bench-password-not-secret";
 
 /// The app as a child process on a free port (no demo, no simulated clusters), on a fresh
 /// SQLite database of its own with an admin to sign in as; the directory goes with it.
-struct Server {
-    child: tokio::process::Child,
-    base: String,
-    started: Duration,
-    dir: PathBuf,
-    database_url: String,
+pub(crate) struct Server {
+    pub(crate) child: tokio::process::Child,
+    pub(crate) base: String,
+    pub(crate) started: Duration,
+    pub(crate) dir: PathBuf,
+    pub(crate) database_url: String,
 }
 
 impl Drop for Server {
@@ -282,7 +176,11 @@ impl Drop for Server {
 
 impl Server {
     /// Seeds `data` (none: an empty database), then starts the app on it.
-    async fn start(name: &str, data: Option<Data>, site_root: &Path) -> anyhow::Result<Server> {
+    pub(crate) async fn start(
+        name: &str,
+        data: Option<Data>,
+        site_root: &Path,
+    ) -> anyhow::Result<Server> {
         Server::start_with(name, site_root, async |db: &Db, _dir: &Path| {
             if let Some((secrets, projects, per_secret)) = data {
                 seed(db, secrets, projects, per_secret).await?;
@@ -294,7 +192,7 @@ impl Server {
 
     /// Makes a fresh database with the bench admin, lets `prepare` add to it (and to the
     /// directory), then starts the app on it with the extra arguments `prepare` returns.
-    async fn start_with(
+    pub(crate) async fn start_with(
         name: &str,
         site_root: &Path,
         prepare: impl AsyncFnOnce(&Db, &Path) -> anyhow::Result<Vec<std::ffi::OsString>>,
@@ -360,7 +258,7 @@ impl Server {
     }
 
     /// Resident memory now, in MB.
-    fn rss_mb(&self) -> anyhow::Result<f64> {
+    pub(crate) fn rss_mb(&self) -> anyhow::Result<f64> {
         let pid = self.child.id().context("the app exited")?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
         let kb: f64 = status
@@ -373,27 +271,27 @@ impl Server {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
 /// An answer to [`http_get`].
-struct Answer {
-    status: u16,
-    headers: String,
-    body: Vec<u8>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: String,
+    pub(crate) body: Vec<u8>,
 }
 
 /// GET `url` (`http://host:port/path`) with an optional Cookie header; the whole answer. (A
 /// bare HTTP/1.1 client: the server's build has no client library.)
-async fn http_get(url: &str, cookie: Option<&str>) -> anyhow::Result<Answer> {
+pub(crate) async fn http_get(url: &str, cookie: Option<&str>) -> anyhow::Result<Answer> {
     request_with("GET", url, cookie, None, "identity").await
 }
 
 /// A request with an optional Cookie header and body (its content type, its text).
-async fn request(
+pub(crate) async fn request(
     method: &str,
     url: &str,
     cookie: Option<&str>,
@@ -404,7 +302,7 @@ async fn request(
 
 /// [`request`] accepting the given content encodings (`identity`, `gzip`, `br`); the body is
 /// left as it came over the wire.
-async fn request_with(
+pub(crate) async fn request_with(
     method: &str,
     url: &str,
     cookie: Option<&str>,
@@ -468,7 +366,7 @@ async fn request_with(
     })
 }
 
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+pub(crate) fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(line_end) = raw.windows(2).position(|w| w == b"\r\n") {
         let size = usize::from_str_radix(String::from_utf8_lossy(&raw[..line_end]).trim(), 16)
@@ -485,10 +383,10 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
 }
 
 /// The content type of a server function's form arguments.
-const FORM: &str = "application/x-www-form-urlencoded";
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Signs in as the bench admin; the session cookie.
-async fn sign_in(base: &str) -> anyhow::Result<String> {
+pub(crate) async fn sign_in(base: &str) -> anyhow::Result<String> {
     let form = format!("email={}&password={}", ADMIN.replace('@', "%40"), PASSWORD);
     let answer = request(
         "POST",
@@ -514,52 +412,7 @@ async fn sign_in(base: &str) -> anyhow::Result<String> {
         .context("sign-in gave no session cookie")
 }
 
-/// Figure 5: resident memory with the big data loaded and idle, and time from start to
-/// `/readyz` 200; the baseline is the same binary on an empty database.
-async fn start_and_memory(scale: &Scale, site_root: &Path) -> anyhow::Result<Vec<Figure>> {
-    let empty = Server::start("empty", None, site_root).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let (empty_rss, empty_start) = (empty.rss_mb()?, empty.started);
-    drop(empty);
-
-    let data = (scale.big_secrets, 200, scale.big_per_secret);
-    let big = Server::start("big", Some(data), site_root).await?;
-    // Loaded: the Secrets page once, as the first user would.
-    let cookie = sign_in(&big.base).await?;
-    http_get(&format!("{}/secrets", big.base), Some(&cookie)).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let (rss, started) = (big.rss_mb()?, big.started);
-    drop(big);
-    let data = format!(
-        "{} secrets / {} assignments",
-        scale.big_secrets,
-        scale.big_secrets * scale.big_per_secret
-    );
-    Ok(vec![
-        Figure {
-            name: "5a RSS, loaded and idle".into(),
-            value: rss,
-            baseline: Some(empty_rss),
-            unit: "MB",
-            goal: "≤ 100 MB".into(),
-            met: rss <= 100.0,
-            note: format!("VmRSS 2 s after one Secrets page, {data}; baseline: an empty database"),
-        },
-        Figure {
-            name: "5b start to /readyz 200".into(),
-            value: started.as_secs_f64() * 1000.0,
-            baseline: Some(empty_start.as_secs_f64() * 1000.0),
-            unit: "ms",
-            goal: "≤ 1000 ms".into(),
-            met: started <= Duration::from_secs(1),
-            note: format!(
-                "spawn to the first 200, polled every 5 ms, {data}; baseline: an empty database"
-            ),
-        },
-    ])
-}
-
-fn tempfile_dir(name: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn tempfile_dir(name: &str) -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "secrets-console-bench-{}-{name}",
         std::process::id()
@@ -571,151 +424,17 @@ fn tempfile_dir(name: &str) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Figures 4 and 2 on the page data (1,000 secrets, 200 projects, 5,000 assignments).
-async fn first_load_and_page(scale: &Scale, site_root: &Path) -> anyhow::Result<Vec<Figure>> {
-    let data = (
-        scale.page_secrets,
-        scale.page_projects,
-        scale.page_assignments_per_secret,
-    );
-    let server = Server::start("page", Some(data), site_root).await?;
-    let cookie = sign_in(&server.base).await?;
-    let page_url = format!("{}/secrets?per_page=50", server.base);
-    let page = http_get(&page_url, Some(&cookie)).await?;
-    if page.status != 200 {
-        bail!("the Secrets page answered {}", page.status);
-    }
-    let mut figures = first_load(&server.base, &cookie, "/secrets?per_page=50").await?;
-    figures.push(page_under_load(&page_url, &cookie, &page.body, scale).await?);
-    drop(server);
-    Ok(figures)
+pub(crate) struct WrkResult {
+    pub(crate) rps: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
 }
 
-/// Figure 4: the bytes a first visit to the Secrets page fetches (the page as served to the
-/// signed-in admin, with its hydration data, then the JS, WASM and CSS it loads), as the app
-/// serves them to a browser accepting gzip, then brotli; the baseline is the same without
-/// compression. A file the server does not compress counts in full.
-async fn first_load(base: &str, cookie: &str, page: &str) -> anyhow::Result<Vec<Figure>> {
-    let parts = [
-        ("HTML", page.to_owned()),
-        ("JS", "/pkg/secrets-console.js".to_owned()),
-        ("WASM", "/pkg/secrets-console.wasm".to_owned()),
-        ("CSS", "/pkg/secrets-console.css".to_owned()),
-    ];
-    let (mut raw, mut gz, mut br, mut wasm) = (0, 0, 0, 0);
-    let mut detail = Vec::new();
-    for (name, path) in &parts {
-        let mut sizes = Vec::new();
-        for encoding in ["identity", "gzip", "br"] {
-            let answer = request_with(
-                "GET",
-                &format!("{base}{path}"),
-                Some(cookie),
-                None,
-                encoding,
-            )
-            .await?;
-            if answer.status != 200 {
-                bail!("{path} answered {}", answer.status);
-            }
-            sizes.push(answer.body.len());
-        }
-        detail.push(format!("{name} {} / {} / {}", sizes[0], sizes[1], sizes[2]));
-        raw += sizes[0];
-        gz += sizes[1];
-        br += sizes[2];
-        if *name == "WASM" {
-            wasm = sizes[0];
-        }
-    }
-    let kb = |n: usize| n as f64 / 1000.0;
-    Ok(vec![
-        Figure {
-            name: "4a first load, gzip".into(),
-            value: kb(gz),
-            baseline: Some(kb(raw)),
-            unit: "KB",
-            goal: "≤ 250 KB".into(),
-            met: gz <= 250_000,
-            note: format!(
-                "bytes served for HTML + JS + WASM + CSS, uncompressed / gzip / brotli: {}; \
-                 baseline: uncompressed",
-                detail.join(", ")
-            ),
-        },
-        Figure {
-            name: "4b first load, brotli".into(),
-            value: kb(br),
-            baseline: Some(kb(raw)),
-            unit: "KB",
-            goal: "—".into(),
-            met: true,
-            note: "the same, to a browser accepting brotli; baseline: uncompressed".into(),
-        },
-        Figure {
-            name: "4c release WASM".into(),
-            value: kb(wasm),
-            baseline: None,
-            unit: "KB",
-            goal: "—".into(),
-            met: true,
-            note: "pkg/secrets-console.wasm after wasm-opt, uncompressed".into(),
-        },
-    ])
-}
-
-/// Figure 2: the Secrets page (page of 50, admin session) under wrk on loopback, against axum
-/// serving the identical bytes from memory in this process (the floor).
-async fn page_under_load(
+pub(crate) async fn wrk(
     url: &str,
-    cookie: &str,
-    body: &[u8],
-    scale: &Scale,
-) -> anyhow::Result<Figure> {
-    let app = wrk(url, Some(cookie), scale.load_seconds).await?;
-    let floor_body = body.to_vec();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let floor_url = format!("http://{}/secrets", listener.local_addr()?);
-    let floor_app = axum::Router::new().route(
-        "/secrets",
-        axum::routing::get(move || {
-            let body = floor_body.clone();
-            async move { ([("content-type", "text/html; charset=utf-8")], body) }
-        }),
-    );
-    let floor_task = tokio::spawn(async move { axum::serve(listener, floor_app).await });
-    let floor = wrk(&floor_url, None, scale.load_seconds).await;
-    floor_task.abort();
-    let floor = floor?;
-    Ok(Figure {
-        name: "2 Secrets page, requests/s".into(),
-        value: app.rps,
-        baseline: Some(floor.rps),
-        unit: "req/s",
-        goal: "≥ 1/5 of the floor".into(),
-        met: app.rps >= floor.rps / 5.0,
-        note: format!(
-            "wrk -t2 -c16 {} s, page of 50 of {} secrets / {} projects / {} assignments: p50 {:.1} ms, p99 {:.1} ms; \
-             floor (axum, same bytes from memory): p50 {:.2} ms, p99 {:.2} ms",
-            scale.load_seconds,
-            scale.page_secrets,
-            scale.page_projects,
-            scale.page_secrets * scale.page_assignments_per_secret,
-            app.p50_ms,
-            app.p99_ms,
-            floor.p50_ms,
-            floor.p99_ms
-        ),
-    })
-}
-
-struct WrkResult {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-async fn wrk(url: &str, cookie: Option<&str>, seconds: u64) -> anyhow::Result<WrkResult> {
+    cookie: Option<&str>,
+    seconds: u64,
+) -> anyhow::Result<WrkResult> {
     let mut command = tokio::process::Command::new("wrk");
     command.args(["-t2", "-c16", &format!("-d{seconds}s"), "--latency"]);
     if let Some(cookie) = cookie {
@@ -745,7 +464,7 @@ async fn wrk(url: &str, cookie: Option<&str>, seconds: u64) -> anyhow::Result<Wr
 }
 
 /// wrk's `1.23ms`, `456.00us`, `1.20s`, or a plain number.
-fn parse_duration_ms_or_number(text: &str) -> Option<f64> {
+pub(crate) fn parse_duration_ms_or_number(text: &str) -> Option<f64> {
     for (suffix, factor) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] {
         if let Some(n) = text.strip_suffix(suffix) {
             return n.parse::<f64>().ok().map(|n| n * factor);

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 
-use super::{FORM, Figure, Scale, Server, request, sign_in};
+use super::harness::{ADMIN, FORM, Figure, PASSWORD, Scale, Server, request, sign_in};
 use crate::model::secret::SecretSpec;
 use crate::model::secret::{ExternalDataEntry, ExternalSpec, Scope};
 use crate::server::cluster::manifest::{Placement, external_secret};
@@ -251,7 +251,7 @@ pub(super) async fn badge_latency(
     platform.cluster().faults.set_controller_paused(true);
     let script = end2end.join("bench/badge-latency.mjs");
     let args = serde_json::json!({
-        "base": platform.server.base, "email": super::ADMIN, "password": super::PASSWORD,
+        "base": platform.server.base, "email": ADMIN, "password": PASSWORD,
         "secret": "live-badge", "api": platform.cluster().url(),
         "token": platform.cluster().token, "ca": platform.cluster().ca_pem,
         "namespace": namespace(0),

@@ -1,0 +1,411 @@
+//! Tests of `domain::permissions`.
+
+use super::*;
+use crate::model::secret::{ExternalDataEntry, ExternalSpec};
+use Action::*;
+use proptest::prelude::*;
+
+const PAYMENTS: i64 = 1;
+const SEARCH: i64 = 2;
+
+fn admin() -> Principal {
+    Principal {
+        user_id: 1,
+        email: "admin@example.com".into(),
+        is_admin: true,
+        projects: vec![],
+    }
+}
+
+fn member() -> Principal {
+    Principal {
+        user_id: 2,
+        email: "dev@example.com".into(),
+        is_admin: false,
+        projects: vec![PAYMENTS],
+    }
+}
+
+fn outsider() -> Principal {
+    Principal {
+        user_id: 3,
+        email: "other@example.com".into(),
+        is_admin: false,
+        projects: vec![SEARCH],
+    }
+}
+
+/// The resources of project `payments` that the matrix walks.
+fn targets() -> Vec<(&'static str, Target<'static>)> {
+    vec![
+        ("global", Target::Global),
+        ("project payments", Target::Project(PAYMENTS)),
+        (
+            "new project secret in payments",
+            Target::NewSecret {
+                scope: Scope::Project,
+                project: Some(PAYMENTS),
+            },
+        ),
+        (
+            "new org secret",
+            Target::NewSecret {
+                scope: Scope::Organization,
+                project: None,
+            },
+        ),
+        (
+            "project secret of payments",
+            Target::Secret {
+                scope: Scope::Project,
+                owner: Some(PAYMENTS),
+                assigned: &[PAYMENTS],
+            },
+        ),
+        (
+            "org secret assigned to payments",
+            Target::Secret {
+                scope: Scope::Organization,
+                owner: None,
+                assigned: &[PAYMENTS],
+            },
+        ),
+        (
+            "org secret assigned nowhere",
+            Target::Secret {
+                scope: Scope::Organization,
+                owner: None,
+                assigned: &[],
+            },
+        ),
+    ]
+}
+
+/// The designed outcome for a member of `payments`, per action and target.
+fn expected_for_member(action: Action, target: &str) -> Result<(), Denied> {
+    use Denied::*;
+    let invisible = matches!(target, "org secret assigned nowhere");
+    if invisible {
+        return Err(NotFound);
+    }
+    match (action, target) {
+        (ListSecrets | ListProjects, "global") => Ok(()),
+        (ViewProject, "project payments") => Ok(()),
+        (ViewSecret, "project secret of payments" | "org secret assigned to payments") => Ok(()),
+        (CreateSecret, "new project secret in payments") => Ok(()),
+        (EditSecret | SyncSecret | DeleteSecret, "project secret of payments") => Ok(()),
+        _ => Err(Forbidden),
+    }
+}
+
+#[test]
+fn anonymous_is_unauthenticated_for_everything() {
+    for action in Action::ALL {
+        for (_, target) in targets() {
+            assert_eq!(
+                authorize(None, action, &target),
+                Err(Denied::Unauthenticated)
+            );
+        }
+    }
+}
+
+#[test]
+fn admins_may_do_everything() {
+    for action in Action::ALL {
+        for (_, target) in targets() {
+            assert_eq!(
+                authorize(Some(&admin()), action, &target),
+                Ok(()),
+                "{action:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn members_follow_the_matrix() {
+    for action in Action::ALL {
+        for (name, target) in targets() {
+            assert_eq!(
+                authorize(Some(&member()), action, &target),
+                expected_for_member(action, name),
+                "{action:?} on {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn members_of_other_projects_see_nothing_of_payments() {
+    for action in Action::ALL {
+        for (name, target) in targets() {
+            let got = authorize(Some(&outsider()), action, &target);
+            match name {
+                "global" => assert_ne!(got, Err(Denied::NotFound), "{action:?} on {name}"),
+                // Creating an org secret names no project: it is refused, not hidden.
+                "new org secret" => assert_eq!(got, Err(Denied::Forbidden)),
+                _ => assert_eq!(got, Err(Denied::NotFound), "{action:?} on {name}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn team_member_cannot_assign_org_secret() {
+    let target = Target::Secret {
+        scope: Scope::Organization,
+        owner: None,
+        assigned: &[PAYMENTS],
+    };
+    assert_eq!(
+        authorize(Some(&member()), AssignSecret, &target),
+        Err(Denied::Forbidden)
+    );
+}
+
+#[test]
+fn denials_map_to_401_404_403() {
+    assert_eq!(AppError::from(Denied::Unauthenticated).status(), 401);
+    assert_eq!(AppError::from(Denied::NotFound).status(), 404);
+    assert_eq!(AppError::from(Denied::Forbidden).status(), 403);
+}
+
+fn spec(store: &str, remote_key: &str) -> SecretSpec {
+    SecretSpec::External(ExternalSpec {
+        store: store.into(),
+        refresh_interval: "1h0m0s".into(),
+        data: vec![ExternalDataEntry {
+            secret_key: "k".into(),
+            remote_key: remote_key.into(),
+            property: None,
+            version: None,
+        }],
+    })
+}
+
+#[test]
+fn members_reference_only_allowed_stores_and_prefixes() {
+    let allow = Allowlist {
+        stores: vec!["vault".into()],
+        key_prefixes: vec!["payments/".into()],
+    };
+    assert!(check_allowlist(&allow, &spec("vault", "payments/db")).is_ok());
+    let store = check_allowlist(&allow, &spec("aws-secrets-manager", "payments/db")).unwrap_err();
+    assert_eq!(store.field, "store");
+    assert!(store.message.contains("vault"));
+    let key = check_allowlist(&allow, &spec("vault", "search/db")).unwrap_err();
+    assert_eq!(key.field, "data[0].remote_key");
+    assert!(key.message.contains("payments/"));
+    let none = check_allowlist(&Allowlist::default(), &spec("vault", "x")).unwrap_err();
+    assert!(none.message.contains("ask an admin"));
+}
+
+fn allow_prefix(prefix: &str) -> Allowlist {
+    Allowlist {
+        stores: vec!["vault".into()],
+        key_prefixes: vec![prefix.into()],
+    }
+}
+
+#[test]
+fn key_prefixes_match_whole_path_parts_with_or_without_a_trailing_slash() {
+    for prefix in ["payments", "payments/"] {
+        for key in [
+            "payments/x",
+            "payments/a/b",
+            "payments/db/password",
+            "payments",
+        ] {
+            assert!(key_within_prefix(key, prefix), "{key} in {prefix}");
+        }
+        for key in [
+            "payments-admin/x",
+            "paymentsx",
+            "paymentsx/y",
+            "pay",
+            "search/payments",
+        ] {
+            assert!(!key_within_prefix(key, prefix), "{key} in {prefix}");
+        }
+    }
+    assert!(key_within_prefix(
+        "shared/postgres/password",
+        "shared/postgres/"
+    ));
+    assert!(!key_within_prefix("shared/postgresql", "shared/postgres/"));
+    assert!(!key_within_prefix("shared", "shared/postgres"));
+}
+
+#[test]
+fn keys_and_prefixes_that_are_not_clean_paths_are_within_nothing() {
+    for (key, prefix) in [
+        ("payments/../search/db", "payments"),
+        ("payments/./db", "payments"),
+        ("payments//db", "payments"),
+        ("payments/db/", "payments"),
+        ("/payments/db", "payments"),
+        ("payments/db", "/payments"),
+        ("payments/db", "payments//"),
+        ("payments/db", ""),
+        ("payments/db", "/"),
+        ("search/db", "payments/.."),
+        ("./db", "."),
+    ] {
+        assert!(!key_within_prefix(key, prefix), "{key} in {prefix}");
+    }
+}
+
+#[test]
+fn a_member_cannot_climb_out_of_the_prefix_with_dot_dot_and_the_field_is_named() {
+    for prefix in ["payments", "payments/"] {
+        let error = check_allowlist(
+            &allow_prefix(prefix),
+            &spec("vault", "payments/../search/db"),
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "data[0].remote_key");
+        assert!(error.message.contains("'..'"), "{}", error.message);
+    }
+}
+
+#[test]
+fn a_member_cannot_use_a_sibling_that_only_shares_the_prefix_letters() {
+    for prefix in ["payments", "payments/"] {
+        let error =
+            check_allowlist(&allow_prefix(prefix), &spec("vault", "payments-admin/x")).unwrap_err();
+        assert_eq!(error.field, "data[0].remote_key");
+        assert!(
+            error.message.contains(prefix) && error.message.contains("payments/db"),
+            "{}",
+            error.message
+        );
+    }
+}
+
+#[test]
+fn ordinary_keys_inside_the_prefix_are_still_allowed() {
+    assert_eq!(
+        check_allowlist(
+            &allow_prefix("payments/"),
+            &spec("vault", "payments/db/password")
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        check_allowlist(
+            &allow_prefix("shared/postgres"),
+            &spec("vault", "shared/postgres")
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        check_allowlist(&allow_prefix("my app"), &spec("vault", "my app")),
+        Ok(())
+    );
+    assert_eq!(
+        check_allowlist(&allow_prefix("my app/"), &spec("vault", "my app/pass word")),
+        Ok(())
+    );
+}
+
+#[test]
+fn allowlists_refuse_prefixes_that_are_not_clean_paths_naming_the_field() {
+    assert_eq!(allow_prefix("payments/").validate_key_prefixes(), Ok(()));
+    for bad in ["/payments", "payments//", "payments/../search", ""] {
+        let error = allow_prefix(bad).validate_key_prefixes().unwrap_err();
+        assert_eq!(error.field, "key_prefixes", "{bad}");
+    }
+}
+
+/// Cleans a path the way a provider would (Go's `path.Clean`, roughly): empty and `.` parts
+/// dropped, `..` removes the part before it. None when `..` climbs above the store's root.
+fn clean(path: &str) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts)
+}
+
+fn arb_part() -> impl Strategy<Value = String> {
+    prop_oneof![
+        proptest::sample::select(vec![
+            "",
+            ".",
+            "..",
+            "payments",
+            "payments-admin",
+            "paymentsx",
+            "search",
+            "db",
+            " ",
+        ])
+        .prop_map(str::to_owned),
+        "[a-z. -]{1,5}",
+    ]
+}
+
+fn arb_path() -> impl Strategy<Value = String> {
+    (
+        any::<bool>(),
+        proptest::collection::vec(arb_part(), 1..5),
+        any::<bool>(),
+    )
+        .prop_map(|(leading, parts, trailing)| {
+            let joined = parts.join("/");
+            format!(
+                "{}{joined}{}",
+                if leading { "/" } else { "" },
+                if trailing { "/" } else { "" }
+            )
+        })
+}
+
+proptest! {
+    #[test]
+    fn an_accepted_key_never_resolves_outside_its_prefix(
+        prefix in arb_path(),
+        joint in proptest::sample::select(vec!["/", "", "-", "none"]),
+        tail in arb_path(),
+    ) {
+        // Most keys start with the prefix's text, joined by a '/' (so that acceptances are
+        // common) or by nothing or '-' (siblings such as `payments-admin/x`).
+        let key = match joint {
+            "none" => tail,
+            joint => format!("{}{joint}{tail}", prefix.strip_suffix('/').unwrap_or(&prefix)),
+        };
+        let accepted = validate_remote_key("data[0].remote_key", &key).is_ok()
+            && check_allowlist(&allow_prefix(&prefix), &spec("vault", &key)).is_ok();
+        if accepted {
+            let cleaned_prefix = clean(&prefix);
+            prop_assert!(cleaned_prefix.is_some(), "{prefix:?} climbs out of the root");
+            let cleaned_prefix = cleaned_prefix.unwrap();
+            prop_assert!(!cleaned_prefix.is_empty(), "{prefix:?} is the whole store");
+            let cleaned_key = clean(&key);
+            prop_assert!(
+                cleaned_key.as_ref().is_some_and(|k| k.starts_with(&cleaned_prefix)),
+                "{key:?} resolves to {cleaned_key:?}, outside {prefix:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn clean_keys_under_a_valid_prefix_are_accepted(
+        prefix in "[a-z]{1,4}(/[a-z .-]{0,3}[a-z])?/?",
+        tail in "[a-z]([a-z .-]{0,3}[a-z])?(/[a-z]{1,3}){0,2}",
+    ) {
+        prop_assert_eq!(allow_prefix(&prefix).validate_key_prefixes(), Ok(()));
+        let key = format!("{}/{tail}", prefix.trim_end_matches('/'));
+        prop_assert_eq!(
+            check_allowlist(&allow_prefix(&prefix), &spec("vault", &key)),
+            Ok(())
+        );
+    }
+}

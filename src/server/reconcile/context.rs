@@ -1,0 +1,80 @@
+//! What the reconciler's tasks share: their options, their context, the kinds they write, and
+//! how they back off.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{ApiResource, GroupVersionKind};
+
+use crate::server::crypto::Keyring;
+use crate::server::db::Db;
+
+/// How the reconciler paces itself.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Work items applied at once per cluster.
+    pub concurrency: usize,
+    /// How often an idle worker looks for due work.
+    pub poll: Duration,
+    /// The live feed of changed secrets (every replica's, on PostgreSQL): an idle worker also
+    /// looks for work as soon as something changed, instead of at its next poll.
+    pub wake: Option<tokio::sync::broadcast::Sender<i64>>,
+    /// First retry delay; doubles per attempt.
+    pub base_backoff: Duration,
+    /// Longest retry delay.
+    pub max_backoff: Duration,
+    /// How long a delete may take before it is DeleteFailed.
+    pub delete_deadline: Duration,
+    /// How often everything the watches have seen is judged again.
+    pub resync: Duration,
+    /// How often each cluster's API server is probed for the reachability badge.
+    pub health_interval: Duration,
+    /// How often the set of project namespaces whose Secrets are watched is read again.
+    pub namespace_refresh: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            poll: Duration::from_millis(250),
+            wake: None,
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(60),
+            delete_deadline: Duration::from_secs(120),
+            resync: Duration::from_secs(15),
+            health_interval: Duration::from_secs(10),
+            namespace_refresh: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What every task shares.
+pub(crate) struct Context {
+    pub(crate) db: Db,
+    pub(crate) keys: Keyring,
+    pub(crate) options: Options,
+}
+
+/// The kube resource of ExternalSecret.
+pub fn external_secret_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("external-secrets.io", "v1", "ExternalSecret"),
+        "externalsecrets",
+    )
+}
+
+/// The kube resource of Secret.
+pub(crate) fn secret_resource() -> ApiResource {
+    ApiResource::erase::<Secret>(&())
+}
+
+/// `base` doubled `attempts` times, at most `max`, with full jitter on the upper half (between
+/// half and all of it): spreads the retries of many items, or many watches, after an outage.
+pub(crate) fn exponential_backoff(base: Duration, max: Duration, attempts: u32) -> Duration {
+    let delay = base
+        .saturating_mul(2_u32.saturating_pow(attempts.min(16)))
+        .min(max);
+    let jitter = f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 255.0;
+    delay / 2 + (delay / 2).mul_f64(jitter)
+}

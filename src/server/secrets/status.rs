@@ -1,0 +1,150 @@
+//! Recorded status: what the clusters report for each assignment (status, reason, applied
+//! generation), the rolled-up status of each secret, and the end of a finished removal. The
+//! reconciler and the watcher record through here.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::domain::status::{self, AssignmentState, AssignmentStatus, Observation, Transition};
+use crate::server::clock::now_ms;
+use crate::server::db::Db;
+use crate::server::errors::ServiceError;
+use crate::server::live;
+
+use super::assignment_rows::remove_assignment;
+use super::record::lock_secret;
+
+/// Recomputes a secret's rolled-up status from its assignments.
+pub(crate) async fn refresh_rollup(
+    conn: &mut AnyConnection,
+    secret_id: i64,
+) -> Result<(), ServiceError> {
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM assignments WHERE secret_id = $1")
+            .bind(secret_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let rolled = status::rollup(statuses.iter().filter_map(|s| AssignmentStatus::parse(s)));
+    let changed = sqlx::query("UPDATE secrets SET status = $1 WHERE id = $2 AND status <> $1")
+        .bind(rolled.as_str())
+        .bind(secret_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if changed > 0 {
+        live::emit(conn, secret_id).await?;
+    }
+    Ok(())
+}
+
+/// Applies `observation` to the assignment and stores the result (or removes the row).
+pub(super) async fn observe_in(
+    conn: &mut AnyConnection,
+    secret_id: i64,
+    project_id: i64,
+    observation: &Observation,
+) -> Result<Option<AssignmentState>, ServiceError> {
+    let row = sqlx::query("SELECT status, reason, applied_generation FROM assignments WHERE secret_id = $1 AND project_id = $2")
+        .bind(secret_id)
+        .bind(project_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let current = AssignmentState {
+        status: AssignmentStatus::parse(row.try_get("status")?)
+            .unwrap_or(AssignmentStatus::Pending),
+        reason: row.try_get("reason")?,
+        applied_generation: row.try_get("applied_generation")?,
+    };
+    match status::transition(&current, observation) {
+        Transition::Remove => {
+            remove_assignment(&mut *conn, secret_id, project_id).await?;
+            live::emit(conn, secret_id).await?;
+            Ok(None)
+        }
+        Transition::Update(next) => {
+            if next != current {
+                let synced_now = next.status == AssignmentStatus::Synced
+                    && current.status != AssignmentStatus::Synced;
+                sqlx::query(
+                    "UPDATE assignments SET status = $1, reason = $2, applied_generation = $3, updated_at = $4, \
+                     last_sync_at = CASE WHEN $5 = 1 THEN $4 ELSE last_sync_at END \
+                     WHERE secret_id = $6 AND project_id = $7",
+                )
+                .bind(next.status.as_str())
+                .bind(next.reason.as_deref())
+                .bind(next.applied_generation)
+                .bind(now_ms())
+                .bind(i64::from(synced_now))
+                .bind(secret_id)
+                .bind(project_id)
+                .execute(&mut *conn)
+                .await?;
+                live::emit(conn, secret_id).await?;
+            }
+            Ok(Some(next))
+        }
+    }
+}
+
+/// Records what the cluster reported about one assignment, then the rollup; a finished delete
+/// removes the assignment, and the secret too once it is being deleted and has none left.
+/// Returns the assignment's new state (`None` once removed).
+pub async fn observe(
+    db: &Db,
+    secret_id: i64,
+    project_id: i64,
+    observation: &Observation,
+) -> Result<Option<AssignmentState>, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    lock_secret(&mut tx, secret_id).await?;
+    let next = observe_in(&mut tx, secret_id, project_id, observation).await?;
+    finish_if_deleted(&mut tx, secret_id).await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+/// Removes a secret that is being deleted once its last assignment is gone; otherwise
+/// refreshes its rollup.
+pub(super) async fn finish_if_deleted(
+    conn: &mut AnyConnection,
+    secret_id: i64,
+) -> Result<(), ServiceError> {
+    let remaining: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM assignments WHERE secret_id = $1")
+            .bind(secret_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let deleted = if remaining == 0 {
+        sqlx::query("DELETE FROM secrets WHERE id = $1 AND deleting = TRUE")
+            .bind(secret_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+    } else {
+        0
+    };
+    if deleted == 0 {
+        refresh_rollup(conn, secret_id).await?;
+    } else {
+        live::emit(conn, secret_id).await?;
+    }
+    Ok(())
+}
+
+/// Records the latest warning event of an assignment's object (shown with its reason).
+pub async fn record_warning(
+    db: &Db,
+    secret_id: i64,
+    project_id: i64,
+    warning: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE assignments SET last_warning = $1 WHERE secret_id = $2 AND project_id = $3",
+    )
+    .bind(warning)
+    .bind(secret_id)
+    .bind(project_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
