@@ -79,14 +79,13 @@ async fn unknown_page_answers_404(backend: Backend) {
 
 async fn server_info_server_function_answers_over_http(backend: Backend) {
     let (server, _db) = demo_server(&backend, Vec::new()).await;
-    let anonymous = server
-        .client()
-        .post(server.url("/api/server_info"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("")
-        .send()
-        .await
-        .unwrap();
+    let ask = |http: &reqwest::Client| {
+        http.post(server.url("/api/server_info"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("")
+            .send()
+    };
+    let anonymous = ask(&server.client()).await.unwrap();
     assert_eq!(anonymous.status(), 200);
     let nothing: serde_json::Value = anonymous.json().await.unwrap();
     assert_eq!(
@@ -98,14 +97,7 @@ async fn server_info_server_function_answers_over_http(backend: Backend) {
     let (status, nothing) = member.call("server_info", serde_json::json!({})).await;
     assert_eq!((status, nothing), (200, serde_json::Value::Null));
     let admin = Client::signed_in(&server, "admin@example.com").await;
-    let response = admin
-        .http
-        .post(server.url("/api/server_info"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("")
-        .send()
-        .await
-        .unwrap();
+    let response = ask(&admin.http).await.unwrap();
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
