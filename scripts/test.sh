@@ -62,6 +62,12 @@ check "cargo fmt" cargo fmt --check
 # by its owner only.
 check "no import loops in src/" python3 scripts/import-loops.py
 check "each owned table has one writer" python3 scripts/table-owners.py
+files_fit() {
+  local long
+  long=$(find src -name '*.rs' -exec wc -l {} + | awk '$2 != "total" && $1 > 700')
+  [ -z "$long" ] || { echo "files over 700 lines (split them; tests go in a tests.rs beside):"; echo "$long"; return 1; }
+}
+check "no file under src/ over 700 lines" files_fit
 check "clippy (ssr)" cargo clippy --all-targets --locked -- -D warnings
 check "hydrate build has no server code" \
   cargo check --lib --locked --target wasm32-unknown-unknown --no-default-features --features hydrate

@@ -1,5 +1,6 @@
-//! Pure rules shared by browser and server: no I/O. Unit-tested at the bottom of each file.
+//! Pure rules shared by browser and server: no I/O. Unit-tested beside each file.
 
+pub mod duration;
 pub mod permissions;
 pub mod status;
 pub mod validation;

@@ -7,13 +7,16 @@
 //! through the kubeconfig it writes. This module tree depends on nothing else in the crate.
 
 pub mod api;
+mod auth;
 pub mod controller;
 pub mod demo;
 pub mod es_schemas;
+pub mod eso;
 pub mod faults;
 pub mod kinds;
 pub mod managed;
 pub mod rbac;
+pub mod request;
 pub mod resources;
 pub mod schema;
 pub mod selectors;
@@ -22,6 +25,7 @@ pub mod store;
 pub mod table;
 pub mod time;
 pub mod tls;
+mod watches;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -365,7 +369,7 @@ impl Sim {
             let addr = listener.local_addr()?;
             let faults = Arc::new(Faults::default());
             let (stop, stop_rx) = watch::channel(false);
-            let router = api::router(api::ApiState {
+            let router = api::router(request::ApiState {
                 store: store.clone(),
                 faults: faults.clone(),
                 bookmark_interval: options.bookmark_interval,

@@ -1,0 +1,153 @@
+//! Writing the target Secret, as ESO creates and updates it with its field manager.
+
+use serde_json::{Value, json};
+
+use crate::sim::store::{Key, WriteContext};
+
+use super::*;
+
+impl Controller {
+    /// Creates or updates the target Secret as ESO does (Create/Update with its field manager).
+    pub(super) fn write_target(
+        &mut self,
+        es: &Value,
+        target_key: &Key,
+        existing: Option<&Value>,
+        data: serde_json::Map<String, Value>,
+        creation: &str,
+    ) -> Result<(), SyncError> {
+        let es_uid = es
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let es_name = es
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let es_namespace = es
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if let Some(existing) = existing
+            && let Some(owner) = controller_ref(existing)
+            && owner["kind"] == "ExternalSecret"
+            && owner["uid"].as_str() != Some(es_uid)
+        {
+            return Err(SyncError {
+                message: "target is owned by another ExternalSecret".to_owned(),
+                detail: format!(
+                    "unable to mutate secret {}: secret is owned by another ExternalSecret: {}",
+                    target_key.name,
+                    owner["name"].as_str().unwrap_or_default()
+                ),
+            });
+        }
+        if let Some(existing) = existing
+            && existing["immutable"] == true
+            && existing.get("data") != Some(&Value::Object(data.clone()))
+        {
+            return Err(SyncError {
+                message: "could not update secret, target is immutable".to_owned(),
+                detail: format!(
+                    "unable to update secret {}: secret is immutable",
+                    target_key.name
+                ),
+            });
+        }
+        let mut secret = existing.cloned().unwrap_or_else(|| {
+            json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": target_key.name, "namespace": target_key.namespace},
+            })
+        });
+        // Without a template, the ExternalSecret's labels and annotations are copied over.
+        let mut labels = es
+            .pointer("/metadata/labels")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        let mut annotations = es
+            .pointer("/metadata/annotations")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        if let Some(template) = es.pointer("/spec/target/template") {
+            labels = template
+                .pointer("/metadata/labels")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            annotations = template
+                .pointer("/metadata/annotations")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            if let Some(t) = template.get("type").and_then(Value::as_str) {
+                secret["type"] = json!(t);
+            }
+        }
+        let mut final_data = match creation {
+            "Merge" | "CreateOrMerge" => secret
+                .get("data")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+            _ => serde_json::Map::new(),
+        };
+        final_data.extend(data);
+        labels[MANAGED_LABEL] = json!("true");
+        if creation == "Owner" {
+            labels[CREATED_BY_LABEL] = json!(sha224_hex(&format!("{es_namespace}/{es_name}")));
+        }
+        annotations[DATA_HASH_ANNOTATION] = json!(data_hash(&final_data));
+        for (field, value) in [("labels", labels), ("annotations", annotations)] {
+            let merged = secret["metadata"]
+                .get(field)
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            let mut merged = merged;
+            if let (Some(m), Some(v)) = (merged.as_object_mut(), value.as_object()) {
+                m.extend(v.clone());
+            }
+            secret["metadata"][field] = merged;
+        }
+        if creation == "Owner" {
+            secret["metadata"]["ownerReferences"] = json!([{
+                "apiVersion": "external-secrets.io/v1",
+                "kind": "ExternalSecret",
+                "name": es_name,
+                "uid": es_uid,
+                "controller": true,
+                "blockOwnerDeletion": true,
+            }]);
+        }
+        if es.pointer("/spec/target/immutable") == Some(&json!(true)) {
+            secret["immutable"] = json!(true);
+        }
+        secret["data"] = Value::Object(final_data);
+        let ctx = WriteContext::new(&format!("externalsecrets.external-secrets.io/{es_name}"));
+        let result = match existing {
+            None => self
+                .store
+                .create(self.types.secret, &target_key.namespace, secret, &ctx)
+                .map(|_| Some(("Created", "secret created"))),
+            Some(existing) => {
+                let before = existing.pointer("/metadata/resourceVersion").cloned();
+                self.store
+                    .update(target_key, secret, false, &ctx)
+                    .map(|updated| {
+                        (updated.pointer("/metadata/resourceVersion").cloned() != before)
+                            .then_some(("Updated", "secret updated"))
+                    })
+            }
+        };
+        match result {
+            Ok(Some((reason, message))) => {
+                self.record(es, "Normal", reason, message, MANAGER);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(error) => Err(SyncError {
+                message: "could not update secret".to_owned(),
+                detail: api_message(&error),
+            }),
+        }
+    }
+}
