@@ -9,7 +9,7 @@
 // the page changed (a MutationObserver on `data-status`). Prints one JSON line:
 // {"badge_ms": [...], "watch_ms": [...]}.
 //
-// Run by the bench (src/server/bench.rs), which starts the app and the cluster:
+// Run by the bench (src/bench/cluster.rs), which starts the app and the cluster:
 //   node end2end/bench/badge-latency.mjs '{"base": ..., "email": ..., "password": ...,
 //     "secret": ..., "api": ..., "token": ..., "ca": ..., "namespace": ..., "name": ..., "changes": 100}'
 
