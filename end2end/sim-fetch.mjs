@@ -11,28 +11,29 @@ export function kubeconfigCa(kubeconfig) {
 }
 
 /**
- * A request to `url` trusting `ca`. The answer has `status`, `ok`, `text()`, `json()` and
- * `body` (the response stream, an async iterable of chunks).
+ * A request to `url` trusting `ca`. The answer has `status`, `ok`, `text()` and `json()`, read
+ * to its end before it resolves; with `stream: true` (a watch) it resolves at the headers and
+ * `body` is the response stream, an async iterable of chunks. One connection per request
+ * (no keep-alive pool), so nothing left open keeps the process alive.
  */
-export function simFetch(url, { method = "GET", headers = {}, body, signal, ca } = {}) {
+export function simFetch(url, { method = "GET", headers = {}, body, signal, ca, stream = false } = {}) {
   return new Promise((resolve, reject) => {
-    const request = https.request(url, { method, headers, ca, signal }, (response) => {
+    const request = https.request(url, { method, headers, ca, signal, agent: false }, (response) => {
       // Aborted after the answer began (a watch being stopped): end its stream with an error,
       // as fetch() does, instead of leaving a reader waiting for data that never comes.
       signal?.addEventListener("abort", () => response.destroy(new Error("aborted")), { once: true });
       const status = response.statusCode ?? 0;
-      resolve({
-        status,
-        ok: status >= 200 && status < 300,
-        body: response,
-        async text() {
-          let text = "";
-          for await (const chunk of response) text += chunk;
-          return text;
-        },
-        async json() {
-          return JSON.parse(await this.text());
-        },
+      const ok = status >= 200 && status < 300;
+      if (stream) {
+        resolve({ status, ok, body: response });
+        return;
+      }
+      const chunks = [];
+      response.on("data", (chunk) => chunks.push(chunk));
+      response.on("error", reject);
+      response.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolve({ status, ok, text: async () => text, json: async () => JSON.parse(text) });
       });
     });
     request.on("error", reject);

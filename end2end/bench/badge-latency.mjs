@@ -39,7 +39,7 @@ async function until(check, ms, what) {
 async function watch(resourceVersion, seen, signal) {
   const url = `${args.api}/apis/external-secrets.io/v1/namespaces/${args.namespace}/externalsecrets` +
     `?watch=1&fieldSelector=metadata.name%3D${args.name}&resourceVersion=${resourceVersion}`;
-  const response = await fetch(url, { signal, headers: auth });
+  const response = await fetch(url, { signal, headers: auth, stream: true });
   if (!response.ok) throw new Error(`badge-latency: watch answered ${response.status}`);
   const decoder = new TextDecoder();
   let partial = "";
