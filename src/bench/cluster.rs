@@ -257,13 +257,21 @@ pub(super) async fn badge_latency(
         "namespace": namespace(0),
         "name": "live-badge", "changes": scale.badge_changes,
     });
-    let output = tokio::process::Command::new("node")
-        .arg("bench/badge-latency.mjs")
-        .arg(args.to_string())
-        .current_dir(end2end)
-        .output()
-        .await
-        .context("cannot run node (scripts/setup.sh test installs it with Playwright)")?;
+    // Bounded: a script that never ends must not hold the test command (each change is
+    // given 10 s by the script itself; this is far beyond any run).
+    let limit = Duration::from_secs(120 + 15 * scale.badge_changes as u64);
+    let output = tokio::time::timeout(
+        limit,
+        tokio::process::Command::new("node")
+            .arg("bench/badge-latency.mjs")
+            .arg(args.to_string())
+            .current_dir(end2end)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .with_context(|| format!("{} did not end within {limit:?}", script.display()))?
+    .context("cannot run node (scripts/setup.sh test installs it with Playwright)")?;
     platform.cluster().faults.set_controller_paused(false);
     if !output.status.success() {
         bail!(
