@@ -274,8 +274,18 @@ fn transient(error: &kube::Error) -> bool {
 }
 
 /// Whether the cluster refused because the namespace does not exist.
+/// Whether the API server refused a write because its namespace does not exist. Read from the
+/// `Status`'s reason and details, as kube-apiserver's NamespaceLifecycle admission writes them
+/// (`errors.NewNotFound(v1.Resource("namespaces"), namespace)`: 404, reason NotFound, details
+/// kind `namespaces` in the core group), never from its message text.
 fn missing_namespace(error: &kube::Error) -> bool {
-    matches!(error, kube::Error::Api(status) if status.code == 404 && status.message.contains("namespaces"))
+    matches!(error, kube::Error::Api(status)
+        if status.code == 404
+            && status.reason == "NotFound"
+            && status
+                .details
+                .as_ref()
+                .is_some_and(|details| details.kind == "namespaces" && details.group.is_empty()))
 }
 
 /// A refusal in words a user can act on.
@@ -602,5 +612,40 @@ async fn delete_deadlines(ctx: Arc<Context>) {
             )
             .await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `Status` answer as the API server sends it.
+    fn api_error(status: serde_json::Value) -> kube::Error {
+        kube::Error::Api(Box::new(serde_json::from_value(status).unwrap()))
+    }
+
+    #[test]
+    fn a_missing_namespace_is_told_by_the_status_details_not_its_words() {
+        let missing = api_error(json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "message": "namespaces \"payments\" not found", "reason": "NotFound",
+            "details": {"name": "payments", "kind": "namespaces"}, "code": 404
+        }));
+        assert!(missing_namespace(&missing));
+        // The object itself not found mentions no namespace kind: not a missing namespace,
+        // whatever its message says.
+        let object = api_error(json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "message": "secrets \"namespaces\" not found", "reason": "NotFound",
+            "details": {"name": "namespaces", "kind": "secrets"}, "code": 404
+        }));
+        assert!(!missing_namespace(&object));
+        // Forbidden under least-privilege roles is another case (the role cannot say).
+        let forbidden = api_error(json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "message": "secrets is forbidden: User cannot create resource in namespaces \"x\"",
+            "reason": "Forbidden", "details": {"kind": "secrets"}, "code": 403
+        }));
+        assert!(!missing_namespace(&forbidden));
     }
 }
