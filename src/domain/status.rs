@@ -198,6 +198,12 @@ pub enum Observation {
         /// Why.
         reason: String,
     },
+    /// A same-named object the console does not own stands where ours would go: Failed like
+    /// a refusal (nothing was written), and an admin may adopt that object.
+    ForeignObject {
+        /// Why, naming the object.
+        reason: String,
+    },
     /// The watcher saw our ExternalSecret.
     ExternalSecret {
         /// `metadata.generation` of the object seen.
@@ -323,7 +329,9 @@ pub fn transition(state: &AssignmentState, observation: &Observation) -> Transit
                 }
             }
         }
-        O::ApplyRefused { reason } => state.with(S::Failed, Some(or_unexplained(reason))),
+        O::ApplyRefused { reason } | O::ForeignObject { reason } => {
+            state.with(S::Failed, Some(or_unexplained(reason)))
+        }
         O::ExternalSecret {
             generation,
             synced_generation,

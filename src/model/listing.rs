@@ -312,6 +312,10 @@ pub struct AssignmentDetail {
     pub last_sync_at: Option<i64>,
     /// The controller's latest warning event.
     pub last_warning: Option<String>,
+    /// Failed because a same-named object the console does not own is in the way, which a
+    /// platform admin may adopt (decided on the server from what the cluster answered).
+    #[serde(default)]
+    pub adoptable: bool,
     /// When the console tries again after failed attempts to reach or change the cluster.
     pub retry: Option<RetryInfo>,
 }

@@ -177,10 +177,7 @@ fn RowButtons(
         }
     });
     // Only a collision with an object the console does not own can be adopted.
-    let foreign = assignment
-        .reason
-        .as_deref()
-        .is_some_and(|r| r.contains("is not managed by this assignment"));
+    let foreign = assignment.adoptable;
     let adopt = (status == AssignmentStatus::Failed && user.is_admin && foreign).then(move || {
         view! {
             <ActionForm action=actions.adopt attr:class="inline-form">

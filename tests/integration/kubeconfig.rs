@@ -277,6 +277,14 @@ async fn a_kubeconfig_cluster_is_listed_probed_and_reconciled() {
         Duration::from_secs(20),
         || async {
             let (status, reason) = assignment_status(&admin, secret, "later").await;
+            // Nothing of ours was refused by someone else's object: nothing to adopt.
+            let (_, detail) = admin.call("get_secret", json!({"id": secret})).await;
+            let later = detail["assignments"]
+                .as_array()
+                .and_then(|rows| rows.iter().find(|a| a["project"]["name"] == "later"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            assert_eq!(later["adoptable"], false, "{later}");
             (status == "Failed"
                 && reason.contains("Namespace `later` does not exist on cluster prod"))
             .then_some(())

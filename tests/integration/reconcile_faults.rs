@@ -327,6 +327,14 @@ async fn a_foreign_secret_of_the_same_name_is_never_touched(backend: Backend) {
         reason.contains("`db-login`") && reason.contains("payments"),
         "{reason}"
     );
+    // The page offers adoption from what the cluster answered, not from the reason's words.
+    let adoptable = |detail: &secrets_console::model::listing::SecretDetail| {
+        detail.assignments.iter().any(|a| a.adoptable)
+    };
+    let detail = secrets::detail(&rig.db, id, &secrets::Visibility::All)
+        .await
+        .unwrap();
+    assert!(adoptable(&detail), "a foreign object can be adopted");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = secrets_api.get("db-login").await.unwrap();
     assert_eq!(after.data, before.data);
@@ -340,6 +348,13 @@ async fn a_foreign_secret_of_the_same_name_is_never_touched(backend: Backend) {
         .await
         .unwrap();
     rig.until_status(id, rig.payments, "Synced", 20).await;
+    let detail = secrets::detail(&rig.db, id, &secrets::Visibility::All)
+        .await
+        .unwrap();
+    assert!(
+        !adoptable(&detail),
+        "adopted and synced: nothing left to adopt"
+    );
     let adopted = secrets_api.get("db-login").await.unwrap();
     let password = adopted.data.unwrap_or_default()["password"].0.clone();
     assert_eq!(password, b"demo-postgres-password", "the store's value now");

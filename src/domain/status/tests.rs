@@ -427,3 +427,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_foreign_object_in_the_way_is_failed_like_a_refusal_naming_it() {
+    let next = transition(
+        &AssignmentState::new(),
+        &Observation::ForeignObject {
+            reason: "A Secret named `db` already exists in namespace `payments`".to_owned(),
+        },
+    );
+    let Transition::Update(next) = next else {
+        panic!("{next:?}")
+    };
+    assert_eq!(next.status, AssignmentStatus::Failed);
+    assert!(next.reason.unwrap().contains("`db`"));
+}

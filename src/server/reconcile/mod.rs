@@ -372,7 +372,7 @@ async fn process(
             // Never annotate an object that is not ours (a Failed collision, say).
             match foreign(&api, kind, &target).await {
                 Ok(Some(reason)) => {
-                    observe(ctx, item, Observation::ApplyRefused { reason }).await?;
+                    observe(ctx, item, Observation::ForeignObject { reason }).await?;
                     return Ok(Outcome::Done);
                 }
                 Err(error) if transient(&error) => return Ok(Outcome::Retry(error.to_string())),
@@ -441,7 +441,7 @@ async fn apply(
         match foreign(check_api, check_kind, target).await {
             Ok(None) => {}
             Ok(Some(reason)) => {
-                observe(ctx, item, Observation::ApplyRefused { reason }).await?;
+                observe(ctx, item, Observation::ForeignObject { reason }).await?;
                 return Ok(Outcome::Done);
             }
             Err(error) if transient(&error) => return Ok(Outcome::Retry(error.to_string())),

@@ -43,7 +43,10 @@ pub(super) async fn observe_in(
     project_id: i64,
     observation: &Observation,
 ) -> Result<Option<AssignmentState>, ServiceError> {
-    let row = sqlx::query("SELECT status, reason, applied_generation FROM assignments WHERE secret_id = $1 AND project_id = $2")
+    let row = sqlx::query(
+        "SELECT status, reason, applied_generation, CASE WHEN adoptable THEN 1 ELSE 0 END AS adoptable \
+         FROM assignments WHERE secret_id = $1 AND project_id = $2",
+    )
         .bind(secret_id)
         .bind(project_id)
         .fetch_optional(&mut *conn)
@@ -55,6 +58,10 @@ pub(super) async fn observe_in(
         reason: row.try_get("reason")?,
         applied_generation: row.try_get("applied_generation")?,
     };
+    let was_adoptable = row.try_get::<i64, _>("adoptable")? == 1;
+    // Adoptable while the Failed status is a collision with an object we do not own; any other
+    // change of state ends it.
+    let foreign = matches!(observation, Observation::ForeignObject { .. });
     match status::transition(&current, observation) {
         Transition::Remove => {
             remove_assignment(&mut *conn, secret_id, project_id).await?;
@@ -62,12 +69,18 @@ pub(super) async fn observe_in(
             Ok(None)
         }
         Transition::Update(next) => {
-            if next != current {
+            let adoptable = if next != current || foreign {
+                foreign && next.status == AssignmentStatus::Failed
+            } else {
+                was_adoptable
+            };
+            if next != current || adoptable != was_adoptable {
                 let synced_now = next.status == AssignmentStatus::Synced
                     && current.status != AssignmentStatus::Synced;
                 sqlx::query(
                     "UPDATE assignments SET status = $1, reason = $2, applied_generation = $3, updated_at = $4, \
-                     last_sync_at = CASE WHEN $5 = 1 THEN $4 ELSE last_sync_at END \
+                     last_sync_at = CASE WHEN $5 = 1 THEN $4 ELSE last_sync_at END, \
+                     adoptable = CASE WHEN $8 = 1 THEN TRUE ELSE FALSE END \
                      WHERE secret_id = $6 AND project_id = $7",
                 )
                 .bind(next.status.as_str())
@@ -77,6 +90,7 @@ pub(super) async fn observe_in(
                 .bind(i64::from(synced_now))
                 .bind(secret_id)
                 .bind(project_id)
+                .bind(i64::from(adoptable))
                 .execute(&mut *conn)
                 .await?;
                 live::emit(conn, secret_id).await?;
