@@ -14,7 +14,7 @@ pub async fn get_server_info() -> Result<Option<ServerInfo>, AppError> {
     respond(
         async {
             let (state, session) = context().await?;
-            let admin = crate::server::auth::principal(&session, &state)
+            let admin = crate::server::auth::principal(&session, &state.db, state.session_lifetime)
                 .await?
                 .is_some_and(|principal| principal.is_admin);
             Ok(admin.then(|| crate::server::system::get_server_info(&state)))

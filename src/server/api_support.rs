@@ -95,7 +95,7 @@ pub fn sync_scope(principal: &Principal, access: &SecretAccess) -> Option<Vec<i6
 
 /// The signed-in caller, for reads: 401 without a session.
 pub async fn signed_in(state: &AppState, session: &Session) -> Result<Principal, AppError> {
-    super::auth::principal(session, state)
+    super::auth::principal(session, &state.db, state.session_lifetime)
         .await?
         .ok_or(AppError::Unauthorized)
 }

@@ -23,7 +23,8 @@ use crate::model::live::LiveMessage;
 /// Per-stream state.
 struct Stream {
     db: Db,
-    state: AppState,
+    /// How long a session lives after sign-in.
+    lifetime: Duration,
     session: Session,
     principal: Principal,
     receiver: broadcast::Receiver<i64>,
@@ -48,13 +49,14 @@ const SESSION_CHECK: Duration = Duration::from_secs(30);
 /// `resync`; `closed` just before the server ends a session's oldest stream for its
 /// [`MAX_STREAMS_PER_SESSION`]+1st). 401 without a session.
 pub async fn events(State(state): State<AppState>, session: Session) -> Response {
-    let principal = match crate::server::auth::principal(&session, &state).await {
-        Ok(Some(principal)) => principal,
-        Ok(None) => return (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
-        Err(error) => {
-            return (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response();
-        }
-    };
+    let principal =
+        match crate::server::auth::principal(&session, &state.db, state.session_lifetime).await {
+            Ok(Some(principal)) => principal,
+            Ok(None) => return (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
+            Err(error) => {
+                return (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response();
+            }
+        };
     let live = state.live.clone();
     // Keyed by the session (its id is in the cookie every tab of the browser shares).
     let session_key = match session.id() {
@@ -66,7 +68,7 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
     let stream = Stream {
         db: state.db.clone(),
         receiver: live.sender.subscribe(),
-        state,
+        lifetime: state.session_lifetime,
         session,
         principal,
         shown: HashSet::new(),
@@ -195,7 +197,7 @@ impl Stream {
         if !matches!(store.is_live(&id).await, Ok(true)) {
             return false;
         }
-        match crate::server::auth::principal(&self.session, &self.state).await {
+        match crate::server::auth::principal(&self.session, &self.db, self.lifetime).await {
             Ok(Some(principal)) if principal.email == self.principal.email => {
                 self.principal = principal;
                 true

@@ -54,7 +54,7 @@ pub async fn metrics_for_admins(
     State(state): State<AppState>,
     session: tower_sessions::Session,
 ) -> Response {
-    match crate::server::auth::principal(&session, &state).await {
+    match crate::server::auth::principal(&session, &state.db, state.session_lifetime).await {
         Ok(Some(principal)) if principal.is_admin => metrics(State(state)).await,
         Ok(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "metrics unavailable").into_response(),

@@ -9,6 +9,7 @@ use crate::domain::permissions::Principal;
 use crate::error::AppError;
 use crate::model::account::CurrentUser;
 use crate::server::clock::now_ms;
+use crate::server::db::Db;
 use crate::server::state::AppState;
 
 use crate::server::db::session_store::USER_ID;
@@ -56,8 +57,13 @@ pub async fn sign_out_everywhere(state: &AppState, user_id: i64) -> Result<i64, 
     Ok(i64::try_from(ended).unwrap_or(i64::MAX))
 }
 
-/// The signed-in user, or None (no session, past its lifetime, disabled user).
-pub async fn principal(session: &Session, state: &AppState) -> Result<Option<Principal>, AppError> {
+/// The signed-in user, or None (no session, past its `lifetime` since sign-in, disabled
+/// user). Needs only the database: the event streams and metrics ask it too.
+pub async fn principal(
+    session: &Session,
+    db: &Db,
+    lifetime: std::time::Duration,
+) -> Result<Option<Principal>, AppError> {
     let Some(user_id) = session.get::<i64>(USER_ID).await.map_err(session_error)? else {
         return Ok(None);
     };
@@ -66,12 +72,12 @@ pub async fn principal(session: &Session, state: &AppState) -> Result<Option<Pri
         .await
         .map_err(session_error)?
         .unwrap_or(0);
-    let lifetime_ms = i64::try_from(state.session_lifetime.as_millis()).unwrap_or(i64::MAX);
+    let lifetime_ms = i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX);
     if now_ms().saturating_sub(signed_in_at) > lifetime_ms {
         sign_out(session).await?;
         return Ok(None);
     }
-    users::principal(&state.db, user_id)
+    users::principal(db, user_id)
         .await
         .map_err(|e| crate::server::errors::internal(&e))
 }
@@ -102,7 +108,7 @@ pub async fn require(
     state: &AppState,
     csrf: &str,
 ) -> Result<Principal, AppError> {
-    let principal = principal(session, state)
+    let principal = principal(session, &state.db, state.session_lifetime)
         .await?
         .ok_or(AppError::Unauthorized)?;
     check_csrf(session, csrf).await?;
@@ -195,7 +201,7 @@ pub async fn current_user(
     state: &AppState,
     session: &Session,
 ) -> Result<Option<CurrentUser>, AppError> {
-    let Some(principal) = principal(session, state).await? else {
+    let Some(principal) = principal(session, &state.db, state.session_lifetime).await? else {
         return Ok(None);
     };
     let projects = crate::server::projects::refs(&state.db, &principal.projects)
