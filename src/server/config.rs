@@ -444,7 +444,8 @@ impl Config {
 fn allowed_hosts(given: &[String], listen: SocketAddr) -> Vec<String> {
     let given: Vec<String> = given
         .iter()
-        .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+        // As the Host header is read (`net::host_name`), so the two compare.
+        .map(|h| crate::server::net::host_name(h))
         .filter(|h| !h.is_empty())
         .collect();
     if !given.is_empty() {

@@ -29,12 +29,7 @@ pub(crate) async fn authenticate(
         return ApiError::bad_request("this API server answers only loopback host names")
             .into_response();
     }
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
+    let presented = bearer(request.headers());
     let known = presented.is_some_and(|token| {
         same(token, &state.credentials.admin)
             || state
@@ -47,6 +42,15 @@ pub(crate) async fn authenticate(
         return ApiError::unauthorized().into_response();
     }
     next.run(request).await
+}
+
+/// The bearer token a request presents, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
 }
 
 /// Compares tokens in time that does not depend on where they differ.
@@ -84,11 +88,7 @@ pub(crate) fn authorize(
     let Some(policy) = &state.rbac else {
         return Ok(());
     };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
+    let presented = bearer(headers);
     let is_service_account = presented.is_some_and(|token| {
         state
             .credentials
