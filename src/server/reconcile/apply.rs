@@ -1,0 +1,321 @@
+//! Working one change: load what the database wants, read what the cluster has, then do what
+//! [`plan`] says, feeding each answer back to it until it says the change is done, refused or
+//! to be retried. The requests live here; the decisions live in `plan.rs`.
+
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use serde_json::json;
+use sqlx::Row;
+
+use super::error::Error;
+use super::plan::{Action, Desired, Kind, Observed, Op, plan};
+use super::{Context, Rejudge, external_secret_resource, secret_resource};
+use crate::domain::status::Observation;
+use crate::model::secret::{Scope, SecretSpec};
+use crate::server::clock::now_ms;
+use crate::server::cluster::manifest::{self, Manifest, Placement};
+use crate::server::cluster::registry::ClusterHandle;
+use crate::server::errors::ServiceError;
+use crate::server::secrets;
+use crate::server::work_queue::Item;
+
+/// What working a change came to.
+pub(super) enum Outcome {
+    /// Finished (whatever the cluster said is recorded as an observation).
+    Done,
+    /// Try again after the back-off, for this reason (nothing recorded, or a refusal recorded
+    /// that may heal by itself).
+    Retry(String),
+}
+
+/// The assignment a work row is about, as the cluster needs to see it.
+struct Target {
+    placement: Placement,
+    spec: SecretSpec,
+    cluster: String,
+    adopt: bool,
+}
+
+async fn load_target(ctx: &Context, item: &Item) -> Result<Option<Target>, Error> {
+    let row = sqlx::query(
+        "SELECT a.id AS assignment_id, s.name AS name, s.scope AS scope, s.spec AS spec, \
+         p.namespace AS namespace, c.name AS cluster, \
+         CASE WHEN a.adopt THEN 1 ELSE 0 END AS adopt FROM assignments a \
+         JOIN secrets s ON s.id = a.secret_id JOIN projects p ON p.id = a.project_id \
+         JOIN clusters c ON c.id = p.cluster_id WHERE a.secret_id = $1 AND a.project_id = $2",
+    )
+    .bind(item.secret_id)
+    .bind(item.project_id)
+    .fetch_optional(ctx.db.pool())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let spec: String = row.try_get("spec")?;
+    let spec: SecretSpec = serde_json::from_str(&spec)
+        .map_err(|e| ServiceError::Conflict(format!("stored spec unreadable: {e}")))?;
+    let scope: String = row.try_get("scope")?;
+    Ok(Some(Target {
+        placement: Placement {
+            secret_id: item.secret_id,
+            assignment_id: row.try_get("assignment_id")?,
+            scope: if scope == "Project" {
+                Scope::Project
+            } else {
+                Scope::Organization
+            },
+            name: row.try_get("name")?,
+            namespace: row.try_get("namespace")?,
+        },
+        spec,
+        cluster: row.try_get("cluster")?,
+        adopt: row.try_get::<i64, _>("adopt")? == 1,
+    }))
+}
+
+/// A refusal in words a user can act on, chosen by the kind of error.
+fn refusal(target: &Target, kind: Kind, error: &Error) -> String {
+    let kind = kind.name();
+    let name = &target.placement.name;
+    let namespace = &target.placement.namespace;
+    let cluster = &target.cluster;
+    let said = error.message();
+    match error {
+        Error::MissingNamespace(_) => format!(
+            "Namespace `{namespace}` does not exist on cluster {cluster}; ask a platform admin to create it."
+        ),
+        Error::NotServed(_) => format!(
+            "Cluster {cluster} does not serve {kind} objects (is External Secrets Operator installed?): {said}"
+        ),
+        Error::Forbidden(_) => format!(
+            "secrets-console may not write {kind} `{name}` in namespace `{namespace}` on cluster {cluster}; \
+             ask a platform admin to bind its role in that namespace (docs/deploy.md). The cluster said: {said}"
+        ),
+        Error::Conflict(_) => format!(
+            "{kind} `{name}` in namespace `{namespace}` on cluster {cluster} has fields another tool manages; it was left untouched: {said}"
+        ),
+        Error::Refused(_) => format!("Cluster {cluster} refused {kind} `{name}`: {said}"),
+        Error::Unreachable(_) => format!("Cluster {cluster} could not be reached: {said}"),
+        Error::Database(_) => format!("The console could not read its own records: {said}"),
+    }
+}
+
+fn foreign_reason(target: &Target, kind: Kind) -> String {
+    let kind = kind.name();
+    format!(
+        "A {kind} named `{}` already exists in namespace `{}` on cluster {} and is not managed by this assignment; it was left untouched. Rename the secret or remove that {kind}.",
+        target.placement.name, target.placement.namespace, target.cluster
+    )
+}
+
+async fn observe(ctx: &Context, item: &Item, observation: Observation) -> Result<(), Error> {
+    match secrets::observe(&ctx.db, item.secret_id, item.project_id, &observation).await {
+        Ok(_) | Err(ServiceError::NotFound) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Reads an object by name: `Ok(None)` when there is none.
+async fn read(api: &Api<DynamicObject>, name: &str) -> Result<Option<DynamicObject>, Error> {
+    Ok(api.get_opt(name).await?)
+}
+
+/// Works one change to the end (or to its retry).
+pub(super) async fn process(
+    ctx: &Context,
+    cluster: &ClusterHandle,
+    item: &Item,
+    rejudge: &Rejudge,
+) -> Result<Outcome, Error> {
+    let Some(target) = load_target(ctx, item).await? else {
+        // The assignment is gone (its delete finished): nothing left to do.
+        return Ok(Outcome::Done);
+    };
+    let (kind, resource) = match target.spec {
+        SecretSpec::External(_) => (Kind::ExternalSecret, external_secret_resource()),
+        SecretSpec::Kubernetes(_) => (Kind::Secret, secret_resource()),
+    };
+    let namespace = &target.placement.namespace;
+    let name = &target.placement.name;
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(cluster.client.clone(), namespace, &resource);
+    let op = match item.op.as_str() {
+        "delete" => Op::Delete,
+        "sync" => Op::Sync,
+        _ => Op::Apply,
+    };
+    let manifest = match (op, &target.spec) {
+        (Op::Delete, _) => None,
+        (_, SecretSpec::External(spec)) => Some(manifest::external_secret(&target.placement, spec)),
+        (_, SecretSpec::Kubernetes(spec)) => {
+            let values = secrets::decrypt_values(&ctx.db, &ctx.keys, item.secret_id).await?;
+            let fingerprint = ctx.keys.fingerprint(&values);
+            Some(manifest::kubernetes_secret(
+                &target.placement,
+                spec,
+                &values,
+                &fingerprint,
+            ))
+        }
+    };
+    let body = manifest.as_ref().map(|Manifest(body)| body);
+    let desired = Desired {
+        op,
+        kind,
+        assignment_id: target.placement.assignment_id,
+        body,
+        adopt: target.adopt && op != Op::Delete,
+        creates_namespaces: cluster.creates_namespaces,
+    };
+    // Never overwrite what is not ours: the object itself and, before applying an
+    // ExternalSecret, the Secret ESO would write into (unless an admin adopts them).
+    let mut observed = Observed::default();
+    if !desired.adopt {
+        observed.object = Some(read(&api, name).await);
+        if op == Op::Apply && kind == Kind::ExternalSecret {
+            let secrets =
+                Api::namespaced_with(cluster.client.clone(), namespace, &secret_resource());
+            observed.target = Some(read(&secrets, name).await);
+        }
+    }
+    // Each step answers one request; a change takes at most a read, a namespace and two
+    // writes, so the bound is never reached by a cluster that answers as Kubernetes does.
+    for _ in 0..6 {
+        let action = plan(&desired, &observed);
+        match action {
+            Action::Apply { force } => {
+                let mut params = PatchParams::apply(manifest::FIELD_MANAGER);
+                if force {
+                    params = params.force();
+                }
+                let body = body.expect("an apply has a manifest");
+                let started = std::time::Instant::now();
+                let result = api.patch(name, &params, &Patch::Apply(body)).await;
+                crate::server::metrics::record_apply(
+                    &target.cluster,
+                    started.elapsed().as_secs_f64(),
+                    result.is_err(),
+                );
+                match result {
+                    Ok(object) => {
+                        let generation = object.metadata.generation.unwrap_or(0);
+                        return applied(ctx, item, &target, generation, rejudge).await;
+                    }
+                    Err(error) => observed.refused = Some(error.into()),
+                }
+            }
+            Action::Unchanged { generation } => {
+                return applied(ctx, item, &target, generation, rejudge).await;
+            }
+            Action::ForceSync => {
+                let patch =
+                    json!({"metadata": {"annotations": {"force-sync": now_ms().to_string()}}});
+                let params = PatchParams {
+                    field_manager: Some(format!("{}-sync", manifest::FIELD_MANAGER)),
+                    ..PatchParams::default()
+                };
+                match api.patch(name, &params, &Patch::Merge(patch)).await {
+                    Ok(_) => return Ok(Outcome::Done),
+                    // Gone since it was read: applying it syncs it.
+                    Err(kube::Error::Api(status)) if status.code == 404 => {
+                        observed.object = Some(Ok(None));
+                    }
+                    Err(error) => observed.refused = Some(error.into()),
+                }
+            }
+            Action::CreateNamespace => {
+                let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =
+                    Api::all(cluster.client.clone());
+                let object = serde_json::from_value(json!({
+                    "metadata": {"name": namespace, "labels": {manifest::LABEL_MANAGED_BY: manifest::MANAGED_BY}}
+                }))
+                .expect("a namespace object");
+                match namespaces.create(&PostParams::default(), &object).await {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(status)) if status.code == 409 => {}
+                    Err(error) => return Ok(Outcome::Retry(Error::from(error).to_string())),
+                }
+                observed.namespace_created = true;
+                observed.refused = None;
+            }
+            Action::Delete => match api.delete(name, &DeleteParams::background()).await {
+                Ok(either) => {
+                    if either.is_right() {
+                        observe(ctx, item, Observation::ObjectGone).await?;
+                    }
+                    // Otherwise a finalizer holds it: the watcher sees it go; the deadline
+                    // catches a finalizer nobody removes.
+                    return Ok(Outcome::Done);
+                }
+                Err(error) => observed.refused = Some(error.into()),
+            },
+            Action::Gone => {
+                observe(ctx, item, Observation::ObjectGone).await?;
+                return Ok(Outcome::Done);
+            }
+            Action::Foreign { kind } => {
+                let reason = foreign_reason(&target, kind);
+                observe(ctx, item, Observation::ForeignObject { reason }).await?;
+                return Ok(Outcome::Done);
+            }
+            Action::Retry(error) => return Ok(Outcome::Retry(error.to_string())),
+            Action::Refuse { error, heals } => {
+                let reason = refusal(&target, kind, error);
+                return refuse(ctx, item, &target, op, reason, heals).await;
+            }
+        }
+    }
+    Ok(Outcome::Retry(
+        "the cluster kept changing its answer".to_owned(),
+    ))
+}
+
+/// Records an accepted (or already satisfied) apply, ends an adoption, and has the watcher
+/// judge again what it saw of the object before this was recorded.
+async fn applied(
+    ctx: &Context,
+    item: &Item,
+    target: &Target,
+    generation: i64,
+    rejudge: &Rejudge,
+) -> Result<Outcome, Error> {
+    if target.adopt {
+        secrets::end_adoption(&ctx.db, target.placement.assignment_id).await?;
+        tracing::info!(cluster = %target.cluster, namespace = %target.placement.namespace, name = %target.placement.name, "adopted an existing object");
+    }
+    observe(ctx, item, Observation::Applied { generation }).await?;
+    let _ = rejudge.send((
+        target.placement.namespace.clone(),
+        target.placement.name.clone(),
+    ));
+    Ok(Outcome::Done)
+}
+
+/// Records a refusal as Failed (DeleteRefused for a delete) with its reason; one that may heal
+/// is tried again with back-off. An adoption is one try: a refused one is not kept.
+async fn refuse(
+    ctx: &Context,
+    item: &Item,
+    target: &Target,
+    op: Op,
+    reason: String,
+    heals: bool,
+) -> Result<Outcome, Error> {
+    if target.adopt {
+        secrets::end_adoption(&ctx.db, target.placement.assignment_id).await?;
+    }
+    let observation = if op == Op::Delete {
+        Observation::DeleteRefused {
+            reason: reason.clone(),
+        }
+    } else {
+        Observation::ApplyRefused {
+            reason: reason.clone(),
+        }
+    };
+    observe(ctx, item, observation).await?;
+    Ok(if heals && op != Op::Delete {
+        Outcome::Retry(reason)
+    } else {
+        Outcome::Done
+    })
+}

@@ -1,0 +1,209 @@
+//! What the reconciler does next for one change, decided from what it wants and what the
+//! cluster has shown so far: [`plan`] is a pure function (no I/O, no clock, no database), so
+//! each case has a unit test; `apply.rs` does the requests it asks for and calls it again with
+//! their answers, as kube-rs' controller-rs keeps its decisions apart from its client calls.
+
+use kube::api::DynamicObject;
+use serde_json::Value;
+
+use super::error::{Error, Policy, error_policy};
+use crate::server::cluster::manifest::{LABEL_ASSIGNMENT_ID, LABEL_MANAGED_BY, MANAGED_BY};
+
+/// The kind of object an assignment becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// An External Secrets Operator `ExternalSecret`.
+    ExternalSecret,
+    /// A native `Secret`.
+    Secret,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::ExternalSecret => "ExternalSecret",
+            Self::Secret => "Secret",
+        }
+    }
+}
+
+/// What the change asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// Make the object what the database says.
+    Apply,
+    /// Make ESO fetch now (an ExternalSecret; for a Secret, the same as Apply).
+    Sync,
+    /// Remove the object.
+    Delete,
+}
+
+/// What the console wants for one assignment.
+#[derive(Debug)]
+pub(crate) struct Desired<'a> {
+    pub(crate) op: Op,
+    pub(crate) kind: Kind,
+    pub(crate) assignment_id: i64,
+    /// The object to apply (none for a delete).
+    pub(crate) body: Option<&'a Value>,
+    /// An admin asked to take over a same-named object we do not own.
+    pub(crate) adopt: bool,
+    /// The console may create a missing namespace (the built-in simulated clusters only).
+    pub(crate) creates_namespaces: bool,
+}
+
+/// What the cluster has shown so far while working this change.
+#[derive(Debug, Default)]
+pub(crate) struct Observed {
+    /// Our object's name read (`Ok(None)`: absent). `None`: not read (an adoption).
+    pub(crate) object: Option<Result<Option<DynamicObject>, Error>>,
+    /// For an ExternalSecret, the Secret ESO would write into, read the same way.
+    pub(crate) target: Option<Result<Option<DynamicObject>, Error>>,
+    /// The last write's refusal, if it was refused.
+    pub(crate) refused: Option<Error>,
+    /// The missing namespace was created during this change.
+    pub(crate) namespace_created: bool,
+}
+
+/// The next step.
+#[derive(Debug)]
+pub(crate) enum Action<'a> {
+    /// Server-side apply (forced when adopting): creates, corrects drift, takes over.
+    Apply {
+        /// Take fields from other managers (an adoption).
+        force: bool,
+    },
+    /// Ours, and already as wanted: nothing to write. At `generation`.
+    Unchanged {
+        /// The object's `metadata.generation`.
+        generation: i64,
+    },
+    /// Annotate the ExternalSecret so ESO fetches now.
+    ForceSync,
+    /// Create the missing namespace, then try again.
+    CreateNamespace,
+    /// Delete the object.
+    Delete,
+    /// Our object is not there (or what is there is not ours): it is gone.
+    Gone,
+    /// A same-named object of `kind` that we do not own stands there: record it, touch nothing.
+    Foreign {
+        /// Which of the two objects is foreign.
+        kind: Kind,
+    },
+    /// Nothing to record; try again after the back-off.
+    Retry(&'a Error),
+    /// Record the refusal; keep trying with back-off if `heals`.
+    Refuse {
+        /// What the cluster said.
+        error: &'a Error,
+        /// Whether it may pass later without a change of ours.
+        heals: bool,
+    },
+}
+
+/// Decides the next step.
+pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<'a> {
+    if let Some(error) = &observed.refused {
+        return match (error, desired.op) {
+            (Error::MissingNamespace(_), Op::Apply | Op::Sync)
+                if desired.creates_namespaces && !observed.namespace_created =>
+            {
+                Action::CreateNamespace
+            }
+            // A delete's 404: the object, or its namespace, is not there any more.
+            (Error::NotServed(_) | Error::MissingNamespace(_), Op::Delete) => Action::Gone,
+            _ => on_error(error),
+        };
+    }
+    let object = match &observed.object {
+        None => None,
+        Some(Ok(object)) => object.as_ref(),
+        Some(Err(error)) => match (error_policy(error), desired.op) {
+            (Policy::Retry, _) => return Action::Retry(error),
+            // A read refused (say a role that may write but not read): the write decides.
+            (Policy::Refuse { .. }, Op::Delete) => return Action::Delete,
+            (Policy::Refuse { .. }, _) => None,
+        },
+    };
+    if desired.op == Op::Delete {
+        return match object {
+            Some(object) if ours(object, desired.assignment_id) => Action::Delete,
+            _ if observed.object.is_none() => Action::Delete,
+            _ => Action::Gone,
+        };
+    }
+    if desired.adopt {
+        return Action::Apply { force: true };
+    }
+    if let Some(object) = object
+        && !ours(object, desired.assignment_id)
+    {
+        return Action::Foreign { kind: desired.kind };
+    }
+    match &observed.target {
+        Some(Err(error)) if error_policy(error) == Policy::Retry => return Action::Retry(error),
+        Some(Ok(Some(target))) if !ours(target, desired.assignment_id) => {
+            return Action::Foreign { kind: Kind::Secret };
+        }
+        _ => {}
+    }
+    match (desired.op, desired.kind, object) {
+        (Op::Sync, Kind::ExternalSecret, Some(_)) => Action::ForceSync,
+        (_, _, Some(object)) if desired.body.is_some_and(|body| as_wanted(body, object)) => {
+            Action::Unchanged {
+                generation: object.metadata.generation.unwrap_or(0),
+            }
+        }
+        _ => Action::Apply { force: false },
+    }
+}
+
+fn on_error(error: &Error) -> Action<'_> {
+    match error_policy(error) {
+        Policy::Retry => Action::Retry(error),
+        Policy::Refuse { heals } => Action::Refuse { error, heals },
+    }
+}
+
+/// Whether an object carries our labels for this assignment.
+pub(crate) fn ours(object: &DynamicObject, assignment_id: i64) -> bool {
+    let Some(labels) = &object.metadata.labels else {
+        return false;
+    };
+    labels.get(LABEL_ASSIGNMENT_ID) == Some(&assignment_id.to_string())
+        && labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGED_BY)
+}
+
+/// Whether the live object already is what we would apply: every label and annotation we set
+/// has our value (others may add theirs), and the parts we own whole — an ExternalSecret's
+/// `spec` (our manifest pins every default, so the API server adds nothing), a Secret's `type`
+/// and `data` — are equal. Anything else is drift, or a change of ours: apply.
+fn as_wanted(body: &Value, live: &DynamicObject) -> bool {
+    let subset = |field: &str, theirs: Option<&std::collections::BTreeMap<String, String>>| {
+        body["metadata"][field].as_object().is_none_or(|ours| {
+            ours.iter().all(|(key, value)| {
+                theirs.and_then(|t| t.get(key)).map(String::as_str) == value.as_str()
+            })
+        })
+    };
+    let whole = |field: &str| body.get(field) == live.data.get(field);
+    subset("labels", live.metadata.labels.as_ref())
+        && subset("annotations", live.metadata.annotations.as_ref())
+        && match body["kind"].as_str() {
+            Some("Secret") => {
+                let live_type = live.data.get("type").and_then(Value::as_str);
+                body["type"].as_str() == Some(live_type.unwrap_or("Opaque"))
+                    && body.get("data").filter(|d| !is_empty(d))
+                        == live.data.get("data").filter(|d| !is_empty(d))
+            }
+            _ => whole("spec"),
+        }
+}
+
+fn is_empty(value: &Value) -> bool {
+    value.as_object().is_some_and(serde_json::Map::is_empty) || value.is_null()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,335 @@
+use serde_json::{Value, json};
+
+use super::*;
+use crate::server::reconcile::error::tests::{api_error, forbidden_error, missing_namespace_error};
+
+const ASSIGNMENT: i64 = 7;
+
+fn external_secret(assignment: i64) -> Value {
+    json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {
+            "name": "db", "namespace": "payments",
+            "labels": {
+                "app.kubernetes.io/managed-by": "secrets-console",
+                "secrets-console.io/assignment-id": assignment.to_string(),
+            },
+        },
+        "spec": {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": "vault"},
+            "data": [{"secretKey": "password", "remoteRef": {"key": "db/password"}}],
+        },
+    })
+}
+
+fn kubernetes_secret(assignment: i64, data: Value) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "db", "namespace": "payments",
+            "labels": {
+                "app.kubernetes.io/managed-by": "secrets-console",
+                "secrets-console.io/assignment-id": assignment.to_string(),
+            },
+            "annotations": {"secrets-console.io/fingerprint": "f1"},
+        },
+        "type": "Opaque",
+        "data": data,
+    })
+}
+
+/// The object as the API server would return it: what was applied plus server fields.
+fn live(body: &Value) -> DynamicObject {
+    let mut live = body.clone();
+    live["metadata"]["generation"] = json!(3);
+    live["metadata"]["resourceVersion"] = json!("42");
+    live["metadata"]["uid"] = json!("0b5f6c1e");
+    live["metadata"]["labels"]["team"] = json!("payments");
+    serde_json::from_value(live).unwrap()
+}
+
+fn desired(op: Op, kind: Kind, body: Option<&Value>) -> Desired<'_> {
+    Desired {
+        op,
+        kind,
+        assignment_id: ASSIGNMENT,
+        body,
+        adopt: false,
+        creates_namespaces: false,
+    }
+}
+
+fn read(object: Option<DynamicObject>) -> Option<Result<Option<DynamicObject>, Error>> {
+    Some(Ok(object))
+}
+
+#[test]
+fn an_absent_object_is_created() {
+    let body = external_secret(ASSIGNMENT);
+    let observed = Observed {
+        object: read(None),
+        target: read(None),
+        ..Observed::default()
+    };
+    let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Apply { force: false }
+    ));
+}
+
+#[test]
+fn an_object_already_as_wanted_is_left_unwritten() {
+    let body = external_secret(ASSIGNMENT);
+    let observed = Observed {
+        object: read(Some(live(&body))),
+        target: read(None),
+        ..Observed::default()
+    };
+    let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Unchanged { generation: 3 }
+    ));
+    let body = kubernetes_secret(ASSIGNMENT, json!({"password": "czNjcjN0"}));
+    let observed = Observed {
+        object: read(Some(live(&body))),
+        ..Observed::default()
+    };
+    let wanted = desired(Op::Apply, Kind::Secret, Some(&body));
+    assert!(matches!(plan(&wanted, &observed), Action::Unchanged { .. }));
+}
+
+#[test]
+fn drift_and_changes_of_ours_are_applied() {
+    // Someone edited the spec out of band.
+    let body = external_secret(ASSIGNMENT);
+    let mut edited = body.clone();
+    edited["spec"]["refreshInterval"] = json!("5m");
+    let observed = Observed {
+        object: read(Some(live(&edited))),
+        target: read(None),
+        ..Observed::default()
+    };
+    let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Apply { force: false }
+    ));
+    // A key we removed is still on the Secret; a label of ours was taken off.
+    let now = kubernetes_secret(ASSIGNMENT, json!({"password": "czNjcjN0"}));
+    let before = kubernetes_secret(ASSIGNMENT, json!({"password": "czNjcjN0", "user": "YQ=="}));
+    let wanted = desired(Op::Apply, Kind::Secret, Some(&now));
+    let observed = Observed {
+        object: read(Some(live(&before))),
+        ..Observed::default()
+    };
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Apply { force: false }
+    ));
+    let mut unlabelled = live(&now);
+    unlabelled
+        .metadata
+        .annotations
+        .as_mut()
+        .unwrap()
+        .insert("secrets-console.io/fingerprint".into(), "old".into());
+    let observed = Observed {
+        object: read(Some(unlabelled)),
+        ..Observed::default()
+    };
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Apply { force: false }
+    ));
+}
+
+#[test]
+fn a_foreign_object_is_named_and_never_touched() {
+    let body = external_secret(ASSIGNMENT);
+    // Another assignment's (an earlier one of the same name), or nobody's.
+    for other in [live(&external_secret(ASSIGNMENT + 1)), {
+        let mut bare = live(&body);
+        bare.metadata.labels = None;
+        bare
+    }] {
+        let observed = Observed {
+            object: read(Some(other)),
+            target: read(None),
+            ..Observed::default()
+        };
+        for op in [Op::Apply, Op::Sync] {
+            let wanted = desired(op, Kind::ExternalSecret, Some(&body));
+            assert!(matches!(
+                plan(&wanted, &observed),
+                Action::Foreign {
+                    kind: Kind::ExternalSecret
+                }
+            ));
+        }
+    }
+    // The Secret ESO would write into belongs to someone else.
+    let mut theirs = live(&kubernetes_secret(ASSIGNMENT, json!({})));
+    theirs.metadata.labels = None;
+    let observed = Observed {
+        object: read(None),
+        target: read(Some(theirs)),
+        ..Observed::default()
+    };
+    let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Foreign { kind: Kind::Secret }
+    ));
+    // Unless an admin adopts it.
+    let adopting = Desired {
+        adopt: true,
+        ..desired(Op::Apply, Kind::ExternalSecret, Some(&body))
+    };
+    assert!(matches!(
+        plan(&adopting, &observed),
+        Action::Apply { force: true }
+    ));
+}
+
+#[test]
+fn a_missing_namespace_is_created_once_where_the_console_may_else_refused_until_it_exists() {
+    let body = external_secret(ASSIGNMENT);
+    let observed = Observed {
+        object: read(None),
+        target: read(None),
+        refused: Some(Error::from(missing_namespace_error())),
+        namespace_created: false,
+    };
+    let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Refuse {
+            error: Error::MissingNamespace(_),
+            heals: true
+        }
+    ));
+    let creating = Desired {
+        creates_namespaces: true,
+        ..desired(Op::Apply, Kind::ExternalSecret, Some(&body))
+    };
+    assert!(matches!(
+        plan(&creating, &observed),
+        Action::CreateNamespace
+    ));
+    // Created, and still missing: no second try within this change.
+    let again = Observed {
+        namespace_created: true,
+        ..observed
+    };
+    assert!(matches!(
+        plan(&creating, &again),
+        Action::Refuse { heals: true, .. }
+    ));
+}
+
+#[test]
+fn forbidden_is_refused_and_tried_again_once_a_role_is_bound() {
+    let body = external_secret(ASSIGNMENT);
+    let observed = Observed {
+        object: read(None),
+        target: read(None),
+        refused: Some(Error::from(forbidden_error())),
+        ..Observed::default()
+    };
+    let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Refuse {
+            error: Error::Forbidden(_),
+            heals: true
+        }
+    ));
+    // A role that may not even read: the apply is tried, and its answer decides.
+    let observed = Observed {
+        object: Some(Err(Error::from(forbidden_error()))),
+        target: read(None),
+        ..Observed::default()
+    };
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Apply { force: false }
+    ));
+}
+
+#[test]
+fn deletion_removes_ours_and_never_anothers() {
+    let body = external_secret(ASSIGNMENT);
+    let wanted = desired(Op::Delete, Kind::ExternalSecret, None);
+    let ours = Observed {
+        object: read(Some(live(&body))),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &ours), Action::Delete));
+    let absent = Observed {
+        object: read(None),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &absent), Action::Gone));
+    let theirs = Observed {
+        object: read(Some(live(&external_secret(ASSIGNMENT + 1)))),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &theirs), Action::Gone));
+    // Already gone when the delete arrived.
+    let not_found = Observed {
+        object: read(Some(live(&body))),
+        refused: Some(Error::from(api_error(json!({
+            "kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404,
+            "details": {"name": "db", "group": "external-secrets.io", "kind": "externalsecrets"}
+        })))),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &not_found), Action::Gone));
+}
+
+#[test]
+fn an_unreachable_cluster_is_retried_with_nothing_recorded() {
+    let body = external_secret(ASSIGNMENT);
+    let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
+    let down = || {
+        Error::from(api_error(json!({
+            "kind": "Status", "status": "Failure", "reason": "ServiceUnavailable", "code": 503
+        })))
+    };
+    let observed = Observed {
+        object: Some(Err(down())),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &observed), Action::Retry(_)));
+    let observed = Observed {
+        object: read(None),
+        target: read(None),
+        refused: Some(down()),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &observed), Action::Retry(_)));
+}
+
+#[test]
+fn sync_annotates_ours_and_creates_what_is_missing() {
+    let body = external_secret(ASSIGNMENT);
+    let wanted = desired(Op::Sync, Kind::ExternalSecret, Some(&body));
+    let ours = Observed {
+        object: read(Some(live(&body))),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &ours), Action::ForceSync));
+    let absent = Observed {
+        object: read(None),
+        ..Observed::default()
+    };
+    assert!(matches!(
+        plan(&wanted, &absent),
+        Action::Apply { force: false }
+    ));
+}
