@@ -720,8 +720,66 @@ async fn a_reconciler_killed_mid_fan_out_resumes_and_converges(backend: Backend)
     );
 }
 
+/// An ExternalSecret deleted while the console's watch was away, its history compacted so the
+/// watch must list again: kube-runtime's relist sends no Delete for what it no longer finds,
+/// so that absence is the deletion. It is put back and audited, as a deletion seen live is.
+async fn an_external_secret_deleted_while_the_watch_was_away_is_put_back(backend: Backend) {
+    use secrets_console::sim::store::{DeleteOptions, Key};
+    let rig = Rig::new(&backend).await;
+    let id = rig
+        .org_secret(
+            "away",
+            "1h0m0s",
+            &[("password", "shared/postgres/password")],
+            &[rig.payments],
+        )
+        .await;
+    rig.until_status(id, rig.payments, "Synced", 20).await;
+    let aws = &rig.sim.clusters()[0];
+    let es_type =
+        secrets_console::sim::resources::by_kind("external-secrets.io", "ExternalSecret").unwrap();
+    let key = Key::new(es_type, "payments", "away");
+    aws.faults.set_outage(true);
+    // Someone with access to the cluster deletes it meanwhile; ESO lets it go.
+    aws.store.delete(&key, &DeleteOptions::default()).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while aws.store.get(&key).is_ok() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "ESO never released its finalizer"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    aws.store.compact();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    aws.faults.set_outage(false);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_entries WHERE action = 'drift' AND secret_id = $1 \
+             AND detail LIKE '%ExternalSecret deleted outside secrets-console%'",
+        )
+        .bind(id)
+        .fetch_one(rig.db.pool())
+        .await
+        .unwrap();
+        let back = aws.store.get(&key).is_ok();
+        let status = rig.status(id, rig.payments).await.map(|s| s.0);
+        if audited == 1 && back && status.as_deref() == Some("Synced") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "after the relist: audited {audited}, back {back}, status {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 on_both_backends!(
     an_object_no_assignment_claims_is_removed_and_audited,
+    an_external_secret_deleted_while_the_watch_was_away_is_put_back,
     a_reconciler_killed_mid_fan_out_resumes_and_converges,
     store_faults_are_named_and_heal_by_themselves,
     a_foreign_secret_of_the_same_name_is_never_touched,

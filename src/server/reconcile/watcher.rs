@@ -14,6 +14,7 @@ use futures::stream::{AbortHandle, Abortable, SelectAll};
 use k8s_openapi::api::core::v1::{Event, Secret};
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::runtime::WatchStreamExt;
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::watcher::{self, Event as WatchEvent};
 
 use super::context::{Context, exponential_backoff, external_secret_resource, secret_resource};
@@ -29,12 +30,12 @@ use crate::server::secrets;
 use crate::server::work_queue::{self, Op};
 
 /// What the watchers of one cluster share.
-#[derive(Default)]
 struct Seen {
     /// The Secrets carrying our labels that exist now, by (namespace, name).
     secrets: HashMap<(String, String), Secret>,
-    /// The latest ExternalSecret per (namespace, name).
-    external_secrets: HashMap<(String, String), DynamicObject>,
+    /// Our ExternalSecrets as the cluster-wide watch last showed them: a kube-runtime
+    /// reflector's store (a relist swaps in its result whole, at its end).
+    external_secrets: Store<DynamicObject>,
     /// Namespaces whose Secrets have been listed: only there can a missing target Secret be
     /// told from one not seen yet (a replica that just took over, a project just created).
     listed: std::collections::HashSet<String>,
@@ -48,11 +49,16 @@ pub(crate) async fn run(
     cluster: ClusterHandle,
     rejudge: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
 ) {
-    let seen = Arc::new(Mutex::new(Seen::default()));
+    let writer = reflector::store::Writer::new(external_secret_resource());
+    let seen = Arc::new(Mutex::new(Seen {
+        secrets: HashMap::new(),
+        external_secrets: writer.as_reader(),
+        listed: std::collections::HashSet::new(),
+    }));
     let (namespace_tx, namespace_rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::join!(
         watch_secrets(ctx.clone(), cluster.clone(), seen.clone(), namespace_rx),
-        watch_external_secrets(ctx.clone(), cluster.clone(), seen.clone()),
+        watch_external_secrets(ctx.clone(), cluster.clone(), seen.clone(), writer),
         judge_again(ctx, cluster, seen, rejudge, namespace_tx),
     );
 }
@@ -80,11 +86,11 @@ async fn judge_again(
             _ = resync.tick() => {
                 // Like an informer's resync: everything seen is judged again now and then, so
                 // the statuses converge on the truth whatever was missed.
-                let (all_es, all_secrets): (Vec<DynamicObject>, Vec<Secret>) = seen
+                let (all_es, all_secrets): (Vec<Arc<DynamicObject>>, Vec<Secret>) = seen
                     .lock()
                     .map(|s| {
                         (
-                            s.external_secrets.values().cloned().collect(),
+                            s.external_secrets.state(),
                             s.secrets.values().cloned().collect(),
                         )
                     })
@@ -102,7 +108,7 @@ async fn judge_again(
             .lock()
             .map(|s| {
                 (
-                    s.external_secrets.get(&key).cloned(),
+                    s.external_secrets.get(&es_ref(&key)),
                     s.secrets.get(&key).cloned(),
                 )
             })
@@ -476,15 +482,13 @@ async fn watch_secrets(
             }
             WatchEvent::InitDone => {
                 // Now a target missing here is missing: judge what waited for this list.
-                let waiting: Vec<DynamicObject> = seen
+                let waiting: Vec<Arc<DynamicObject>> = seen
                     .lock()
                     .map(|mut s| {
                         s.listed.insert(namespace.clone());
-                        s.external_secrets
-                            .iter()
-                            .filter(|((ns, _), _)| *ns == namespace)
-                            .map(|(_, es)| es.clone())
-                            .collect()
+                        s.external_secrets.state_filter(|es| {
+                            es.metadata.namespace.as_deref() == Some(namespace.as_str())
+                        })
                     })
                     .unwrap_or_default();
                 for es in waiting
@@ -550,14 +554,12 @@ async fn reevaluate_target(
     seen: &Arc<Mutex<Seen>>,
     key: &(String, String),
 ) {
-    let writers: Vec<DynamicObject> = seen
+    let writers: Vec<Arc<DynamicObject>> = seen
         .lock()
         .map(|s| {
-            s.external_secrets
-                .iter()
-                .filter(|((ns, _), es)| ns == &key.0 && target_name(es) == key.1)
-                .map(|(_, es)| es.clone())
-                .collect()
+            s.external_secrets.state_filter(|es| {
+                es.metadata.namespace.as_deref() == Some(key.0.as_str()) && target_name(es) == key.1
+            })
         })
         .unwrap_or_default();
     for es in writers {
@@ -648,47 +650,70 @@ async fn judge_external_secret(
     .await;
 }
 
-async fn watch_external_secrets(ctx: Arc<Context>, cluster: ClusterHandle, seen: Arc<Mutex<Seen>>) {
+/// The key of an ExternalSecret in the reflector's store.
+fn es_ref((namespace, name): &(String, String)) -> ObjectRef<DynamicObject> {
+    ObjectRef::new_with(name, external_secret_resource()).within(namespace)
+}
+
+async fn watch_external_secrets(
+    ctx: Arc<Context>,
+    cluster: ClusterHandle,
+    seen: Arc<Mutex<Seen>>,
+    writer: reflector::store::Writer<DynamicObject>,
+) {
     let api: Api<DynamicObject> =
         Api::all_with(cluster.client.clone(), &external_secret_resource());
-    let mut events = owned_events(api, &cluster, "ExternalSecret");
+    let store = writer.as_reader();
+    let name = cluster.name.clone();
+    let mut events = watcher::watcher(api, watcher::Config::default().labels(OWNED_SELECTOR))
+        .backoff(WatchBackoff::default())
+        .reflect(writer)
+        .filter_map(move |event| {
+            let name = name.clone();
+            async move {
+                event
+                    .map_err(|error| tracing::warn!(cluster = %name, %error, "ExternalSecret watch interrupted"))
+                    .ok()
+            }
+        })
+        .boxed();
+    // What the store held when a relist began: whatever the relist does not list again was
+    // deleted while the watch was away, and no Delete event will ever say so.
+    let mut before_relist: Vec<Arc<DynamicObject>> = Vec::new();
     while let Some(event) = events.next().await {
         match event {
             WatchEvent::Apply(es) | WatchEvent::InitApply(es) => {
-                if let Ok(mut s) = seen.lock() {
-                    s.external_secrets.insert(key_of(&es.metadata), es.clone());
-                }
                 if es.metadata.deletion_timestamp.is_none() {
                     judge_external_secret(&ctx, &cluster, &seen, &es).await;
                 }
             }
-            WatchEvent::Delete(es) => {
-                if let Ok(mut s) = seen.lock() {
-                    s.external_secrets.remove(&key_of(&es.metadata));
-                }
-                let Some((secret_id, project_id, status)) = assignment(&ctx, &es.metadata).await
-                else {
-                    continue;
-                };
-                observe(&ctx, secret_id, project_id, Observation::ObjectGone).await;
-                if status != "Deleting" && status != "DeleteFailed" {
-                    heal(
-                        &ctx,
-                        &cluster.name,
-                        secret_id,
-                        project_id,
-                        "ExternalSecret deleted outside secrets-console",
-                    )
-                    .await;
+            WatchEvent::Delete(es) => external_secret_gone(&ctx, &cluster, &es).await,
+            WatchEvent::Init => before_relist = store.state(),
+            WatchEvent::InitDone => {
+                for es in std::mem::take(&mut before_relist) {
+                    if store.get(&es_ref(&key_of(&es.metadata))).is_none() {
+                        external_secret_gone(&ctx, &cluster, &es).await;
+                    }
                 }
             }
-            WatchEvent::Init => {
-                // A relist: ExternalSecrets deleted while the watch was down are not listed again.
-                if let Ok(mut s) = seen.lock() {
-                    s.external_secrets.clear();
-                }
-            }
-            WatchEvent::InitDone => {}
         }
+    }
+}
+
+/// One of our ExternalSecrets is gone: deleted as asked, or out of band (then put back).
+async fn external_secret_gone(ctx: &Context, cluster: &ClusterHandle, es: &DynamicObject) {
+    let Some((secret_id, project_id, status)) = assignment(ctx, &es.metadata).await else {
+        return;
+    };
+    observe(ctx, secret_id, project_id, Observation::ObjectGone).await;
+    if status != "Deleting" && status != "DeleteFailed" {
+        heal(
+            ctx,
+            &cluster.name,
+            secret_id,
+            project_id,
+            "ExternalSecret deleted outside secrets-console",
+        )
+        .await;
     }
 }
