@@ -99,6 +99,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
         clusters.extend(found);
     }
+    // Every replica serves the Stores page and the create form, so each keeps the clusters'
+    // ClusterSecretStores by watch (the reconciler below runs on the leader only).
+    let store_watches: Vec<_> = clusters
+        .iter()
+        .filter_map(|handle| handle.stores.start(handle.client.clone(), &handle.name))
+        .collect();
     let (live, live_feed) = live::Live::start(db.clone(), config.database_url.expose().to_owned());
     let cluster_clients = std::sync::Arc::new(clusters.clone());
     let reconciler = if clusters.is_empty() {
@@ -212,6 +218,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     if let Some(reconciler) = reconciler {
         reconciler.abort();
+    }
+    for watch in store_watches {
+        watch.abort();
     }
     if let Some(sim) = sim {
         sim.shutdown().await;

@@ -34,7 +34,8 @@ pub struct AppState {
     pub sync_now: Arc<crate::server::limits::SyncNowLimit>,
     /// Live status updates for open pages.
     pub live: crate::server::live::Live,
-    /// A client per cluster (for reads such as the Stores page; the reconciler has its own).
+    /// A client per cluster, with its store cache (for reads such as the Stores page; the
+    /// reconciler has its own).
     pub clusters: std::sync::Arc<Vec<crate::server::cluster::registry::ClusterHandle>>,
 }
 

@@ -14,7 +14,7 @@ use crate::reconcile::external_secrets;
 use crate::support::{Backend, TestServer};
 
 /// `secrets-console sim` with one cluster, `prod`, and the demo stores.
-struct SimProcess {
+pub(crate) struct SimProcess {
     _child: tokio::process::Child,
     kubeconfig: PathBuf,
     url: String,
@@ -22,7 +22,7 @@ struct SimProcess {
     token: String,
     /// Trusts the cluster's CA.
     http: reqwest::Client,
-    client: kube::Client,
+    pub(crate) client: kube::Client,
 }
 
 /// An HTTP client that trusts the simulated cluster's CA (the first cluster's
@@ -55,7 +55,7 @@ pub(crate) fn admin_token(kubeconfig: &str) -> String {
 }
 
 impl SimProcess {
-    async fn start(dir: &Path) -> SimProcess {
+    pub(crate) async fn start(dir: &Path) -> SimProcess {
         Self::start_with(dir, &[]).await
     }
 
@@ -117,7 +117,7 @@ impl SimProcess {
             .unwrap();
     }
 
-    async fn faults(&self, settings: Value) {
+    pub(crate) async fn faults(&self, settings: Value) {
         let response = self
             .http
             .put(format!("{}/sim/faults", self.url))
@@ -130,7 +130,7 @@ impl SimProcess {
     }
 }
 
-async fn start_app(
+pub(crate) async fn start_app(
     db: &crate::support::TestDb,
     sim: &SimProcess,
     data_dir: Option<&Path>,
@@ -161,7 +161,7 @@ async fn cluster(admin: &Client, name: &str) -> Value {
         .unwrap_or_else(|| panic!("cluster {name} is not listed: {clusters}"))
 }
 
-async fn until<F, Fut>(what: &str, limit: Duration, mut check: F)
+pub(crate) async fn until<F, Fut>(what: &str, limit: Duration, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), String>>,

@@ -30,4 +30,5 @@ mod secrets;
 mod sessions;
 mod simulated;
 mod startup;
+mod stores;
 mod truth;

@@ -1,7 +1,9 @@
-//! Talking to clusters: the objects we apply (`manifest`), a client per cluster (`registry`).
+//! Talking to clusters: the objects we apply (`manifest`), a client per cluster (`registry`),
+//! each cluster's ClusterSecretStores kept by a watch (`store_cache`).
 
 pub mod manifest;
 pub mod registry;
+pub mod store_cache;
 
 /// The `Ready` condition in an object's `status.conditions` (an ExternalSecret's, a
 /// ClusterSecretStore's), if it has one.

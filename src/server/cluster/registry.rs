@@ -22,6 +22,8 @@ pub struct ClusterHandle {
     /// built-in simulated clusters: on a real cluster namespaces belong to its platform team,
     /// and the console's role may not create them.
     pub creates_namespaces: bool,
+    /// Its ClusterSecretStores, kept by a watch that start-up starts on every replica.
+    pub stores: super::store_cache::StoreCache,
 }
 
 impl std::fmt::Debug for ClusterHandle {
@@ -123,6 +125,7 @@ pub async fn simulated(db: &Db, kubeconfig: &Path) -> Result<Vec<ClusterHandle>,
             name,
             client,
             creates_namespaces: true,
+            stores: super::store_cache::StoreCache::default(),
         });
     }
     Ok(handles)
@@ -172,6 +175,7 @@ pub async fn from_kubeconfig(db: &Db, path: &Path) -> Result<Vec<ClusterHandle>,
             name,
             client,
             creates_namespaces: false,
+            stores: super::store_cache::StoreCache::default(),
         });
     }
     // Clusters registered from an earlier kubeconfig that no longer has their context.
@@ -234,54 +238,10 @@ pub async fn probe(client: &kube::Client) -> Result<String, String> {
     }
 }
 
-/// Every ClusterSecretStore of one cluster, with its Ready condition (a deadline of 5 s).
+/// Every ClusterSecretStore of one cluster with its Ready condition, from the cluster's store
+/// cache (waiting at most 5 s for its first list), or why they cannot be shown.
 pub async fn stores(
     handle: &ClusterHandle,
 ) -> Result<Vec<crate::model::cluster::StoreSummary>, String> {
-    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
-    let resource = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("external-secrets.io", "v1", "ClusterSecretStore"),
-        "clustersecretstores",
-    );
-    let api: Api<DynamicObject> = Api::all_with(handle.client.clone(), &resource);
-    let list = match tokio::time::timeout(Duration::from_secs(5), api.list(&ListParams::default()))
-        .await
-    {
-        Ok(Ok(list)) => list,
-        Ok(Err(kube::Error::Api(status))) if status.code == 404 => {
-            return Err(
-                "ClusterSecretStores are not served: is External Secrets Operator installed?"
-                    .to_owned(),
-            );
-        }
-        Ok(Err(error)) => return Err(format!("cannot list ClusterSecretStores: {error}")),
-        Err(_) => return Err("the API server did not answer within 5 s".to_owned()),
-    };
-    let mut stores: Vec<_> = list
-        .items
-        .iter()
-        .map(|store| {
-            let ready = super::ready_condition(&store.data);
-            let text = |field: &str| {
-                ready
-                    .and_then(|c| c[field].as_str())
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-            };
-            crate::model::cluster::StoreSummary {
-                name: store.metadata.name.clone().unwrap_or_default(),
-                provider: store.data["spec"]["provider"]
-                    .as_object()
-                    .and_then(|p| p.keys().next().cloned())
-                    .unwrap_or_default(),
-                ready: ready
-                    .and_then(|c| c["status"].as_str())
-                    .map(|s| s == "True"),
-                reason: text("reason"),
-                message: text("message"),
-            }
-        })
-        .collect();
-    stores.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(stores)
+    handle.stores.summaries().await
 }
