@@ -38,7 +38,7 @@ def strip(text):
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     text = re.sub(r'\br(#*)"(?:.|\n)*?"\1', '""', text)
     text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
-    match = re.search(r"#\[cfg\(test\)\]\s*mod\s+\w+\s*\{", text)
+    match = re.search(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{", text)
     if match:
         text = text[: match.start()]
     return text

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::error::Error;
 use super::plan::{Action, Desired, Kind, Observed, Op, plan};
-use super::{Context, Rejudge, external_secret_resource, secret_resource};
+use super::context::{Context, Rejudge, external_secret_resource, secret_resource};
 use crate::domain::status::Observation;
 use crate::model::secret::{Scope, SecretSpec};
 use crate::server::clock::now_ms;

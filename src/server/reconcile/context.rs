@@ -49,6 +49,10 @@ impl Default for Options {
     }
 }
 
+/// Names an object (namespace, name) the watcher should judge again: the worker sends it
+/// after an apply, so what the watch saw before the apply was recorded is not lost.
+pub(crate) type Rejudge = tokio::sync::mpsc::UnboundedSender<(String, String)>;
+
 /// What every task shares.
 pub(crate) struct Context {
     pub(crate) db: Db,
@@ -77,4 +81,36 @@ pub(crate) fn exponential_backoff(base: Duration, max: Duration, attempts: u32) 
         .min(max);
     let jitter = f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 255.0;
     delay / 2 + (delay / 2).mul_f64(jitter)
+}
+
+/// How long an interrupted watch waits before it tries again: 0.5 s, doubling, at most
+/// [`WATCH_RETRY_MAX`], each delay between half and all of that (jitter); it starts over once
+/// the watch is back. kube-runtime's default goes to 30 s and starts over only after two
+/// minutes, so statuses could stay stale for half a minute after the API server is back.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WatchBackoff {
+    attempts: u32,
+}
+
+/// The longest pause between attempts to resume a watch.
+const WATCH_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(4);
+
+impl Iterator for WatchBackoff {
+    type Item = std::time::Duration;
+
+    fn next(&mut self) -> Option<std::time::Duration> {
+        let delay = exponential_backoff(
+            std::time::Duration::from_millis(500),
+            WATCH_RETRY_MAX,
+            self.attempts,
+        );
+        self.attempts = self.attempts.saturating_add(1);
+        Some(delay)
+    }
+}
+
+impl kube::runtime::utils::Backoff for WatchBackoff {
+    fn reset(&mut self) {
+        self.attempts = 0;
+    }
 }

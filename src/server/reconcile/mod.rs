@@ -11,7 +11,7 @@ pub mod leader;
 mod plan;
 pub mod watcher;
 
-pub(crate) use context::{Context, exponential_backoff, secret_resource};
+use context::{Context, Rejudge, exponential_backoff};
 pub use context::{Options, external_secret_resource};
 
 use std::sync::Arc;
@@ -132,9 +132,6 @@ async fn health(ctx: Arc<Context>, cluster: ClusterHandle) {
 
 /// How often an unreachable cluster is probed.
 const DOWN_PROBE: Duration = Duration::from_secs(1);
-
-/// Names an object the watcher should judge again.
-pub(crate) type Rejudge = tokio::sync::mpsc::UnboundedSender<(String, String)>;
 
 async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
     // Only the leader works the queue, so claims still held belong to a leader that died

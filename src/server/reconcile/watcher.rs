@@ -17,7 +17,7 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::watcher::{self, Event as WatchEvent};
 
-use super::context::{Context, exponential_backoff, external_secret_resource, secret_resource};
+use super::context::{Context, WatchBackoff, external_secret_resource, secret_resource};
 use crate::domain::status::{self, ConditionStatus, Observation, ReadyCondition};
 use crate::model::secret::SecretValues;
 use crate::server::audit::{self, Actor};
@@ -290,38 +290,6 @@ async fn remove_orphan(
     .await;
     if let Err(error) = result {
         tracing::warn!(%error, secret_id, "could not audit an orphan removal");
-    }
-}
-
-/// How long an interrupted watch waits before it tries again: 0.5 s, doubling, at most
-/// [`WATCH_RETRY_MAX`], each delay between half and all of that (jitter); it starts over once
-/// the watch is back. kube-runtime's default goes to 30 s and starts over only after two
-/// minutes, so statuses could stay stale for half a minute after the API server is back.
-#[derive(Debug, Clone, Default)]
-struct WatchBackoff {
-    attempts: u32,
-}
-
-/// The longest pause between attempts to resume a watch.
-const WATCH_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(4);
-
-impl Iterator for WatchBackoff {
-    type Item = std::time::Duration;
-
-    fn next(&mut self) -> Option<std::time::Duration> {
-        let delay = exponential_backoff(
-            std::time::Duration::from_millis(500),
-            WATCH_RETRY_MAX,
-            self.attempts,
-        );
-        self.attempts = self.attempts.saturating_add(1);
-        Some(delay)
-    }
-}
-
-impl kube::runtime::utils::Backoff for WatchBackoff {
-    fn reset(&mut self) {
-        self.attempts = 0;
     }
 }
 
