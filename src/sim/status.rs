@@ -166,6 +166,29 @@ impl ApiError {
         .with_details(json!({"name": name, "group": t.group, "kind": t.plural}))
     }
 
+    /// `403 Forbidden` from NamespaceLifecycle admission for a create in a namespace being
+    /// deleted, with the `NamespaceTerminating` cause clients tell it apart by
+    /// (k8s.io/apiserver `pkg/admission/plugin/namespace/lifecycle/admission.go`: the
+    /// forbidden error gets `StatusCause{Type: v1.NamespaceTerminatingCause, Message:
+    /// "namespace <ns> is being terminated", Field: "metadata.namespace"}`).
+    pub fn namespace_terminating(t: &ResourceType, name: &str, namespace: &str) -> Self {
+        let mut error = Self::forbidden(
+            t,
+            name,
+            &format!(
+                "unable to create new content in namespace {namespace} because it is being terminated"
+            ),
+        );
+        if let Some(details) = error.details.as_mut() {
+            details["causes"] = json!([{
+                "reason": "NamespaceTerminating",
+                "message": format!("namespace {namespace} is being terminated"),
+                "field": "metadata.namespace",
+            }]);
+        }
+        error
+    }
+
     /// `405 MethodNotAllowed`.
     pub fn method_not_allowed() -> Self {
         Self::new(

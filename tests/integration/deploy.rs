@@ -59,6 +59,7 @@ const CLUSTER_GRANTS: &[(&str, &str, &[&str])] = &[
         "clustersecretstores",
         &["get", "list", "watch"],
     ),
+    ("", "namespaces", &["get"]),
 ];
 /// The app's default `--shutdown-grace-seconds`.
 const DEFAULT_SHUTDOWN_GRACE_SECONDS: i64 = 4;

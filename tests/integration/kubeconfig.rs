@@ -501,6 +501,10 @@ async fn the_deployed_roles_are_enough_and_nothing_reads_secrets_cluster_wide() 
 
     let team = create_project(&admin, "team", prod, allowed).await;
     let other = create_project(&admin, "other", prod, "unbound").await;
+    // A project whose namespace the platform team has not created yet: under these roles the
+    // apply is a 403 as well (no RoleBinding can exist in it), yet the user must read that
+    // the namespace does not exist, not that a role is missing.
+    let absent = create_project(&admin, "later", prod, "not-created-yet").await;
     let (status, external) = admin
         .call("create_secret", json!({"csrf": admin.csrf, "input": {"name": "db-password", "scope": "Organization", "project_id": null, "use_case": "Generic", "description": "", "spec": external_spec("vault", "shared/postgres/password"), "values": []}}))
         .await;
@@ -514,7 +518,7 @@ async fn the_deployed_roles_are_enough_and_nothing_reads_secrets_cluster_wide() 
         let (status, body) = admin
             .call(
                 "set_assignments",
-                json!({"csrf": admin.csrf, "id": secret, "project_ids": [team, other]}),
+                json!({"csrf": admin.csrf, "id": secret, "project_ids": [team, other, absent]}),
             )
             .await;
         assert_eq!(status, 200, "{body}");
@@ -539,6 +543,19 @@ async fn the_deployed_roles_are_enough_and_nothing_reads_secrets_cluster_wide() 
                 (status == "Failed" && reason.contains("forbidden") && reason.contains("unbound"))
                     .then_some(())
                     .ok_or(format!("{status}: {reason}"))
+            },
+        )
+        .await;
+        until(
+            "Failed, naming the namespace that does not exist",
+            Duration::from_secs(20),
+            || async {
+                let (status, reason) = assignment_status(&admin, secret, "later").await;
+                (status == "Failed"
+                    && reason.contains("`not-created-yet` does not exist")
+                    && !reason.contains("bind"))
+                .then_some(())
+                .ok_or(format!("{status}: {reason}"))
             },
         )
         .await;
@@ -603,7 +620,7 @@ async fn the_deployed_roles_are_enough_and_nothing_reads_secrets_cluster_wide() 
     let (status, body) = admin
         .call(
             "set_assignments",
-            json!({"csrf": admin.csrf, "id": native, "project_ids": [other]}),
+            json!({"csrf": admin.csrf, "id": native, "project_ids": [other, absent]}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -634,7 +651,10 @@ async fn the_deployed_roles_are_enough_and_nothing_reads_secrets_cluster_wide() 
     assert!(!refused.is_empty(), "the unbound namespace was refused");
     let elsewhere: Vec<&&str> = refused
         .iter()
-        .filter(|why| !why.contains("in the namespace \"unbound\""))
+        .filter(|why| {
+            !why.contains("in the namespace \"unbound\"")
+                && !why.contains("in the namespace \"not-created-yet\"")
+        })
         .collect();
     assert!(
         elsewhere.is_empty(),

@@ -6,9 +6,9 @@ use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams
 use serde_json::json;
 use sqlx::Row;
 
+use super::context::{Context, Rejudge, external_secret_resource, secret_resource};
 use super::error::Error;
 use super::plan::{Action, Desired, Kind, Observed, Op, plan};
-use super::context::{Context, Rejudge, external_secret_resource, secret_resource};
 use crate::domain::status::Observation;
 use crate::model::secret::{Scope, SecretSpec};
 use crate::server::clock::now_ms;
@@ -72,18 +72,27 @@ async fn load_target(ctx: &Context, item: &Item) -> Result<Option<Target>, Error
     }))
 }
 
-/// A refusal in words a user can act on, chosen by the kind of error.
-fn refusal(target: &Target, kind: Kind, error: &Error) -> String {
+/// A refusal in words a user can act on, chosen by the kind of error (and, for a 403, by
+/// whether the namespace turned out not to exist).
+fn refusal(target: &Target, kind: Kind, error: &Error, namespace_missing: bool) -> String {
     let kind = kind.name();
     let name = &target.placement.name;
     let namespace = &target.placement.namespace;
     let cluster = &target.cluster;
     let said = error.message();
-    match error {
-        Error::MissingNamespace(_) => format!(
+    if namespace_missing || matches!(error, Error::MissingNamespace(_)) {
+        return format!(
             "Namespace `{namespace}` does not exist on cluster {cluster}; ask a platform admin to create it."
+        );
+    }
+    match error {
+        Error::NamespaceTerminating(_) => format!(
+            "Namespace `{namespace}` on cluster {cluster} is being deleted; nothing can be created in it until it is gone and created again."
         ),
-        Error::NotServed(_) => format!(
+        Error::Unauthorized(_) => format!(
+            "Cluster {cluster} no longer accepts the console's credentials; ask a platform admin to renew them: {said}"
+        ),
+        Error::MissingNamespace(_) | Error::NotServed(_) => format!(
             "Cluster {cluster} does not serve {kind} objects (is External Secrets Operator installed?): {said}"
         ),
         Error::Forbidden(_) => format!(
@@ -237,6 +246,16 @@ pub(super) async fn process(
                 observed.namespace_created = true;
                 observed.refused = None;
             }
+            Action::CheckNamespace => {
+                let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =
+                    Api::all(cluster.client.clone());
+                observed.namespace_exists = Some(match namespaces.get_opt(namespace).await {
+                    Ok(found) => found.is_some(),
+                    // The role may not read namespaces: it cannot be told; the 403 stands.
+                    Err(kube::Error::Api(status)) if status.code == 403 => true,
+                    Err(error) => return Ok(Outcome::Retry(Error::from(error).to_string())),
+                });
+            }
             Action::Delete => match api.delete(name, &DeleteParams::background()).await {
                 Ok(either) => {
                     if either.is_right() {
@@ -259,7 +278,7 @@ pub(super) async fn process(
             }
             Action::Retry(error) => return Ok(Outcome::Retry(error.to_string())),
             Action::Refuse { error, heals } => {
-                let reason = refusal(&target, kind, error);
+                let reason = refusal(&target, kind, error, observed.namespace_missing());
                 return refuse(ctx, item, &target, op, reason, heals).await;
             }
         }

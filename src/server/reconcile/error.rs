@@ -17,9 +17,20 @@ pub(crate) enum Error {
     /// details kind `namespaces` in the core group.
     #[error("the namespace does not exist: {0}")]
     MissingNamespace(#[source] kube::Error),
-    /// 403 Forbidden: the console's role may not do this there.
+    /// 403 with the `NamespaceTerminating` cause: NamespaceLifecycle admission refuses to
+    /// create anything in a namespace being deleted (k8s.io/apiserver
+    /// `pkg/admission/plugin/namespace/lifecycle/admission.go`).
+    #[error("the namespace is being deleted: {0}")]
+    NamespaceTerminating(#[source] kube::Error),
+    /// 403 Forbidden: the console's role may not do this there. Under the shipped roles a
+    /// namespace that does not exist answers this too (RBAC runs before admission, and no
+    /// RoleBinding can exist there): the reconciler asks for the namespace to tell them apart.
     #[error("forbidden: {0}")]
     Forbidden(#[source] kube::Error),
+    /// 401 Unauthorized: the cluster no longer accepts the console's credentials (an expired
+    /// token, a rotated certificate). The cluster's problem, fixed outside: retried.
+    #[error("the cluster refused the console's credentials: {0}")]
+    Unauthorized(#[source] kube::Error),
     /// 404 of a write that is not about a namespace: the kind is not served.
     #[error("not served: {0}")]
     NotServed(#[source] kube::Error),
@@ -48,6 +59,8 @@ impl From<kube::Error> for Error {
         match status.code {
             408 | 429 | 500..=599 => Self::Unreachable(error),
             _ if missing_namespace(status) => Self::MissingNamespace(error),
+            _ if status.reason == "Unauthorized" || status.code == 401 => Self::Unauthorized(error),
+            _ if namespace_terminating(status) => Self::NamespaceTerminating(error),
             _ if status.reason == "Forbidden" || status.code == 403 => Self::Forbidden(error),
             _ if status.reason == "NotFound" || status.code == 404 => Self::NotServed(error),
             _ if status.reason == "Conflict" || status.code == 409 => Self::Conflict(error),
@@ -63,7 +76,9 @@ impl Error {
         match self {
             Self::Unreachable(e)
             | Self::MissingNamespace(e)
+            | Self::NamespaceTerminating(e)
             | Self::Forbidden(e)
+            | Self::Unauthorized(e)
             | Self::NotServed(e)
             | Self::Conflict(e)
             | Self::Refused(e) => match e {
@@ -85,6 +100,18 @@ fn missing_namespace(status: &Status) -> bool {
             .is_some_and(|details| details.kind == "namespaces" && details.group.is_empty())
 }
 
+/// Whether a `Status` is NamespaceLifecycle's "being terminated" (403, cause
+/// `NamespaceTerminating`).
+fn namespace_terminating(status: &Status) -> bool {
+    status.code == 403
+        && status.details.as_ref().is_some_and(|details| {
+            details
+                .causes
+                .iter()
+                .any(|cause| cause.reason == "NamespaceTerminating")
+        })
+}
+
 /// What to do about an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Policy {
@@ -102,8 +129,10 @@ pub(crate) enum Policy {
 /// Decides, from the kind of error alone, whether to retry or to record a refusal.
 pub(crate) fn error_policy(error: &Error) -> Policy {
     match error {
-        Error::Unreachable(_) | Error::Database(_) => Policy::Retry,
-        Error::MissingNamespace(_) | Error::Forbidden(_) => Policy::Refuse { heals: true },
+        Error::Unreachable(_) | Error::Unauthorized(_) | Error::Database(_) => Policy::Retry,
+        Error::MissingNamespace(_) | Error::NamespaceTerminating(_) | Error::Forbidden(_) => {
+            Policy::Refuse { heals: true }
+        }
         Error::NotServed(_) | Error::Conflict(_) | Error::Refused(_) => {
             Policy::Refuse { heals: false }
         }
@@ -156,6 +185,31 @@ pub(crate) mod tests {
             Error::from(forbidden_error()),
             Error::Forbidden(_)
         ));
+    }
+
+    pub(crate) fn terminating_error() -> kube::Error {
+        // As NamespaceLifecycle admission answers a create in a namespace being deleted.
+        api_error(json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "message": "externalsecrets.external-secrets.io \"db\" is forbidden: unable to create new content in namespace payments because it is being terminated",
+            "reason": "Forbidden",
+            "details": {"name": "db", "group": "external-secrets.io", "kind": "externalsecrets",
+                "causes": [{"reason": "NamespaceTerminating", "message": "namespace payments is being terminated", "field": "metadata.namespace"}]},
+            "code": 403
+        }))
+    }
+
+    #[test]
+    fn a_terminating_namespace_and_expired_credentials_are_their_own_cases() {
+        let terminating = Error::from(terminating_error());
+        assert!(matches!(terminating, Error::NamespaceTerminating(_)));
+        assert_eq!(error_policy(&terminating), Policy::Refuse { heals: true });
+        let unauthorized = Error::from(api_error(json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "message": "Unauthorized", "reason": "Unauthorized", "code": 401
+        })));
+        assert!(matches!(unauthorized, Error::Unauthorized(_)));
+        assert_eq!(error_policy(&unauthorized), Policy::Retry);
     }
 
     #[test]

@@ -63,6 +63,18 @@ pub(crate) struct Observed {
     pub(crate) refused: Option<Error>,
     /// The missing namespace was created during this change.
     pub(crate) namespace_created: bool,
+    /// Whether the namespace exists, once asked after a 403 (`None`: not asked, or the
+    /// role may not read namespaces, so it cannot be told).
+    pub(crate) namespace_exists: Option<bool>,
+}
+
+impl Observed {
+    /// The namespace is known not to exist (a 404 from admission, or a 403 where asking for
+    /// the namespace said it is not there).
+    pub(crate) fn namespace_missing(&self) -> bool {
+        matches!(self.refused, Some(Error::MissingNamespace(_)))
+            || self.namespace_exists == Some(false)
+    }
 }
 
 /// The next step.
@@ -82,6 +94,8 @@ pub(crate) enum Action<'a> {
     ForceSync,
     /// Create the missing namespace, then try again.
     CreateNamespace,
+    /// Ask whether the namespace exists: a 403 may mean it does not.
+    CheckNamespace,
     /// Delete the object.
     Delete,
     /// Our object is not there (or what is there is not ours): it is gone.
@@ -106,13 +120,19 @@ pub(crate) enum Action<'a> {
 pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<'a> {
     if let Some(error) = &observed.refused {
         return match (error, desired.op) {
-            (Error::MissingNamespace(_), Op::Apply | Op::Sync)
-                if desired.creates_namespaces && !observed.namespace_created =>
+            (Error::Forbidden(_), _) if observed.namespace_exists.is_none() => {
+                Action::CheckNamespace
+            }
+            // A delete's 404: the object, or its namespace, is not there any more.
+            (Error::NotServed(_), Op::Delete) => Action::Gone,
+            (_, Op::Delete) if observed.namespace_missing() => Action::Gone,
+            (_, Op::Apply | Op::Sync)
+                if observed.namespace_missing()
+                    && desired.creates_namespaces
+                    && !observed.namespace_created =>
             {
                 Action::CreateNamespace
             }
-            // A delete's 404: the object, or its namespace, is not there any more.
-            (Error::NotServed(_) | Error::MissingNamespace(_), Op::Delete) => Action::Gone,
             _ => on_error(error),
         };
     }

@@ -82,13 +82,7 @@ impl Store {
                     ));
                 }
                 Some(ns) if ns.pointer("/metadata/deletionTimestamp").is_some() => {
-                    return Err(ApiError::forbidden(
-                        t,
-                        &name,
-                        &format!(
-                            "unable to create new content in namespace {namespace} because it is being terminated"
-                        ),
-                    ));
+                    return Err(ApiError::namespace_terminating(t, &name, namespace));
                 }
                 Some(_) => {}
             }

@@ -1,7 +1,9 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::server::reconcile::error::tests::{api_error, forbidden_error, missing_namespace_error};
+use crate::server::reconcile::error::tests::{
+    api_error, forbidden_error, missing_namespace_error, terminating_error,
+};
 
 const ASSIGNMENT: i64 = 7;
 
@@ -203,7 +205,7 @@ fn a_missing_namespace_is_created_once_where_the_console_may_else_refused_until_
         object: read(None),
         target: read(None),
         refused: Some(Error::from(missing_namespace_error())),
-        namespace_created: false,
+        ..Observed::default()
     };
     let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
     assert!(matches!(
@@ -235,13 +237,16 @@ fn a_missing_namespace_is_created_once_where_the_console_may_else_refused_until_
 #[test]
 fn forbidden_is_refused_and_tried_again_once_a_role_is_bound() {
     let body = external_secret(ASSIGNMENT);
-    let observed = Observed {
+    let mut observed = Observed {
         object: read(None),
         target: read(None),
         refused: Some(Error::from(forbidden_error())),
         ..Observed::default()
     };
     let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
+    // Under the shipped roles a namespace that does not exist is a 403 too: ask first.
+    assert!(matches!(plan(&wanted, &observed), Action::CheckNamespace));
+    observed.namespace_exists = Some(true);
     assert!(matches!(
         plan(&wanted, &observed),
         Action::Refuse {
@@ -249,6 +254,23 @@ fn forbidden_is_refused_and_tried_again_once_a_role_is_bound() {
             heals: true
         }
     ));
+    // It does not exist: that is what the user is told (and where the console may, created).
+    observed.namespace_exists = Some(false);
+    assert!(observed.namespace_missing());
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Refuse { heals: true, .. }
+    ));
+    let creating = Desired {
+        creates_namespaces: true,
+        ..desired(Op::Apply, Kind::ExternalSecret, Some(&body))
+    };
+    assert!(matches!(
+        plan(&creating, &observed),
+        Action::CreateNamespace
+    ));
+    let deleting = desired(Op::Delete, Kind::ExternalSecret, None);
+    assert!(matches!(plan(&deleting, &observed), Action::Gone));
     // A role that may not even read: the apply is tried, and its answer decides.
     let observed = Observed {
         object: Some(Err(Error::from(forbidden_error()))),
@@ -258,6 +280,28 @@ fn forbidden_is_refused_and_tried_again_once_a_role_is_bound() {
     assert!(matches!(
         plan(&wanted, &observed),
         Action::Apply { force: false }
+    ));
+}
+
+#[test]
+fn a_namespace_being_deleted_is_refused_and_tried_again() {
+    let body = external_secret(ASSIGNMENT);
+    let observed = Observed {
+        object: read(None),
+        target: read(None),
+        refused: Some(Error::from(terminating_error())),
+        ..Observed::default()
+    };
+    let creating = Desired {
+        creates_namespaces: true,
+        ..desired(Op::Apply, Kind::ExternalSecret, Some(&body))
+    };
+    assert!(matches!(
+        plan(&creating, &observed),
+        Action::Refuse {
+            error: Error::NamespaceTerminating(_),
+            heals: true
+        }
     ));
 }
 
