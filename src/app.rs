@@ -5,8 +5,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+use crate::components::contexts::{provide_live_context, provide_user_context};
 use crate::components::layout::AppShell;
-use crate::components::session::provide_user_context;
 use crate::pages::login_page::LoginPage;
 use crate::pages::not_found_page::NotFoundPage;
 use crate::pages::project_secrets_tab::ProjectSecretsTab;
@@ -51,7 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_user_context();
-    crate::components::live::provide_live_context();
+    provide_live_context();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/secrets-console.css" />

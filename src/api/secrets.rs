@@ -16,7 +16,11 @@ pub async fn list_secrets(query: SecretQuery) -> Result<Page<SecretRow>, AppErro
         async {
             let (state, principal) = reader_for(Action::ListSecrets).await?;
             let visibility = crate::server::secrets::Visibility::of(&principal);
-            Ok(crate::server::secrets::list(&state.db, &query, &visibility).await?)
+            let mut page = crate::server::secrets::list(&state.db, &query, &visibility).await?;
+            for row in &mut page.items {
+                row.permissions = row_permissions(&principal, row);
+            }
+            Ok(page)
         }
         .await,
     )
@@ -33,21 +37,16 @@ pub async fn get_secret(id: i64) -> Result<SecretDetail, AppError> {
             let access = authorize_secret(&state, &principal, Action::ViewSecret, id).await?;
             let visibility = crate::server::secrets::Visibility::of(&principal);
             let mut detail = crate::server::secrets::detail(&state.db, id, &visibility).await?;
-            // The assign form's choices come with the detail for whoever may assign it (asked
-            // quietly: not being offered the form is no refusal to audit).
+            // What the viewer may do, asked quietly: not being offered a button is no refusal
+            // to audit. The assign form's choices come with the detail for whoever may assign.
             let target = crate::domain::permissions::Target::Secret {
                 scope: access.scope,
                 owner: access.owner,
                 assigned: &access.assigned,
             };
-            if detail.secret.scope == crate::model::secret::Scope::Organization
-                && crate::domain::permissions::authorize(
-                    Some(&principal),
-                    Action::AssignSecret,
-                    &target,
-                )
-                .is_ok()
-            {
+            detail.secret.permissions =
+                crate::domain::permissions::secret_permissions(&principal, &target);
+            if detail.secret.permissions.can_assign {
                 detail.assign_options =
                     Some(crate::server::secrets::assign_options(&state.db, id).await?);
             }
@@ -118,6 +117,23 @@ pub async fn preview_secret(form: SecretForm) -> Result<String, AppError> {
         }
         .await,
     )
+}
+
+/// What `principal` may do with a listed secret. The row names the projects of the viewer's
+/// that it is assigned to (all of them for a member; for an admin, who may do everything, a
+/// few), which is all that decides what a member may see.
+#[cfg(feature = "ssr")]
+fn row_permissions(
+    principal: &crate::domain::permissions::Principal,
+    row: &SecretRow,
+) -> crate::model::listing::SecretPermissions {
+    let assigned: Vec<i64> = row.assigned_to.iter().map(|a| a.project.id).collect();
+    let target = crate::domain::permissions::Target::Secret {
+        scope: row.scope,
+        owner: row.project.as_ref().map(|p| p.id),
+        assigned: &assigned,
+    };
+    crate::domain::permissions::secret_permissions(principal, &target)
 }
 
 /// Every check a create must pass, then the create.

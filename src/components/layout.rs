@@ -4,11 +4,13 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::system::get_server_info;
+use crate::components::contexts::use_user_context;
 use crate::components::live::LiveIndicator;
-use crate::components::session::use_user_context;
+use crate::components::permitted::Permitted;
 
-/// The frame around every page. The navigation can be collapsed; that button works only once
-/// the WASM bundle has hydrated the page.
+/// The frame around every page. Its first link skips to the page's content (for keyboard and
+/// screen-reader users). The navigation can be collapsed; that button works only once the WASM
+/// bundle has hydrated the page.
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
     let (nav_open, set_nav_open) = signal(true);
@@ -23,6 +25,11 @@ pub fn AppShell(children: Children) -> impl IntoView {
 
     view! {
         <div class="app" class:nav-collapsed=move || !nav_open.get()>
+            // `target`: the browser's own jump, which moves the focus; the router's would only
+            // scroll.
+            <a class="skip-link" href="#main" target="_self">
+                "Skip to content"
+            </a>
             <header class="topbar">
                 <button
                     type="button"
@@ -50,17 +57,19 @@ pub fn AppShell(children: Children) -> impl IntoView {
                     <li>
                         <A href="/projects">"Projects"</A>
                     </li>
-                    <AdminOnly>
+                    <Permitted allowed=|may| may.can_view_stores>
                         <li>
                             <A href="/stores">"Stores"</A>
                         </li>
+                    </Permitted>
+                    <Permitted allowed=|may| may.can_manage_users>
                         <li>
                             <A href="/users">"Users"</A>
                         </li>
-                    </AdminOnly>
+                    </Permitted>
                 </ul>
             </nav>
-            <main class="content" id="main">
+            <main class="content" id="main" tabindex="-1">
                 {children()}
             </main>
             <footer class="footer">
@@ -87,21 +96,6 @@ pub fn AppShell(children: Children) -> impl IntoView {
     }
 }
 
-/// Shows `children` to platform admins only. (The server checks again: this only keeps the UI
-/// free of controls that would be refused.)
-#[component]
-pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
-    let ctx = use_user_context();
-    let is_admin = move || matches!(ctx.user.get(), Some(Ok(Some(user))) if user.is_admin);
-    view! {
-        <Transition fallback=|| ()>
-            <Show when=is_admin fallback=|| ()>
-                {children()}
-            </Show>
-        </Transition>
-    }
-}
-
 /// The signed-in user's email and the sign-out button (a form: works without the WASM bundle).
 #[component]
 fn UserMenu() -> impl IntoView {
@@ -111,10 +105,7 @@ fn UserMenu() -> impl IntoView {
         <div class="user-menu">
             <Transition fallback=|| ()>
                 {move || {
-                    ctx.user
-                        .get()
-                        .and_then(Result::ok)
-                        .flatten()
+                    ctx.signed_in()
                         .map(|user| {
                             let everywhere_csrf = user.csrf_token.clone();
                             view! {

@@ -3,94 +3,13 @@
 //! whether the stream is live or reconnecting. `EventSource` reconnects by itself; if the
 //! server refuses (signed out), the page tries again every few seconds.
 
-use std::collections::{HashMap, HashSet};
-
 use leptos::prelude::*;
 
+use crate::components::contexts::use_live;
+#[cfg(feature = "hydrate")]
+use crate::components::contexts::{LiveContext, LiveState};
 use crate::components::status_badge::{AssignmentBadge, StatusBadge};
 use crate::domain::status::{AssignmentStatus, SecretStatus};
-use crate::model::live::{LiveAssignment, LiveSecret};
-
-/// The stream's state, as the indicator shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LiveState {
-    /// Not connected yet (also the server-rendered state).
-    Connecting,
-    /// Events arrive.
-    Live,
-    /// The connection dropped; the browser is reconnecting.
-    Reconnecting,
-    /// The server closed this page's stream for a newer one of the same session (too many
-    /// tabs); a reload resumes.
-    Stopped,
-}
-
-impl LiveState {
-    fn label(self) -> &'static str {
-        match self {
-            LiveState::Connecting => "Connecting…",
-            LiveState::Live => "Live",
-            LiveState::Reconnecting => "Reconnecting…",
-            LiveState::Stopped => "Paused: too many tabs (reload to resume)",
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            LiveState::Connecting => "connecting",
-            LiveState::Live => "live",
-            LiveState::Reconnecting => "reconnecting",
-            LiveState::Stopped => "stopped",
-        }
-    }
-}
-
-/// What live pages share.
-#[derive(Debug, Clone, Copy)]
-pub struct LiveContext {
-    /// The latest status of each secret an event reported.
-    pub secrets: RwSignal<HashMap<i64, LiveSecret>>,
-    /// Secrets reported gone.
-    pub gone: RwSignal<HashSet<i64>>,
-    /// The stream's state.
-    pub state: RwSignal<LiveState>,
-    /// Bumped when events may have been missed: pages reload their data.
-    pub resync: RwSignal<usize>,
-}
-
-impl LiveContext {
-    /// A secret's latest rolled-up status, if an event reported one.
-    pub fn secret_status(&self, id: i64) -> Option<SecretStatus> {
-        self.secrets.with(|m| m.get(&id).map(|s| s.status))
-    }
-
-    /// An assignment's latest state, if an event reported one.
-    pub fn assignment(&self, secret_id: i64, project_id: i64) -> Option<LiveAssignment> {
-        self.secrets.with(|m| {
-            m.get(&secret_id).and_then(|s| {
-                s.assignments
-                    .iter()
-                    .find(|a| a.project_id == project_id)
-                    .cloned()
-            })
-        })
-    }
-}
-
-/// Makes the live context available to every page.
-pub fn provide_live_context() {
-    provide_context(LiveContext {
-        secrets: RwSignal::new(HashMap::new()),
-        gone: RwSignal::new(HashSet::new()),
-        state: RwSignal::new(LiveState::Connecting),
-        resync: RwSignal::new(0),
-    });
-}
-
-/// The live context.
-pub fn use_live() -> LiveContext {
-    expect_context::<LiveContext>()
-}
 
 /// Opens the stream (in the browser, once) and shows its state.
 #[component]

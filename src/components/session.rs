@@ -1,42 +1,10 @@
-//! The signed-in user, shared by every page through context.
+//! The sign-in gate: what a page shows only to a signed-in user.
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
-use crate::api::auth::{Login, Logout, whoami};
-use crate::error::AppError;
+use crate::components::contexts::use_user_context;
 use crate::model::account::CurrentUser;
-
-/// Who is signed in, reloaded after every sign-in and sign-out.
-#[derive(Clone, Copy)]
-pub struct UserContext {
-    /// The current user (None: signed out).
-    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
-    /// The sign-in action.
-    pub login: ServerAction<Login>,
-    /// The sign-out action.
-    pub logout: ServerAction<Logout>,
-}
-
-/// Creates the [`UserContext`] and provides it.
-pub fn provide_user_context() {
-    let login = ServerAction::<Login>::new();
-    let logout = ServerAction::<Logout>::new();
-    let user = Resource::new(
-        move || (login.version().get(), logout.version().get()),
-        |_| whoami(),
-    );
-    provide_context(UserContext {
-        user,
-        login,
-        logout,
-    });
-}
-
-/// The [`UserContext`]; panics if [`provide_user_context`] was not called (a wiring bug).
-pub fn use_user_context() -> UserContext {
-    expect_context::<UserContext>()
-}
 
 /// Renders `children` with the signed-in user, or sends anonymous visitors to the sign-in page.
 ///
@@ -71,8 +39,9 @@ where
 
 /// On the server, pending once, then ready: `<Transition>`'s walks poll a `Suspend` only once
 /// (tachys' `dry_resolve`), so what follows runs only when the children are really rendered.
-/// In the browser it is ready at once, so hydration finds the same markup.
-async fn after_first_poll() {
+/// In the browser it is ready at once, so hydration finds the same markup. Await it in a
+/// `Suspend` before building what loads data (as [`RequireUser`] and `Loaded` do).
+pub async fn after_first_poll() {
     #[cfg(feature = "ssr")]
     {
         let mut polled = false;

@@ -13,6 +13,8 @@ use crate::domain::validation::{
     FieldError, path_problem, validate_key_prefix, validate_remote_key,
 };
 use crate::error::AppError;
+use crate::model::account::UserPermissions;
+use crate::model::listing::SecretPermissions;
 use crate::model::secret::{Scope, SecretSpec};
 
 /// A signed-in user, as the permission check sees them.
@@ -195,6 +197,47 @@ fn visible(principal: &Principal, target: &Target<'_>) -> bool {
             owner.is_some_and(|p| principal.is_member_of(p))
                 || assigned.iter().any(|p| principal.is_member_of(*p))
         }
+    }
+}
+
+/// What `principal` may do with an existing secret (`target`, a [`Target::Secret`]), for the
+/// pages to offer only those actions: each flag is [`authorize`]'s answer, which the server
+/// function asks again when the action comes.
+pub fn secret_permissions(principal: &Principal, target: &Target<'_>) -> SecretPermissions {
+    let may = |action| authorize(Some(principal), action, target).is_ok();
+    // Only organization secrets are assigned: a project secret lives in its own project.
+    let organization = matches!(
+        target,
+        Target::Secret {
+            scope: Scope::Organization,
+            ..
+        }
+    );
+    SecretPermissions {
+        can_edit: may(Action::EditSecret),
+        can_delete: may(Action::DeleteSecret),
+        can_sync: may(Action::SyncSecret),
+        can_assign: organization && may(Action::AssignSecret),
+        can_adopt: may(Action::AdoptObject),
+    }
+}
+
+/// What `principal` may do beyond single secrets, for the pages to offer only that: each
+/// flag is [`authorize`]'s answer, which the server function asks again when the action comes.
+pub fn user_permissions(principal: &Principal) -> UserPermissions {
+    let may = |action, target: &Target<'_>| authorize(Some(principal), action, target).is_ok();
+    UserPermissions {
+        can_create_org_secrets: may(
+            Action::CreateSecret,
+            &Target::NewSecret {
+                scope: Scope::Organization,
+                project: None,
+            },
+        ),
+        can_assign_secrets: may(Action::AssignSecret, &Target::Global),
+        can_view_stores: may(Action::ViewStores, &Target::Global),
+        can_manage_users: may(Action::ManageUsers, &Target::Global),
+        can_manage_clusters: may(Action::ManageClusters, &Target::Global),
     }
 }
 

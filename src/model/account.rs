@@ -15,6 +15,26 @@ pub struct CurrentUser {
     pub projects: Vec<ProjectRef>,
     /// The token every state-changing request must carry.
     pub csrf_token: String,
+    /// What the user may do beyond single secrets (none until the server says).
+    #[serde(default)]
+    pub permissions: UserPermissions,
+}
+
+/// What a signed-in user may do beyond single secrets, decided on the server by
+/// `domain::permissions::user_permissions` (the rule every server function applies again) and
+/// sent with the user, so pages offer only what would be allowed. All false by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPermissions {
+    /// Create organization secrets.
+    pub can_create_org_secrets: bool,
+    /// Assign organization secrets to projects and unassign them (the bulk bar offers it).
+    pub can_assign_secrets: bool,
+    /// See the secret stores of the clusters (the Stores page).
+    pub can_view_stores: bool,
+    /// Manage users, memberships and project allowlists (the Users page, allowlist forms).
+    pub can_manage_users: bool,
+    /// See clusters and create projects on them.
+    pub can_manage_clusters: bool,
 }
 
 /// A project in lists.

@@ -280,6 +280,27 @@ pub struct SecretRow {
     pub updated_by: String,
     /// Version, for optimistic concurrency.
     pub version: i64,
+    /// What the viewer may do with it (none until the server says).
+    #[serde(default)]
+    pub permissions: SecretPermissions,
+}
+
+/// What the viewer may do with one secret, decided on the server by
+/// `domain::permissions::secret_permissions` (the rule every server function applies again when
+/// the action is asked for) and sent with the secret, so pages offer only what would be
+/// allowed. All false by default: a button is hidden unless the server said otherwise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretPermissions {
+    /// Change its spec or values (Edit).
+    pub can_edit: bool,
+    /// Delete it (the delete form, Retry delete).
+    pub can_delete: bool,
+    /// Ask for an immediate re-sync (Sync now).
+    pub can_sync: bool,
+    /// Assign it to projects or unassign it (organization secrets only).
+    pub can_assign: bool,
+    /// Take over a same-named object the console does not own (Adopt existing).
+    pub can_adopt: bool,
 }
 
 /// A page of results.

@@ -358,6 +358,50 @@ impl SecretForm {
         form
     }
 
+    /// Whether row `i` of the External rows has anything in it (blank rows are left out).
+    fn external_row_filled(&self, i: usize) -> bool {
+        let filled = |list: &[String]| list.get(i).is_some_and(|s| !s.trim().is_empty());
+        filled(&self.secret_key)
+            || filled(&self.remote_key)
+            || filled(&self.property)
+            || filled(&self.version)
+    }
+
+    /// Whether row `i` of the Kubernetes rows has a key or a value (blank rows are left out).
+    fn kubernetes_row_filled(&self, i: usize) -> bool {
+        self.key.get(i).is_some_and(|k| !k.trim().is_empty())
+            || self.value.0.get(i).is_some_and(|v| !v.is_empty())
+    }
+
+    /// The External row that entry `entry` of the spec comes from: blank rows are left out of
+    /// the spec, so `data[1]` is the second filled row, wherever it is in the form.
+    pub fn external_row(&self, entry: usize) -> Option<usize> {
+        (0..self.rows(true))
+            .filter(|&i| self.external_row_filled(i))
+            .nth(entry)
+    }
+
+    /// The Kubernetes row that key `entry` of the spec comes from (`keys[1]`: the second
+    /// filled row).
+    pub fn kubernetes_row(&self, entry: usize) -> Option<usize> {
+        (0..self.rows(false))
+            .filter(|&i| self.kubernetes_row_filled(i))
+            .nth(entry)
+    }
+
+    /// How many External (`external`) or Kubernetes rows the form holds.
+    fn rows(&self, external: bool) -> usize {
+        if external {
+            self.secret_key
+                .len()
+                .max(self.remote_key.len())
+                .max(self.property.len())
+                .max(self.version.len())
+        } else {
+            self.key.len().max(self.value.0.len())
+        }
+    }
+
     /// The typed input; a field that cannot be read is named.
     pub fn into_input(&self) -> Result<CreateSecretInput, crate::error::FieldError> {
         use crate::error::FieldError;
@@ -375,24 +419,13 @@ impl SecretForm {
         let optional = |text: String| (!text.is_empty()).then_some(text);
         let (spec, values) = match self.kind.as_str() {
             "External" => {
-                let rows = self
-                    .secret_key
-                    .len()
-                    .max(self.remote_key.len())
-                    .max(self.property.len())
-                    .max(self.version.len());
-                let data = (0..rows)
+                let data = (0..self.rows(true))
+                    .filter(|&i| self.external_row_filled(i))
                     .map(|i| ExternalDataEntry {
                         secret_key: cell(&self.secret_key, i),
                         remote_key: cell(&self.remote_key, i),
                         property: optional(cell(&self.property, i)),
                         version: optional(cell(&self.version, i)),
-                    })
-                    .filter(|e| {
-                        !e.secret_key.is_empty()
-                            || !e.remote_key.is_empty()
-                            || e.property.is_some()
-                            || e.version.is_some()
                     })
                     .collect();
                 let refresh = self.refresh_interval.trim();
@@ -410,15 +443,14 @@ impl SecretForm {
                 )
             }
             "Kubernetes" => {
-                let rows = self.key.len().max(self.value.0.len());
-                let pairs: Vec<(String, String)> = (0..rows)
+                let pairs: Vec<(String, String)> = (0..self.rows(false))
+                    .filter(|&i| self.kubernetes_row_filled(i))
                     .map(|i| {
                         (
                             cell(&self.key, i),
                             self.value.0.get(i).cloned().unwrap_or_default(),
                         )
                     })
-                    .filter(|(k, v)| !k.is_empty() || !v.is_empty())
                     .collect();
                 let secret_type = self.secret_type.trim();
                 (
@@ -454,6 +486,32 @@ impl SecretForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spec_entry_is_found_at_its_row_whatever_blank_rows_come_before() {
+        let form = SecretForm {
+            kind: "External".into(),
+            scope: "Organization".into(),
+            use_case: "Generic".into(),
+            secret_key: vec!["".into(), "a".into(), "".into(), "".into()],
+            remote_key: vec!["".into(), "x/a".into(), "  ".into(), "".into()],
+            property: vec!["".into(), "".into(), "".into(), "p".into()],
+            key: vec!["".into(), "K".into()],
+            value: FormValues(vec!["v".into(), "".into()]),
+            ..SecretForm::default()
+        };
+        assert_eq!(form.external_row(0), Some(1));
+        assert_eq!(form.external_row(1), Some(3), "the blank row 2 is skipped");
+        assert_eq!(form.external_row(2), None);
+        let input = form.into_input().unwrap();
+        let SecretSpec::External(external) = &input.spec else {
+            panic!("external")
+        };
+        assert_eq!(external.data.len(), 2, "as many entries as filled rows");
+        assert_eq!(external.data[1].property.as_deref(), Some("p"));
+        assert_eq!(form.kubernetes_row(0), Some(0), "a value alone fills a row");
+        assert_eq!(form.kubernetes_row(1), Some(1));
+    }
 
     #[test]
     fn debug_output_never_shows_values() {

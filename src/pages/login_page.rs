@@ -4,25 +4,28 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::components::session::use_user_context;
+use crate::components::contexts::use_user_context;
+use crate::components::field_message::{FieldMessage, is_about_any};
 
 /// The sign-in page.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let ctx = use_user_context();
+    // A refused sign-in names the password (never which of the two was wrong): shown, and
+    // announced, at the password field, which points at it. Anything else on its own.
+    let email = FieldMessage::answered("email", "email", move || ctx.login.value().get());
+    let password = FieldMessage::answered("password", "password", move || ctx.login.value().get());
     let error = move || {
         ctx.login
             .value()
             .get()
             .and_then(|result| result.err())
-            .map(|e| match e {
-                crate::error::AppError::Validation { message, .. } => message,
-                other => other.to_string(),
-            })
+            .filter(|e| !is_about_any(e, &["email", "password"]))
+            .map(|e| e.to_string())
     };
     // Signed in (now, or already): go to the Secrets page. Without JavaScript the server's 302
     // after the form post does the same.
-    let signed_in = move || matches!(ctx.user.get(), Some(Ok(Some(_))));
+    let signed_in = move || ctx.signed_in().is_some();
     view! {
         <Title text="Sign in" />
         <Transition fallback=|| ()>
@@ -34,9 +37,27 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Sign in"</h1>
             <ActionForm action=ctx.login attr:class="form">
                 <label for="email">"Email"</label>
-                <input id="email" type="email" name="email" autocomplete="username" required />
+                <input
+                    id="email"
+                    type="email"
+                    name="email"
+                    autocomplete="username"
+                    required
+                    aria-invalid=email.invalid()
+                    aria-describedby=email.described_by()
+                />
+                {email.view()}
                 <label for="password">"Password"</label>
-                <input id="password" type="password" name="password" autocomplete="current-password" required />
+                <input
+                    id="password"
+                    type="password"
+                    name="password"
+                    autocomplete="current-password"
+                    required
+                    aria-invalid=password.invalid()
+                    aria-describedby=password.described_by()
+                />
+                {password.view()}
                 {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
                 <button type="submit" class="button primary">"Sign in"</button>
             </ActionForm>

@@ -5,11 +5,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::admin::{SetAllowlist, get_allowlist, get_project};
-use crate::components::session::RequireUser;
-use crate::error::AppError;
+use crate::components::field_message::{FieldMessage, is_about_any};
+use crate::components::loaded::Loaded;
+use crate::components::secrets_table::SecretsTable;
 use crate::model::listing::SecretQuery;
-use crate::pages::not_found_page::NotFoundPage;
-use crate::pages::secrets_page::SecretsTable;
 
 /// One project's secrets. A project the user may not see is a not-found page (HTTP 404).
 #[component]
@@ -18,44 +17,35 @@ pub fn ProjectSecretsTab() -> impl IntoView {
     let name = move || params.read().get("name").unwrap_or_default();
     let project = Resource::new(name, get_project);
     view! {
-        <RequireUser children=move |user| {
-            view! {
-                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || {
-                        let user = user.clone();
-                        project
-                            .get()
-                            .map(|result| match result {
-                                Ok(project) => {
-                                    let query = SecretQuery { project_id: Some(project.id), ..SecretQuery::default() };
-                                    view! {
-                                        <Title text=format!("{} · Secrets", project.name) />
-                                        <div class="page-header">
-                                            <h1>{project.name.clone()}</h1>
-                                            <a class="button primary" href=format!("/projects/{}/secrets/new", project.name)>
-                                                "Create project secret"
-                                            </a>
-                                        </div>
-                                        <p class="muted">
-                                            {format!("Cluster {} · namespace {}", project.cluster, project.namespace)}
-                                        </p>
-                                        <h2>"Secrets"</h2>
-                                        <SecretsTable query=Signal::stored(query) />
-                                        {user.is_admin.then(|| view! { <AllowlistForm project_id=project.id csrf=user.csrf_token.clone() /> })}
-                                    }
-                                        .into_any()
-                                }
-                                Err(AppError::NotFound) => view! { <NotFoundPage /> }.into_any(),
-                                Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                            })
-                    }}
-                </Transition>
+        <Loaded
+            resource=project
+            children=move |project, user| {
+                let query = SecretQuery { project_id: Some(project.id), ..SecretQuery::default() };
+                view! {
+                    <Title text=format!("{} · Secrets", project.name) />
+                    <div class="page-header">
+                        <h1>{project.name.clone()}</h1>
+                        <a class="button primary" href=format!("/projects/{}/secrets/new", project.name)>
+                            "Create project secret"
+                        </a>
+                    </div>
+                    <p class="muted">
+                        {format!("Cluster {} · namespace {}", project.cluster, project.namespace)}
+                    </p>
+                    <h2>"Secrets"</h2>
+                    <SecretsTable query=Signal::stored(query) />
+                    {user
+                        .permissions
+                        .can_manage_users
+                        .then(|| view! { <AllowlistForm project_id=project.id csrf=user.csrf_token.clone() /> })}
+                }
             }
-        } />
+        />
     }
 }
 
-/// What the project's team members may reference in External secrets (admins edit it).
+/// What the project's team members may reference in External secrets (for who manages users
+/// and allowlists: admins).
 #[component]
 fn AllowlistForm(project_id: i64, csrf: String) -> impl IntoView {
     let save = ServerAction::<SetAllowlist>::new();
@@ -63,9 +53,14 @@ fn AllowlistForm(project_id: i64, csrf: String) -> impl IntoView {
         move || (project_id, save.version().get()),
         |(id, _)| get_allowlist(id),
     );
+    let stores = FieldMessage::answered("allow-stores", "stores", move || save.value().get());
+    let prefixes =
+        FieldMessage::answered("allow-prefixes", "key_prefixes", move || save.value().get());
     let outcome = move || {
         save.value().get().map(|result| match result {
             Ok(()) => view! { <p class="notice" role="status">"Allowlist saved."</p> }.into_any(),
+            // Shown at its field.
+            Err(error) if is_about_any(&error, &["stores", "key_prefixes"]) => ().into_any(),
             Err(error) => {
                 view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
             }
@@ -76,16 +71,34 @@ fn AllowlistForm(project_id: i64, csrf: String) -> impl IntoView {
         <p class="muted">"Team members of this project may reference only these stores and remote keys inside these folders, compared by whole path parts: payments/ allows payments/db, not payments-admin/db. Admins are not limited."</p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
-                let csrf = csrf.clone();
+                let (csrf, stores, prefixes) = (csrf.clone(), stores.clone(), prefixes.clone());
                 allowlist.get().map(|result| match result {
                     Ok(list) => view! {
                         <ActionForm action=save attr:class="form narrow">
                             <input type="hidden" name="csrf" value=csrf />
                             <input type="hidden" name="project_id" value=project_id />
                             <label for="allow-stores">"Stores (one per line)"</label>
-                            <textarea id="allow-stores" name="stores" rows="3">{list.stores.join("\n")}</textarea>
+                            <textarea
+                                id="allow-stores"
+                                name="stores"
+                                rows="3"
+                                aria-invalid=stores.invalid()
+                                aria-describedby=stores.described_by()
+                            >
+                                {list.stores.join("\n")}
+                            </textarea>
+                            {stores.view()}
                             <label for="allow-prefixes">"Remote-key prefixes (one per line)"</label>
-                            <textarea id="allow-prefixes" name="key_prefixes" rows="3">{list.key_prefixes.join("\n")}</textarea>
+                            <textarea
+                                id="allow-prefixes"
+                                name="key_prefixes"
+                                rows="3"
+                                aria-invalid=prefixes.invalid()
+                                aria-describedby=prefixes.described_by()
+                            >
+                                {list.key_prefixes.join("\n")}
+                            </textarea>
+                            {prefixes.view()}
                             <button type="submit" class="button">"Save allowlist"</button>
                         </ActionForm>
                     }

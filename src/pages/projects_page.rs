@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::admin::{CreateProject, list_clusters, list_projects};
+use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::format::utc_time;
 use crate::components::session::RequireUser;
 use crate::model::account::CurrentUser;
@@ -20,7 +21,10 @@ pub fn ProjectsPage() -> impl IntoView {
         </div>
         <RequireUser children=|user| {
             let create = ServerAction::<CreateProject>::new();
-            let admin = user.is_admin.then(|| view! { <ClustersAdmin user create /> });
+            let admin = user
+                .permissions
+                .can_manage_clusters
+                .then(|| view! { <ClustersAdmin user create /> });
             view! {
                 <ProjectsTable version=create.version() />
                 {admin}
@@ -81,11 +85,19 @@ fn ProjectsTable(version: RwSignal<usize>) -> impl IntoView {
 #[component]
 fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl IntoView {
     let clusters = Resource::new(move || create.version().get(), |_| list_clusters());
+    // A refused name, namespace or cluster is shown at its field; anything else on its own.
+    let answered = move || create.value().get();
+    let name =
+        FieldMessage::answered("project-name", "name", answered).with_help("project-name-help");
+    let namespace = FieldMessage::answered("project-namespace", "namespace", answered)
+        .with_help("project-namespace-help");
+    let cluster = FieldMessage::answered("project-cluster", "cluster", answered);
     let create_error = move || {
         create
             .value()
             .get()
             .and_then(Result::err)
+            .filter(|e| !is_about_any(e, &["name", "namespace", "cluster"]))
             .map(|e| e.to_string())
     };
     let csrf = user.csrf_token;
@@ -94,6 +106,7 @@ fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 let csrf = csrf.clone();
+                let (name, namespace, cluster) = (name.clone(), namespace.clone(), cluster.clone());
                 clusters
                     .get()
                     .map(|result| match result {
@@ -104,18 +117,43 @@ fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl
                                 <ActionForm action=create attr:class="form narrow">
                                     <input type="hidden" name="csrf" value=csrf />
                                     <label for="project-name">"Name"</label>
-                                    <input id="project-name" name="name" required pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?" maxlength="63" aria-describedby="project-name-help" />
+                                    <input
+                                        id="project-name"
+                                        name="name"
+                                        required
+                                        pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+                                        maxlength="63"
+                                        aria-invalid=name.invalid()
+                                        aria-describedby=name.described_by()
+                                    />
                                     <p id="project-name-help" class="muted">"Lowercase letters, digits and '-'; also how the project appears in URLs."</p>
+                                    {name.view()}
                                     <label for="project-cluster">"Cluster"</label>
-                                    <select id="project-cluster" name="cluster_id" required>
+                                    <select
+                                        id="project-cluster"
+                                        name="cluster_id"
+                                        required
+                                        aria-invalid=cluster.invalid()
+                                        aria-describedby=cluster.described_by()
+                                    >
                                         {list
                                             .into_iter()
                                             .map(|c| view! { <option value=c.id>{c.name}</option> })
                                             .collect_view()}
                                     </select>
+                                    {cluster.view()}
                                     <label for="project-namespace">"Namespace"</label>
-                                    <input id="project-namespace" name="namespace" required pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?" maxlength="63" aria-describedby="project-namespace-help" />
+                                    <input
+                                        id="project-namespace"
+                                        name="namespace"
+                                        required
+                                        pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+                                        maxlength="63"
+                                        aria-invalid=namespace.invalid()
+                                        aria-describedby=namespace.described_by()
+                                    />
                                     <p id="project-namespace-help" class="muted">"Where its secrets land. On a real cluster it must exist; the simulated clusters create it."</p>
+                                    {namespace.view()}
                                     {move || create_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
                                     <button type="submit" class="button primary">"Create project"</button>
                                 </ActionForm>

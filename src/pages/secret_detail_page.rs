@@ -7,17 +7,18 @@ use leptos_router::hooks::use_params_map;
 use crate::api::secrets::{
     AdoptObject, DeleteSecret, SetAssignments, SyncSecret, UnassignSecret, get_secret,
 };
+use crate::components::assign_form::AssignForm;
+use crate::components::contexts::use_live;
+use crate::components::delete_form::DeleteForm;
+use crate::components::field_message::is_about_any;
 use crate::components::format::utc_time;
-use crate::components::live::{
-    LiveAssignmentBadge, LiveStatusBadge, live_last_sync, live_reason, use_live,
-};
-use crate::components::session::RequireUser;
+use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_last_sync, live_reason};
+use crate::components::loaded::Loaded;
 use crate::domain::status::AssignmentStatus;
 use crate::error::AppError;
 use crate::model::account::CurrentUser;
-use crate::model::listing::{AssignOption, AssignmentDetail, SecretDetail};
+use crate::model::listing::{AssignmentDetail, SecretDetail, SecretPermissions};
 use crate::model::secret::{Scope, SecretSpec};
-use crate::pages::not_found_page::NotFoundPage;
 
 /// One secret. Absent, or not visible to this user: the not-found page (HTTP 404).
 #[component]
@@ -39,20 +40,16 @@ pub fn SecretDetailPage() -> impl IntoView {
     let live = use_live();
     // Which projects the live events say it is assigned to: when that changes (an assignment
     // added or removed by anyone), the table is read again.
-    let assigned_live = move || {
-        id().and_then(|id| {
-            live.secrets.with(|m| {
-                m.get(&id).map(|s| {
-                    s.assignments
-                        .iter()
-                        .map(|a| a.project_id)
-                        .collect::<Vec<_>>()
-                })
-            })
-        })
-    };
+    let assigned_live = move || id().and_then(|id| live.assigned_projects(id));
     let detail = Resource::new(
-        move || (id(), actions.version(), live.resync.get(), assigned_live()),
+        move || {
+            (
+                id(),
+                actions.version(),
+                live.resync_version(),
+                assigned_live(),
+            )
+        },
         |(id, _, _, _)| async move {
             match id {
                 Some(id) => get_secret(id).await,
@@ -61,22 +58,10 @@ pub fn SecretDetailPage() -> impl IntoView {
         },
     );
     view! {
-        <RequireUser children=move |user| {
-            view! {
-                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || {
-                        let user = user.clone();
-                        detail
-                            .get()
-                            .map(|result| match result {
-                                Ok(detail) => view! { <SecretDetailView detail user actions /> }.into_any(),
-                                Err(AppError::NotFound) => view! { <NotFoundPage /> }.into_any(),
-                                Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                            })
-                    }}
-                </Transition>
-            }
-        } />
+        <Loaded
+            resource=detail
+            children=move |detail, user| view! { <SecretDetailView detail user actions /> }
+        />
     }
 }
 
@@ -111,26 +96,30 @@ impl RowActions {
             + self.assign.version().get()
     }
 
-    /// The last action's refusal, in words.
+    /// The last action's refusal, in words (but for a refused confirmation, which the delete
+    /// form shows at its field).
     fn error(self) -> Option<String> {
         let error = |e: Option<Result<(), AppError>>| e.and_then(Result::err);
+        let delete = error(self.delete.value().get()).filter(|e| !is_about_any(e, &["confirm"]));
         self.sync
             .value()
             .get()
             .and_then(Result::err)
             .or_else(|| error(self.unassign.value().get()))
-            .or_else(|| error(self.delete.value().get()))
+            .or(delete)
             .or_else(|| error(self.adopt.value().get()))
             .or_else(|| error(self.assign.value().get()))
             .map(|e| e.to_string())
     }
 }
 
-/// The buttons one assignment row offers this user; the server decides regardless.
+/// The buttons one assignment row offers this user, as the server's `may` allows (the server
+/// decides again when one is pressed).
 #[component]
 fn RowButtons(
     actions: RowActions,
-    user: CurrentUser,
+    csrf: String,
+    may: SecretPermissions,
     secret_id: i64,
     scope: Scope,
     external: bool,
@@ -138,11 +127,9 @@ fn RowButtons(
 ) -> impl IntoView {
     let project = assignment.project.id;
     let name = assignment.project.name.clone();
-    let csrf = user.csrf_token.clone();
-    let may_change = user.is_admin || scope == Scope::Project;
     let status = assignment.status;
     let (sync_csrf, sync_label) = (csrf.clone(), format!("Sync now in {name}"));
-    let sync = (external && may_change && !status.is_deleting()).then(move || {
+    let sync = (external && may.can_sync && !status.is_deleting()).then(move || {
         view! {
             <ActionForm action=actions.sync attr:class="inline-form">
                 <input type="hidden" name="csrf" value=sync_csrf />
@@ -153,7 +140,12 @@ fn RowButtons(
         }
     });
     let (retry_csrf, retry_name) = (csrf.clone(), name.clone());
-    let retry = (status == AssignmentStatus::DeleteFailed && may_change).then(move || {
+    // An organization secret's removal is an unassign; a project secret's, its delete.
+    let may_retry = match scope {
+        Scope::Organization => may.can_assign,
+        Scope::Project => may.can_delete,
+    };
+    let retry = (status == AssignmentStatus::DeleteFailed && may_retry).then(move || {
         let (csrf, name) = (retry_csrf, retry_name);
         if scope == Scope::Organization {
             view! {
@@ -178,7 +170,7 @@ fn RowButtons(
     });
     // Only a collision with an object the console does not own can be adopted.
     let foreign = assignment.adoptable;
-    let adopt = (status == AssignmentStatus::Failed && user.is_admin && foreign).then(move || {
+    let adopt = (status == AssignmentStatus::Failed && may.can_adopt && foreign).then(move || {
         view! {
             <ActionForm action=actions.adopt attr:class="inline-form">
                 <input type="hidden" name="csrf" value=csrf />
@@ -251,14 +243,16 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
         .into_any(),
     };
     let live = use_live();
-    let gone = move || live.gone.with(|gone| gone.contains(&secret.id));
+    let gone = move || live.is_gone(secret.id);
+    let may = secret.permissions;
     view! {
         <Title text=secret.name.clone() />
         {move || gone().then(|| view! { <p class="notice" role="status">"This secret has been deleted."</p> })}
         <div class="page-header">
             <h1>{secret.name.clone()}</h1>
             <LiveStatusBadge id=secret.id initial=secret.status />
-            {(user.is_admin || secret.scope == Scope::Project)
+            {may
+                .can_edit
                 .then(|| view! { <a class="button" href=format!("/secrets/{}/edit", secret.id)>"Edit"</a> })}
         </div>
         <p class="muted">
@@ -324,7 +318,8 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                                         <td>
                                             <RowButtons
                                                 actions
-                                                user=user.clone()
+                                                csrf=user.csrf_token.clone()
+                                                may
                                                 secret_id=secret.id
                                                 scope=secret.scope
                                                 external
@@ -344,11 +339,12 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
         {detail
             .assign_options
             .clone()
-            .map(|options| view! { <AssignForm secret_id=secret.id csrf=user.csrf_token.clone() options actions /> })}
-        {(user.is_admin || secret.scope == Scope::Project)
+            .map(|options| view! { <AssignForm secret_id=secret.id csrf=user.csrf_token.clone() options action=actions.assign /> })}
+        {may
+            .can_delete
             .then(|| {
                 let projects: Vec<String> = detail.assignments.iter().map(|a| a.project.name.clone()).collect();
-                view! { <DeleteForm secret_id=secret.id name=secret.name.clone() projects csrf=user.csrf_token.clone() actions /> }
+                view! { <DeleteForm secret_id=secret.id name=secret.name.clone() projects csrf=user.csrf_token.clone() action=actions.delete /> }
             })}
         <h2>"History"</h2>
         <ol class="history">
@@ -367,106 +363,5 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                 })
                 .collect_view()}
         </ol>
-    }
-}
-
-/// Assign to projects (admins, organization secrets): a searchable list of checkboxes; projects
-/// where the name is taken are shown, disabled, with the reason. Works without JavaScript.
-#[component]
-fn AssignForm(
-    secret_id: i64,
-    csrf: String,
-    options: Vec<AssignOption>,
-    actions: RowActions,
-) -> impl IntoView {
-    let filter = RwSignal::new(String::new());
-    view! {
-        <h2 id="assign">"Assign to projects"</h2>
-        <ActionForm action=actions.assign attr:class="form assign-form">
-            <input type="hidden" name="csrf" value=csrf />
-            <input type="hidden" name="id" value=secret_id />
-            <label for="assign-filter">"Find a project"</label>
-            <input
-                id="assign-filter"
-                type="search"
-                autocomplete="off"
-                placeholder="name, cluster or namespace"
-                on:input=move |ev| filter.set(event_target_value(&ev).to_lowercase())
-            />
-            <fieldset class="project-choices">
-                <legend class="visually-hidden">"Projects"</legend>
-                {options
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, option)| {
-                        let haystack = format!("{} {} {}", option.project.name, option.cluster, option.namespace).to_lowercase();
-                        let hidden = move || {
-                            let wanted = filter.get();
-                            !wanted.is_empty() && !haystack.contains(&wanted)
-                        };
-                        let blocked = option.collision.is_some();
-                        view! {
-                            <label class="choice" class:blocked=blocked hidden=hidden>
-                                <input
-                                    type="checkbox"
-                                    name=format!("project_ids[{i}]")
-                                    value=option.project.id
-                                    checked=option.assigned
-                                    disabled=blocked && !option.assigned
-                                />
-                                <span>{option.project.name.clone()}</span>
-                                <span class="muted">{format!(" {} / {}", option.cluster, option.namespace)}</span>
-                                {option.collision.clone().map(|c| view! { <span class="field-error">{format!(" — {c}")}</span> })}
-                            </label>
-                        }
-                    })
-                    .collect_view()}
-            </fieldset>
-            <button type="submit" class="button primary" disabled=move || actions.assign.pending().get()>
-                {move || if actions.assign.pending().get() { "Saving…" } else { "Save assignments" }}
-            </button>
-        </ActionForm>
-    }
-}
-
-/// Delete: type the name to confirm; lists the projects it will be removed from.
-#[component]
-fn DeleteForm(
-    secret_id: i64,
-    name: String,
-    projects: Vec<String>,
-    csrf: String,
-    actions: RowActions,
-) -> impl IntoView {
-    let typed = RwSignal::new(String::new());
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let expected = name.clone();
-    let affected = if projects.is_empty() {
-        "It is not assigned to any project.".to_owned()
-    } else {
-        format!("It will be removed from: {}.", projects.join(", "))
-    };
-    view! {
-        <h2 id="delete">"Delete"</h2>
-        <ActionForm action=actions.delete attr:class="form narrow danger-zone">
-            <input type="hidden" name="csrf" value=csrf />
-            <input type="hidden" name="id" value=secret_id />
-            <p>{affected}</p>
-            <label for="delete-confirm">{format!("Type {name} to confirm")}</label>
-            <input
-                id="delete-confirm"
-                name="confirm"
-                autocomplete="off"
-                on:input=move |ev| typed.set(event_target_value(&ev))
-            />
-            <button
-                type="submit"
-                class="button danger"
-                disabled=move || hydrated.get() && typed.get().trim() != expected
-            >
-                "Delete secret"
-            </button>
-        </ActionForm>
     }
 }

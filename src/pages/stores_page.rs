@@ -4,44 +4,33 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::admin::list_stores;
-use crate::components::session::RequireUser;
+use crate::components::loaded::Loaded;
 use crate::model::cluster::{ClusterStores, StoreSummary};
 
 /// Lists the stores of every cluster.
 #[component]
 pub fn StoresPage() -> impl IntoView {
+    let stores = Resource::new(|| (), |_| list_stores());
     view! {
         <Title text="Stores" />
         <div class="page-header">
             <h1>"Stores"</h1>
         </div>
         <p class="muted">"ClusterSecretStores as each cluster reports them; External secrets read from these."</p>
-        <RequireUser children=|_user| view! { <StoresList /> } />
+        <Loaded resource=stores children=|clusters, _user| view! { <StoresList clusters /> } />
     }
 }
 
 #[component]
-fn StoresList() -> impl IntoView {
-    let stores = Resource::new(|| (), |_| list_stores());
-    view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || {
-                stores
-                    .get()
-                    .map(|result| match result {
-                        Ok(clusters) if clusters.is_empty() => {
-                            view! { <p class="empty">"No cluster is connected."</p> }.into_any()
-                        }
-                        Ok(clusters) => clusters
-                            .into_iter()
-                            .map(|cluster| view! { <ClusterSection cluster /> })
-                            .collect_view()
-                            .into_any(),
-                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                    })
-            }}
-        </Transition>
+fn StoresList(clusters: Vec<ClusterStores>) -> impl IntoView {
+    if clusters.is_empty() {
+        return view! { <p class="empty">"No cluster is connected."</p> }.into_any();
     }
+    clusters
+        .into_iter()
+        .map(|cluster| view! { <ClusterSection cluster /> })
+        .collect_view()
+        .into_any()
 }
 
 #[component]

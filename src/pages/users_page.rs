@@ -5,6 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::admin::{CreateUser, SetMemberships, list_projects, list_users};
 use crate::api::auth::SignOutEverywhere;
+use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::session::RequireUser;
 use crate::model::account::{CurrentUser, ProjectSummary, UserSummary};
 
@@ -31,11 +32,15 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
     );
     let projects = Resource::new(|| (), |_| list_projects());
     let csrf = user.csrf_token.clone();
+    // A refused email or password is shown at its field; anything else on its own.
+    let email = FieldMessage::answered("new-email", "email", move || create.value().get());
+    let password = FieldMessage::answered("new-password", "password", move || create.value().get());
     let create_error = move || {
         create
             .value()
             .get()
             .and_then(Result::err)
+            .filter(|e| !is_about_any(e, &["email", "password"]))
             .map(|e| e.to_string())
     };
 
@@ -69,9 +74,27 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
         <ActionForm action=create attr:class="form narrow">
             <input type="hidden" name="csrf" value=user.csrf_token.clone() />
             <label for="new-email">"Email"</label>
-            <input id="new-email" type="email" name="email" required />
+            <input
+                id="new-email"
+                type="email"
+                name="email"
+                required
+                aria-invalid=email.invalid()
+                aria-describedby=email.described_by()
+            />
+            {email.view()}
             <label for="new-password">"Initial password (at least 12 characters)"</label>
-            <input id="new-password" type="password" name="password" minlength="12" autocomplete="new-password" required />
+            <input
+                id="new-password"
+                type="password"
+                name="password"
+                minlength="12"
+                autocomplete="new-password"
+                required
+                aria-invalid=password.invalid()
+                aria-describedby=password.described_by()
+            />
+            {password.view()}
             <label for="new-role">"Role"</label>
             <select id="new-role" name="is_admin">
                 <option value="false" selected>"Team member"</option>

@@ -1,6 +1,8 @@
 //! Server-rendered pages and server functions over HTTP.
 
-use crate::auth::{Client, demo_server};
+use serde_json::json;
+
+use crate::auth::{Client, demo_server, secret_id};
 use crate::on_both_backends;
 use crate::support::{Backend, TestServer};
 
@@ -176,6 +178,33 @@ async fn a_page_is_built_once_and_sent_compressed() {
     for (i, payload) in payloads.iter().enumerate() {
         assert!(!payloads[..i].contains(payload), "loaded twice: {payload}");
     }
+    // The pages that load one thing (through the page loader) build it once too.
+    let id = secret_id(&admin, "postgres-credentials").await;
+    for path in [
+        format!("/secrets/{id}"),
+        format!("/secrets/{id}/edit"),
+        "/projects/payments".to_owned(),
+        "/stores".to_owned(),
+    ] {
+        let html = admin
+            .http
+            .get(format!("{}{path}", server.direct))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let payloads = hydration_payloads(&html);
+        assert!(payloads.len() >= 3, "{path}: {payloads:?}");
+        for (i, payload) in payloads.iter().enumerate() {
+            assert!(
+                !payloads[..i].contains(payload),
+                "{path} loaded twice: {payload}"
+            );
+        }
+    }
 
     for encoding in ["gzip", "br"] {
         let answer = get("/secrets", encoding).await.unwrap();
@@ -211,4 +240,270 @@ async fn a_page_is_built_once_and_sent_compressed() {
         None,
         "SSE must not be buffered by compression"
     );
+}
+
+/// A page as a browser without JavaScript gets it.
+async fn html_of(client: &Client, path: &str) -> String {
+    let response = client
+        .http
+        .get(format!("{}{path}", client.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+/// The start tag of the first element whose attributes include `attribute` (`id="main"`).
+fn tag_with<'a>(html: &'a str, attribute: &str) -> Option<&'a str> {
+    let at = html.find(attribute)?;
+    let start = html[..at].rfind('<')?;
+    let end = at + html[at..].find('>')?;
+    Some(&html[start..=end])
+}
+
+/// The value of `name` in a start tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let rest = &tag[tag.find(&format!(" {name}=\""))? + name.len() + 3..];
+    Some(&rest[..rest.find('"')?])
+}
+
+/// The text of the element whose start tag is `tag`, up to its first child's end (enough for
+/// a message in one element).
+fn text_after<'a>(html: &'a str, tag: &str) -> &'a str {
+    let start = html.find(tag).unwrap() + tag.len();
+    let end = start + html[start..].find("</").unwrap();
+    &html[start..end]
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Keyboard users skip the top bar and navigation: the first link of every page goes to the
+/// content, which exists and can take the focus.
+#[tokio::test]
+async fn the_skip_link_is_the_first_link_and_lands_on_the_content() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let anonymous = Client::anonymous(&server);
+    for (client, path) in [
+        (&admin, "/secrets"),
+        (&admin, "/projects"),
+        (&anonymous, "/login"),
+    ] {
+        let html = html_of(client, path).await;
+        let body = &html[html.find("<body").unwrap()..];
+        let first = &body[body.find("<a ").expect("a link")..];
+        let first = &first[..=first.find('>').unwrap()];
+        assert!(first.contains(r#"class="skip-link""#), "{path}: {first}");
+        // Nothing focusable comes before it.
+        let before = &body[..body.find(first).unwrap()];
+        for control in [
+            "<button",
+            "<input",
+            "<select",
+            "<textarea",
+            "tabindex=\"0\"",
+        ] {
+            assert!(
+                !before.contains(control),
+                "{path}: {control} before the skip link"
+            );
+        }
+        assert!(
+            body.contains(r#">Skip to content</a>"#),
+            "{path}: the link says where it goes"
+        );
+        let target = attribute(first, "href").unwrap();
+        let id = target.strip_prefix('#').expect("a link within the page");
+        let main = tag_with(body, &format!(r#"id="{id}""#)).expect("the target exists");
+        assert!(main.starts_with("<main"), "{main}");
+        assert_eq!(attribute(main, "tabindex"), Some("-1"), "{main}");
+    }
+}
+
+/// A form posted without JavaScript that the server refuses comes back with the refused field
+/// marked invalid and pointing at a message that says why.
+#[tokio::test]
+async fn a_refused_field_is_marked_invalid_and_points_at_its_message() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let csrf = admin
+        .csrf
+        .replace('%', "%25")
+        .replace('&', "%26")
+        .replace('=', "%3D")
+        .replace('+', "%2B");
+    // Posts `body` from the page at `from`, as a browser does; returns the page it is sent back
+    // to, and what the server said.
+    let refused = |endpoint: &'static str, from: String, body: String| {
+        let admin = &admin;
+        async move {
+            let response = admin
+                .http
+                .post(format!("{}/api/{endpoint}", admin.base))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "text/html")
+                .header("referer", format!("{}{from}", admin.base))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 422, "{endpoint}");
+            let back = response.headers()["location"].to_str().unwrap().to_owned();
+            let error: serde_json::Value = response.json().await.unwrap();
+            let html = admin
+                .http
+                .get(back)
+                .header("accept", "text/html")
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            (html, error["message"].as_str().unwrap().to_owned())
+        }
+    };
+    let check = |html: &str, field_id: &str, message: &str| {
+        let field = tag_with(html, &format!(r#"id="{field_id}""#)).expect("the field");
+        assert_eq!(attribute(field, "aria-invalid"), Some("true"), "{field}");
+        let described = attribute(field, "aria-describedby").expect("described");
+        let error_id = described
+            .split(' ')
+            .find(|id| id.ends_with("-error"))
+            .unwrap_or_else(|| panic!("no error among {described}"));
+        let error = tag_with(html, &format!(r#"id="{error_id}""#)).expect("the message");
+        assert!(!error.starts_with("<input"), "{error}");
+        assert_eq!(unescape(text_after(html, error)), message);
+        assert_eq!(
+            attribute(error, "role"),
+            Some("alert"),
+            "announced: {error}"
+        );
+        // Only the refused field is marked.
+        assert_eq!(html.matches(r#"aria-invalid="true""#).count(), 1);
+    };
+
+    let bad = format!(
+        "csrf={csrf}&form[name]=Bad_Name&form[scope]=Organization&form[use_case]=Generic&form[kind]=External&form[store]=vault&form[secret_key][0]=k&form[remote_key][0]=shared/x"
+    );
+    let (html, message) = refused("create_secret_form", "/secrets/new".into(), bad).await;
+    check(&html, "secret-name", &message);
+    let name = tag_with(&html, r#"id="secret-name""#).unwrap();
+    assert!(
+        attribute(name, "aria-describedby")
+            .unwrap()
+            .starts_with("name-help "),
+        "the help text still describes it: {name}"
+    );
+    // A field without a problem is not marked.
+    let store = tag_with(&html, r#"id="secret-store""#).unwrap();
+    assert_eq!(attribute(store, "aria-invalid"), None, "{store}");
+
+    let id = secret_id(&admin, "postgres-credentials").await;
+    let wrong = format!("csrf={csrf}&id={id}&confirm=postgres");
+    let (html, message) = refused("delete_secret", format!("/secrets/{id}"), wrong).await;
+    assert!(message.contains("postgres-credentials"), "{message}");
+    check(&html, "delete-confirm", &message);
+}
+
+/// Which buttons a page offers is what the server says the viewer may do; admins are offered
+/// what members are not.
+#[tokio::test]
+async fn members_are_offered_only_what_they_may_do() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let member = Client::signed_in(&server, "dev@example.com").await;
+    let org = secret_id(&admin, "postgres-credentials").await;
+    let own = secret_id(&admin, "payments-api-key").await;
+
+    // The flags come with the data.
+    let query = json!({"query": {"search": null, "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}});
+    let flags = |page: &serde_json::Value, id: i64| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["permissions"]
+            .clone()
+    };
+    let (_, page) = member.call("list_secrets", query.clone()).await;
+    assert_eq!(
+        flags(&page, org),
+        json!({"can_edit": false, "can_delete": false, "can_sync": false, "can_assign": false, "can_adopt": false})
+    );
+    assert_eq!(
+        flags(&page, own),
+        json!({"can_edit": true, "can_delete": true, "can_sync": true, "can_assign": false, "can_adopt": false})
+    );
+    let (_, page) = admin.call("list_secrets", query).await;
+    assert_eq!(flags(&page, org)["can_assign"], true);
+    assert_eq!(
+        flags(&page, own)["can_assign"],
+        false,
+        "a project secret is not assigned"
+    );
+    let (_, me) = member.call("whoami", json!({})).await;
+    assert_eq!(me["permissions"]["can_create_org_secrets"], false);
+
+    let edit = |id: i64| format!(r#"href="/secrets/{id}/edit""#);
+    let assign = |id: i64| format!(r#"href="/secrets/{id}#assign""#);
+    let html = html_of(&admin, &format!("/secrets/{org}")).await;
+    for offered in [
+        edit(org),
+        "Delete secret".into(),
+        "Assign to projects".into(),
+    ] {
+        assert!(html.contains(&offered), "admin: {offered}");
+    }
+    let html = html_of(&member, &format!("/secrets/{org}")).await;
+    for hidden in [
+        edit(org),
+        "Delete secret".into(),
+        "Assign to projects".into(),
+    ] {
+        assert!(!html.contains(&hidden), "member: {hidden}");
+    }
+    let html = html_of(&member, &format!("/secrets/{own}")).await;
+    assert!(html.contains(&edit(own)) && html.contains("Delete secret"));
+    assert!(!html.contains("Assign to projects"));
+
+    let html = html_of(&admin, "/secrets").await;
+    for offered in [
+        assign(org),
+        r#"value="assign""#.into(),
+        "Create organization secret".into(),
+        r#"href="/users""#.into(),
+        r#"href="/stores""#.into(),
+    ] {
+        assert!(html.contains(&offered), "admin: {offered}");
+    }
+    let html = html_of(&member, "/secrets").await;
+    assert!(html.contains("postgres-credentials"));
+    for hidden in [
+        assign(org),
+        r#"value="assign""#.into(),
+        "Create organization secret".into(),
+        r#"href="/users""#.into(),
+        r#"href="/stores""#.into(),
+    ] {
+        assert!(!html.contains(&hidden), "member: {hidden}");
+    }
+    // The server refuses what is not offered, whatever the page showed.
+    let (status, _) = member
+        .call(
+            "set_assignments",
+            json!({"csrf": member.csrf, "id": org, "project_ids": []}),
+        )
+        .await;
+    assert_eq!(status, 403);
 }

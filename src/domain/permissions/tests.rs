@@ -164,6 +164,65 @@ fn team_member_cannot_assign_org_secret() {
     );
 }
 
+/// The flags the pages show buttons by are the matrix's own answers, action by action.
+#[test]
+fn the_permission_flags_are_authorizes_answers() {
+    for who in [admin(), member(), outsider()] {
+        for (name, target) in targets() {
+            if !matches!(target, Target::Secret { .. }) {
+                continue;
+            }
+            let may = |action| authorize(Some(&who), action, &target).is_ok();
+            let flags = secret_permissions(&who, &target);
+            let label = format!("{} on {name}", who.email);
+            assert_eq!(flags.can_edit, may(EditSecret), "{label}");
+            assert_eq!(flags.can_delete, may(DeleteSecret), "{label}");
+            assert_eq!(flags.can_sync, may(SyncSecret), "{label}");
+            assert_eq!(flags.can_adopt, may(AdoptObject), "{label}");
+            let organization = name.starts_with("org secret");
+            assert_eq!(
+                flags.can_assign,
+                organization && may(AssignSecret),
+                "{label}"
+            );
+        }
+        let global = |action| authorize(Some(&who), action, &Target::Global).is_ok();
+        let flags = user_permissions(&who);
+        assert_eq!(flags.can_assign_secrets, global(AssignSecret));
+        assert_eq!(flags.can_view_stores, global(ViewStores));
+        assert_eq!(flags.can_manage_users, global(ManageUsers));
+        assert_eq!(flags.can_manage_clusters, global(ManageClusters));
+    }
+}
+
+#[test]
+fn a_member_may_change_their_project_secret_but_only_look_at_an_org_secret() {
+    let own = Target::Secret {
+        scope: Scope::Project,
+        owner: Some(PAYMENTS),
+        assigned: &[PAYMENTS],
+    };
+    let org = Target::Secret {
+        scope: Scope::Organization,
+        owner: None,
+        assigned: &[PAYMENTS],
+    };
+    let mine = secret_permissions(&member(), &own);
+    assert!(mine.can_edit && mine.can_delete && mine.can_sync);
+    assert!(!mine.can_assign && !mine.can_adopt);
+    assert_eq!(
+        secret_permissions(&member(), &org),
+        SecretPermissions::default()
+    );
+    let everything = secret_permissions(&admin(), &org);
+    assert!(everything.can_edit && everything.can_delete && everything.can_assign);
+    // A project secret is never assigned, not even by an admin.
+    assert!(!secret_permissions(&admin(), &own).can_assign);
+    assert_eq!(user_permissions(&member()), UserPermissions::default());
+    let admin = user_permissions(&admin());
+    assert!(admin.can_create_org_secrets && admin.can_assign_secrets && admin.can_manage_users);
+}
+
 #[test]
 fn denials_map_to_401_404_403() {
     assert_eq!(AppError::from(Denied::Unauthenticated).status(), 401);

@@ -5,7 +5,7 @@ pub mod users;
 
 use tower_sessions::Session;
 
-use crate::domain::permissions::Principal;
+use crate::domain::permissions::{Principal, user_permissions};
 use crate::error::AppError;
 use crate::model::account::CurrentUser;
 use crate::server::clock::now_ms;
@@ -208,6 +208,7 @@ pub async fn current_user(
         .await
         .map_err(AppError::from)?;
     Ok(Some(CurrentUser {
+        permissions: user_permissions(&principal),
         email: principal.email,
         is_admin: principal.is_admin,
         projects,

@@ -7,7 +7,7 @@ use crate::domain::permissions::Visibility;
 use crate::domain::status::{self, AssignmentStatus, SecretStatus};
 use crate::model::listing::{
     AssignOption, AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE, Page, ProjectRef,
-    RetryInfo, SecretDetail, SecretQuery, SecretRow, SortKey,
+    RetryInfo, SecretDetail, SecretPermissions, SecretQuery, SecretRow, SortKey,
 };
 use crate::model::secret::{Scope, SecretKind, UseCase};
 use crate::server::db::Db;
@@ -134,6 +134,8 @@ fn secret_row(row: &AnyRow) -> Result<SecretRow, ServiceError> {
         updated_at: row.try_get("updated_at")?,
         updated_by: row.try_get("updated_by")?,
         version: row.try_get("version")?,
+        // The viewer's, filled in by the server function that knows who asks.
+        permissions: SecretPermissions::default(),
     })
 }
 

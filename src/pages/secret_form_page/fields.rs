@@ -1,0 +1,594 @@
+//! The fields of the secret form, with their error messages: what the rules (the server's
+//! own, in `domain`) find as the user types, and what the server answered to a submit, each
+//! shown at its field and tied to it (`components::field_message`).
+
+use leptos::prelude::*;
+
+use crate::components::field_message::{FieldMessage, about, error_id};
+use crate::domain::validation::{
+    DEFAULT_MIN_REFRESH_INTERVAL, FieldError, validate_all, validate_min_refresh_interval,
+    validate_secret_name,
+};
+use crate::error::AppError;
+use crate::model::cluster::FormOptions;
+use crate::model::secret::{SecretForm, SecretSpec, UseCase};
+
+/// Secret types offered for Kubernetes secrets (service-account tokens are never managed here).
+const SECRET_TYPES: &[&str] = &[
+    "Opaque",
+    "kubernetes.io/dockerconfigjson",
+    "kubernetes.io/basic-auth",
+    "kubernetes.io/tls",
+    "kubernetes.io/ssh-auth",
+];
+
+/// Rows rendered for each kind before any are added (all a browser without JavaScript gets).
+const INITIAL_ROWS: usize = 3;
+
+/// Fields shown once each, by the name the rules give them, with the id of their control.
+const SINGLE_FIELDS: [(&str, &str); 5] = [
+    ("name", "secret-name"),
+    ("use_case", "secret-use-case"),
+    ("store", "secret-store"),
+    ("refresh_interval", "secret-refresh"),
+    ("secret_type", "secret-type"),
+];
+
+/// Whether the server's `error` is shown at a field of the form (`editing`: the name is not a
+/// field then), rather than on its own.
+pub fn shown_at_a_field(error: &AppError, editing: bool) -> bool {
+    let AppError::Validation { field, .. } = error else {
+        return false;
+    };
+    let single = SINGLE_FIELDS
+        .iter()
+        .any(|(name, _)| name == field && !(editing && *name == "name"));
+    single || row_list(field).is_some()
+}
+
+/// The row list a problem belongs to: `data` (External rows) or `keys` (Kubernetes rows).
+fn row_list(field: &str) -> Option<&'static str> {
+    ["data", "keys"]
+        .into_iter()
+        .find(|list| field == *list || field.starts_with(&format!("{list}[")))
+}
+
+/// The entry and column a rule names (`data[2].remote_key`: 2, `remote_key`; `keys[1]`: 1,
+/// `key`), or None for a problem of the whole list.
+fn entry_of(field: &str) -> Option<(usize, &str)> {
+    let (list, rest) = field.split_once('[')?;
+    let (index, column) = rest.split_once(']')?;
+    let column = match (list, column) {
+        ("keys", "") => "key",
+        ("data", column) => column.strip_prefix('.')?,
+        _ => return None,
+    };
+    Some((index.parse().ok()?, column))
+}
+
+/// The id of a row control: `external-2-remote_key`, `kubernetes-0-key`.
+fn row_control_id(list: &str, row: usize, column: &str) -> String {
+    let kind = if list == "data" {
+        "external"
+    } else {
+        "kubernetes"
+    };
+    format!("{kind}-{row}-{column}")
+}
+
+/// The row control a problem names, as the form stands: blank rows are left out of the spec,
+/// so `data[1]` is the second filled row.
+fn control_of(form: &SecretForm, field: &str) -> Option<String> {
+    let list = row_list(field)?;
+    let (entry, column) = entry_of(field)?;
+    let row = if list == "data" {
+        form.external_row(entry)?
+    } else {
+        form.kubernetes_row(entry)?
+    };
+    Some(row_control_id(list, row, column))
+}
+
+/// Problems with the form as it stands, as the server would name them.
+fn problems(form: &SecretForm) -> Vec<FieldError> {
+    let mut found = Vec::new();
+    if let Err(error) = validate_secret_name(form.name.trim()) {
+        found.push(error);
+    }
+    match form.into_input() {
+        Ok(input) => {
+            found.extend(validate_all(input.use_case, &input.spec));
+            // The server holds intervals to its configured minimum; the browser to the
+            // default one, which is what the server enforces unless told otherwise.
+            if let SecretSpec::External(external) = &input.spec {
+                found.extend(
+                    validate_min_refresh_interval(
+                        &external.refresh_interval,
+                        DEFAULT_MIN_REFRESH_INTERVAL,
+                    )
+                    .err(),
+                );
+            }
+        }
+        Err(error) => found.push(error),
+    }
+    found
+}
+
+/// The form's fields. `answered`: the server's refusal of the last submit.
+#[component]
+pub fn SecretFields(
+    form: RwSignal<SecretForm>,
+    initial: SecretForm,
+    editing: bool,
+    touched: RwSignal<bool>,
+    hydrated: RwSignal<bool>,
+    options: Resource<Result<FormOptions, AppError>>,
+    preview: Resource<Result<String, AppError>>,
+    answered: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let external_rows =
+        RwSignal::new(initial.secret_key.len() + if editing { 1 } else { INITIAL_ROWS });
+    let kubernetes_rows = RwSignal::new(initial.key.len() + if editing { 1 } else { INITIAL_ROWS });
+    let is_kind = move |kind: &'static str| move || form.with(|f| f.kind == kind);
+    // Memos: every field and row control reads them.
+    let live_problems = Memo::new(move |_| {
+        if touched.get() {
+            form.with(problems)
+        } else {
+            Vec::new()
+        }
+    });
+    // A field's message: what the rules find as the user types, else what the server
+    // answered (announced, as the answer to a submit).
+    let field = move |name: &'static str| {
+        let id = SINGLE_FIELDS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(name, |(_, id)| *id);
+        let live = move || {
+            live_problems.with(|found| {
+                found
+                    .iter()
+                    .find(|e| e.field == name)
+                    .map(|e| e.message.clone())
+            })
+        };
+        let server = move || answered.get().and_then(|e| about(e, name));
+        FieldMessage::new(id, Signal::derive(move || live().or_else(server))).alert_when(
+            Signal::derive(move || live().is_none() && server().is_some()),
+        )
+    };
+    let name = field("name").with_help("name-help");
+    let use_case = field("use_case");
+    let store = field("store");
+    let refresh = field("refresh_interval").with_help("refresh-help");
+    let secret_type = field("secret_type");
+    // The problems of the rows (and of each list as a whole), the rules' and the server's.
+    let row_problems = Memo::new(move |_| {
+        let mut found: Vec<FieldError> = live_problems
+            .get()
+            .into_iter()
+            .filter(|e| row_list(&e.field).is_some())
+            .collect();
+        if let Some(AppError::Validation { field, message }) = answered.get()
+            && row_list(&field).is_some()
+            && !found.iter().any(|e| e.field == field)
+        {
+            found.push(FieldError::new(field, message));
+        }
+        found
+    });
+    // A row control's message, by its id.
+    let row_message = move |control: String| {
+        Signal::derive(move || {
+            row_problems.with(|problems| {
+                problems
+                    .iter()
+                    .find(|e| form.with(|f| control_of(f, &e.field)).as_deref() == Some(&control))
+                    .map(|e| e.message.clone())
+            })
+        })
+    };
+    // The list's problems, each with the id its row control points at.
+    let list_problems = move |list: &'static str| {
+        move || {
+            row_problems
+                .get()
+                .into_iter()
+                .filter(|e| row_list(&e.field) == Some(list))
+                .map(|e| {
+                    let id = form.with(|f| control_of(f, &e.field)).map(|c| error_id(&c));
+                    view! { <p class="field-error" id=id>{format!("{}: {}", e.field, e.message)}</p> }
+                })
+                .collect_view()
+        }
+    };
+    let initial_use_case = initial.use_case.clone();
+    let initial_type = initial.secret_type.clone();
+    let external_initial = initial.clone();
+    let kubernetes_initial = initial.clone();
+
+    view! {
+        {(!editing).then(|| view! {
+            <label for="secret-name">"Name"</label>
+            <input
+                id="secret-name"
+                name="form[name]"
+                required
+                maxlength="253"
+                autocomplete="off"
+                aria-invalid=name.invalid()
+                aria-describedby=name.described_by()
+                on:input=move |ev| {
+                    touched.set(true);
+                    form.update(|f| f.name = event_target_value(&ev));
+                }
+            />
+            <p id="name-help" class="muted">"Lowercase letters, digits, '-' and '.'; the object's name in every namespace it lands in."</p>
+            {name.view()}
+        })}
+
+        <label for="secret-use-case">"Use case"</label>
+        <select
+            id="secret-use-case"
+            name="form[use_case]"
+            aria-invalid=use_case.invalid()
+            aria-describedby=use_case.described_by()
+            on:change=move |ev| form.update(|f| f.use_case = event_target_value(&ev))
+        >
+            {UseCase::ALL
+                .iter()
+                .map(|u| view! { <option value=u.as_str() selected=u.as_str() == initial_use_case>{u.as_str()}</option> })
+                .collect_view()}
+        </select>
+        {use_case.view()}
+
+        <label for="secret-description">"Description"</label>
+        <textarea
+            id="secret-description"
+            name="form[description]"
+            rows="2"
+            on:input=move |ev| form.update(|f| f.description = event_target_value(&ev))
+        >{initial.description.clone()}</textarea>
+
+        {(!editing).then(|| view! {
+            <fieldset class="kind-choice">
+                <legend>"Type"</legend>
+                <label class="checkbox">
+                    <input
+                        type="radio"
+                        name="form[kind]"
+                        value="External"
+                        checked=true
+                        on:change=move |_| form.update(|f| f.kind = "External".to_owned())
+                    />
+                    "External (read from a secret store by External Secrets Operator)"
+                </label>
+                <label class="checkbox">
+                    <input
+                        type="radio"
+                        name="form[kind]"
+                        value="Kubernetes"
+                        on:change=move |_| form.update(|f| f.kind = "Kubernetes".to_owned())
+                    />
+                    "Kubernetes (values typed here, stored encrypted)"
+                </label>
+            </fieldset>
+        })}
+
+        <fieldset
+            class="kind-fields"
+            hidden=move || (hydrated.get() || editing) && !is_kind("External")()
+        >
+            <legend>"External secret"</legend>
+            <label for="secret-store">"Store (ClusterSecretStore)"</label>
+            <input
+                id="secret-store"
+                name="form[store]"
+                list="store-options"
+                autocomplete="off"
+                value=initial.store.clone()
+                aria-invalid=store.invalid()
+                aria-describedby=store.described_by()
+                on:input=move |ev| {
+                    touched.set(true);
+                    form.update(|f| f.store = event_target_value(&ev));
+                }
+            />
+            <datalist id="store-options">
+                <Transition fallback=|| ()>
+                    {move || {
+                        options
+                            .get()
+                            .and_then(Result::ok)
+                            .map(|o| o.stores.into_iter().map(|s| view! { <option value=s.clone()></option> }).collect_view())
+                    }}
+                </Transition>
+            </datalist>
+            <Transition fallback=|| ()>
+                {move || {
+                    options.get().and_then(Result::ok).filter(|o| o.limited).map(|o| {
+                        view! {
+                            <p class="muted">
+                                {format!(
+                                    "This project allows stores {} and remote keys inside the folders {} (whole path parts: payments allows payments/db, not payments-admin/db).",
+                                    list_or_none(&o.stores),
+                                    list_or_none(&o.key_prefixes),
+                                )}
+                            </p>
+                        }
+                    })
+                }}
+            </Transition>
+            {store.view()}
+            <label for="secret-refresh">"Refresh interval"</label>
+            <input
+                id="secret-refresh"
+                name="form[refresh_interval]"
+                value=initial.refresh_interval.clone()
+                aria-invalid=refresh.invalid()
+                aria-describedby=refresh.described_by()
+                on:input=move |ev| {
+                    touched.set(true);
+                    form.update(|f| f.refresh_interval = event_target_value(&ev));
+                }
+            />
+            <p id="refresh-help" class="muted">"Go duration, e.g. 1h0m0s or 15m."</p>
+            {refresh.view()}
+            <table class="rows-table">
+                <caption class="visually-hidden">"Keys"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Target key"</th>
+                        <th scope="col">"Remote key"</th>
+                        <th scope="col">"Property (optional)"</th>
+                        <th scope="col">"Version (optional)"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        (0..external_rows.get())
+                            .map(|i| {
+                                let at = |list: &Vec<String>| list.get(i).cloned().unwrap_or_default();
+                                let start = [
+                                    at(&external_initial.secret_key),
+                                    at(&external_initial.remote_key),
+                                    at(&external_initial.property),
+                                    at(&external_initial.version),
+                                ];
+                                view! { <ExternalRow i form touched start row_message /> }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+            {list_problems("data")}
+            <button
+                type="button"
+                class="button small"
+                hidden=move || !hydrated.get()
+                on:click=move |_| external_rows.update(|n| *n += 1)
+            >
+                "Add key"
+            </button>
+        </fieldset>
+
+        <fieldset
+            class="kind-fields"
+            hidden=move || (hydrated.get() || editing) && !is_kind("Kubernetes")()
+        >
+            <legend>"Kubernetes secret"</legend>
+            <label for="secret-type">"Secret type"</label>
+            <select
+                id="secret-type"
+                name="form[secret_type]"
+                aria-invalid=secret_type.invalid()
+                aria-describedby=secret_type.described_by()
+                on:change=move |ev| form.update(|f| f.secret_type = event_target_value(&ev))
+            >
+                {SECRET_TYPES.iter().map(|t| view! { <option value=*t selected=*t == initial_type>{*t}</option> }).collect_view()}
+            </select>
+            {secret_type.view()}
+            {editing.then(|| view! { <p class="muted">"Values are never shown. Leave a value blank to keep it; type one to replace it."</p> })}
+            <table class="rows-table">
+                <caption class="visually-hidden">"Values"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Value (write-only)"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        (0..kubernetes_rows.get())
+                            .map(|i| {
+                                let start = kubernetes_initial.key.get(i).cloned().unwrap_or_default();
+                                view! { <KubernetesRow i form touched start row_message /> }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+            {list_problems("keys")}
+            <button
+                type="button"
+                class="button small"
+                hidden=move || !hydrated.get()
+                on:click=move |_| kubernetes_rows.update(|n| *n += 1)
+            >
+                "Add value"
+            </button>
+        </fieldset>
+
+        <details class="preview" open=true hidden=move || !hydrated.get()>
+            <summary>"Preview: the object that will be applied (values masked)"</summary>
+            <Transition fallback=|| view! { <p class="muted">"…"</p> }>
+                {move || {
+                    preview
+                        .get()
+                        .map(|result| match result {
+                            Ok(text) => view! { <pre class="manifest" data-testid="preview" tabindex="0" aria-label="Preview of the object">{text}</pre> }.into_any(),
+                            Err(error) => view! { <p class="muted">{format!("No preview yet: {error}")}</p> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </details>
+    }
+}
+
+/// The items, or "(none)".
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "(none)".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// One External row; `row_message` gives a control's message by the control's id.
+#[component]
+fn ExternalRow(
+    i: usize,
+    form: RwSignal<SecretForm>,
+    touched: RwSignal<bool>,
+    start: [String; 4],
+    row_message: impl Fn(String) -> Signal<Option<String>> + 'static,
+) -> impl IntoView {
+    let [start_key, start_remote, start_property, start_version] = start;
+    let set = move |pick: fn(&mut SecretForm) -> &mut Vec<String>, value: String| {
+        touched.set(true);
+        form.update(|f| {
+            let list = pick(f);
+            if list.len() <= i {
+                list.resize(i + 1, String::new());
+            }
+            list[i] = value;
+        });
+    };
+    let n = i + 1;
+    // Each control's message shows under the table; the control points at it.
+    let message = |column: &str| {
+        let id = row_control_id("data", i, column);
+        FieldMessage::new(&id, row_message(id.clone()))
+    };
+    let [key, remote, property, version] =
+        ["secret_key", "remote_key", "property", "version"].map(message);
+    view! {
+        <tr>
+            <td>
+                <input name=format!("form[secret_key][{i}]") aria-label=format!("Target key {n}") autocomplete="off" value=start_key
+                    aria-invalid=key.invalid() aria-describedby=key.described_by()
+                    on:input=move |ev| set(|f| &mut f.secret_key, event_target_value(&ev)) />
+            </td>
+            <td>
+                <input name=format!("form[remote_key][{i}]") aria-label=format!("Remote key {n}") autocomplete="off" value=start_remote
+                    aria-invalid=remote.invalid() aria-describedby=remote.described_by()
+                    on:input=move |ev| set(|f| &mut f.remote_key, event_target_value(&ev)) />
+            </td>
+            <td>
+                <input name=format!("form[property][{i}]") aria-label=format!("Property {n}") autocomplete="off" value=start_property
+                    aria-invalid=property.invalid() aria-describedby=property.described_by()
+                    on:input=move |ev| set(|f| &mut f.property, event_target_value(&ev)) />
+            </td>
+            <td>
+                <input name=format!("form[version][{i}]") aria-label=format!("Version {n}") autocomplete="off" value=start_version
+                    aria-invalid=version.invalid() aria-describedby=version.described_by()
+                    on:input=move |ev| set(|f| &mut f.version, event_target_value(&ev)) />
+            </td>
+        </tr>
+    }
+}
+
+/// One Kubernetes row; `row_message` gives a control's message by the control's id.
+#[component]
+fn KubernetesRow(
+    i: usize,
+    form: RwSignal<SecretForm>,
+    touched: RwSignal<bool>,
+    start: String,
+    row_message: impl Fn(String) -> Signal<Option<String>> + 'static,
+) -> impl IntoView {
+    let n = i + 1;
+    let id = row_control_id("keys", i, "key");
+    let key = FieldMessage::new(&id, row_message(id.clone()));
+    view! {
+        <tr>
+            <td>
+                <input
+                    name=format!("form[key][{i}]")
+                    aria-label=format!("Key {n}")
+                    autocomplete="off"
+                    value=start
+                    aria-invalid=key.invalid()
+                    aria-describedby=key.described_by()
+                    on:input=move |ev| {
+                        touched.set(true);
+                        let value = event_target_value(&ev);
+                        form.update(|f| {
+                            if f.key.len() <= i {
+                                f.key.resize(i + 1, String::new());
+                            }
+                            f.key[i] = value;
+                        });
+                    }
+                />
+            </td>
+            <td>
+                <input
+                    type="password"
+                    name=format!("form[value][{i}]")
+                    aria-label=format!("Value {n}")
+                    autocomplete="new-password"
+                    on:input=move |ev| {
+                        touched.set(true);
+                        let value = event_target_value(&ev);
+                        form.update(|f| {
+                            if f.value.0.len() <= i {
+                                f.value.0.resize(i + 1, String::new());
+                            }
+                            f.value.0[i] = value;
+                        });
+                    }
+                />
+            </td>
+        </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rows_problem_points_at_the_control_of_its_filled_row() {
+        let form = SecretForm {
+            kind: "External".into(),
+            secret_key: vec!["".into(), "a".into(), "b".into()],
+            remote_key: vec!["".into(), "x/a".into(), "".into()],
+            key: vec!["".into(), "".into(), "K".into()],
+            ..SecretForm::default()
+        };
+        assert_eq!(
+            control_of(&form, "data[1].remote_key").as_deref(),
+            Some("external-2-remote_key")
+        );
+        assert_eq!(
+            control_of(&form, "keys[0]").as_deref(),
+            Some("kubernetes-2-key")
+        );
+        assert_eq!(control_of(&form, "data"), None, "the whole list");
+        assert_eq!(control_of(&form, "data[5].secret_key"), None);
+        assert_eq!(control_of(&form, "store"), None);
+    }
+
+    #[test]
+    fn the_servers_problem_with_a_field_is_shown_there_and_others_on_their_own() {
+        let at =
+            |field: &str, editing| shown_at_a_field(&AppError::validation(field, "x"), editing);
+        assert!(at("name", false) && !at("name", true));
+        assert!(at("store", true) && at("data[0].remote_key", true) && at("keys", false));
+        assert!(!at("scope", false) && !at("dataset", false));
+        assert!(!shown_at_a_field(&AppError::Forbidden, false));
+    }
+}
