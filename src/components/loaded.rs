@@ -30,8 +30,11 @@ where
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || {
                         let (children, user) = (children.clone(), user.clone());
-                        Suspend::new(async move {
-                            let result = resource.await;
+                        // Read synchronously, so this closure itself follows every refetch:
+                        // awaiting the resource inside the `Suspend` instead left the old
+                        // content in place when two refetches overlapped (an action's and a
+                        // live event's), as the admin journey in end2end showed one run in three.
+                        resource.get().map(|result| Suspend::new(async move {
                             after_first_poll().await;
                             match result {
                                 Ok(value) => children(value, user).into_any(),
@@ -41,7 +44,7 @@ where
                                         .into_any()
                                 }
                             }
-                        })
+                        }))
                     }}
                 </Transition>
             }

@@ -74,6 +74,10 @@ const SUBDOMAIN_RULE: &str = "lowercase letters, digits, '-' and '.', each dot-s
 use super::duration::{UNITS, quote};
 pub use super::duration::{format_go_duration, parse_go_duration};
 pub use crate::error::FieldError;
+pub use typed::validate_typed_value;
+use typed::type_key_errors;
+
+mod typed;
 
 /// Checks a secret name: an RFC 1123 label (1 to 63 lowercase letters, digits and '-', starting
 /// and ending with a letter or digit). Field `name`.
@@ -472,35 +476,6 @@ fn kubernetes_errors(spec: &KubernetesSpec) -> Vec<FieldError> {
     }
     errors.extend(type_key_errors(spec));
     errors
-}
-
-/// The API server refuses typed Secrets without their well-known keys; say so before a
-/// cluster does. `any_of` types need at least one of the keys, the others all of them.
-fn type_key_errors(spec: &KubernetesSpec) -> Option<FieldError> {
-    let (required, any_of): (&[&str], bool) = match spec.secret_type.as_str() {
-        "kubernetes.io/tls" => (&["tls.crt", "tls.key"], false),
-        "kubernetes.io/ssh-auth" => (&["ssh-privatekey"], false),
-        "kubernetes.io/basic-auth" => (&["username", "password"], true),
-        DOCKER_CONFIG_JSON_TYPE => (&[DOCKER_CONFIG_JSON_KEY], false),
-        _ => return None,
-    };
-    let has = |key: &&str| spec.keys.iter().any(|k| k == key);
-    let satisfied = if any_of {
-        required.iter().any(has)
-    } else {
-        required.iter().all(has)
-    };
-    (!satisfied).then(|| {
-        let listed = required.iter().map(|k| quote(k)).collect::<Vec<_>>();
-        let joined = listed.join(if any_of { " or " } else { " and " });
-        FieldError::new(
-            "keys",
-            format!(
-                "a {} secret needs the key {joined}: add it, or choose the Opaque type",
-                spec.secret_type
-            ),
-        )
-    })
 }
 
 /// Checks a key name and that no earlier entry (recorded in `seen`) has it. A key that is

@@ -178,11 +178,7 @@ fn secret(object: &mut Value, old: Option<&Value>, errors: &mut Vec<FieldError>)
         });
     }
     let secret_type = object["type"].as_str().unwrap_or_default().to_owned();
-    if secret_type == "kubernetes.io/dockerconfigjson"
-        && object.pointer("/data/.dockerconfigjson").is_none()
-    {
-        errors.push(required("data[.dockerconfigjson]"));
-    }
+    errors.extend(typed_secret(&secret_type, object));
     if let Some(old) = old {
         if old["type"] != object["type"] {
             errors.push(invalid(
@@ -197,6 +193,68 @@ fn secret(object: &mut Value, old: Option<&Value>, errors: &mut Vec<FieldError>)
                 message: "Forbidden: field is immutable when `immutable` is set".to_owned(),
             });
         }
+    }
+}
+
+/// What `ValidateSecret` (kubernetes pkg/apis/core/validation/validation.go) demands of each
+/// Secret type: the well-known keys, a Docker config that `json.Unmarshal` reads into a
+/// `map[string]interface{}` (a JSON object), a non-empty ssh private key, the service
+/// account annotation. Basic auth needs only one of its two keys, as there.
+fn typed_secret(secret_type: &str, object: &Value) -> Vec<FieldError> {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let value = |key: &str| {
+        object
+            .pointer(&format!("/data/{}", key.replace('~', "~0").replace('/', "~1")))
+            .and_then(Value::as_str)
+            .and_then(|v| engine.decode(v).ok())
+    };
+    let json_object = |key: &str| -> Vec<FieldError> {
+        match value(key) {
+            None => vec![required(&format!("data[{key}]"))],
+            Some(bytes) => match serde_json::from_slice::<Value>(&bytes) {
+                Ok(Value::Object(_)) => Vec::new(),
+                Ok(other) => vec![invalid(
+                    &format!("data[{key}]"),
+                    format!(
+                        "Invalid value: \"<secret contents redacted>\": json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                        match other {
+                            Value::Array(_) => "array",
+                            Value::String(_) => "string",
+                            Value::Number(_) => "number",
+                            _ => "bool",
+                        }
+                    ),
+                )],
+                Err(_) => vec![invalid(
+                    &format!("data[{key}]"),
+                    "Invalid value: \"<secret contents redacted>\": invalid character looking for beginning of value".to_owned(),
+                )],
+            },
+        }
+    };
+    match secret_type {
+        "kubernetes.io/service-account-token"
+            if object
+                .pointer("/metadata/annotations/kubernetes.io~1service-account.name")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty) =>
+        {
+            vec![required("metadata.annotations[kubernetes.io/service-account.name]")]
+        }
+        "kubernetes.io/dockercfg" => json_object(".dockercfg"),
+        "kubernetes.io/dockerconfigjson" => json_object(".dockerconfigjson"),
+        "kubernetes.io/basic-auth" if value("username").is_none() && value("password").is_none() => {
+            vec![required("data[username]"), required("data[password]")]
+        }
+        "kubernetes.io/ssh-auth" if value("ssh-privatekey").is_none_or(|v| v.is_empty()) => {
+            vec![required("data[ssh-privatekey]")]
+        }
+        "kubernetes.io/tls" => ["tls.crt", "tls.key"]
+            .into_iter()
+            .filter(|key| value(key).is_none())
+            .map(|key| required(&format!("data[{key}]")))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -273,6 +331,38 @@ pub fn unknown_fields(t: &ResourceType, object: &Value) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::sim::resources::{TYPES, by_kind};
+
+    #[test]
+    fn typed_secrets_are_held_to_validate_secret() {
+        let t = &TYPES[by_kind("", "Secret").unwrap()];
+        let fields = |secret_type: &str, string_data: Value| {
+            let mut secret = json!({"metadata": {"name": "s"}, "type": secret_type, "stringData": string_data});
+            admit(t, &mut secret, None)
+                .into_iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+        };
+        let docker = "kubernetes.io/dockerconfigjson";
+        assert_eq!(fields(docker, json!({".dockerconfigjson": "{\"auths\":{}}"})), Vec::<String>::new());
+        assert_eq!(fields(docker, json!({})), ["data[.dockerconfigjson]: Required value"]);
+        let not_object = fields(docker, json!({".dockerconfigjson": "[1]"}));
+        assert!(not_object[0].starts_with("data[.dockerconfigjson]: Invalid value: \"<secret contents redacted>\""), "{not_object:?}");
+        assert_eq!(fields(docker, json!({".dockerconfigjson": "nope"})).len(), 1);
+        assert_eq!(
+            fields("kubernetes.io/tls", json!({"tls.crt": "c"})),
+            ["data[tls.key]: Required value"]
+        );
+        assert!(fields("kubernetes.io/basic-auth", json!({"password": ""})).is_empty());
+        assert_eq!(fields("kubernetes.io/basic-auth", json!({"user": "x"})).len(), 2);
+        assert_eq!(
+            fields("kubernetes.io/ssh-auth", json!({"ssh-privatekey": ""})),
+            ["data[ssh-privatekey]: Required value"]
+        );
+        assert_eq!(
+            fields("kubernetes.io/service-account-token", json!({})),
+            ["metadata.annotations[kubernetes.io/service-account.name]: Required value"]
+        );
+    }
 
     #[test]
     fn string_data_is_folded_into_base64_data() {

@@ -777,8 +777,90 @@ async fn an_external_secret_deleted_while_the_watch_was_away_is_put_back(backend
     }
 }
 
+/// An image pull secret from a store arrives as what kubelet reads: ESO is asked for the
+/// `kubernetes.io/dockerconfigjson` type (without it the API server makes the Secret Opaque),
+/// and the target keeps the console's labels. A Kubernetes-kind one whose value is not a
+/// Docker config is refused before anything is queued, naming the key, never the value.
+async fn image_pull_secrets_arrive_typed_and_bad_docker_configs_are_refused(backend: Backend) {
+    let rig = Rig::new(&backend).await;
+    let id = secrets::create(
+        &rig.db,
+        &rig.keys,
+        &rig.admin,
+        NewSecret {
+            name: "registry-pull".to_owned(),
+            scope: Scope::Organization,
+            project_id: None,
+            use_case: UseCase::ImagePullSecret,
+            description: String::new(),
+            spec: SecretSpec::External(ExternalSpec {
+                store: "vault".into(),
+                refresh_interval: "1h0m0s".into(),
+                data: vec![ExternalDataEntry {
+                    secret_key: ".dockerconfigjson".into(),
+                    remote_key: "shared/registry/dockerconfigjson".into(),
+                    property: None,
+                    version: None,
+                }],
+            }),
+            values: SecretValues::default(),
+        },
+    )
+    .await
+    .unwrap();
+    secrets::set_assignments(&rig.db, &rig.admin, id, &[rig.payments])
+        .await
+        .unwrap();
+    rig.until_status(id, rig.payments, "Synced", 20).await;
+    let target: Secret = Api::namespaced(rig.client(0).await, "payments")
+        .get("registry-pull")
+        .await
+        .unwrap();
+    assert_eq!(target.type_.as_deref(), Some("kubernetes.io/dockerconfigjson"));
+    let labels = target.metadata.labels.unwrap_or_default();
+    assert_eq!(
+        labels.get("secrets-console.io/secret-id"),
+        Some(&id.to_string())
+    );
+
+    let refused = secrets::create(
+        &rig.db,
+        &rig.keys,
+        &rig.admin,
+        NewSecret {
+            name: "registry-typed".to_owned(),
+            scope: Scope::Organization,
+            project_id: None,
+            use_case: UseCase::ImagePullSecret,
+            description: String::new(),
+            spec: SecretSpec::Kubernetes(secrets_console::model::secret::KubernetesSpec {
+                secret_type: "kubernetes.io/dockerconfigjson".into(),
+                keys: vec![".dockerconfigjson".into()],
+            }),
+            values: SecretValues::from_pairs([(
+                ".dockerconfigjson".to_owned(),
+                "canary-registry-password".to_owned(),
+            )]),
+        },
+    )
+    .await
+    .unwrap_err();
+    let shown = refused.to_string();
+    assert!(
+        matches!(&refused, secrets_console::server::errors::ServiceError::Invalid(e) if e.field == "values..dockerconfigjson"),
+        "{refused:?}"
+    );
+    assert!(!shown.contains("canary"), "{shown}");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE name = 'registry-typed'")
+        .fetch_one(rig.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "nothing half-written");
+}
+
 on_both_backends!(
     an_object_no_assignment_claims_is_removed_and_audited,
+    image_pull_secrets_arrive_typed_and_bad_docker_configs_are_refused,
     an_external_secret_deleted_while_the_watch_was_away_is_put_back,
     a_reconciler_killed_mid_fan_out_resumes_and_converges,
     store_faults_are_named_and_heal_by_themselves,

@@ -7,7 +7,8 @@
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::model::secret::{ExternalSpec, KubernetesSpec, Scope, SecretValues};
+use crate::domain::validation::DOCKER_CONFIG_JSON_TYPE;
+use crate::model::secret::{ExternalSpec, KubernetesSpec, Scope, SecretValues, UseCase};
 
 /// The one field manager every write of ours uses.
 pub const FIELD_MANAGER: &str = "secrets-console";
@@ -75,9 +76,22 @@ impl std::fmt::Debug for Manifest {
     }
 }
 
+/// The Secret type the target must have for a use case, if not ESO's default. Without
+/// `target.template.type`, ESO creates the Secret with no type ("set the secret type if it is
+/// defined in the template, otherwise keep the existing type", `ApplyTemplate` in
+/// pkg/controllers/externalsecret/externalsecret_controller_template.go) and the API server
+/// makes it Opaque; kubelet reads image pull secrets only of the dockerconfigjson and
+/// dockercfg types.
+pub fn target_type(use_case: UseCase) -> Option<&'static str> {
+    (use_case == UseCase::ImagePullSecret).then_some(DOCKER_CONFIG_JSON_TYPE)
+}
+
 /// The ExternalSecret for an External secret: every field the v1 schema defaults is pinned,
-/// and the strategies ESO would assume are written out.
-pub fn external_secret(placement: &Placement, spec: &ExternalSpec) -> Manifest {
+/// and the strategies ESO would assume are written out. A use case whose Secret needs a type
+/// gets a template carrying it; a template replaces the ExternalSecret's labels on the target
+/// with its own (`setMetadata` in the same file), so it carries ours too, or the target would
+/// fall out of the console's label-selected watch.
+pub fn external_secret(placement: &Placement, spec: &ExternalSpec, use_case: UseCase) -> Manifest {
     let data: Vec<Value> = spec
         .data
         .iter()
@@ -98,19 +112,29 @@ pub fn external_secret(placement: &Placement, spec: &ExternalSpec) -> Manifest {
             json!({"secretKey": entry.secret_key, "remoteRef": remote_ref})
         })
         .collect();
+    let metadata = placement.metadata();
+    let mut target = json!({
+        "name": placement.name,
+        "creationPolicy": "Owner",
+        "deletionPolicy": "Retain",
+    });
+    if let Some(secret_type) = target_type(use_case) {
+        target["template"] = json!({
+            "type": secret_type,
+            "engineVersion": "v2",
+            "mergePolicy": "Replace",
+            "metadata": {"labels": metadata["labels"]},
+        });
+    }
     Manifest(json!({
         "apiVersion": "external-secrets.io/v1",
         "kind": "ExternalSecret",
-        "metadata": placement.metadata(),
+        "metadata": metadata,
         "spec": {
             "refreshInterval": spec.refresh_interval,
             "refreshPolicy": "Periodic",
             "secretStoreRef": {"kind": "ClusterSecretStore", "name": spec.store},
-            "target": {
-                "name": placement.name,
-                "creationPolicy": "Owner",
-                "deletionPolicy": "Retain",
-            },
+            "target": target,
             "data": data,
         },
     }))
@@ -150,7 +174,9 @@ pub fn preview(input: &crate::model::secret::CreateSecretInput, namespace: &str)
         namespace: namespace.to_owned(),
     };
     let Manifest(mut object) = match &input.spec {
-        crate::model::secret::SecretSpec::External(spec) => external_secret(&placement, spec),
+        crate::model::secret::SecretSpec::External(spec) => {
+            external_secret(&placement, spec, input.use_case)
+        }
         crate::model::secret::SecretSpec::Kubernetes(spec) => {
             let masked = SecretValues::from_pairs(
                 input.values.keys().map(|k| (k.to_owned(), String::new())),
@@ -235,7 +261,7 @@ mod tests {
         let Some(schema) = real_schema() else {
             return;
         };
-        let Manifest(written) = external_secret(&placement(), &spec());
+        let Manifest(written) = external_secret(&placement(), &spec(), UseCase::Generic);
         assert_eq!(schema.validate(&written), vec![]);
         // Pruning drops nothing (every field is in the schema) and defaulting adds nothing
         // (every defaulted field is pinned): what the cluster stores is what we wrote.
@@ -246,8 +272,33 @@ mod tests {
     }
 
     #[test]
+    fn an_image_pull_secret_asks_eso_for_the_dockerconfigjson_type_as_the_crd_allows() {
+        let mut spec = spec();
+        spec.data = vec![ExternalDataEntry {
+            secret_key: ".dockerconfigjson".into(),
+            remote_key: "shared/registry/dockerconfigjson".into(),
+            property: None,
+            version: None,
+        }];
+        let Manifest(written) = external_secret(&placement(), &spec, UseCase::ImagePullSecret);
+        let template = &written["spec"]["target"]["template"];
+        assert_eq!(template["type"], "kubernetes.io/dockerconfigjson");
+        // The target keeps our labels (a template replaces the ExternalSecret's).
+        assert_eq!(template["metadata"]["labels"], written["metadata"]["labels"]);
+        let Manifest(generic) = external_secret(&placement(), &spec, UseCase::Generic);
+        assert!(generic["spec"]["target"].get("template").is_none());
+        if let Some(schema) = real_schema() {
+            assert_eq!(schema.validate(&written), vec![]);
+            let mut stored = written.clone();
+            schema.prune(&mut stored);
+            schema.apply_defaults(&mut stored);
+            assert_eq!(stored, written, "canonical: nothing pruned, nothing defaulted");
+        }
+    }
+
+    #[test]
     fn objects_carry_our_labels() {
-        let Manifest(es) = external_secret(&placement(), &spec());
+        let Manifest(es) = external_secret(&placement(), &spec(), UseCase::Generic);
         let labels = &es["metadata"]["labels"];
         assert_eq!(labels[LABEL_MANAGED_BY], "secrets-console");
         assert_eq!(labels[LABEL_SECRET_ID], "7");
@@ -334,7 +385,7 @@ mod tests {
                 let Some(schema) = real_schema() else {
                     return Ok(());
                 };
-                let Manifest(written) = external_secret(&placement_named(name, namespace), &spec);
+                let Manifest(written) = external_secret(&placement_named(name, namespace), &spec, UseCase::Generic);
                 prop_assert_eq!(schema.validate(&written), vec![]);
                 let mut stored = written.clone();
                 schema.prune(&mut stored);

@@ -10,7 +10,7 @@ use super::context::{Context, Rejudge, external_secret_resource, secret_resource
 use super::error::Error;
 use super::plan::{Action, Desired, Kind, Observed, Op, plan};
 use crate::domain::status::Observation;
-use crate::model::secret::{Scope, SecretSpec};
+use crate::model::secret::{Scope, SecretSpec, UseCase};
 use crate::server::clock::now_ms;
 use crate::server::cluster::manifest::{self, Manifest, Placement};
 use crate::server::cluster::registry::ClusterHandle;
@@ -31,6 +31,7 @@ pub(super) enum Outcome {
 struct Target {
     placement: Placement,
     spec: SecretSpec,
+    use_case: UseCase,
     cluster: String,
     adopt: bool,
 }
@@ -38,6 +39,7 @@ struct Target {
 async fn load_target(ctx: &Context, item: &Item) -> Result<Option<Target>, Error> {
     let row = sqlx::query(
         "SELECT a.id AS assignment_id, s.name AS name, s.scope AS scope, s.spec AS spec, \
+         s.use_case AS use_case, \
          p.namespace AS namespace, c.name AS cluster, \
          CASE WHEN a.adopt THEN 1 ELSE 0 END AS adopt FROM assignments a \
          JOIN secrets s ON s.id = a.secret_id JOIN projects p ON p.id = a.project_id \
@@ -67,6 +69,7 @@ async fn load_target(ctx: &Context, item: &Item) -> Result<Option<Target>, Error
             namespace: row.try_get("namespace")?,
         },
         spec,
+        use_case: UseCase::parse(&row.try_get::<String, _>("use_case")?).unwrap_or(UseCase::Generic),
         cluster: row.try_get("cluster")?,
         adopt: row.try_get::<i64, _>("adopt")? == 1,
     }))
@@ -154,7 +157,11 @@ pub(super) async fn process(
     };
     let manifest = match (op, &target.spec) {
         (Op::Delete, _) => None,
-        (_, SecretSpec::External(spec)) => Some(manifest::external_secret(&target.placement, spec)),
+        (_, SecretSpec::External(spec)) => Some(manifest::external_secret(
+            &target.placement,
+            spec,
+            target.use_case,
+        )),
         (_, SecretSpec::Kubernetes(spec)) => {
             let values = secrets::decrypt_values(&ctx.db, &ctx.keys, item.secret_id).await?;
             let fingerprint = ctx.keys.fingerprint(&values);
@@ -174,6 +181,10 @@ pub(super) async fn process(
         body,
         adopt: target.adopt && op != Op::Delete,
         creates_namespaces: cluster.creates_namespaces,
+        target_type: match &target.spec {
+            SecretSpec::External(_) => manifest::target_type(target.use_case),
+            SecretSpec::Kubernetes(_) => None,
+        },
     };
     // Never overwrite what is not ours: the object itself and, before applying an
     // ExternalSecret, the Secret ESO would write into (unless an admin adopts them).
@@ -245,6 +256,18 @@ pub(super) async fn process(
                 }
                 observed.namespace_created = true;
                 observed.refused = None;
+            }
+            Action::ReplaceTarget => {
+                let secrets: Api<DynamicObject> =
+                    Api::namespaced_with(cluster.client.clone(), namespace, &secret_resource());
+                match secrets.delete(name, &DeleteParams::background()).await {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(status)) if status.code == 404 => {}
+                    Err(error) => return Ok(Outcome::Retry(Error::from(error).to_string())),
+                }
+                tracing::info!(cluster = %target.cluster, %namespace, %name, "replaced a target Secret whose type must change");
+                observed.target = Some(Ok(None));
+                observed.target_replaced = true;
             }
             Action::CheckNamespace => {
                 let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =

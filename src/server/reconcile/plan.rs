@@ -50,6 +50,8 @@ pub(crate) struct Desired<'a> {
     pub(crate) adopt: bool,
     /// The console may create a missing namespace (the built-in simulated clusters only).
     pub(crate) creates_namespaces: bool,
+    /// The type the Secret ESO writes must have (`target.template.type`), if any.
+    pub(crate) target_type: Option<&'a str>,
 }
 
 /// What the cluster has shown so far while working this change.
@@ -66,9 +68,12 @@ pub(crate) struct Observed {
     /// Whether the namespace exists, once asked after a 403 (`None`: not asked, or the
     /// role may not read namespaces, so it cannot be told).
     pub(crate) namespace_exists: Option<bool>,
+    /// Our target Secret was deleted during this change, to be written again with its type.
+    pub(crate) target_replaced: bool,
 }
 
 impl Observed {
+    /// The target Secret was deleted during this change, to be written again with its type.
     /// The namespace is known not to exist (a 404 from admission, or a 403 where asking for
     /// the namespace said it is not there).
     pub(crate) fn namespace_missing(&self) -> bool {
@@ -96,6 +101,9 @@ pub(crate) enum Action<'a> {
     CreateNamespace,
     /// Ask whether the namespace exists: a 403 may mean it does not.
     CheckNamespace,
+    /// Delete our target Secret: its type must change, and a Secret's type is immutable
+    /// (ESO's update would be refused), so ESO writes it again with the new type.
+    ReplaceTarget,
     /// Delete the object.
     Delete,
     /// Our object is not there (or what is there is not ours): it is gone.
@@ -165,6 +173,13 @@ pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<
         Some(Err(error)) if error_policy(error) == Policy::Retry => return Action::Retry(error),
         Some(Ok(Some(target))) if !ours(target, desired.assignment_id) => {
             return Action::Foreign { kind: Kind::Secret };
+        }
+        Some(Ok(Some(target)))
+            if desired.target_type.is_some_and(|wanted| {
+                target.data.get("type").and_then(Value::as_str).unwrap_or("Opaque") != wanted
+            }) && !observed.target_replaced =>
+        {
+            return Action::ReplaceTarget;
         }
         _ => {}
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use sqlx::{AnyConnection, Row};
 
-use crate::domain::validation::validate_values_size;
+use crate::domain::validation::{validate_typed_value, validate_values_size};
 use crate::model::secret::{SecretSpec, SecretValues};
 use crate::server::crypto::{Envelope, Keyring, Sealed};
 use crate::server::db::Db;
@@ -37,6 +37,9 @@ pub(super) fn check_values(spec: &SecretSpec, values: &SecretValues) -> Result<(
                     &format!("values.{missing}"),
                     "enter a value for this key",
                 ));
+            }
+            for (key, value) in values.iter() {
+                validate_typed_value(&k8s.secret_type, key, value)?;
             }
             validate_values_size(values.total_bytes())?;
         }

@@ -61,6 +61,7 @@ fn desired(op: Op, kind: Kind, body: Option<&Value>) -> Desired<'_> {
         body,
         adopt: false,
         creates_namespaces: false,
+        target_type: None,
     }
 }
 
@@ -376,4 +377,33 @@ fn sync_annotates_ours_and_creates_what_is_missing() {
         plan(&wanted, &absent),
         Action::Apply { force: false }
     ));
+}
+
+#[test]
+fn a_target_of_the_wrong_type_is_replaced_once() {
+    let body = external_secret(ASSIGNMENT);
+    let wanted = Desired {
+        target_type: Some("kubernetes.io/dockerconfigjson"),
+        ..desired(Op::Apply, Kind::ExternalSecret, Some(&body))
+    };
+    // Written as Opaque before the console asked for a type: ours, but its type is immutable.
+    let opaque = live(&kubernetes_secret(ASSIGNMENT, json!({".dockerconfigjson": "e30="})));
+    let mut observed = Observed {
+        object: read(Some(live(&body))),
+        target: read(Some(opaque)),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &observed), Action::ReplaceTarget));
+    observed.target = read(None);
+    observed.target_replaced = true;
+    assert!(matches!(plan(&wanted, &observed), Action::Unchanged { .. }));
+    // Already of that type: left alone.
+    let mut typed = kubernetes_secret(ASSIGNMENT, json!({".dockerconfigjson": "e30="}));
+    typed["type"] = json!("kubernetes.io/dockerconfigjson");
+    let observed = Observed {
+        object: read(Some(live(&body))),
+        target: read(Some(live(&typed))),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &observed), Action::Unchanged { .. }));
 }
