@@ -74,8 +74,8 @@ const SUBDOMAIN_RULE: &str = "lowercase letters, digits, '-' and '.', each dot-s
 use super::duration::{UNITS, quote};
 pub use super::duration::{format_go_duration, parse_go_duration};
 pub use crate::error::FieldError;
-pub use typed::validate_typed_value;
 use typed::type_key_errors;
+pub use typed::validate_typed_value;
 
 mod typed;
 

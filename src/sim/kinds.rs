@@ -204,7 +204,10 @@ fn typed_secret(secret_type: &str, object: &Value) -> Vec<FieldError> {
     let engine = base64::engine::general_purpose::STANDARD;
     let value = |key: &str| {
         object
-            .pointer(&format!("/data/{}", key.replace('~', "~0").replace('/', "~1")))
+            .pointer(&format!(
+                "/data/{}",
+                key.replace('~', "~0").replace('/', "~1")
+            ))
             .and_then(Value::as_str)
             .and_then(|v| engine.decode(v).ok())
     };
@@ -239,11 +242,15 @@ fn typed_secret(secret_type: &str, object: &Value) -> Vec<FieldError> {
                 .and_then(Value::as_str)
                 .is_none_or(str::is_empty) =>
         {
-            vec![required("metadata.annotations[kubernetes.io/service-account.name]")]
+            vec![required(
+                "metadata.annotations[kubernetes.io/service-account.name]",
+            )]
         }
         "kubernetes.io/dockercfg" => json_object(".dockercfg"),
         "kubernetes.io/dockerconfigjson" => json_object(".dockerconfigjson"),
-        "kubernetes.io/basic-auth" if value("username").is_none() && value("password").is_none() => {
+        "kubernetes.io/basic-auth"
+            if value("username").is_none() && value("password").is_none() =>
+        {
             vec![required("data[username]"), required("data[password]")]
         }
         "kubernetes.io/ssh-auth" if value("ssh-privatekey").is_none_or(|v| v.is_empty()) => {
@@ -336,24 +343,42 @@ mod tests {
     fn typed_secrets_are_held_to_validate_secret() {
         let t = &TYPES[by_kind("", "Secret").unwrap()];
         let fields = |secret_type: &str, string_data: Value| {
-            let mut secret = json!({"metadata": {"name": "s"}, "type": secret_type, "stringData": string_data});
+            let mut secret =
+                json!({"metadata": {"name": "s"}, "type": secret_type, "stringData": string_data});
             admit(t, &mut secret, None)
                 .into_iter()
                 .map(|e| format!("{}: {}", e.field, e.message))
                 .collect::<Vec<_>>()
         };
         let docker = "kubernetes.io/dockerconfigjson";
-        assert_eq!(fields(docker, json!({".dockerconfigjson": "{\"auths\":{}}"})), Vec::<String>::new());
-        assert_eq!(fields(docker, json!({})), ["data[.dockerconfigjson]: Required value"]);
+        assert_eq!(
+            fields(docker, json!({".dockerconfigjson": "{\"auths\":{}}"})),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            fields(docker, json!({})),
+            ["data[.dockerconfigjson]: Required value"]
+        );
         let not_object = fields(docker, json!({".dockerconfigjson": "[1]"}));
-        assert!(not_object[0].starts_with("data[.dockerconfigjson]: Invalid value: \"<secret contents redacted>\""), "{not_object:?}");
-        assert_eq!(fields(docker, json!({".dockerconfigjson": "nope"})).len(), 1);
+        assert!(
+            not_object[0].starts_with(
+                "data[.dockerconfigjson]: Invalid value: \"<secret contents redacted>\""
+            ),
+            "{not_object:?}"
+        );
+        assert_eq!(
+            fields(docker, json!({".dockerconfigjson": "nope"})).len(),
+            1
+        );
         assert_eq!(
             fields("kubernetes.io/tls", json!({"tls.crt": "c"})),
             ["data[tls.key]: Required value"]
         );
         assert!(fields("kubernetes.io/basic-auth", json!({"password": ""})).is_empty());
-        assert_eq!(fields("kubernetes.io/basic-auth", json!({"user": "x"})).len(), 2);
+        assert_eq!(
+            fields("kubernetes.io/basic-auth", json!({"user": "x"})).len(),
+            2
+        );
         assert_eq!(
             fields("kubernetes.io/ssh-auth", json!({"ssh-privatekey": ""})),
             ["data[ssh-privatekey]: Required value"]

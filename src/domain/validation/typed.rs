@@ -98,8 +98,11 @@ mod tests {
 
     #[test]
     fn an_ssh_auth_secret_needs_a_private_key() {
-        let error = validate_typed_value("kubernetes.io/ssh-auth", "ssh-privatekey", "").unwrap_err();
+        let error =
+            validate_typed_value("kubernetes.io/ssh-auth", "ssh-privatekey", "").unwrap_err();
         assert_eq!(error.field, "values.ssh-privatekey");
-        assert!(validate_typed_value("kubernetes.io/ssh-auth", "ssh-privatekey", "-----BEGIN").is_ok());
+        assert!(
+            validate_typed_value("kubernetes.io/ssh-auth", "ssh-privatekey", "-----BEGIN").is_ok()
+        );
     }
 }
