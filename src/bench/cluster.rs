@@ -12,7 +12,7 @@ use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 
 use super::harness::{ADMIN, FORM, Figure, PASSWORD, Scale, Server, request, sign_in};
 use crate::model::secret::SecretSpec;
-use crate::model::secret::{ExternalDataEntry, ExternalSpec, Scope};
+use crate::model::secret::{ExternalDataEntry, ExternalSpec, Scope, UseCase};
 use crate::server::cluster::manifest::{Placement, external_secret};
 use crate::server::cluster::ready_condition;
 use crate::server::config::DatabaseUrl;
@@ -347,6 +347,7 @@ pub(super) async fn fan_out(platform: &Platform) -> anyhow::Result<Figure> {
                     namespace: namespace(i),
                 },
                 &spec,
+                UseCase::Generic,
             )
             .0;
             // Not the console's labels: it would remove objects it does not know as orphans.

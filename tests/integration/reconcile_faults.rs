@@ -816,7 +816,10 @@ async fn image_pull_secrets_arrive_typed_and_bad_docker_configs_are_refused(back
         .get("registry-pull")
         .await
         .unwrap();
-    assert_eq!(target.type_.as_deref(), Some("kubernetes.io/dockerconfigjson"));
+    assert_eq!(
+        target.type_.as_deref(),
+        Some("kubernetes.io/dockerconfigjson")
+    );
     let labels = target.metadata.labels.unwrap_or_default();
     assert_eq!(
         labels.get("secrets-console.io/secret-id"),
@@ -851,10 +854,11 @@ async fn image_pull_secrets_arrive_typed_and_bad_docker_configs_are_refused(back
         "{refused:?}"
     );
     assert!(!shown.contains("canary"), "{shown}");
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE name = 'registry-typed'")
-        .fetch_one(rig.db.pool())
-        .await
-        .unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE name = 'registry-typed'")
+            .fetch_one(rig.db.pool())
+            .await
+            .unwrap();
     assert_eq!(stored, 0, "nothing half-written");
 }
 

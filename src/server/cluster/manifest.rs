@@ -284,7 +284,10 @@ mod tests {
         let template = &written["spec"]["target"]["template"];
         assert_eq!(template["type"], "kubernetes.io/dockerconfigjson");
         // The target keeps our labels (a template replaces the ExternalSecret's).
-        assert_eq!(template["metadata"]["labels"], written["metadata"]["labels"]);
+        assert_eq!(
+            template["metadata"]["labels"],
+            written["metadata"]["labels"]
+        );
         let Manifest(generic) = external_secret(&placement(), &spec, UseCase::Generic);
         assert!(generic["spec"]["target"].get("template").is_none());
         if let Some(schema) = real_schema() {
@@ -292,7 +295,10 @@ mod tests {
             let mut stored = written.clone();
             schema.prune(&mut stored);
             schema.apply_defaults(&mut stored);
-            assert_eq!(stored, written, "canonical: nothing pruned, nothing defaulted");
+            assert_eq!(
+                stored, written,
+                "canonical: nothing pruned, nothing defaulted"
+            );
         }
     }
 

@@ -69,7 +69,8 @@ async fn load_target(ctx: &Context, item: &Item) -> Result<Option<Target>, Error
             namespace: row.try_get("namespace")?,
         },
         spec,
-        use_case: UseCase::parse(&row.try_get::<String, _>("use_case")?).unwrap_or(UseCase::Generic),
+        use_case: UseCase::parse(&row.try_get::<String, _>("use_case")?)
+            .unwrap_or(UseCase::Generic),
         cluster: row.try_get("cluster")?,
         adopt: row.try_get::<i64, _>("adopt")? == 1,
     }))

@@ -176,7 +176,12 @@ pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<
         }
         Some(Ok(Some(target)))
             if desired.target_type.is_some_and(|wanted| {
-                target.data.get("type").and_then(Value::as_str).unwrap_or("Opaque") != wanted
+                target
+                    .data
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Opaque")
+                    != wanted
             }) && !observed.target_replaced =>
         {
             return Action::ReplaceTarget;

@@ -387,7 +387,10 @@ fn a_target_of_the_wrong_type_is_replaced_once() {
         ..desired(Op::Apply, Kind::ExternalSecret, Some(&body))
     };
     // Written as Opaque before the console asked for a type: ours, but its type is immutable.
-    let opaque = live(&kubernetes_secret(ASSIGNMENT, json!({".dockerconfigjson": "e30="})));
+    let opaque = live(&kubernetes_secret(
+        ASSIGNMENT,
+        json!({".dockerconfigjson": "e30="}),
+    ));
     let mut observed = Observed {
         object: read(Some(live(&body))),
         target: read(Some(opaque)),
