@@ -58,6 +58,9 @@ pub struct SimOptions {
     pub history: usize,
     /// How often watches that asked for bookmarks get one.
     pub bookmark_interval: Duration,
+    /// How long after an owner is removed the garbage collector deletes its dependents
+    /// (`Store::set_gc_delay`).
+    pub gc_delay: Duration,
     /// How the External Secrets controller behaves.
     pub controller: controller::ControllerOptions,
     /// Roles to hold the kubeconfig's user to (`None`: the user may do anything).
@@ -67,6 +70,20 @@ pub struct SimOptions {
     pub token: Option<String>,
     /// Seals the saved state (its Secrets hold values); `None` saves it in the clear.
     pub state_cipher: Option<Arc<dyn StateCipher>>,
+}
+
+/// How long the simulated garbage collector takes by default: a real one acts on its
+/// informers' events through a work queue, typically within a second, seconds under load.
+pub const DEFAULT_GC_DELAY: Duration = Duration::from_secs(1);
+
+/// The cluster's garbage collector: collects the dependents of removed owners once due.
+async fn garbage_collector(store: Arc<Store>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        store.collect_garbage();
+    }
 }
 
 /// Seals and opens the saved state of a cluster.
@@ -131,6 +148,7 @@ impl Default for SimOptions {
             state_dir: None,
             history: 10_000,
             bookmark_interval: Duration::from_secs(5),
+            gc_delay: DEFAULT_GC_DELAY,
             controller: controller::ControllerOptions::default(),
             rbac: None,
             token: None,
@@ -358,6 +376,7 @@ impl Sim {
             for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
                 ensure_namespace(&store, ns);
             }
+            store.set_gc_delay(options.gc_delay);
             let mut addr = options.listen;
             if addr.port() != 0 {
                 let port = u16::try_from(usize::from(addr.port()) + i).map_err(|_| {
@@ -389,6 +408,7 @@ impl Sim {
                     faults.clone(),
                     options.controller.clone(),
                 )),
+                tokio::spawn(garbage_collector(store.clone())),
             ];
             if let Some(path) = &state_file {
                 tasks.push(tokio::spawn(keep_saved(

@@ -161,6 +161,10 @@ struct State {
     history: VecDeque<Arc<Event>>,
     history_limit: usize,
     events: broadcast::Sender<Arc<Event>>,
+    /// How long after an owner is removed its dependents are collected (zero: at once).
+    gc_delay: std::time::Duration,
+    /// Owners removed, by uid, whose dependents are collected once due.
+    gc_queue: VecDeque<(std::time::Instant, String)>,
 }
 
 /// The store of one simulated cluster.
@@ -324,6 +328,8 @@ impl Store {
                 history: VecDeque::new(),
                 history_limit: history_limit.max(1),
                 events: events.clone(),
+                gc_delay: std::time::Duration::ZERO,
+                gc_queue: VecDeque::new(),
             }),
             events,
             changed: Notify::new(),
@@ -352,6 +358,34 @@ impl Store {
     /// The latest resourceVersion.
     pub fn resource_version(&self) -> u64 {
         self.lock().rv
+    }
+
+    /// Collects dependents `delay` after their owner is removed, as kube-controller-manager's
+    /// garbage collector does: it learns of the removal from its informers and deletes the
+    /// dependents through its own work queue (`pkg/controller/garbagecollector`), seconds
+    /// later under load, never inside the owner's delete. Zero (the default of a bare store)
+    /// collects at once. A cluster's [`Store::collect_garbage`] must then run now and then.
+    pub fn set_gc_delay(&self, delay: std::time::Duration) {
+        self.lock().gc_delay = delay;
+    }
+
+    /// Deletes the dependents of owners removed at least the GC delay ago; the number of
+    /// owners handled.
+    pub fn collect_garbage(&self) -> usize {
+        let now = std::time::Instant::now();
+        let mut state = self.lock();
+        let mut handled = 0;
+        while state.gc_queue.front().is_some_and(|(due, _)| *due <= now) {
+            if let Some((_, uid)) = state.gc_queue.pop_front() {
+                state.collect_dependents(&uid, false);
+                handled += 1;
+            }
+        }
+        drop(state);
+        if handled > 0 {
+            self.touched();
+        }
+        handled
     }
 
     /// Forgets the watch history, as etcd compaction does: older watches get 410 Gone.

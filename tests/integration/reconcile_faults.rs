@@ -862,8 +862,80 @@ async fn image_pull_secrets_arrive_typed_and_bad_docker_configs_are_refused(back
     assert_eq!(stored, 0, "nothing half-written");
 }
 
+/// Unassigned and assigned again at once: the earlier ExternalSecret is still waiting on ESO's
+/// finalizer, and its target Secret on the garbage collector (seconds after its owner goes, on
+/// a real cluster and here). Neither is foreign: the new assignment waits or takes over, and
+/// ends Synced with its own labels, never Failed.
+async fn unassign_then_assign_again_waits_for_the_garbage_collector(backend: Backend) {
+    let rig = Rig::new(&backend).await;
+    let id = rig
+        .org_secret(
+            "again",
+            "1h0m0s",
+            &[("password", "shared/postgres/password")],
+            &[rig.payments],
+        )
+        .await;
+    rig.until_status(id, rig.payments, "Synced", 20).await;
+    secrets::set_assignments(&rig.db, &rig.admin, id, &[])
+        .await
+        .unwrap();
+    // The removal finishes when the ExternalSecret is gone; its target Secret is left for the
+    // garbage collector, which comes a second later.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while rig.status(id, rig.payments).await.is_some() {
+        assert!(tokio::time::Instant::now() < deadline, "never unassigned");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let target_left: Option<Secret> = Api::namespaced(rig.client(0).await, "payments")
+        .get_opt("again")
+        .await
+        .unwrap();
+    assert!(
+        target_left.is_some(),
+        "the target Secret outlives its ExternalSecret until the garbage collector comes"
+    );
+    secrets::set_assignments(&rig.db, &rig.admin, id, &[rig.payments])
+        .await
+        .unwrap();
+    let assignment: i64 = sqlx::query_scalar(
+        "SELECT id FROM assignments WHERE secret_id = $1 AND project_id = $2",
+    )
+    .bind(id)
+    .bind(rig.payments)
+    .fetch_one(rig.db.pool())
+    .await
+    .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = rig.status(id, rig.payments).await;
+        if let Some((status, reason)) = &now {
+            assert_ne!(status, "Failed", "{reason:?}");
+            if status == "Synced" {
+                let client = rig.client(0).await;
+                let target: Option<Secret> = Api::namespaced(client, "payments")
+                    .get_opt("again")
+                    .await
+                    .unwrap();
+                let label = target
+                    .and_then(|t| t.metadata.labels)
+                    .and_then(|l| l.get("secrets-console.io/assignment-id").cloned());
+                if label == Some(assignment.to_string()) {
+                    break;
+                }
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not Synced with the new assignment's target: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 on_both_backends!(
     an_object_no_assignment_claims_is_removed_and_audited,
+    unassign_then_assign_again_waits_for_the_garbage_collector,
     image_pull_secrets_arrive_typed_and_bad_docker_configs_are_refused,
     an_external_secret_deleted_while_the_watch_was_away_is_put_back,
     a_reconciler_killed_mid_fan_out_resumes_and_converges,

@@ -524,6 +524,21 @@ async fn delete_waits_for_finalizers_and_collects_dependents() {
         .await
         .unwrap();
     assert_eq!(api_error(secrets.get("held").await).code, 404);
+    // The garbage collector is not part of the delete: the dependent outlives its owner for a
+    // while (kube-controller-manager learns of the removal from its informers and deletes
+    // dependents through its own queue), then goes.
+    assert!(
+        secrets.get("dependent").await.is_ok(),
+        "dependents are collected later, not inside the owner's delete"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while secrets.get("dependent").await.is_ok() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the dependent was never garbage-collected"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(
         api_error(secrets.get("dependent").await).code,
         404,

@@ -178,6 +178,7 @@ pub(super) async fn process(
     let desired = Desired {
         op,
         kind,
+        secret_id: target.placement.secret_id,
         assignment_id: target.placement.assignment_id,
         body,
         adopt: target.adopt && op != Op::Delete,
@@ -301,6 +302,7 @@ pub(super) async fn process(
                 return Ok(Outcome::Done);
             }
             Action::Retry(error) => return Ok(Outcome::Retry(error.to_string())),
+            Action::Wait(why) => return Ok(Outcome::Retry(why.to_owned())),
             Action::Refuse { error, heals } => {
                 let reason = refusal(&target, kind, error, observed.namespace_missing());
                 return refuse(ctx, item, &target, op, reason, heals).await;

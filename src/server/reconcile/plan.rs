@@ -7,7 +7,9 @@ use kube::api::DynamicObject;
 use serde_json::Value;
 
 use super::error::{Error, Policy, error_policy};
-use crate::server::cluster::manifest::{LABEL_ASSIGNMENT_ID, LABEL_MANAGED_BY, MANAGED_BY};
+use crate::server::cluster::manifest::{
+    LABEL_ASSIGNMENT_ID, LABEL_MANAGED_BY, LABEL_SECRET_ID, MANAGED_BY,
+};
 
 /// The kind of object an assignment becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,7 @@ pub(crate) enum Op {
 pub(crate) struct Desired<'a> {
     pub(crate) op: Op,
     pub(crate) kind: Kind,
+    pub(crate) secret_id: i64,
     pub(crate) assignment_id: i64,
     /// The object to apply (none for a delete).
     pub(crate) body: Option<&'a Value>,
@@ -115,6 +118,9 @@ pub(crate) enum Action<'a> {
     },
     /// Nothing to record; try again after the back-off.
     Retry(&'a Error),
+    /// An earlier assignment's object of this same secret is still being deleted (its
+    /// finalizer, the garbage collector): try again after the back-off, recording nothing.
+    Wait(&'static str),
     /// Record the refusal; keep trying with back-off if `heals`.
     Refuse {
         /// What the cluster said.
@@ -167,11 +173,24 @@ pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<
     if let Some(object) = object
         && !ours(object, desired.assignment_id)
     {
-        return Action::Foreign { kind: desired.kind };
+        // Unassigned and assigned again, or a delete still finishing: the object of an earlier
+        // assignment of this same secret is not foreign. While it is being deleted, wait for
+        // it; left behind, it is taken over by the apply (our field manager owns its fields).
+        if !earlier_of_ours(object, desired.secret_id) {
+            return Action::Foreign { kind: desired.kind };
+        }
+        if object.metadata.deletion_timestamp.is_some() {
+            return Action::Wait("an earlier object of this secret is still being deleted");
+        }
     }
     match &observed.target {
         Some(Err(error)) if error_policy(error) == Policy::Retry => return Action::Retry(error),
-        Some(Ok(Some(target))) if !ours(target, desired.assignment_id) => {
+        // An earlier assignment's target, which the garbage collector has not removed yet (it
+        // deletes dependents seconds after their owner): ESO writes over it once it is gone.
+        Some(Ok(Some(target)))
+            if !ours(target, desired.assignment_id)
+                && !earlier_of_ours(target, desired.secret_id) =>
+        {
             return Action::Foreign { kind: Kind::Secret };
         }
         Some(Ok(Some(target)))
@@ -212,6 +231,15 @@ pub(crate) fn ours(object: &DynamicObject, assignment_id: i64) -> bool {
         return false;
     };
     labels.get(LABEL_ASSIGNMENT_ID) == Some(&assignment_id.to_string())
+        && labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGED_BY)
+}
+
+/// Whether an object carries our labels for another assignment of the same secret.
+pub(crate) fn earlier_of_ours(object: &DynamicObject, secret_id: i64) -> bool {
+    let Some(labels) = &object.metadata.labels else {
+        return false;
+    };
+    labels.get(LABEL_SECRET_ID) == Some(&secret_id.to_string())
         && labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGED_BY)
 }
 

@@ -56,7 +56,12 @@ impl State {
             previous: None,
         });
         if let Some(uid) = meta_str(&object, "uid").map(str::to_owned) {
-            self.collect_dependents(&uid, orphan);
+            if orphan || self.gc_delay.is_zero() {
+                self.collect_dependents(&uid, orphan);
+            } else {
+                let due = std::time::Instant::now() + self.gc_delay;
+                self.gc_queue.push_back((due, uid));
+            }
         }
         if TYPES[key.type_id].namespaced {
             self.finish_namespace_if_empty(&key.namespace);

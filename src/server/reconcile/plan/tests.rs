@@ -6,6 +6,7 @@ use crate::server::reconcile::error::tests::{
 };
 
 const ASSIGNMENT: i64 = 7;
+const SECRET: i64 = 3;
 
 fn external_secret(assignment: i64) -> Value {
     json!({
@@ -15,6 +16,7 @@ fn external_secret(assignment: i64) -> Value {
             "name": "db", "namespace": "payments",
             "labels": {
                 "app.kubernetes.io/managed-by": "secrets-console",
+                "secrets-console.io/secret-id": SECRET.to_string(),
                 "secrets-console.io/assignment-id": assignment.to_string(),
             },
         },
@@ -34,6 +36,7 @@ fn kubernetes_secret(assignment: i64, data: Value) -> Value {
             "name": "db", "namespace": "payments",
             "labels": {
                 "app.kubernetes.io/managed-by": "secrets-console",
+                "secrets-console.io/secret-id": SECRET.to_string(),
                 "secrets-console.io/assignment-id": assignment.to_string(),
             },
             "annotations": {"secrets-console.io/fingerprint": "f1"},
@@ -57,6 +60,7 @@ fn desired(op: Op, kind: Kind, body: Option<&Value>) -> Desired<'_> {
     Desired {
         op,
         kind,
+        secret_id: SECRET,
         assignment_id: ASSIGNMENT,
         body,
         adopt: false,
@@ -409,4 +413,50 @@ fn a_target_of_the_wrong_type_is_replaced_once() {
         ..Observed::default()
     };
     assert!(matches!(plan(&wanted, &observed), Action::Unchanged { .. }));
+}
+
+#[test]
+fn an_earlier_assignments_object_of_the_same_secret_is_waited_for_or_taken_over() {
+    let body = external_secret(ASSIGNMENT);
+    let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
+    // Unassigned a moment ago: its ExternalSecret still waits on ESO's finalizer.
+    let mut leaving = live(&external_secret(ASSIGNMENT - 1));
+    leaving.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        "2026-12-06T23:59:00Z".parse().unwrap(),
+    ));
+    let observed = Observed {
+        object: read(Some(leaving)),
+        target: read(None),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &observed), Action::Wait(_)));
+    // Left behind (a delete that never finished): taken over by the apply.
+    let observed = Observed {
+        object: read(Some(live(&external_secret(ASSIGNMENT - 1)))),
+        target: read(None),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &observed), Action::Apply { force: false }));
+    // Its target Secret, not yet garbage-collected: ESO writes over it, nothing is foreign.
+    let earlier_target = live(&kubernetes_secret(ASSIGNMENT - 1, json!({"password": "eA=="})));
+    let observed = Observed {
+        object: read(None),
+        target: read(Some(earlier_target)),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &observed), Action::Apply { force: false }));
+    // Another secret's object of that name stays foreign.
+    let mut other = external_secret(ASSIGNMENT - 1);
+    other["metadata"]["labels"]["secrets-console.io/secret-id"] = json!("99");
+    let observed = Observed {
+        object: read(Some(live(&other))),
+        target: read(None),
+        ..Observed::default()
+    };
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Foreign {
+            kind: Kind::ExternalSecret
+        }
+    ));
 }
