@@ -898,14 +898,13 @@ async fn unassign_then_assign_again_waits_for_the_garbage_collector(backend: Bac
     secrets::set_assignments(&rig.db, &rig.admin, id, &[rig.payments])
         .await
         .unwrap();
-    let assignment: i64 = sqlx::query_scalar(
-        "SELECT id FROM assignments WHERE secret_id = $1 AND project_id = $2",
-    )
-    .bind(id)
-    .bind(rig.payments)
-    .fetch_one(rig.db.pool())
-    .await
-    .unwrap();
+    let assignment: i64 =
+        sqlx::query_scalar("SELECT id FROM assignments WHERE secret_id = $1 AND project_id = $2")
+            .bind(id)
+            .bind(rig.payments)
+            .fetch_one(rig.db.pool())
+            .await
+            .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let now = rig.status(id, rig.payments).await;

@@ -158,8 +158,11 @@ fn drift_and_changes_of_ours_are_applied() {
 #[test]
 fn a_foreign_object_is_named_and_never_touched() {
     let body = external_secret(ASSIGNMENT);
-    // Another assignment's (an earlier one of the same name), or nobody's.
-    for other in [live(&external_secret(ASSIGNMENT + 1)), {
+    // Another secret's object of the same name, or nobody's. (An earlier assignment's of
+    // this same secret is not foreign: see the garbage-collector case below.)
+    let mut another_secret = external_secret(ASSIGNMENT + 1);
+    another_secret["metadata"]["labels"]["secrets-console.io/secret-id"] = json!("99");
+    for other in [live(&another_secret), {
         let mut bare = live(&body);
         bare.metadata.labels = None;
         bare
@@ -421,9 +424,10 @@ fn an_earlier_assignments_object_of_the_same_secret_is_waited_for_or_taken_over(
     let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
     // Unassigned a moment ago: its ExternalSecret still waits on ESO's finalizer.
     let mut leaving = live(&external_secret(ASSIGNMENT - 1));
-    leaving.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-        "2026-12-06T23:59:00Z".parse().unwrap(),
-    ));
+    leaving.metadata.deletion_timestamp =
+        Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            "2026-12-06T23:59:00Z".parse().unwrap(),
+        ));
     let observed = Observed {
         object: read(Some(leaving)),
         target: read(None),
@@ -436,15 +440,24 @@ fn an_earlier_assignments_object_of_the_same_secret_is_waited_for_or_taken_over(
         target: read(None),
         ..Observed::default()
     };
-    assert!(matches!(plan(&wanted, &observed), Action::Apply { force: false }));
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Apply { force: false }
+    ));
     // Its target Secret, not yet garbage-collected: ESO writes over it, nothing is foreign.
-    let earlier_target = live(&kubernetes_secret(ASSIGNMENT - 1, json!({"password": "eA=="})));
+    let earlier_target = live(&kubernetes_secret(
+        ASSIGNMENT - 1,
+        json!({"password": "eA=="}),
+    ));
     let observed = Observed {
         object: read(None),
         target: read(Some(earlier_target)),
         ..Observed::default()
     };
-    assert!(matches!(plan(&wanted, &observed), Action::Apply { force: false }));
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Apply { force: false }
+    ));
     // Another secret's object of that name stays foreign.
     let mut other = external_secret(ASSIGNMENT - 1);
     other["metadata"]["labels"]["secrets-console.io/secret-id"] = json!("99");
