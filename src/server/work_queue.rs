@@ -29,6 +29,16 @@ impl Op {
             Op::Sync => "sync",
         }
     }
+
+    /// The op of a stored name. Anything else is an apply (the op that converges whatever
+    /// the row asked for).
+    fn from_stored(name: &str) -> Self {
+        match name {
+            "delete" => Op::Delete,
+            "sync" => Op::Sync,
+            _ => Op::Apply,
+        }
+    }
 }
 
 /// Queues `op` for the assignment of `secret_id` to `project_id`. One row per assignment: a
@@ -66,8 +76,8 @@ pub struct Item {
     pub secret_id: i64,
     /// In which project.
     pub project_id: i64,
-    /// `apply`, `delete` or `sync` ([`Op::as_str`]).
-    pub op: String,
+    /// What to do.
+    pub op: Op,
     /// Bumped by every newer request for the same assignment.
     pub seq: i64,
     /// Failed tries so far.
@@ -101,7 +111,7 @@ pub async fn claim(db: &Db, cluster_id: i64, limit: usize) -> Result<Vec<Item>, 
             id: row.try_get("id")?,
             secret_id: row.try_get("secret_id")?,
             project_id: row.try_get("project_id")?,
-            op: row.try_get("op")?,
+            op: Op::from_stored(row.try_get("op")?),
             seq: row.try_get("seq")?,
             attempts: row.try_get("attempts")?,
         };

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::context::{Context, Rejudge, external_secret_resource, secret_resource};
 use super::error::Error;
-use super::plan::{Action, Desired, Kind, Observed, Op, plan};
+use super::plan::{Action, Desired, Kind, Observed, plan};
 use crate::domain::status::Observation;
 use crate::model::secret::{Scope, SecretSpec, UseCase};
 use crate::server::clock::now_ms;
@@ -16,7 +16,7 @@ use crate::server::cluster::manifest::{self, Manifest, Placement};
 use crate::server::cluster::registry::ClusterHandle;
 use crate::server::errors::ServiceError;
 use crate::server::secrets;
-use crate::server::work_queue::Item;
+use crate::server::work_queue::{Item, Op};
 
 /// What working a change came to.
 pub(super) enum Outcome {
@@ -84,19 +84,21 @@ fn refusal(target: &Target, kind: Kind, error: &Error, namespace_missing: bool) 
     let namespace = &target.placement.namespace;
     let cluster = &target.cluster;
     let said = error.message();
-    if namespace_missing || matches!(error, Error::MissingNamespace(_)) {
-        return format!(
+    let missing = || {
+        format!(
             "Namespace `{namespace}` does not exist on cluster {cluster}; ask a platform admin to create it."
-        );
-    }
+        )
+    };
     match error {
+        Error::MissingNamespace(_) => missing(),
+        Error::Forbidden(_) if namespace_missing => missing(),
         Error::NamespaceTerminating(_) => format!(
             "Namespace `{namespace}` on cluster {cluster} is being deleted; nothing can be created in it until it is gone and created again."
         ),
         Error::Unauthorized(_) => format!(
             "Cluster {cluster} no longer accepts the console's credentials; ask a platform admin to renew them: {said}"
         ),
-        Error::MissingNamespace(_) | Error::NotServed(_) => format!(
+        Error::NotServed(_) => format!(
             "Cluster {cluster} does not serve {kind} objects (is External Secrets Operator installed?): {said}"
         ),
         Error::Forbidden(_) => format!(
@@ -151,11 +153,7 @@ pub(super) async fn process(
     let name = &target.placement.name;
     let api: Api<DynamicObject> =
         Api::namespaced_with(cluster.client.clone(), namespace, &resource);
-    let op = match item.op.as_str() {
-        "delete" => Op::Delete,
-        "sync" => Op::Sync,
-        _ => Op::Apply,
-    };
+    let op = item.op;
     let manifest = match (op, &target.spec) {
         (Op::Delete, _) => None,
         (_, SecretSpec::External(spec)) => Some(manifest::external_secret(
@@ -190,17 +188,19 @@ pub(super) async fn process(
     };
     // Never overwrite what is not ours: the object itself and, before applying an
     // ExternalSecret, the Secret ESO would write into (unless an admin adopts them).
+    // The Secret an ExternalSecret's controller writes into, of the same name.
+    let targets: Api<DynamicObject> =
+        Api::namespaced_with(cluster.client.clone(), namespace, &secret_resource());
     let mut observed = Observed::default();
     if !desired.adopt {
         observed.object = Some(read(&api, name).await);
         if op == Op::Apply && kind == Kind::ExternalSecret {
-            let secrets =
-                Api::namespaced_with(cluster.client.clone(), namespace, &secret_resource());
-            observed.target = Some(read(&secrets, name).await);
+            observed.target = Some(read(&targets, name).await);
         }
     }
-    // Each step answers one request; a change takes at most a read, a namespace and two
-    // writes, so the bound is never reached by a cluster that answers as Kubernetes does.
+    // Each step answers one request; a change takes at most five (replace the target, apply,
+    // ask for the namespace, create it, apply again), so the bound is never reached by a
+    // cluster that answers as Kubernetes does.
     for _ in 0..6 {
         let action = plan(&desired, &observed);
         match action {
@@ -260,9 +260,7 @@ pub(super) async fn process(
                 observed.refused = None;
             }
             Action::ReplaceTarget => {
-                let secrets: Api<DynamicObject> =
-                    Api::namespaced_with(cluster.client.clone(), namespace, &secret_resource());
-                match secrets.delete(name, &DeleteParams::background()).await {
+                match targets.delete(name, &DeleteParams::background()).await {
                     Ok(_) => {}
                     Err(kube::Error::Api(status)) if status.code == 404 => {}
                     Err(error) => return Ok(Outcome::Retry(Error::from(error).to_string())),

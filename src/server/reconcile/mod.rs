@@ -179,7 +179,7 @@ async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
                         },
                     };
                     if let Outcome::Retry(reason) = &outcome {
-                        tracing::info!(cluster = %cluster.name, secret_id = item.secret_id, project_id = item.project_id, op = %item.op, attempts = item.attempts + 1, reason = %reason, "will retry");
+                        tracing::info!(cluster = %cluster.name, secret_id = item.secret_id, project_id = item.project_id, op = item.op.as_str(), attempts = item.attempts + 1, reason = %reason, "will retry");
                     }
                     if let Err(error) = finish(&ctx, &item, outcome).await {
                         tracing::warn!(%error, "could not record the outcome of cluster work");

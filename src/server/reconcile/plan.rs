@@ -10,6 +10,7 @@ use super::error::{Error, Policy, error_policy};
 use crate::server::cluster::manifest::{
     LABEL_ASSIGNMENT_ID, LABEL_MANAGED_BY, LABEL_SECRET_ID, MANAGED_BY,
 };
+use crate::server::work_queue::Op;
 
 /// The kind of object an assignment becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,17 +28,6 @@ impl Kind {
             Self::Secret => "Secret",
         }
     }
-}
-
-/// What the change asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Op {
-    /// Make the object what the database says.
-    Apply,
-    /// Make ESO fetch now (an ExternalSecret; for a Secret, the same as Apply).
-    Sync,
-    /// Remove the object.
-    Delete,
 }
 
 /// What the console wants for one assignment.
@@ -226,21 +216,21 @@ fn on_error(error: &Error) -> Action<'_> {
 }
 
 /// Whether an object carries our labels for this assignment.
-pub(crate) fn ours(object: &DynamicObject, assignment_id: i64) -> bool {
-    let Some(labels) = &object.metadata.labels else {
-        return false;
-    };
-    labels.get(LABEL_ASSIGNMENT_ID) == Some(&assignment_id.to_string())
-        && labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGED_BY)
+fn ours(object: &DynamicObject, assignment_id: i64) -> bool {
+    managed_with(object, LABEL_ASSIGNMENT_ID, assignment_id)
 }
 
 /// Whether an object carries our labels for another assignment of the same secret.
-pub(crate) fn earlier_of_ours(object: &DynamicObject, secret_id: i64) -> bool {
-    let Some(labels) = &object.metadata.labels else {
-        return false;
-    };
-    labels.get(LABEL_SECRET_ID) == Some(&secret_id.to_string())
-        && labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGED_BY)
+fn earlier_of_ours(object: &DynamicObject, secret_id: i64) -> bool {
+    managed_with(object, LABEL_SECRET_ID, secret_id)
+}
+
+/// Whether an object is managed by the console and its `label` holds `id`.
+fn managed_with(object: &DynamicObject, label: &str, id: i64) -> bool {
+    object.metadata.labels.as_ref().is_some_and(|labels| {
+        labels.get(label) == Some(&id.to_string())
+            && labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGED_BY)
+    })
 }
 
 /// Whether the live object already is what we would apply: every label and annotation we set
