@@ -9,8 +9,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use futures::StreamExt;
 use futures::stream::{AbortHandle, Abortable, SelectAll};
+use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::{Event, Secret};
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::runtime::WatchStreamExt;
@@ -293,19 +293,27 @@ async fn remove_orphan(
     }
 }
 
-/// The watch events of our objects of one kind. An interrupted watch is logged and resumes
-/// after a [`WatchBackoff`] (relisting when its resourceVersion has expired).
-fn owned_events<K>(
-    api: Api<K>,
+/// The watch of our objects of one kind (by label): a list, then the changes; an interrupted
+/// watch resumes after a [`WatchBackoff`], relisting when its resourceVersion has expired.
+fn owned_watch<K>(api: Api<K>) -> impl Stream<Item = watcher::Result<WatchEvent<K>>> + Send
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
+    watcher::watcher(api, watcher::Config::default().labels(OWNED_SELECTOR))
+        .backoff(WatchBackoff::default())
+}
+
+/// The events of a watch, its interruptions logged (it resumes by itself).
+fn logged<K>(
+    events: impl Stream<Item = watcher::Result<WatchEvent<K>>> + Send + 'static,
     cluster: &ClusterHandle,
     kind: &'static str,
 ) -> futures::stream::BoxStream<'static, WatchEvent<K>>
 where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+    K: Send + 'static,
 {
     let name = cluster.name.clone();
-    watcher::watcher(api, watcher::Config::default().labels(OWNED_SELECTOR))
-        .backoff(WatchBackoff::default())
+    events
         .filter_map(move |event| {
             let name = name.clone();
             async move {
@@ -350,7 +358,7 @@ fn watch_namespace(
     let (handle, registration) = AbortHandle::new_pair();
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), &namespace);
     let tagged = namespace.clone();
-    let stream = owned_events(api, cluster, "Secret")
+    let stream = logged(owned_watch(api), cluster, "Secret")
         .map(move |event| (tagged.clone(), event))
         .boxed();
     events.push(Abortable::new(stream, registration));
@@ -632,19 +640,7 @@ async fn watch_external_secrets(
     let api: Api<DynamicObject> =
         Api::all_with(cluster.client.clone(), &external_secret_resource());
     let store = writer.as_reader();
-    let name = cluster.name.clone();
-    let mut events = watcher::watcher(api, watcher::Config::default().labels(OWNED_SELECTOR))
-        .backoff(WatchBackoff::default())
-        .reflect(writer)
-        .filter_map(move |event| {
-            let name = name.clone();
-            async move {
-                event
-                    .map_err(|error| tracing::warn!(cluster = %name, %error, "ExternalSecret watch interrupted"))
-                    .ok()
-            }
-        })
-        .boxed();
+    let mut events = logged(owned_watch(api).reflect(writer), &cluster, "ExternalSecret");
     // What the store held when a relist began: whatever the relist does not list again was
     // deleted while the watch was away, and no Delete event will ever say so.
     let mut before_relist: Vec<Arc<DynamicObject>> = Vec::new();
