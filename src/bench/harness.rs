@@ -205,6 +205,15 @@ impl Server {
         let extra = prepare(&db, &dir).await?;
         db.close().await;
         let port = free_port()?;
+        let (log_level, log) = match APP_LOGS.get() {
+            Some(dir) => {
+                let path = dir.join(format!("{name}.log"));
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                ("info", Stdio::from(file))
+            }
+            None => ("warn", Stdio::null()),
+        };
         let began = Instant::now();
         let child = tokio::process::Command::new(std::env::current_exe()?)
             .args([
@@ -224,13 +233,13 @@ impl Server {
                 "--simulated-clusters",
                 "true",
                 "--log-level",
-                "warn",
+                log_level,
             ])
             .args(extra)
             .env_remove("DATABASE_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .kill_on_drop(true)
             .spawn()
             .context("cannot start the app")?;
@@ -410,6 +419,14 @@ pub(crate) async fn sign_in(base: &str) -> anyhow::Result<String> {
         })
         .next()
         .context("sign-in gave no session cookie")
+}
+
+/// Where `--app-logs` asked the apps' logs to go; set once, before any app starts.
+static APP_LOGS: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Keeps the log of every app started from now on in `dir`.
+pub(crate) fn keep_app_logs_in(dir: PathBuf) {
+    let _ = APP_LOGS.set(dir);
 }
 
 pub(crate) fn tempfile_dir(name: &str) -> anyhow::Result<PathBuf> {

@@ -25,6 +25,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         Scale::FULL
     };
+    if let Some(dir) = &args.app_logs {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        harness::keep_app_logs_in(dir.clone());
+    }
     let wanted = |figure: u8| args.only.is_empty() || args.only.contains(&figure);
     let mut figures = Vec::new();
     if wanted(5) {

@@ -225,6 +225,10 @@ pub struct BenchArgs {
     /// Chromium for the live badge figure.
     #[arg(long, default_value = "end2end")]
     pub end2end: PathBuf,
+    /// Keep each app's log (at `info`) in this directory, one file per app the run starts
+    /// (`cluster.log`, `page.log`, …); by default the apps log only warnings, and nowhere.
+    #[arg(long)]
+    pub app_logs: Option<PathBuf>,
 }
 
 /// Environment variable holding the password of `create-admin`.
