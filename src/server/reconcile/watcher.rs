@@ -59,10 +59,18 @@ pub(crate) async fn run(
     tokio::join!(
         watch_secrets(ctx.clone(), cluster.clone(), seen.clone(), namespace_rx),
         watch_external_secrets(ctx.clone(), cluster.clone(), seen.clone(), writer),
-        judge_again(ctx, cluster, seen, rejudge, namespace_tx),
+        judge_again(
+            ctx.clone(),
+            cluster.clone(),
+            seen.clone(),
+            rejudge,
+            namespace_tx
+        ),
+        resync(ctx, cluster, seen),
     );
 }
 
+/// Judges again each object the worker names after recording an apply.
 async fn judge_again(
     ctx: Arc<Context>,
     cluster: ClusterHandle,
@@ -70,40 +78,10 @@ async fn judge_again(
     mut rejudge: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
     namespaces: tokio::sync::mpsc::UnboundedSender<String>,
 ) {
-    let mut resync = tokio::time::interval(ctx.options.resync);
-    resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let key = tokio::select! {
-            key = rejudge.recv() => match key {
-                Some(key) => {
-                    // An object was just applied: its namespace is watched from now on (a
-                    // project created a moment ago is not in the last namespace refresh).
-                    let _ = namespaces.send(key.0.clone());
-                    key
-                }
-                None => return,
-            },
-            _ = resync.tick() => {
-                // Like an informer's resync: everything seen is judged again now and then, so
-                // the statuses converge on the truth whatever was missed.
-                let (all_es, all_secrets): (Vec<Arc<DynamicObject>>, Vec<Secret>) = seen
-                    .lock()
-                    .map(|s| {
-                        (
-                            s.external_secrets.state(),
-                            s.secrets.values().cloned().collect(),
-                        )
-                    })
-                    .unwrap_or_default();
-                for es in all_es.iter().filter(|es| es.metadata.deletion_timestamp.is_none()) {
-                    judge_external_secret(&ctx, &cluster, &seen, es).await;
-                }
-                for secret in all_secrets.iter().filter(|s| !is_external_secret_target(s)) {
-                    judge_kubernetes_secret(&ctx, &cluster, secret).await;
-                }
-                continue;
-            }
-        };
+    while let Some(key) = rejudge.recv().await {
+        // An object was just applied: its namespace is watched from now on (a project
+        // created a moment ago is not in the last namespace refresh).
+        let _ = namespaces.send(key.0.clone());
         let (es, secret) = seen
             .lock()
             .map(|s| {
@@ -119,6 +97,36 @@ async fn judge_again(
             && !is_external_secret_target(&secret)
         {
             judge_kubernetes_secret(&ctx, &cluster, &secret).await;
+        }
+    }
+}
+
+/// Like an informer's resync: everything seen is judged again now and then, so the statuses
+/// converge on the truth whatever was missed. Its own task: a pass over thousands of objects
+/// takes a while, and the judgements the worker asks for after each apply must not wait for
+/// it (they did, and a burst of applies sat Pending for up to a resync period).
+async fn resync(ctx: Arc<Context>, cluster: ClusterHandle, seen: Arc<Mutex<Seen>>) {
+    let mut ticks = tokio::time::interval(ctx.options.resync);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let (all_es, all_secrets): (Vec<Arc<DynamicObject>>, Vec<Secret>) = seen
+            .lock()
+            .map(|s| {
+                (
+                    s.external_secrets.state(),
+                    s.secrets.values().cloned().collect(),
+                )
+            })
+            .unwrap_or_default();
+        for es in all_es
+            .iter()
+            .filter(|es| es.metadata.deletion_timestamp.is_none())
+        {
+            judge_external_secret(&ctx, &cluster, &seen, es).await;
+        }
+        for secret in all_secrets.iter().filter(|s| !is_external_secret_target(s)) {
+            judge_kubernetes_secret(&ctx, &cluster, secret).await;
         }
     }
 }

@@ -36,6 +36,60 @@ pub(crate) async fn refresh_rollup(
     Ok(())
 }
 
+/// An assignment's state as recorded, with whether it may be adopted.
+#[derive(Debug, Clone, PartialEq)]
+struct Recorded {
+    state: AssignmentState,
+    adoptable: bool,
+}
+
+/// Reads the recorded state of one assignment.
+async fn recorded(
+    conn: &mut AnyConnection,
+    secret_id: i64,
+    project_id: i64,
+) -> Result<Recorded, ServiceError> {
+    let row = sqlx::query(
+        "SELECT status, reason, applied_generation, CASE WHEN adoptable THEN 1 ELSE 0 END AS adoptable \
+         FROM assignments WHERE secret_id = $1 AND project_id = $2",
+    )
+    .bind(secret_id)
+    .bind(project_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(ServiceError::NotFound)?;
+    Ok(Recorded {
+        state: AssignmentState {
+            status: AssignmentStatus::parse(row.try_get("status")?)
+                .unwrap_or(AssignmentStatus::Pending),
+            reason: row.try_get("reason")?,
+            applied_generation: row.try_get("applied_generation")?,
+        },
+        adoptable: row.try_get::<i64, _>("adoptable")? == 1,
+    })
+}
+
+/// What `observation` makes of the recorded state; `None`: the assignment is removed.
+fn after(current: &Recorded, observation: &Observation) -> Option<Recorded> {
+    match status::transition(&current.state, observation) {
+        Transition::Remove => None,
+        Transition::Update(next) => {
+            // Adoptable while the Failed status is a collision with an object we do not own;
+            // any other change of state ends it.
+            let foreign = matches!(observation, Observation::ForeignObject { .. });
+            let adoptable = if next != current.state || foreign {
+                foreign && next.status == AssignmentStatus::Failed
+            } else {
+                current.adoptable
+            };
+            Some(Recorded {
+                state: next,
+                adoptable,
+            })
+        }
+    }
+}
+
 /// Applies `observation` to the assignment and stores the result (or removes the row).
 pub(super) async fn observe_in(
     conn: &mut AnyConnection,
@@ -43,72 +97,57 @@ pub(super) async fn observe_in(
     project_id: i64,
     observation: &Observation,
 ) -> Result<Option<AssignmentState>, ServiceError> {
-    let row = sqlx::query(
-        "SELECT status, reason, applied_generation, CASE WHEN adoptable THEN 1 ELSE 0 END AS adoptable \
-         FROM assignments WHERE secret_id = $1 AND project_id = $2",
-    )
+    let current = recorded(conn, secret_id, project_id).await?;
+    let Some(next) = after(&current, observation) else {
+        remove_assignment(&mut *conn, secret_id, project_id).await?;
+        live::emit(conn, secret_id).await?;
+        return Ok(None);
+    };
+    if next != current {
+        let synced_now = next.state.status == AssignmentStatus::Synced
+            && current.state.status != AssignmentStatus::Synced;
+        sqlx::query(
+            "UPDATE assignments SET status = $1, reason = $2, applied_generation = $3, updated_at = $4, \
+             last_sync_at = CASE WHEN $5 = 1 THEN $4 ELSE last_sync_at END, \
+             adoptable = CASE WHEN $8 = 1 THEN TRUE ELSE FALSE END \
+             WHERE secret_id = $6 AND project_id = $7",
+        )
+        .bind(next.state.status.as_str())
+        .bind(next.state.reason.as_deref())
+        .bind(next.state.applied_generation)
+        .bind(now_ms())
+        .bind(i64::from(synced_now))
         .bind(secret_id)
         .bind(project_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let current = AssignmentState {
-        status: AssignmentStatus::parse(row.try_get("status")?)
-            .unwrap_or(AssignmentStatus::Pending),
-        reason: row.try_get("reason")?,
-        applied_generation: row.try_get("applied_generation")?,
-    };
-    let was_adoptable = row.try_get::<i64, _>("adoptable")? == 1;
-    // Adoptable while the Failed status is a collision with an object we do not own; any other
-    // change of state ends it.
-    let foreign = matches!(observation, Observation::ForeignObject { .. });
-    match status::transition(&current, observation) {
-        Transition::Remove => {
-            remove_assignment(&mut *conn, secret_id, project_id).await?;
-            live::emit(conn, secret_id).await?;
-            Ok(None)
-        }
-        Transition::Update(next) => {
-            let adoptable = if next != current || foreign {
-                foreign && next.status == AssignmentStatus::Failed
-            } else {
-                was_adoptable
-            };
-            if next != current || adoptable != was_adoptable {
-                let synced_now = next.status == AssignmentStatus::Synced
-                    && current.status != AssignmentStatus::Synced;
-                sqlx::query(
-                    "UPDATE assignments SET status = $1, reason = $2, applied_generation = $3, updated_at = $4, \
-                     last_sync_at = CASE WHEN $5 = 1 THEN $4 ELSE last_sync_at END, \
-                     adoptable = CASE WHEN $8 = 1 THEN TRUE ELSE FALSE END \
-                     WHERE secret_id = $6 AND project_id = $7",
-                )
-                .bind(next.status.as_str())
-                .bind(next.reason.as_deref())
-                .bind(next.applied_generation)
-                .bind(now_ms())
-                .bind(i64::from(synced_now))
-                .bind(secret_id)
-                .bind(project_id)
-                .bind(i64::from(adoptable))
-                .execute(&mut *conn)
-                .await?;
-                live::emit(conn, secret_id).await?;
-            }
-            Ok(Some(next))
-        }
+        .bind(i64::from(next.adoptable))
+        .execute(&mut *conn)
+        .await?;
+        live::emit(conn, secret_id).await?;
     }
+    Ok(Some(next.state))
 }
 
 /// Records what the cluster reported about one assignment, then the rollup; a finished delete
 /// removes the assignment, and the secret too once it is being deleted and has none left.
 /// Returns the assignment's new state (`None` once removed).
+///
+/// Most reports change nothing (a resync, a watch event repeating what is recorded): those are
+/// answered from a read, without waiting for a turn to write behind the work queue's writes. A
+/// write that lands between that read and now is no loss: whoever writes an assignment's state
+/// (an apply, a user's change) has the watcher judge the object again afterwards.
 pub async fn observe(
     db: &Db,
     secret_id: i64,
     project_id: i64,
     observation: &Observation,
 ) -> Result<Option<AssignmentState>, ServiceError> {
+    {
+        let mut conn = db.pool().acquire().await?;
+        let current = recorded(&mut conn, secret_id, project_id).await?;
+        if after(&current, observation).as_ref() == Some(&current) {
+            return Ok(Some(current.state));
+        }
+    }
     let mut tx = db.begin_write().await?;
     lock_secret(&mut tx, secret_id).await?;
     let next = observe_in(&mut tx, secret_id, project_id, observation).await?;
