@@ -20,11 +20,11 @@ use crate::model::secret::{Scope, SecretSpec};
 /// A signed-in user, as the permission check sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
-    /// The user's id.
+    /// The user's id in the database (`users.id`).
     pub user_id: i64,
-    /// The user's email.
+    /// The user's sign-in email, lowercased; audit entries name the actor by it.
     pub email: String,
-    /// Platform admin.
+    /// Platform admin: every action is allowed.
     pub is_admin: bool,
     /// The projects the user is a member of.
     pub projects: Vec<i64>,
@@ -92,18 +92,18 @@ impl Action {
 pub enum Target<'a> {
     /// Nothing in particular: a list, an admin area.
     Global,
-    /// A project.
+    /// A project, by id (`projects.id`); team members see only their own projects.
     Project(i64),
     /// A secret about to be created.
     NewSecret {
-        /// Its scope.
+        /// Its scope: team members may create only project secrets, in their own projects.
         scope: Scope,
         /// Its project, for project secrets.
         project: Option<i64>,
     },
     /// An existing secret.
     Secret {
-        /// Its scope.
+        /// Its scope: team members may edit, sync and delete only project secrets.
         scope: Scope,
         /// Its project, for project secrets.
         owner: Option<i64>,

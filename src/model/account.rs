@@ -7,7 +7,7 @@ use crate::model::listing::ProjectRef;
 /// The signed-in user and what the UI needs to know about them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
-    /// Email.
+    /// The sign-in email, trimmed and lowercased; audit entries name the user by it.
     pub email: String,
     /// Platform admin: sees the organization forms and admin pages.
     pub is_admin: bool,
@@ -40,13 +40,13 @@ pub struct UserPermissions {
 /// A project in lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectSummary {
-    /// Id.
+    /// Its id in the database (`projects.id`).
     pub id: i64,
-    /// Name.
+    /// Unique name: an RFC 1123 label (at most 63 characters), used in the project's URLs.
     pub name: String,
-    /// Cluster name.
+    /// Name of the cluster its namespace is on.
     pub cluster: String,
-    /// Namespace.
+    /// The namespace its secrets are written to: an RFC 1123 label, unique on its cluster.
     pub namespace: String,
     /// Secrets in the project (its own and assigned).
     pub secret_count: i64,
@@ -55,12 +55,12 @@ pub struct ProjectSummary {
 /// A user in the admin pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
-    /// Id.
+    /// Its id in the database (`users.id`).
     pub id: i64,
-    /// Email.
+    /// The sign-in email, trimmed and lowercased; unique among users.
     pub email: String,
-    /// Platform admin.
+    /// Whether the user is a platform admin, who may do everything.
     pub is_admin: bool,
-    /// Member of these projects.
+    /// Ids of the projects the user is a member of, ascending.
     pub projects: Vec<i64>,
 }

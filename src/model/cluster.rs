@@ -36,9 +36,9 @@ impl Reachability {
 /// A cluster in the admin pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterSummary {
-    /// Id.
+    /// Its id in the database (`clusters.id`).
     pub id: i64,
-    /// Name.
+    /// Unique name: its kubeconfig context's name, or a built-in simulated cluster's.
     pub name: String,
     /// `simulated` (built in) or `kubeconfig` (a context of the configured kubeconfig).
     pub connection: String,
@@ -50,14 +50,14 @@ pub struct ClusterSummary {
     pub server_version: Option<String>,
     /// When it was last probed (Unix milliseconds).
     pub checked_at: Option<i64>,
-    /// Projects on it.
+    /// How many projects have a namespace on this cluster.
     pub project_count: i64,
 }
 
 /// A ClusterSecretStore as the Stores page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreSummary {
-    /// Its name.
+    /// The store's name, which an External secret's spec references as its `store`.
     pub name: String,
     /// The provider kind (`fake`, `vault`, `aws`, …).
     pub provider: String,
@@ -72,7 +72,7 @@ pub struct StoreSummary {
 /// One cluster's stores, or why they could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterStores {
-    /// The cluster.
+    /// Name of the cluster the stores were read from (as in [`ClusterSummary::name`]).
     pub cluster: String,
     /// Why its stores could not be listed.
     pub error: Option<String>,

@@ -38,16 +38,16 @@ pub fn bulk_ids(field: &str, ids: &[i64]) -> Result<Vec<i64>, FieldError> {
 /// Columns the Secrets table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum SortKey {
-    /// By name.
+    /// By name, alphabetically (the default).
     #[default]
     Name,
-    /// By kind.
+    /// By kind; ascending puts External before Kubernetes.
     Kind,
-    /// By scope.
+    /// By scope; ascending puts Organization before Project.
     Scope,
-    /// By use case.
+    /// By use case, alphabetically by its stored name.
     UseCase,
-    /// By rolled-up status.
+    /// By rolled-up status (by name for team members: the stored rollup spans all projects).
     Status,
     /// By last update time.
     Updated,
@@ -236,16 +236,16 @@ fn encode(value: &str) -> String {
 /// A project as shown next to a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectRef {
-    /// Its id.
+    /// Its id in the database (`projects.id`).
     pub id: i64,
-    /// Its name.
+    /// Its unique name, as shown and used in the project's URLs.
     pub name: String,
 }
 
 /// One assignment as shown in the "Assigned to" column.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignmentBrief {
-    /// The project.
+    /// The project the secret is assigned to.
     pub project: ProjectRef,
     /// The assignment's status.
     pub status: AssignmentStatus,
@@ -256,19 +256,19 @@ pub struct AssignmentBrief {
 /// One row of the Secrets table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretRow {
-    /// Id.
+    /// Its id in the database (`secrets.id`), as in its page's URL `/secrets/{id}`.
     pub id: i64,
-    /// Name.
+    /// An RFC 1123 label, also the name of its object in each namespace it is assigned to.
     pub name: String,
-    /// Kind.
+    /// `External` (ESO pulls it from a store) or `Kubernetes` (the console holds the values).
     pub kind: SecretKind,
-    /// Scope.
+    /// `Organization` (assignable to many projects) or `Project` (owned by `project`).
     pub scope: Scope,
     /// For project secrets, the project.
     pub project: Option<ProjectRef>,
-    /// Use case.
+    /// What it is for, which decides the keys its spec must have.
     pub use_case: UseCase,
-    /// Rolled-up status.
+    /// Rolled up from its assignments (for a team member, from their projects' only).
     pub status: SecretStatus,
     /// The first few assignments, by project name.
     pub assigned_to: Vec<AssignmentBrief>,
@@ -306,7 +306,7 @@ pub struct SecretPermissions {
 /// A page of results.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {
-    /// The rows.
+    /// This page's rows, at most `per_page`.
     pub items: Vec<T>,
     /// Rows matching the filters, on all pages.
     pub total: i64,
@@ -319,13 +319,13 @@ pub struct Page<T> {
 /// One assignment in a secret's detail view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignmentDetail {
-    /// The project.
+    /// The project the secret is assigned to.
     pub project: ProjectRef,
     /// The project's namespace.
     pub namespace: String,
-    /// The project's cluster.
+    /// Name of the project's cluster.
     pub cluster: String,
-    /// Status.
+    /// Where its object stands in the cluster, e.g. Synced or Failed (`assignments.status`).
     pub status: AssignmentStatus,
     /// Why, for every status but Synced.
     pub reason: Option<String>,
@@ -357,7 +357,7 @@ pub struct RetryInfo {
 pub struct AuditEntry {
     /// When, Unix milliseconds.
     pub at: i64,
-    /// Who.
+    /// The acting user's email, or `system` for what the reconciler did on its own.
     pub actor: String,
     /// What: `create`, `update`, `assign`, …
     pub action: String,
@@ -376,13 +376,13 @@ pub struct AuditEntry {
 /// Everything the detail page shows about a secret. No values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretDetail {
-    /// The row.
+    /// What the Secrets table shows of it (name, kind, scope, status, version, …).
     pub secret: SecretRow,
-    /// Description.
+    /// Free text, at most 1000 characters; may be empty.
     pub description: String,
-    /// Spec.
+    /// What is created in each namespace: store and keys, or type and key names; never values.
     pub spec: SecretSpec,
-    /// Created by.
+    /// Email of the user who created it (`secrets.created_by`).
     pub created_by: String,
     /// Created at, Unix milliseconds.
     pub created_at: i64,
@@ -400,11 +400,11 @@ pub struct SecretDetail {
 /// is taken there (a project secret of the same name), so collisions show before submit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignOption {
-    /// The project.
+    /// A project the secret could be assigned to.
     pub project: ProjectRef,
-    /// Its cluster.
+    /// Name of the project's cluster.
     pub cluster: String,
-    /// Its namespace.
+    /// The project's namespace, where an assignment would create the secret's object.
     pub namespace: String,
     /// Assigned now.
     pub assigned: bool,

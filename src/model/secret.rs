@@ -211,17 +211,17 @@ impl std::fmt::Debug for SecretValue {
 /// What the create forms send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateSecretInput {
-    /// Name.
+    /// An RFC 1123 label (at most 63 characters); also the name of its object in each namespace.
     pub name: String,
-    /// Scope.
+    /// `Organization` (assignable to many projects, admins only) or `Project` (see `project_id`).
     pub scope: Scope,
     /// For project secrets, the project.
     pub project_id: Option<i64>,
-    /// Use case.
+    /// What it is for; decides which keys the spec must have (e.g. `HF_TOKEN` for HuggingFace).
     pub use_case: UseCase,
-    /// Description.
+    /// Free text for people, at most 1000 characters; may be empty.
     pub description: String,
-    /// Spec.
+    /// What to create, by kind: store and keys (External) or type and key names (Kubernetes).
     pub spec: SecretSpec,
     /// Values of a Kubernetes secret (write-only).
     pub values: SecretValues,
@@ -232,11 +232,11 @@ pub struct CreateSecretInput {
 pub struct UpdateSecretInput {
     /// The version the user edited.
     pub version: i64,
-    /// Use case.
+    /// The new use case; the new spec must have the keys it requires.
     pub use_case: UseCase,
-    /// Description.
+    /// The new description, at most 1000 characters.
     pub description: String,
-    /// Spec.
+    /// The new spec; it must be of the secret's kind, which never changes.
     pub spec: SecretSpec,
     /// Replacement values; keys left out keep their value.
     pub replace_values: SecretValues,
@@ -247,15 +247,15 @@ pub struct UpdateSecretInput {
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SecretForm {
-    /// Name.
+    /// As typed; trimmed, then checked as an RFC 1123 label of at most 63 characters.
     pub name: String,
     /// `Organization` or `Project`.
     pub scope: String,
     /// The project, for project secrets.
     pub project_id: Option<i64>,
-    /// Use case.
+    /// A [`UseCase`] variant name (`Generic`, `Database`, …); anything else is refused.
     pub use_case: String,
-    /// Description.
+    /// Free text, trimmed when read; at most 1000 characters.
     pub description: String,
     /// `External` or `Kubernetes`.
     pub kind: String,

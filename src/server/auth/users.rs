@@ -19,13 +19,13 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 /// A user as the admin pages list them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
-    /// Id.
+    /// Its id in the database (`users.id`).
     pub id: i64,
-    /// Email.
+    /// The sign-in email, trimmed and lowercased; unique among users.
     pub email: String,
-    /// Platform admin.
+    /// Whether the user is a platform admin, who may do everything.
     pub is_admin: bool,
-    /// Member of these projects.
+    /// Ids of the projects the user is a member of (`memberships`), ascending.
     pub projects: Vec<i64>,
 }
 

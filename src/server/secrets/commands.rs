@@ -26,7 +26,7 @@ pub type NewSecret = crate::model::secret::CreateSecretInput;
 /// Input of [`update`]. The name, kind and scope of a secret never change.
 #[derive(Debug, Clone)]
 pub struct SecretChanges {
-    /// Use case.
+    /// The new use case; the new spec must have the keys it requires.
     pub use_case: UseCase,
     /// Free text.
     pub description: String,

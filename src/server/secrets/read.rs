@@ -142,11 +142,11 @@ fn secret_row(row: &AnyRow) -> Result<SecretRow, ServiceError> {
 /// The facts permission checks need about an existing secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretAccess {
-    /// Id.
+    /// Its id in the database (`secrets.id`).
     pub id: i64,
-    /// Name.
+    /// Its name, recorded with a refusal in the audit log.
     pub name: String,
-    /// Scope.
+    /// Its scope: team members may change only project secrets.
     pub scope: Scope,
     /// Owning project, for project secrets.
     pub owner: Option<i64>,
