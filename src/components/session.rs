@@ -1,5 +1,7 @@
 //! The sign-in gate: what a page shows only to a signed-in user.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
@@ -18,6 +20,15 @@ where
     F: Fn(CurrentUser) -> V + Send + Sync + Clone + 'static,
     V: IntoView + 'static,
 {
+    signed_in_only(Arc::new(move |user| children(user).into_any()))
+}
+
+/// What a page shows a signed-in user, with its type erased: the gate below is compiled once,
+/// not once per page (each copy of a `<Transition>` and its `Suspend` is kilobytes of WASM).
+pub type ForUser = Arc<dyn Fn(CurrentUser) -> AnyView + Send + Sync>;
+
+/// [`RequireUser`]'s gate.
+fn signed_in_only(children: ForUser) -> impl IntoView {
     let ctx = use_user_context();
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -27,7 +38,7 @@ where
                     let result = ctx.user.await;
                     after_first_poll().await;
                     match result {
-                        Ok(Some(user)) => children(user).into_any(),
+                        Ok(Some(user)) => children(user),
                         Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
                         Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                     }
