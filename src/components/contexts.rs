@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use leptos::prelude::*;
 
 use crate::api::auth::{Login, Logout, whoami};
+use crate::components::load::{Load, load};
 use crate::domain::status::SecretStatus;
 use crate::error::AppError;
 use crate::model::account::CurrentUser;
@@ -16,7 +17,7 @@ use crate::model::live::{LiveAssignment, LiveSecret};
 #[derive(Clone, Copy)]
 pub struct UserContext {
     /// The current user (None: signed out).
-    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    pub user: Load<Result<Option<CurrentUser>, AppError>>,
     /// The sign-in action.
     pub login: ServerAction<Login>,
     /// The sign-out action.
@@ -35,7 +36,7 @@ impl UserContext {
 pub fn provide_user_context() {
     let login = ServerAction::<Login>::new();
     let logout = ServerAction::<Logout>::new();
-    let user = Resource::new(
+    let user = load(
         move || (login.version().get(), logout.version().get()),
         |_| whoami(),
     );

@@ -6,6 +6,7 @@ use leptos_router::components::A;
 use crate::api::system::get_server_info;
 use crate::components::contexts::use_user_context;
 use crate::components::live::LiveIndicator;
+use crate::components::load::load;
 use crate::components::permitted::Permitted;
 
 /// The frame around every page. Its first link skips to the page's content (for keyboard and
@@ -14,7 +15,7 @@ use crate::components::permitted::Permitted;
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
     let (nav_open, set_nav_open) = signal(true);
-    let status = Resource::new(|| (), |_| get_server_info());
+    let status = load(|| (), |_| get_server_info());
     // Effects run only in the browser, after hydration: mark the document so tests (and
     // styles) can tell a live page from server-rendered HTML.
     Effect::new(move |_| {

@@ -8,6 +8,7 @@ pub mod field_message;
 pub mod format;
 pub mod layout;
 pub mod live;
+pub mod load;
 pub mod loaded;
 pub mod not_found;
 pub mod permitted;

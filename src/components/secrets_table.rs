@@ -8,12 +8,13 @@ use crate::components::contexts::use_live;
 use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::format::utc_time;
 use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_reason};
+use crate::components::load::{Load, load};
 use crate::error::AppError;
 use crate::model::account::{CurrentUser, ProjectSummary};
 use crate::model::listing::{SecretQuery, SecretRow, SortKey};
 
 /// Every project the user may see, as the Secrets page's filter and bulk bar offer them.
-pub type ProjectsResource = Resource<Result<Vec<ProjectSummary>, AppError>>;
+pub type ProjectsResource = Load<Result<Vec<ProjectSummary>, AppError>>;
 
 /// A table of secrets for `query`; with `bulk` (the signed-in user), rows can be selected for a
 /// bulk action, and the headers sort and the footer pages through the URL.
@@ -24,7 +25,7 @@ pub fn SecretsTable(
 ) -> impl IntoView {
     let live = use_live();
     let action = ServerAction::<BulkSecrets>::new();
-    let rows = Resource::new(
+    let rows = load(
         move || (query.get(), live.resync_version(), action.version().get()),
         |(query, _, _)| list_secrets(query),
     );

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::admin::{SetAllowlist, get_allowlist, get_project};
 use crate::components::field_message::{FieldMessage, is_about_any};
+use crate::components::load::load;
 use crate::components::loaded::Loaded;
 use crate::components::secrets_table::SecretsTable;
 use crate::model::listing::SecretQuery;
@@ -15,7 +16,7 @@ use crate::model::listing::SecretQuery;
 pub fn ProjectSecretsTab() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
-    let project = Resource::new(name, get_project);
+    let project = load(name, get_project);
     view! {
         <Loaded
             resource=project
@@ -49,7 +50,7 @@ pub fn ProjectSecretsTab() -> impl IntoView {
 #[component]
 fn AllowlistForm(project_id: i64, csrf: String) -> impl IntoView {
     let save = ServerAction::<SetAllowlist>::new();
-    let allowlist = Resource::new(
+    let allowlist = load(
         move || (project_id, save.version().get()),
         |(id, _)| get_allowlist(id),
     );

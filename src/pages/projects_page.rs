@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use crate::api::admin::{CreateProject, list_clusters, list_projects};
 use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::format::utc_time;
+use crate::components::load::load;
 use crate::components::session::RequireUser;
 use crate::model::account::CurrentUser;
 use crate::model::cluster::{ClusterSummary, Reachability};
@@ -35,7 +36,7 @@ pub fn ProjectsPage() -> impl IntoView {
 
 #[component]
 fn ProjectsTable(version: RwSignal<usize>) -> impl IntoView {
-    let projects = Resource::new(move || version.get(), |_| list_projects());
+    let projects = load(move || version.get(), |_| list_projects());
     view! {
         <div class="table-wrap">
             <table class="data-table">
@@ -84,7 +85,7 @@ fn ProjectsTable(version: RwSignal<usize>) -> impl IntoView {
 /// Clusters with their reachability, and the form that creates a project on one.
 #[component]
 fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl IntoView {
-    let clusters = Resource::new(move || create.version().get(), |_| list_clusters());
+    let clusters = load(move || create.version().get(), |_| list_clusters());
     // A refused name, namespace or cluster is shown at its field; anything else on its own.
     let answered = move || create.value().get();
     let name =

@@ -13,6 +13,7 @@ use crate::components::delete_form::DeleteForm;
 use crate::components::field_message::is_about_any;
 use crate::components::format::utc_time;
 use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_last_sync, live_reason};
+use crate::components::load::load;
 use crate::components::loaded::Loaded;
 use crate::domain::status::AssignmentStatus;
 use crate::error::AppError;
@@ -41,7 +42,7 @@ pub fn SecretDetailPage() -> impl IntoView {
     // Which projects the live events say it is assigned to: when that changes (an assignment
     // added or removed by anyone), the table is read again.
     let assigned_live = move || id().and_then(|id| live.assigned_projects(id));
-    let detail = Resource::new(
+    let detail = load(
         move || {
             (
                 id(),

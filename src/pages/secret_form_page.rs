@@ -16,6 +16,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::admin::{form_options, get_project};
 use crate::api::secrets::{CreateSecretForm, UpdateSecretForm, get_secret, preview_secret};
+use crate::components::load::load;
 use crate::components::loaded::Loaded;
 use crate::components::session::RequireUser;
 use crate::error::AppError;
@@ -47,7 +48,7 @@ pub fn NewOrgSecretPage() -> impl IntoView {
 pub fn NewProjectSecretPage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
-    let project = Resource::new(name, get_project);
+    let project = load(name, get_project);
     view! {
         <Loaded
             resource=project
@@ -104,7 +105,7 @@ pub fn EditSecretPage() -> impl IntoView {
             .get("id")
             .and_then(|id| id.parse::<i64>().ok())
     };
-    let detail = Resource::new(id, |id| async move {
+    let detail = load(id, |id| async move {
         match id {
             Some(id) => get_secret(id).await,
             None => Err(AppError::NotFound),
@@ -148,14 +149,14 @@ fn SecretFormBody(user: CurrentUser, initial: SecretForm, mode: Mode) -> impl In
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let touched = RwSignal::new(false);
-    let options = Resource::new(move || project_id, form_options);
+    let options = load(move || project_id, form_options);
     // The preview needs each value's length, never the value: it is sent as asterisks.
     let masked = move || {
         let mut copy = form.get();
         copy.value = FormValues(copy.value.0.iter().map(|v| "*".repeat(v.len())).collect());
         copy
     };
-    let preview = Resource::new(
+    let preview = load(
         move || (hydrated.get(), masked()),
         |(hydrated, form)| async move {
             if hydrated {

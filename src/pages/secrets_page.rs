@@ -6,6 +6,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::admin::list_projects;
+use crate::components::load::load;
 use crate::components::permitted::Permitted;
 use crate::components::secrets_table::{ProjectsResource, SecretsTable};
 use crate::components::session::RequireUser;
@@ -30,7 +31,7 @@ pub fn SecretsPage() -> impl IntoView {
         </div>
         <RequireUser children=move |user| {
             // Read once (for signed-in users only) for the project filter and the bulk bar.
-            let projects: ProjectsResource = Resource::new(|| (), |_| list_projects());
+            let projects: ProjectsResource = load(|| (), |_| list_projects());
             view! {
                 <Filters query projects />
                 <SecretsTable query bulk=(user, projects) />

@@ -4,13 +4,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::admin::list_stores;
+use crate::components::load::load;
 use crate::components::loaded::Loaded;
 use crate::model::cluster::{ClusterStores, StoreSummary};
 
 /// Lists the stores of every cluster.
 #[component]
 pub fn StoresPage() -> impl IntoView {
-    let stores = Resource::new(|| (), |_| list_stores());
+    let stores = load(|| (), |_| list_stores());
     view! {
         <Title text="Stores" />
         <div class="page-header">

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use crate::api::admin::{CreateUser, SetMemberships, list_projects, list_users};
 use crate::api::auth::SignOutEverywhere;
 use crate::components::field_message::{FieldMessage, is_about_any};
+use crate::components::load::load;
 use crate::components::session::RequireUser;
 use crate::model::account::{CurrentUser, ProjectSummary, UserSummary};
 
@@ -26,11 +27,11 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let memberships = ServerAction::<SetMemberships>::new();
     let sign_out = ServerAction::<SignOutEverywhere>::new();
-    let users = Resource::new(
+    let users = load(
         move || (create.version().get(), memberships.version().get()),
         |_| list_users(),
     );
-    let projects = Resource::new(|| (), |_| list_projects());
+    let projects = load(|| (), |_| list_projects());
     let csrf = user.csrf_token.clone();
     // A refused email or password is shown at its field; anything else on its own.
     let email = FieldMessage::answered("new-email", "email", move || create.value().get());

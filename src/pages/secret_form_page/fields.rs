@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::components::field_message::{FieldMessage, about, error_id};
+use crate::components::load::Load;
 use crate::domain::validation::{
     DEFAULT_MIN_REFRESH_INTERVAL, FieldError, validate_all, validate_min_refresh_interval,
     validate_secret_name,
@@ -123,8 +124,8 @@ pub fn SecretFields(
     editing: bool,
     touched: RwSignal<bool>,
     hydrated: RwSignal<bool>,
-    options: Resource<Result<FormOptions, AppError>>,
-    preview: Resource<Result<String, AppError>>,
+    options: Load<Result<FormOptions, AppError>>,
+    preview: Load<Result<String, AppError>>,
     answered: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let external_rows =
