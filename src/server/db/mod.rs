@@ -98,6 +98,9 @@ pub struct Db {
     /// spent most of its time there). Other single-statement writes (sessions, health, audit
     /// of refusals) do not take a turn; they are rare or short, and busy_timeout covers them.
     writers: Arc<tokio::sync::Mutex<()>>,
+    /// Signalled after each write transaction of this process commits: the SQLite live feed
+    /// reads new events at once instead of at its next poll (see [`Db::committed`]).
+    committed: Arc<tokio::sync::Notify>,
 }
 
 /// A write transaction (from [`Db::begin_write`]). Used as the connection it runs on; on
@@ -105,12 +108,15 @@ pub struct Db {
 pub struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    committed: Arc<tokio::sync::Notify>,
 }
 
 impl WriteTx {
-    /// Commits, then gives the turn to the next writer.
+    /// Commits, then gives the turn to the next writer and tells [`Db::committed`].
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        self.committed.notify_one();
+        Ok(())
     }
 }
 
@@ -179,6 +185,7 @@ impl Db {
             pool,
             backend,
             writers: Arc::new(tokio::sync::Mutex::new(())),
+            committed: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -222,7 +229,11 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(WriteTx { tx, _turn: turn })
+        Ok(WriteTx {
+            tx,
+            _turn: turn,
+            committed: self.committed.clone(),
+        })
     }
 
     /// On SQLite, this process's turn to write, held until dropped: for a single statement
@@ -233,6 +244,12 @@ impl Db {
             Backend::Sqlite => Some(self.writers.clone().lock_owned().await),
             Backend::Postgres => None,
         }
+    }
+
+    /// Completes when a write transaction of this process has committed since the last time it
+    /// completed (one waiter: the SQLite live feed, which otherwise polls).
+    pub async fn committed(&self) {
+        self.committed.notified().await;
     }
 
     /// The pool, for the services in `server::`.
