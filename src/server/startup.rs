@@ -103,7 +103,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // ClusterSecretStores by watch (the reconciler below runs on the leader only).
     let store_watches: Vec<_> = clusters
         .iter()
-        .filter_map(|handle| handle.stores.start(handle.client.clone(), &handle.name))
+        .filter_map(|handle| {
+            handle
+                .stores
+                .start(handle.watch_client.clone(), &handle.name)
+        })
         .collect();
     let (live, live_feed) = live::Live::start(db.clone(), config.database_url.expose().to_owned());
     let cluster_clients = std::sync::Arc::new(clusters.clone());

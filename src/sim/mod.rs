@@ -147,7 +147,8 @@ impl Default for SimOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             state_dir: None,
             history: 10_000,
-            bookmark_interval: Duration::from_secs(5),
+            // kube-apiserver: about once a minute (`defaultBookmarkFrequency`).
+            bookmark_interval: Duration::from_secs(60),
             gc_delay: DEFAULT_GC_DELAY,
             controller: controller::ControllerOptions::default(),
             rbac: None,

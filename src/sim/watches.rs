@@ -177,12 +177,15 @@ pub(crate) fn watch(
         let mut ticks = tokio::time::interval(interval);
         ticks.tick().await;
         loop {
-            tokio::select! {
+            // A bookmark now and then, and one just before the deadline, as kube-apiserver's
+            // watch cache sends them (`defaultBookmarkFrequency`, pkg/storage/cacher/cacher.go).
+            let ending = tokio::select! {
                 received = start.live.recv() => match received {
                     Ok(event) => {
                         if !forward(&event, &mut last, &mut view, &tx).await {
                             return;
                         }
+                        continue;
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                         too_old(last, &tx).await;
@@ -190,32 +193,12 @@ pub(crate) fn watch(
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 },
-                _ = ticks.tick(), if bookmarks => {
-                    // A bookmark promises every event up to its resourceVersion was sent.
-                    // Events are queued under the store's lock as the version moves, so after
-                    // reading the version, send what is queued before promising it (a bookmark
-                    // ahead of queued events made this watch skip them, and a client resuming
-                    // from it never saw them).
-                    let current = store.resource_version();
-                    loop {
-                        match start.live.try_recv() {
-                            Ok(event) => {
-                                if !forward(&event, &mut last, &mut view, &tx).await {
-                                    return;
-                                }
-                            }
-                            Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
-                            Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {
-                                too_old(last, &tx).await;
-                                return;
-                            }
-                            Err(tokio::sync::broadcast::error::TryRecvError::Closed) => return,
-                        }
-                    }
-                    last = last.max(current);
-                    if tx.send(Ok(bookmark(last, false))).await.is_err() {
+                _ = ticks.tick(), if bookmarks => false,
+                () = &mut deadline => {
+                    if !bookmarks {
                         return;
                     }
+                    true
                 }
                 () = super::until_true(&mut outage) => {
                     let _ = tx
@@ -223,8 +206,31 @@ pub(crate) fn watch(
                         .await;
                     return;
                 }
-                () = &mut deadline => return,
                 () = tx.closed() => return,
+            };
+            // A bookmark promises every event up to its resourceVersion was sent. Events are
+            // queued under the store's lock as the version moves, so after reading the
+            // version, send what is queued before promising it (a bookmark ahead of queued
+            // events made this watch skip them, and a client resuming from it never saw them).
+            let current = store.resource_version();
+            loop {
+                match start.live.try_recv() {
+                    Ok(event) => {
+                        if !forward(&event, &mut last, &mut view, &tx).await {
+                            return;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+                    Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {
+                        too_old(last, &tx).await;
+                        return;
+                    }
+                    Err(tokio::sync::broadcast::error::TryRecvError::Closed) => return,
+                }
+            }
+            last = last.max(current);
+            if tx.send(Ok(bookmark(last, false))).await.is_err() || ending {
+                return;
             }
         }
     });

@@ -32,3 +32,4 @@ mod simulated;
 mod startup;
 mod stores;
 mod truth;
+mod watches;

@@ -16,8 +16,10 @@ pub struct ClusterHandle {
     pub id: i64,
     /// Its name.
     pub name: String,
-    /// A client for its API server.
+    /// A client for single requests to its API server (each with a deadline).
     pub client: kube::Client,
+    /// A client for its watches, which may be quiet for minutes.
+    pub watch_client: kube::Client,
     /// Whether the console creates a project's namespace when it is missing. Only on the
     /// built-in simulated clusters: on a real cluster namespaces belong to its platform team,
     /// and the console's role may not create them.
@@ -78,13 +80,66 @@ pub enum RegistryError {
     Db(#[from] sqlx::Error),
 }
 
-/// A client for one context of a kubeconfig. Requests time out (every call has a deadline)
-/// and kube's own retries are off: the reconciler has its own back-off.
+/// How long the console waits on a cluster.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// A single request's deadline for an answer (its read timeout).
+    pub request: Duration,
+    /// How long a watch may stay silent before its connection is taken for dead.
+    pub watch_idle: Duration,
+}
+
+/// How long a watch asks the API server to keep it open (`timeoutSeconds`): kube-rs'
+/// watcher's default, kept explicit because [`Timeouts::watch_idle`] depends on it.
+pub const WATCH_TIMEOUT_SECS: u32 = 290;
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            request: Duration::from_secs(30),
+            // A quiet watch hears nothing for a minute: kube-apiserver sends a bookmark about
+            // once a minute (`defaultBookmarkFrequency = time.Minute`, apiserver
+            // pkg/storage/cacher/cacher.go) and one just before the watch's deadline, and ends
+            // it at `timeoutSeconds`. So a watch silent past its own timeout is dead; the
+            // request deadline (30 s) would drop every quiet watch twice a minute, and each
+            // reconnect after a 410 is a relist.
+            watch_idle: Duration::from_secs(u64::from(WATCH_TIMEOUT_SECS) + 30),
+        }
+    }
+}
+
+/// The two clients of one cluster: both from the same context, differing in how long they
+/// wait for an answer.
+#[derive(Clone)]
+pub struct Clients {
+    /// For single requests: every call has [`Timeouts::request`] as its deadline.
+    pub requests: kube::Client,
+    /// For watches: silent for at most [`Timeouts::watch_idle`].
+    pub watches: kube::Client,
+}
+
+/// A client for single requests to one context of a kubeconfig (see [`clients_for_context`]).
 pub async fn client_for_context(
     kubeconfig: &Kubeconfig,
     cluster: &str,
     context: &str,
 ) -> Result<kube::Client, RegistryError> {
+    Ok(
+        clients_for_context(kubeconfig, cluster, context, Timeouts::default())
+            .await?
+            .requests,
+    )
+}
+
+/// Clients for one context of a kubeconfig. Requests time out (every call has a deadline),
+/// watches only when silent past their own timeout; kube's own retries are off: the
+/// reconciler has its own back-off.
+pub async fn clients_for_context(
+    kubeconfig: &Kubeconfig,
+    cluster: &str,
+    context: &str,
+    timeouts: Timeouts,
+) -> Result<Clients, RegistryError> {
     let mut config = kube::Config::from_custom_kubeconfig(
         kubeconfig.clone(),
         &KubeConfigOptions {
@@ -98,12 +153,19 @@ pub async fn client_for_context(
         source,
     })?;
     config.connect_timeout = Some(Duration::from_secs(5));
-    config.read_timeout = Some(Duration::from_secs(30));
     config.write_timeout = Some(Duration::from_secs(30));
     config.default_retry = false;
-    kube::Client::try_from(config).map_err(|source| RegistryError::Client {
-        cluster: cluster.to_owned(),
-        source,
+    let client = |read_timeout: Duration| {
+        let mut config = config.clone();
+        config.read_timeout = Some(read_timeout);
+        kube::Client::try_from(config).map_err(|source| RegistryError::Client {
+            cluster: cluster.to_owned(),
+            source,
+        })
+    };
+    Ok(Clients {
+        requests: client(timeouts.request)?,
+        watches: client(timeouts.watch_idle)?,
     })
 }
 
@@ -119,11 +181,12 @@ pub async fn simulated(db: &Db, kubeconfig: &Path) -> Result<Vec<ClusterHandle>,
             .await?;
     let mut handles = Vec::new();
     for (id, name) in rows {
-        let client = client_for_context(&file, &name, &name).await?;
+        let clients = clients_for_context(&file, &name, &name, Timeouts::default()).await?;
         handles.push(ClusterHandle {
             id,
             name,
-            client,
+            client: clients.requests,
+            watch_client: clients.watches,
             creates_namespaces: true,
             stores: super::store_cache::StoreCache::default(),
         });
@@ -169,11 +232,12 @@ pub async fn from_kubeconfig(db: &Db, path: &Path) -> Result<Vec<ClusterHandle>,
             .bind(&name)
             .fetch_one(db.pool())
             .await?;
-        let client = client_for_context(&file, &name, &name).await?;
+        let clients = clients_for_context(&file, &name, &name, Timeouts::default()).await?;
         handles.push(ClusterHandle {
             id,
             name,
-            client,
+            client: clients.requests,
+            watch_client: clients.watches,
             creates_namespaces: false,
             stores: super::store_cache::StoreCache::default(),
         });

@@ -21,11 +21,6 @@ use crate::model::cluster::StoreSummary;
 /// replaces was given).
 const FIRST_LIST_DEADLINE: Duration = Duration::from_secs(5);
 
-/// How long the API server keeps one watch open. Under the client's 30 s read timeout
-/// (`registry::client_for_context`): a real API server may send nothing for longer than that
-/// on a quiet watch, which would then fail instead of ending and resuming.
-const WATCH_TIMEOUT_SECS: u32 = 20;
-
 /// `external-secrets.io/v1` ClusterSecretStore, cluster-scoped.
 fn resource() -> ApiResource {
     ApiResource::from_gvk_with_plural(
@@ -56,7 +51,8 @@ impl Default for StoreCache {
 }
 
 impl StoreCache {
-    /// Starts the watch that feeds this cache through `client`; it runs until aborted and
+    /// Starts the watch that feeds this cache through `client` (a cluster's watch client:
+    /// a quiet watch must not hit a single request's deadline); it runs until aborted and
     /// restarts with back-off on errors. `None` when it was started already.
     pub fn start(
         &self,
@@ -116,7 +112,7 @@ async fn feed(
     error: Arc<watch::Sender<Option<String>>>,
     cluster: String,
 ) {
-    let config = watcher::Config::default().timeout(WATCH_TIMEOUT_SECS);
+    let config = watcher::Config::default().timeout(super::registry::WATCH_TIMEOUT_SECS);
     let mut backoff = DefaultBackoff::default();
     loop {
         let mut events = std::pin::pin!(watcher::watcher(api.clone(), config.clone()));

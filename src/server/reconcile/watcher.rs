@@ -24,7 +24,7 @@ use crate::server::audit::{self, Actor};
 use crate::server::cluster::manifest::{
     ANNOTATION_FINGERPRINT, LABEL_ASSIGNMENT_ID, LABEL_SECRET_ID, OWNED_SELECTOR,
 };
-use crate::server::cluster::registry::ClusterHandle;
+use crate::server::cluster::registry::{self, ClusterHandle};
 use crate::server::errors::ServiceError;
 use crate::server::secrets;
 use crate::server::work_queue::{self, Op};
@@ -301,14 +301,17 @@ async fn remove_orphan(
     }
 }
 
-/// The watch of our objects of one kind (by label): a list, then the changes; an interrupted
-/// watch resumes after a [`WatchBackoff`], relisting when its resourceVersion has expired.
+/// The watch of our objects of one kind (by label), on the cluster's watch client: a list,
+/// then the changes; an interrupted watch resumes after a [`WatchBackoff`], relisting when its
+/// resourceVersion has expired.
 fn owned_watch<K>(api: Api<K>) -> impl Stream<Item = watcher::Result<WatchEvent<K>>> + Send
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
 {
-    watcher::watcher(api, watcher::Config::default().labels(OWNED_SELECTOR))
-        .backoff(WatchBackoff::default())
+    let config = watcher::Config::default()
+        .labels(OWNED_SELECTOR)
+        .timeout(registry::WATCH_TIMEOUT_SECS);
+    watcher::watcher(api, config).backoff(WatchBackoff::default())
 }
 
 /// The events of a watch, its interruptions logged (it resumes by itself).
@@ -364,7 +367,7 @@ fn watch_namespace(
         return;
     }
     let (handle, registration) = AbortHandle::new_pair();
-    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), &namespace);
+    let api: Api<Secret> = Api::namespaced(cluster.watch_client.clone(), &namespace);
     let tagged = namespace.clone();
     let stream = logged(owned_watch(api), cluster, "Secret")
         .map(move |event| (tagged.clone(), event))
@@ -646,7 +649,7 @@ async fn watch_external_secrets(
     writer: reflector::store::Writer<DynamicObject>,
 ) {
     let api: Api<DynamicObject> =
-        Api::all_with(cluster.client.clone(), &external_secret_resource());
+        Api::all_with(cluster.watch_client.clone(), &external_secret_resource());
     let store = writer.as_reader();
     let mut events = logged(owned_watch(api).reflect(writer), &cluster, "ExternalSecret");
     // What the store held when a relist began: whatever the relist does not list again was
