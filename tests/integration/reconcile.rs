@@ -188,3 +188,86 @@ async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
     })
     .await;
 }
+
+/// `kubectl edit` of a value the console wrote: the next apply of ours meets a conflict (the
+/// edit made kubectl-edit the owner of that field). The console takes the field back with a
+/// forced apply of its own fields and says once, in the audit log, who changed what; it does
+/// not stay Failed and retry the same conflict forever.
+#[tokio::test]
+async fn a_field_changed_by_kubectl_edit_is_taken_back_and_audited_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let kubeconfig = data_dir.join("sim").join("kubeconfig");
+    let _app = start_app(&data_dir);
+    wait_for_clusters(&kubeconfig, None).await;
+    let db = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!(
+            "sqlite://{}?mode=ro",
+            data_dir.join("secrets-console.db").display()
+        ))
+        .await
+        .unwrap();
+    until(45, "payments-api-key Synced", || async {
+        let rows = assignments(&db, "payments-api-key").await;
+        (!rows.is_empty() && rows.iter().all(|(_, s, _)| s == "Synced")).then_some(())
+    })
+    .await;
+    let secrets: Api<Secret> =
+        Api::namespaced(client_for(&kubeconfig, "aws-dev").await, "payments");
+    // What `kubectl edit secret payments-api-key` sends for a changed value (its field manager
+    // is kubectl-edit).
+    secrets
+        .patch(
+            "payments-api-key",
+            &kube::api::PatchParams {
+                field_manager: Some("kubectl-edit".into()),
+                ..Default::default()
+            },
+            &kube::api::Patch::Merge(serde_json::json!({
+                "data": {"API_KEY": "ZWRpdGVkLWJ5LWhhbmQ="}
+            })),
+        )
+        .await
+        .unwrap();
+
+    let restored = until(30, "the value taken back", || async {
+        let secret = secrets.get("payments-api-key").await.ok()?;
+        (secret.data.as_ref()?["API_KEY"].0 == b"demo-payments-key-0001").then_some(secret)
+    })
+    .await;
+    let owners: Vec<String> = restored
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| {
+            m.fields_v1
+                .as_ref()
+                .is_some_and(|f| f.0["f:data"].get("f:API_KEY").is_some())
+        })
+        .filter_map(|m| m.manager)
+        .collect();
+    assert_eq!(owners, ["secrets-console"], "the value's owner again");
+    until(30, "payments-api-key Synced again", || async {
+        let rows = assignments(&db, "payments-api-key").await;
+        rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
+    })
+    .await;
+    let entries: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM audit_entries WHERE action = 'take back' AND secret_name = 'payments-api-key'",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(
+        entries[0].contains("kubectl-edit") && entries[0].contains(".data.API_KEY"),
+        "{}",
+        entries[0]
+    );
+    assert!(
+        !entries[0].contains("edited-by-hand"),
+        "no values in the audit log"
+    );
+}

@@ -198,9 +198,10 @@ pub(super) async fn process(
             observed.target = Some(read(&targets, name).await);
         }
     }
-    // Each step answers one request; a change takes at most five (replace the target, apply,
-    // ask for the namespace, create it, apply again), so the bound is never reached by a
-    // cluster that answers as Kubernetes does.
+    // Each step answers one request (taking fields back makes none); a change takes at most
+    // five (replace the target, apply, ask for the namespace, create it, apply again; or apply,
+    // take back, apply forced), so the bound is never reached by a cluster that answers as
+    // Kubernetes does.
     for _ in 0..6 {
         let action = plan(&desired, &observed);
         match action {
@@ -294,6 +295,13 @@ pub(super) async fn process(
                 observe(ctx, item, Observation::ObjectGone).await?;
                 return Ok(Outcome::Done);
             }
+            Action::TakeBack(error) => {
+                let taken = super::error::taken_fields(error);
+                take_back_recorded(ctx, item, &target, kind, &taken).await?;
+                tracing::info!(cluster = %target.cluster, %namespace, %name, ?taken, "taking back fields changed outside secrets-console");
+                observed.refused = None;
+                observed.taking_back = true;
+            }
             Action::Foreign { kind } => {
                 let reason = foreign_reason(&target, kind);
                 observe(ctx, item, Observation::ForeignObject { reason }).await?;
@@ -310,6 +318,49 @@ pub(super) async fn process(
     Ok(Outcome::Retry(
         "the cluster kept changing its answer".to_owned(),
     ))
+}
+
+/// Audits fields of ours that another field manager changed, as they are taken back: one entry
+/// per out-of-band change, naming who changed what (never values).
+async fn take_back_recorded(
+    ctx: &Context,
+    item: &Item,
+    target: &Target,
+    kind: Kind,
+    taken: &[(String, String)],
+) -> Result<(), Error> {
+    let changes = if taken.is_empty() {
+        "fields it owns".to_owned()
+    } else {
+        taken
+            .iter()
+            .map(|(manager, field)| format!("{field} (by {manager})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let detail = format!(
+        "{} `{}` in namespace `{}` on cluster {}: {changes} changed outside secrets-console; taken back",
+        kind.name(),
+        target.placement.name,
+        target.placement.namespace,
+        target.cluster
+    );
+    let mut tx = ctx.db.begin_write().await?;
+    crate::server::audit::record(
+        &mut tx,
+        &crate::server::audit::Actor::new("system"),
+        crate::server::audit::Entry {
+            action: "take back",
+            secret_id: Some(item.secret_id),
+            secret_name: Some(&target.placement.name),
+            project_id: Some(item.project_id),
+            detail: Some(detail),
+            ..crate::server::audit::Entry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Records an accepted (or already satisfied) apply, ends an adoption, and has the watcher

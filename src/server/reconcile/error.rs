@@ -112,6 +112,29 @@ fn namespace_terminating(status: &Status) -> bool {
         })
 }
 
+/// The fields another field manager took from ours, from a server-side apply's 409: `(manager,
+/// field)` pairs from the `Status` causes (`FieldManagerConflict`, whose message is `conflict
+/// with "<manager>"`, kube-apiserver's structured-merge-diff adding ` using <apiVersion>`).
+pub(crate) fn taken_fields(error: &Error) -> Vec<(String, String)> {
+    let Error::Conflict(kube::Error::Api(status)) = error else {
+        return Vec::new();
+    };
+    status
+        .details
+        .iter()
+        .flat_map(|details| &details.causes)
+        .filter(|cause| cause.reason == "FieldManagerConflict")
+        .map(|cause| {
+            let manager = cause
+                .message
+                .split('"')
+                .nth(1)
+                .unwrap_or("another field manager");
+            (manager.to_owned(), cause.field.clone())
+        })
+        .collect()
+}
+
 /// What to do about an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Policy {

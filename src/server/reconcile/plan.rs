@@ -63,6 +63,9 @@ pub(crate) struct Observed {
     pub(crate) namespace_exists: Option<bool>,
     /// Our target Secret was deleted during this change, to be written again with its type.
     pub(crate) target_replaced: bool,
+    /// Another tool changed fields of ours (our apply's 409 said which): the next apply is
+    /// forced, taking them back.
+    pub(crate) taking_back: bool,
 }
 
 impl Observed {
@@ -78,9 +81,10 @@ impl Observed {
 /// The next step.
 #[derive(Debug)]
 pub(crate) enum Action<'a> {
-    /// Server-side apply (forced when adopting): creates, corrects drift, takes over.
+    /// Server-side apply (forced when adopting or taking fields back): creates, corrects drift,
+    /// takes over.
     Apply {
-        /// Take fields from other managers (an adoption).
+        /// Take fields from other managers (an adoption, or fields taken back).
         force: bool,
     },
     /// Ours, and already as wanted: nothing to write. At `generation`.
@@ -97,6 +101,10 @@ pub(crate) enum Action<'a> {
     /// Delete our target Secret: its type must change, and a Secret's type is immutable
     /// (ESO's update would be refused), so ESO writes it again with the new type.
     ReplaceTarget,
+    /// Another field manager changed fields we own (`kubectl edit`, another controller): record
+    /// who and which, then apply forced, taking them back. The console is the source of truth
+    /// for what it writes, as it is when it puts back a Secret edited or deleted out of band.
+    TakeBack(&'a Error),
     /// Delete the object.
     Delete,
     /// Our object is not there (or what is there is not ours): it is gone.
@@ -127,6 +135,7 @@ pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<
             (Error::Forbidden(_), _) if observed.namespace_exists.is_none() => {
                 Action::CheckNamespace
             }
+            (Error::Conflict(_), Op::Apply) if !observed.taking_back => Action::TakeBack(error),
             // A delete's 404: the object, or its namespace, is not there any more.
             (Error::NotServed(_), Op::Delete) => Action::Gone,
             (_, Op::Delete) if observed.namespace_missing() => Action::Gone,
@@ -204,7 +213,9 @@ pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<
                 generation: object.metadata.generation.unwrap_or(0),
             }
         }
-        _ => Action::Apply { force: false },
+        _ => Action::Apply {
+            force: observed.taking_back,
+        },
     }
 }
 

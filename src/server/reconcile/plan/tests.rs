@@ -473,3 +473,43 @@ fn an_earlier_assignments_object_of_the_same_secret_is_waited_for_or_taken_over(
         }
     ));
 }
+
+#[test]
+fn fields_another_tool_changed_are_taken_back_once_by_a_forced_apply() {
+    let body = external_secret(ASSIGNMENT);
+    let mut edited = body.clone();
+    edited["spec"]["refreshInterval"] = json!("5m");
+    let mut observed = Observed {
+        object: read(Some(live(&edited))),
+        refused: Some(Error::from(api_error(json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 409,
+            "reason": "Conflict",
+            "message": "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using external-secrets.io/v1: .spec.refreshInterval",
+            "details": {"name": "db", "group": "external-secrets.io", "kind": "externalsecrets",
+                "causes": [{"reason": "FieldManagerConflict",
+                    "message": "conflict with \"kubectl-edit\" using external-secrets.io/v1",
+                    "field": ".spec.refreshInterval"}]},
+        })))),
+        ..Observed::default()
+    };
+    let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
+    let Action::TakeBack(error) = plan(&wanted, &observed) else {
+        panic!("a conflict on our own object is taken back");
+    };
+    assert_eq!(
+        crate::server::reconcile::error::taken_fields(error),
+        vec![(
+            "kubectl-edit".to_owned(),
+            ".spec.refreshInterval".to_owned()
+        )]
+    );
+    // Then the apply is forced; a conflict after that is refused, not taken back again.
+    let refused = observed.refused.take();
+    observed.taking_back = true;
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Apply { force: true }
+    ));
+    observed.refused = refused;
+    assert!(matches!(plan(&wanted, &observed), Action::Refuse { .. }));
+}
