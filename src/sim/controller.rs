@@ -60,6 +60,10 @@ impl Types {
 struct SyncError {
     message: String,
     detail: String,
+    /// ESO does not retry it (`return ctrl.Result{}, nil`): a Secret another controller or
+    /// ExternalSecret owns, or an immutable one. Tried again only when the ExternalSecret
+    /// changes.
+    terminal: bool,
 }
 
 struct Controller {
@@ -302,6 +306,10 @@ impl Controller {
         // As ESO's markAsFailed: the event first, the status (written on the way out) after.
         self.record(es, "Warning", "UpdateFailed", &error.detail, MANAGER);
         self.write_status(key, status, MANAGER);
+        if error.terminal {
+            self.due.remove(key);
+            return;
+        }
         // ESO retries failures with a rate limiter (1s doubling, capped); a fixed short delay
         // keeps tests quick while still being a retry, not a busy loop.
         self.due
@@ -478,6 +486,7 @@ impl Controller {
                 detail: format!(
                     "could not get {store_kind} \"{store_name}\", {plural}.external-secrets.io \"{store_name}\" not found"
                 ),
+                terminal: false,
             };
             self.fail(key, &es, &error);
             return;
@@ -486,6 +495,7 @@ impl Controller {
             let error = SyncError {
                 message: "could not get secret data from provider".to_owned(),
                 detail: format!("{store_kind} \"{store_name}\" is not ready"),
+                terminal: false,
             };
             self.fail(key, &es, &error);
             return;
@@ -547,6 +557,7 @@ impl Controller {
                         detail: format!(
                             "unable to delete secret {target_name}: creationPolicy={creation} is not Owner"
                         ),
+                        terminal: false,
                     };
                     self.fail(key, &es, &error);
                     return;

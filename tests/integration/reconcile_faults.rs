@@ -377,6 +377,51 @@ async fn a_foreign_secret_of_the_same_name_is_never_touched(backend: Backend) {
     assert!(!adopt_flag, "adoption is one-off");
 }
 
+/// A same-named Secret another controller owns (a SealedSecret's): External Secrets Operator
+/// would refuse to take it over, so the assignment is Failed naming that owner, and no Adopt
+/// is offered for what adopting could not do.
+async fn a_secret_another_controller_owns_is_failed_and_not_offered_for_adoption(backend: Backend) {
+    let rig = Rig::new(&backend).await;
+    let secrets_api: Api<Secret> = Api::namespaced(rig.client(0).await, "payments");
+    let sealed: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "db-login", "ownerReferences": [{
+            "apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "name": "db-login",
+            "uid": "5e0a1ed0-0000-4000-8000-000000000001", "controller": true}]},
+        "stringData": {"password": "theirs"},
+    }))
+    .unwrap();
+    secrets_api
+        .create(&PostParams::default(), &sealed)
+        .await
+        .unwrap();
+    let id = rig
+        .org_secret(
+            "db-login",
+            "1h0m0s",
+            &[("password", "shared/postgres/password")],
+            &[rig.payments],
+        )
+        .await;
+    let reason = rig
+        .until_status(id, rig.payments, "Failed", 20)
+        .await
+        .unwrap();
+    assert!(
+        reason.contains("controlled by SealedSecret `db-login`")
+            && reason.contains("cannot be adopted"),
+        "{reason}"
+    );
+    let detail = secrets::detail(&rig.db, id, &secrets::Visibility::All)
+        .await
+        .unwrap();
+    assert!(
+        detail.assignments.iter().all(|a| !a.adoptable),
+        "adopting would fail: ESO does not take over another controller's Secret"
+    );
+    let after = secrets_api.get("db-login").await.unwrap();
+    assert_eq!(after.data.unwrap()["password"].0, b"theirs");
+}
+
 /// An object of ours that no assignment claims — what an apply sent by a process just before it
 /// died leaves when it lands after the removal that followed — is removed and audited, and the
 /// secret's real assignment elsewhere is left alone.
@@ -940,6 +985,7 @@ on_both_backends!(
     a_reconciler_killed_mid_fan_out_resumes_and_converges,
     store_faults_are_named_and_heal_by_themselves,
     a_foreign_secret_of_the_same_name_is_never_touched,
+    a_secret_another_controller_owns_is_failed_and_not_offered_for_adoption,
     a_foreign_external_secret_is_not_even_annotated_by_sync,
     work_queued_during_an_outage_converges_when_the_cluster_returns,
     a_stuck_delete_fails_after_the_deadline_and_a_retry_finishes_it,

@@ -415,3 +415,115 @@ async fn refresh_interval_force_sync_and_drift_healing() {
     })
     .await;
 }
+
+/// ESO makes itself the target Secret's controller with `SetControllerReference`: another
+/// controller's Secret is refused ("failed to take ownership of target secret", SyncedError,
+/// the Secret untouched, no retry), and other, non-controller owners are kept.
+#[tokio::test]
+async fn a_secret_another_controller_owns_is_refused_and_other_owners_are_kept() {
+    let c = Cluster::start().await;
+    c.namespace("team").await;
+    c.fake_store(
+        "fake",
+        json!([{"key": "db/password", "value": "s3cr3t"}]),
+        None,
+    )
+    .await;
+    eventually(5, "store Ready", || async {
+        let s = c.stores().get("fake").await.ok()?;
+        (ready(&s)?.0 == "True").then_some(())
+    })
+    .await;
+    let secrets: Api<Secret> = Api::namespaced(c.client.clone(), "team");
+    let owned_by = |name: &str, owners: serde_json::Value| {
+        serde_json::from_value::<Secret>(json!({
+            "metadata": {"name": name, "ownerReferences": owners},
+            "data": {"password": "b2xk"},
+        }))
+        .unwrap()
+    };
+    secrets
+        .create(
+            &PostParams::default(),
+            &owned_by(
+                "sealed",
+                json!([{"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+                    "name": "sealed", "uid": "5e0a1ed0-0000-4000-8000-000000000001",
+                    "controller": true}]),
+            ),
+        )
+        .await
+        .unwrap();
+    secrets
+        .create(
+            &PostParams::default(),
+            &owned_by(
+                "shared",
+                json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "bundle",
+                    "uid": "5e0a1ed0-0000-4000-8000-000000000002"}]),
+            ),
+        )
+        .await
+        .unwrap();
+    let es = c.external_secrets("team");
+    for name in ["sealed", "shared"] {
+        es.create(
+            &PostParams::default(),
+            &external_secret(name, "fake", &[("password", "db/password", None)]),
+        )
+        .await
+        .unwrap();
+    }
+
+    let (status, reason, message) = eventually(10, "sealed refused", || async {
+        let object = es.get("sealed").await.ok()?;
+        ready(&object).filter(|(status, _, _)| status == "False")
+    })
+    .await;
+    assert_eq!(
+        (status.as_str(), reason.as_str(), message.as_str()),
+        (
+            "False",
+            "SecretSyncedError",
+            "failed to take ownership of target secret"
+        )
+    );
+    let warning = eventually(5, "the warning event", || async {
+        events_for(&c, "team", "sealed")
+            .await
+            .into_iter()
+            .find(|e| e.type_.as_deref() == Some("Warning"))
+    })
+    .await;
+    assert_eq!(
+        warning.message.as_deref(),
+        Some(
+            "unable to mutate secret sealed: could not set controller reference on secret: Object team/sealed is already owned by another SealedSecret controller sealed"
+        )
+    );
+    let sealed = secrets.get("sealed").await.unwrap();
+    assert_eq!(sealed.data.unwrap()["password"].0, b"old", "left untouched");
+    let owners = sealed.metadata.owner_references.unwrap();
+    assert_eq!(owners.len(), 1);
+    assert_eq!(owners[0].kind, "SealedSecret");
+
+    let shared = eventually(10, "shared synced", || async {
+        let secret = secrets.get("shared").await.ok()?;
+        (secret.data.as_ref()?["password"].0 == b"s3cr3t").then_some(secret)
+    })
+    .await;
+    let kinds: Vec<(String, Option<bool>)> = shared
+        .metadata
+        .owner_references
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.kind, o.controller))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("ConfigMap".to_owned(), None),
+            ("ExternalSecret".to_owned(), Some(true))
+        ]
+    );
+}

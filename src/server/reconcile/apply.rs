@@ -122,6 +122,29 @@ fn foreign_reason(target: &Target, kind: Kind) -> String {
     )
 }
 
+/// The controller owning an object, if any: (kind, name) of its `controller: true` owner.
+fn controller_of(object: &DynamicObject) -> Option<(String, String)> {
+    object
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|owner| owner.controller == Some(true))
+        .map(|owner| (owner.kind.clone(), owner.name.clone()))
+}
+
+/// Why a same-named Secret another controller owns stays in the way. External Secrets
+/// Operator makes itself the Secret's controller (`controllerutil.SetControllerReference` in
+/// its ExternalSecret controller's `applyOwnership`), which fails when another controller
+/// already is one; it then reports "failed to take ownership of target secret" and does not
+/// try again. So adopting cannot work: the owner must let go first.
+fn controlled_reason(target: &Target, owner_kind: &str, owner: &str) -> String {
+    format!(
+        "A Secret named `{}` already exists in namespace `{}` on cluster {} and is controlled by {owner_kind} `{owner}`; it was left untouched. External Secrets Operator will not take over a Secret another controller owns, so it cannot be adopted: rename the secret, or remove that Secret or its owner first.",
+        target.placement.name, target.placement.namespace, target.cluster
+    )
+}
+
 async fn observe(ctx: &Context, item: &Item, observation: Observation) -> Result<(), Error> {
     match secrets::observe(&ctx.db, item.secret_id, item.project_id, &observation).await {
         Ok(_) | Err(ServiceError::NotFound) => Ok(()),
@@ -303,8 +326,20 @@ pub(super) async fn process(
                 observed.taking_back = true;
             }
             Action::Foreign { kind } => {
-                let reason = foreign_reason(&target, kind);
-                observe(ctx, item, Observation::ForeignObject { reason }).await?;
+                let controller = match (kind, &observed.target) {
+                    (Kind::Secret, Some(Ok(Some(secret)))) => controller_of(secret),
+                    _ => None,
+                };
+                let observation = match controller {
+                    // Adopting would not help: ESO refuses it too. Failed, with no Adopt.
+                    Some((owner_kind, owner)) => Observation::ApplyRefused {
+                        reason: controlled_reason(&target, &owner_kind, &owner),
+                    },
+                    None => Observation::ForeignObject {
+                        reason: foreign_reason(&target, kind),
+                    },
+                };
+                observe(ctx, item, observation).await?;
                 return Ok(Outcome::Done);
             }
             Action::Retry(error) => return Ok(Outcome::Retry(error.to_string())),

@@ -67,6 +67,7 @@ impl Controller {
                         detail: format!(
                             "error processing spec.data[{i}] (key: {remote_key}), err: Secret does not exist"
                         ),
+                        terminal: false,
                     });
                 }
                 None => self.record(

@@ -28,10 +28,13 @@ impl Controller {
             .pointer("/metadata/namespace")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        // Another ExternalSecret's, by name: ESO compares group, kind and name, not the uid
+        // ("for consistency with the SetControllerReference function"), so an ExternalSecret
+        // deleted and created again under its name takes its old Secret back.
         if let Some(existing) = existing
             && let Some(owner) = controller_ref(existing)
             && owner["kind"] == "ExternalSecret"
-            && owner["uid"].as_str() != Some(es_uid)
+            && owner["name"].as_str() != Some(es_name)
         {
             return Err(SyncError {
                 message: "target is owned by another ExternalSecret".to_owned(),
@@ -40,6 +43,28 @@ impl Controller {
                     target_key.name,
                     owner["name"].as_str().unwrap_or_default()
                 ),
+                terminal: true,
+            });
+        }
+        // ESO makes itself the controller (`controllerutil.SetControllerReference` in
+        // `applyOwnership`, pkg/controllers/externalsecret/externalsecret_controller.go), which
+        // fails for a Secret another controller owns: "failed to take ownership of target
+        // secret", SyncedError, and no retry (the error is not returned to the work queue).
+        if creation == "Owner"
+            && let Some(existing) = existing
+            && let Some(owner) = controller_ref(existing)
+            && owner["kind"] != "ExternalSecret"
+        {
+            return Err(SyncError {
+                message: "failed to take ownership of target secret".to_owned(),
+                detail: format!(
+                    "unable to mutate secret {name}: could not set controller reference on secret: Object {namespace}/{name} is already owned by another {kind} controller {owner}",
+                    name = target_key.name,
+                    namespace = target_key.namespace,
+                    kind = owner["kind"].as_str().unwrap_or_default(),
+                    owner = owner["name"].as_str().unwrap_or_default(),
+                ),
+                terminal: true,
             });
         }
         if let Some(existing) = existing
@@ -52,6 +77,7 @@ impl Controller {
                     "unable to update secret {}: secret is immutable",
                     target_key.name
                 ),
+                terminal: true,
             });
         }
         let mut secret = existing.cloned().unwrap_or_else(|| {
@@ -109,14 +135,22 @@ impl Controller {
             secret["metadata"][field] = merged;
         }
         if creation == "Owner" {
-            secret["metadata"]["ownerReferences"] = json!([{
+            // SetControllerReference adds (or updates) this owner and keeps the others.
+            let mut owners: Vec<Value> = secret
+                .pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            owners.retain(|o| !(o["kind"] == "ExternalSecret" && o["name"] == es_name));
+            owners.push(json!({
                 "apiVersion": "external-secrets.io/v1",
                 "kind": "ExternalSecret",
                 "name": es_name,
                 "uid": es_uid,
                 "controller": true,
                 "blockOwnerDeletion": true,
-            }]);
+            }));
+            secret["metadata"]["ownerReferences"] = Value::Array(owners);
         }
         if es.pointer("/spec/target/immutable") == Some(&json!(true)) {
             secret["immutable"] = json!(true);
@@ -147,6 +181,7 @@ impl Controller {
             Err(error) => Err(SyncError {
                 message: "could not update secret".to_owned(),
                 detail: api_message(&error),
+                terminal: false,
             }),
         }
     }
