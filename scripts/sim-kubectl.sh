@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Drives the real kubectl against the standalone simulated cluster (`secrets-console sim`):
-# apply, get, jsonpath, watch, delete behind a finalizer, strict field validation.
+# apply, get, jsonpath, watch, delete behind a finalizer and garbage collection, strict field
+# validation, per-type Secret validation, a conflict after kubectl edit, a foreign controller.
 # Usage: scripts/sim-kubectl.sh [path/to/secrets-console]   (default target/debug/secrets-console)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -147,6 +148,74 @@ ok "after the remote key is removed and a force-sync, kubectl get -w streams the
 until_matches 'Warning +UpdateFailed +externalsecret/db +.*db/config' k get events -n team || fail "no Warning event naming the key"
 ok "the Warning event names the missing key"
 
+# kubectl edit makes kubectl-edit the owner of what it changed: the next server-side apply of
+# the old value by its previous owner is a 409 naming both, as kube-apiserver answers; the
+# console takes such fields back with a forced apply (issue 18.4).
+KUBE_EDITOR="sed -i s/refreshInterval:\ 1h0m0s/refreshInterval:\ 5m0s/" k edit externalsecret db -n team >/dev/null \
+  || fail "kubectl edit"
+[ "$(k get es db -n team -o jsonpath='{.spec.refreshInterval}')" = 5m0s ] || fail "the edit did not land"
+if k apply --server-side -f "$work/objects.yaml" >"$work/conflict.out" 2>&1; then
+  fail "a server-side apply over kubectl edit's change did not conflict"
+fi
+grep -q 'conflict with "kubectl-edit"' "$work/conflict.out" && grep -q '.spec.refreshInterval' "$work/conflict.out" \
+  || fail "conflict message: $(cat "$work/conflict.out")"
+k apply --server-side --force-conflicts -f "$work/objects.yaml" >/dev/null || fail "forced apply"
+[ "$(k get es db -n team -o jsonpath='{.spec.refreshInterval}')" = 1h0m0s ] || fail "the forced apply did not take it back"
+ok "after kubectl edit, a server-side apply conflicts naming kubectl-edit and the field; forcing takes it back"
+
+# Per-type Secret validation, as kube-apiserver's ValidateSecret.
+cat >"$work/typed.yaml" <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata:
+  name: registry
+  namespace: team
+type: kubernetes.io/dockerconfigjson
+stringData:
+  .dockerconfigjson: not json
+YAML
+if k apply -f "$work/typed.yaml" >"$work/typed.out" 2>&1; then fail "a dockerconfigjson Secret that is not JSON was accepted"; fi
+grep -q 'data\[.dockerconfigjson\]' "$work/typed.out" || fail "typed validation message: $(cat "$work/typed.out")"
+ok "a kubernetes.io/dockerconfigjson Secret whose value is not JSON is refused, naming the key"
+
+# A Secret another controller owns: ESO refuses to take it over and keeps it as it is.
+cat >"$work/sealed.yaml" <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata:
+  name: sealed
+  namespace: team
+  ownerReferences:
+  - apiVersion: bitnami.com/v1alpha1
+    kind: SealedSecret
+    name: sealed
+    uid: 5e0a1ed0-0000-4000-8000-000000000001
+    controller: true
+stringData:
+  password: theirs
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: sealed
+  namespace: team
+spec:
+  refreshInterval: 1h0m0s
+  secretStoreRef:
+    kind: ClusterSecretStore
+    name: fake
+  data:
+  - secretKey: password
+    remoteRef:
+      key: db/password
+YAML
+k apply -f "$work/sealed.yaml" >/dev/null || fail "kubectl apply of a SealedSecret's Secret and an ExternalSecret"
+until_matches '^sealed .*SecretSyncedError +False' k get externalsecrets -n team || fail "ExternalSecret over a controlled Secret not refused"
+until_matches 'already owned by another SealedSecret controller sealed' k get events -n team \
+  || fail "no event naming the other controller"
+[ "$(k get secret sealed -n team -o jsonpath='{.data.password}' | base64 -d)" = theirs ] || fail "the controlled Secret was changed"
+ok "an ExternalSecret over a Secret another controller owns is SecretSyncedError and leaves it alone"
+
 curl -sf -X PUT "${auth[@]}" -H 'Content-Type: application/json' -d '{"controllerPaused":true}' "$server/sim/faults" >/dev/null
 if k delete externalsecret db -n team --timeout=2s >"$work/delete.out" 2>&1; then
   fail "delete finished while the controller (and its finalizer) was paused"
@@ -156,5 +225,11 @@ deleting=$(k get externalsecret db -n team -o jsonpath='{.metadata.deletionTimes
 curl -sf -X PUT "${auth[@]}" -H 'Content-Type: application/json' -d '{"controllerPaused":false}' "$server/sim/faults" >/dev/null
 k wait --for=delete externalsecret/db -n team --timeout=10s >/dev/null || fail "not deleted after the controller resumed"
 ok "kubectl delete waits for the finalizer; the object goes once the controller runs"
+
+# Its target Secret goes later, when the garbage collector gets to it (a second here; seconds
+# and more under load on a real cluster), not with the ExternalSecret.
+k wait --for=delete secret/db-credentials -n team --timeout=10s >/dev/null \
+  || fail "the garbage collector did not delete the target Secret"
+ok "the target Secret is deleted afterwards by the garbage collector"
 
 echo "all kubectl checks passed"
