@@ -298,12 +298,29 @@ async fn serve(
             };
             if let Some(name) = target.name.as_deref() {
                 let (object, gone) = state.store.delete(&key(name), &delete_options)?;
-                let code = if gone {
-                    StatusCode::OK
-                } else {
-                    StatusCode::ACCEPTED
-                };
-                return Ok(json_response(code, &with_type(target.type_id, object)));
+                if !gone || delete_options.orphan {
+                    // Waiting on finalizers: the object, with its deletionTimestamp (202). An
+                    // orphaning delete is one too on a real cluster (the garbage collector
+                    // removes its `orphan` finalizer), though done here at once.
+                    return Ok(json_response(
+                        StatusCode::ACCEPTED,
+                        &with_type(target.type_id, object),
+                    ));
+                }
+                // Deleted: a Status naming what went, not the object (kube-apiserver's
+                // `finalizeDelete`, registry/generic/registry/store.go, for every kind that
+                // does not set ReturnDeletedObject, as none of the ones served here do).
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &json!({
+                        "kind": "Status", "apiVersion": "v1", "metadata": {},
+                        "status": "Success",
+                        "details": {
+                            "name": name, "group": t.group, "kind": t.plural,
+                            "uid": object.pointer("/metadata/uid").cloned().unwrap_or(Value::Null),
+                        },
+                    }),
+                ));
             }
             let filter = |o: &Value| labels.matches(o) && fields.matches(o);
             let deleted: Vec<Value> = state

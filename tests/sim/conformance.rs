@@ -572,6 +572,42 @@ async fn delete_waits_for_finalizers_and_collects_dependents() {
     assert!(child.metadata.owner_references.is_none_or(|r| r.is_empty()));
 }
 
+/// A delete that completes answers a `Status` naming what went (kind as the resource, uid),
+/// not the object: kube-apiserver's `finalizeDelete`. Clients tell a finished delete from one
+/// waiting on finalizers by it (kube-rs: `Either::Right`).
+#[tokio::test]
+async fn a_delete_that_completes_answers_a_status_naming_what_went() {
+    let c = Cluster::start().await;
+    c.namespace("team").await;
+    let secrets: Api<Secret> = Api::namespaced(c.client.clone(), "team");
+    let created = secrets
+        .create(
+            &PostParams::default(),
+            &secret("plain", json!({}), json!({})),
+        )
+        .await
+        .unwrap();
+    let answer = secrets
+        .delete("plain", &DeleteParams::default())
+        .await
+        .unwrap();
+    let status = answer.right().expect("deleted at once: a Status");
+    assert_eq!(
+        status.status,
+        Some(kube::core::response::StatusSummary::Success)
+    );
+    let details = status.details.unwrap();
+    assert_eq!(
+        (
+            details.name.as_str(),
+            details.kind.as_str(),
+            details.group.as_str()
+        ),
+        ("plain", "secrets", "")
+    );
+    assert_eq!(Some(details.uid), created.metadata.uid);
+}
+
 #[tokio::test]
 async fn delete_collection_removes_only_what_the_selector_matches() {
     let c = Cluster::start().await;
