@@ -75,6 +75,9 @@ struct Controller {
     due: BTreeMap<Key, Instant>,
     /// Last event per (object uid, reason, message), to count repeats as the recorder does.
     recorded: HashMap<(String, String, String), String>,
+    /// Distinct messages per (object uid, type, reason), and when the last came, to combine
+    /// similar events as the recorder does.
+    similar: HashMap<(String, String, String), (Instant, HashSet<String>)>,
 }
 
 impl Controller {
@@ -181,14 +184,40 @@ impl Controller {
         let namespace = meta["namespace"].as_str().unwrap_or("default").to_owned();
         let uid = meta["uid"].as_str().unwrap_or_default().to_owned();
         let now = now_rfc3339();
-        let id = (uid.clone(), reason.to_owned(), message.to_owned());
+        // client-go's EventCorrelator (tools/record/events_cache.go, EventAggregator): from the
+        // 10th distinct message of one type and reason about one object, with no gap of 10
+        // minutes, they are recorded as one event whose message is the latest, combined.
+        let similar = self
+            .similar
+            .entry((uid.clone(), event_type.to_owned(), reason.to_owned()))
+            .or_insert_with(|| (Instant::now(), HashSet::new()));
+        if similar.0.elapsed() > Duration::from_secs(600) {
+            similar.1.clear();
+        }
+        similar.0 = Instant::now();
+        similar.1.insert(message.to_owned());
+        let (message, id) = if similar.1.len() >= 10 {
+            (
+                format!("(combined from similar events): {message}"),
+                (
+                    uid.clone(),
+                    reason.to_owned(),
+                    format!("{event_type}, combined"),
+                ),
+            )
+        } else {
+            (
+                message.to_owned(),
+                (uid.clone(), reason.to_owned(), message.to_owned()),
+            )
+        };
         if let Some(name) = self.recorded.get(&id) {
             let key = Key::new(self.types.event, &namespace, name);
             if let Ok(existing) = self.store.get(&key) {
                 let count = existing["count"].as_i64().unwrap_or(1) + 1;
                 let _ = self.store.patch(
                     &key,
-                    Patch::Merge(json!({"count": count, "lastTimestamp": now})),
+                    Patch::Merge(json!({"count": count, "lastTimestamp": now, "message": message})),
                     false,
                     &ctx(),
                 );
@@ -625,6 +654,7 @@ pub async fn run(store: Arc<Store>, faults: Arc<Faults>, options: ControllerOpti
         queued: HashSet::new(),
         due: BTreeMap::new(),
         recorded: HashMap::new(),
+        similar: HashMap::new(),
     };
     controller.enqueue_all();
     loop {

@@ -61,6 +61,9 @@ pub struct SimOptions {
     /// How long after an owner is removed the garbage collector deletes its dependents
     /// (`Store::set_gc_delay`).
     pub gc_delay: Duration,
+    /// How long an Event lives after its last write: kube-apiserver's `--event-ttl`, 1 h by
+    /// default (each write gives the event a fresh etcd lease of that length).
+    pub event_ttl: Duration,
     /// How the External Secrets controller behaves.
     pub controller: controller::ControllerOptions,
     /// Roles to hold the kubeconfig's user to (`None`: the user may do anything).
@@ -83,6 +86,48 @@ async fn garbage_collector(store: Arc<Store>) {
     loop {
         tick.tick().await;
         store.collect_garbage();
+    }
+}
+
+/// Events go `ttl` after their last write, as their etcd lease runs out on a real cluster:
+/// whoever reads a warning an hour later finds none.
+async fn expire_events(store: Arc<Store>, ttl: Duration) {
+    let Some(events) = resources::by_kind("", "Event") else {
+        return;
+    };
+    let mut tick =
+        tokio::time::interval((ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(60)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(cutoff) = std::time::SystemTime::now().checked_sub(ttl) else {
+            continue;
+        };
+        let expired = |event: &serde_json::Value| {
+            [
+                "/lastTimestamp",
+                "/eventTime",
+                "/metadata/creationTimestamp",
+            ]
+            .iter()
+            .find_map(|at| event.pointer(at).and_then(serde_json::Value::as_str))
+            .and_then(time::parse_rfc3339)
+            .is_some_and(|written| written < cutoff)
+        };
+        let Ok(page) = store.list(events, None, &expired, None, None) else {
+            continue;
+        };
+        for event in page.items {
+            let name = |field: &str| {
+                event
+                    .pointer(&format!("/metadata/{field}"))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let key = store::Key::new(events, &name("namespace"), &name("name"));
+            let _ = store.delete(&key, &store::DeleteOptions::default());
+        }
     }
 }
 
@@ -150,6 +195,7 @@ impl Default for SimOptions {
             // kube-apiserver: about once a minute (`defaultBookmarkFrequency`).
             bookmark_interval: Duration::from_secs(60),
             gc_delay: DEFAULT_GC_DELAY,
+            event_ttl: Duration::from_secs(3600),
             controller: controller::ControllerOptions::default(),
             rbac: None,
             token: None,
@@ -410,6 +456,7 @@ impl Sim {
                     options.controller.clone(),
                 )),
                 tokio::spawn(garbage_collector(store.clone())),
+                tokio::spawn(expire_events(store.clone(), options.event_ttl)),
             ];
             if let Some(path) = &state_file {
                 tasks.push(tokio::spawn(keep_saved(

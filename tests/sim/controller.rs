@@ -527,3 +527,73 @@ async fn a_secret_another_controller_owns_is_refused_and_other_owners_are_kept()
         ]
     );
 }
+
+/// client-go's recorder combines similar events: from the 10th distinct message of one type
+/// and reason about one object, one event stands for them, its message the latest prefixed
+/// "(combined from similar events): ". ESO records through it.
+#[tokio::test]
+async fn similar_warnings_are_combined_as_the_event_recorder_does() {
+    let c = Cluster::start().await;
+    c.namespace("team").await;
+    c.fake_store(
+        "fake",
+        json!([{"key": "db/password", "value": "s3cr3t"}]),
+        None,
+    )
+    .await;
+    eventually(5, "store Ready", || async {
+        let s = c.stores().get("fake").await.ok()?;
+        (ready(&s)?.0 == "True").then_some(())
+    })
+    .await;
+    let es = c.external_secrets("team");
+    es.create(
+        &PostParams::default(),
+        &external_secret("db", "fake", &[("password", "missing/0", None)]),
+    )
+    .await
+    .unwrap();
+    for i in 0..11 {
+        if i > 0 {
+            es.patch(
+                "db",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"data": [
+                    {"secretKey": "password", "remoteRef": {"key": format!("missing/{i}")}}
+                ]}})),
+            )
+            .await
+            .unwrap();
+        }
+        let key = format!("missing/{i}");
+        eventually(5, "a warning naming the key", || async {
+            events_for(&c, "team", "db")
+                .await
+                .into_iter()
+                .any(|e| e.message.as_deref().is_some_and(|m| m.contains(&key)))
+                .then_some(())
+        })
+        .await;
+    }
+    let warnings: Vec<String> = events_for(&c, "team", "db")
+        .await
+        .into_iter()
+        .filter(|e| e.type_.as_deref() == Some("Warning"))
+        .filter_map(|e| e.message)
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        10,
+        "nine of their own, then one combined: {warnings:#?}"
+    );
+    let combined: Vec<&String> = warnings
+        .iter()
+        .filter(|m| m.starts_with("(combined from similar events): "))
+        .collect();
+    assert_eq!(combined.len(), 1, "{warnings:#?}");
+    assert!(
+        combined[0].contains("missing/10"),
+        "the latest: {}",
+        combined[0]
+    );
+}
