@@ -74,6 +74,11 @@ impl Rig {
     }
 
     pub(crate) async fn new(backend: &Backend) -> Rig {
+        Rig::new_with(backend, |_| {}).await
+    }
+
+    /// A rig whose simulated clusters `adjust` changed (a test says why).
+    pub(crate) async fn new_with(backend: &Backend, adjust: impl FnOnce(&mut SimOptions)) -> Rig {
         let test_db = backend.fresh_database().await;
         let db = Db::connect(&DatabaseUrl::new(test_db.url.clone()))
             .await
@@ -90,7 +95,7 @@ impl Rig {
             .unwrap();
         let search = create_project(&db, "search", gcp, "search").await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let sim = Sim::start(SimOptions {
+        let mut options = SimOptions {
             clusters: vec!["aws-dev".into(), "gcp-dev".into()],
             state_dir: Some(dir.path().to_path_buf()),
             controller: ControllerOptions {
@@ -98,9 +103,9 @@ impl Rig {
                 min_refresh: Duration::from_millis(200),
             },
             ..SimOptions::default()
-        })
-        .await
-        .unwrap();
+        };
+        adjust(&mut options);
+        let sim = Sim::start(options).await.unwrap();
         for (cluster, ns) in [(0, "payments"), (1, "search")] {
             secrets_console::sim::demo::seed_stores(&sim.clusters()[cluster].store);
             sim.clusters()[cluster].ensure_namespace(ns);
@@ -420,6 +425,61 @@ async fn a_secret_another_controller_owns_is_failed_and_not_offered_for_adoption
     );
     let after = secrets_api.get("db-login").await.unwrap();
     assert_eq!(after.data.unwrap()["password"].0, b"theirs");
+}
+
+/// Events expire (an hour after their last write on a real cluster; 2 s here, so the test
+/// sees it). A failure External Secrets Operator stops retrying (paused here, as for an error
+/// it does not requeue) outlives its Warning event; the assignment still names the missing
+/// key, not only the condition's general words.
+async fn a_failure_keeps_its_detail_after_the_warning_event_expires(backend: Backend) {
+    let rig = Rig::new_with(&backend, |options| {
+        options.event_ttl = Duration::from_secs(2);
+    })
+    .await;
+    let id = rig
+        .org_secret(
+            "orders-db",
+            "1h0m0s",
+            &[("password", "shared/missing/password")],
+            &[rig.payments],
+        )
+        .await;
+    let reason = rig
+        .until_status(id, rig.payments, "SyncedError", 20)
+        .await
+        .unwrap();
+    assert!(reason.contains("shared/missing/password"), "{reason}");
+    rig.sim.clusters()[0].faults.set_controller_paused(true);
+    let events: Api<k8s_openapi::api::core::v1::Event> =
+        Api::namespaced(rig.client(0).await, "payments");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !events
+        .list(&kube::api::ListParams::default().fields("involvedObject.name=orders-db"))
+        .await
+        .unwrap()
+        .items
+        .is_empty()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the warning event never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Judged again with no event to read: by the resync (every second here) and by Sync now.
+    secrets::request_sync(&rig.db, &rig.admin, id, None)
+        .await
+        .unwrap();
+    for _ in 0..15 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (status, reason) = rig.status(id, rig.payments).await.unwrap();
+        let reason = reason.unwrap_or_default();
+        assert_eq!(status, "SyncedError");
+        assert!(
+            reason.contains("shared/missing/password"),
+            "the detail was lost with the event: {reason}"
+        );
+    }
 }
 
 /// An object of ours that no assignment claims — what an apply sent by a process just before it
@@ -986,6 +1046,7 @@ on_both_backends!(
     store_faults_are_named_and_heal_by_themselves,
     a_foreign_secret_of_the_same_name_is_never_touched,
     a_secret_another_controller_owns_is_failed_and_not_offered_for_adoption,
+    a_failure_keeps_its_detail_after_the_warning_event_expires,
     a_foreign_external_secret_is_not_even_annotated_by_sync,
     work_queued_during_an_outage_converges_when_the_cluster_returns,
     a_stuck_delete_fails_after_the_deadline_and_a_retry_finishes_it,

@@ -7,6 +7,7 @@
 mod apply;
 mod context;
 mod error;
+mod events;
 pub mod leader;
 mod plan;
 pub mod watcher;

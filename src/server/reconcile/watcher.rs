@@ -11,13 +11,14 @@ use std::sync::{Arc, Mutex};
 
 use futures::stream::{AbortHandle, Abortable, SelectAll};
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::core::v1::{Event, Secret};
-use kube::api::{Api, DynamicObject, ListParams};
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, DynamicObject};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::watcher::{self, Event as WatchEvent};
 
 use super::context::{Context, WatchBackoff, external_secret_resource, secret_resource};
+use super::events;
 use crate::domain::status::{self, ConditionStatus, Observation, ReadyCondition};
 use crate::model::secret::SecretValues;
 use crate::server::audit::{self, Actor};
@@ -563,20 +564,6 @@ fn target_name(es: &DynamicObject) -> String {
         .unwrap_or_default()
 }
 
-/// The controller's latest Warning about an ExternalSecret (it carries the detail: the missing
-/// key, the store that is not ready).
-async fn latest_warning(cluster: &ClusterHandle, namespace: &str, name: &str) -> Option<String> {
-    let events: Api<Event> = Api::namespaced(cluster.client.clone(), namespace);
-    let params = ListParams::default().fields(&format!(
-        "involvedObject.kind=ExternalSecret,involvedObject.name={name},type=Warning"
-    ));
-    let list = events.list(&params).await.ok()?;
-    list.items
-        .into_iter()
-        .max_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0))
-        .and_then(|e| e.message)
-}
-
 async fn judge_external_secret(
     ctx: &Context,
     cluster: &ClusterHandle,
@@ -612,13 +599,24 @@ async fn judge_external_secret(
     });
     if let Some(ready) = ready.as_mut()
         && ready.status != ConditionStatus::True
-        && let Some(warning) = latest_warning(cluster, &namespace, &name).await
     {
-        if let Err(error) = secrets::record_warning(&ctx.db, secret_id, project_id, &warning).await
-        {
-            tracing::warn!(%error, "could not record the latest warning");
+        match events::latest_warning(cluster, &namespace, &name).await {
+            Some(warning) => {
+                if let Err(error) =
+                    secrets::record_warning(&ctx.db, secret_id, project_id, &warning).await
+                {
+                    tracing::warn!(%error, "could not record the latest warning");
+                }
+                ready.message = Some(warning);
+            }
+            // The event expired (or was never seen): the detail kept from it still explains
+            // this failure better than the condition's general words.
+            None => {
+                if let Some(kept) = secrets::kept_warning(&ctx.db, secret_id, project_id).await {
+                    ready.message = Some(kept);
+                }
+            }
         }
-        ready.message = Some(warning);
     }
     let synced_generation = es.data["status"]["syncedResourceVersion"]
         .as_str()

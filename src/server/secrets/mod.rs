@@ -20,7 +20,7 @@ pub use assignments::{AssignmentDiff, change_projects, set_assignments, unassign
 pub use commands::{NewSecret, SecretChanges, adopt, create, delete, request_sync, update};
 pub use read::{SecretAccess, access, assign_options, detail, list, name_of};
 pub(crate) use record::lock_secret;
-pub use status::{observe, record_warning};
+pub use status::{kept_warning, observe, record_warning};
 pub use values::decrypt_values;
 pub(crate) use values::sealed_from_row;
 

@@ -109,7 +109,8 @@ pub(super) async fn observe_in(
         sqlx::query(
             "UPDATE assignments SET status = $1, reason = $2, applied_generation = $3, updated_at = $4, \
              last_sync_at = CASE WHEN $5 = 1 THEN $4 ELSE last_sync_at END, \
-             adoptable = CASE WHEN $8 = 1 THEN TRUE ELSE FALSE END \
+             adoptable = CASE WHEN $8 = 1 THEN TRUE ELSE FALSE END, \
+             last_warning = CASE WHEN $9 = 1 THEN NULL ELSE last_warning END \
              WHERE secret_id = $6 AND project_id = $7",
         )
         .bind(next.state.status.as_str())
@@ -120,6 +121,11 @@ pub(super) async fn observe_in(
         .bind(secret_id)
         .bind(project_id)
         .bind(i64::from(next.adoptable))
+        // Synced, or a new version applied: the warning kept for the last failure is over.
+        .bind(i64::from(matches!(
+            next.state.status,
+            AssignmentStatus::Synced | AssignmentStatus::Pending
+        )))
         .execute(&mut *conn)
         .await?;
         live::emit(conn, secret_id).await?;
@@ -184,7 +190,24 @@ pub(super) async fn finish_if_deleted(
     Ok(())
 }
 
-/// Records the latest warning event of an assignment's object (shown with its reason).
+/// The warning kept for an assignment's current failure (see [`record_warning`]).
+pub async fn kept_warning(db: &Db, secret_id: i64, project_id: i64) -> Option<String> {
+    sqlx::query_scalar(
+        "SELECT last_warning FROM assignments WHERE secret_id = $1 AND project_id = $2",
+    )
+    .bind(secret_id)
+    .bind(project_id)
+    .fetch_optional(db.pool())
+    .await
+    .ok()
+    .flatten()
+    .flatten()
+}
+
+/// Records the latest warning event of an assignment's object (shown with its reason). It is
+/// kept until the assignment is Synced or applied again: events expire (an hour after their
+/// last write by default), and a failure External Secrets Operator does not retry outlives its
+/// event.
 pub async fn record_warning(
     db: &Db,
     secret_id: i64,
