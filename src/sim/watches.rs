@@ -55,7 +55,18 @@ impl WatchView {
             (EventType::Deleted, true, _) => "DELETED",
             _ => return None,
         };
-        let object = with_type(self.type_id, event.object.clone());
+        // An object leaving the selector goes as DELETED with its previous state (the one the
+        // watcher saw match) at this event's version, as kube-apiserver's watch cache sends it
+        // (cache_watcher.go, convertToWatchEvent).
+        let shown = match (event.kind, now, &event.previous) {
+            (EventType::Modified, false, Some(previous)) => {
+                let mut previous = previous.clone();
+                previous["metadata"]["resourceVersion"] = json!(event.rv.to_string());
+                previous
+            }
+            _ => event.object.clone(),
+        };
+        let object = with_type(self.type_id, shown);
         let object = if self.as_table {
             let with_columns = !self.columns_sent;
             self.columns_sent = true;

@@ -733,7 +733,24 @@ async fn watch_resumes_from_a_resource_version_with_bookmarks_and_expires_with_4
         .await
         .unwrap();
     let event = labelled.boxed().try_next().await.unwrap().unwrap();
-    assert!(matches!(event, WatchEvent::Deleted(_)), "{event:?}");
+    // With its previous state (the one that matched) at the change's version.
+    let WatchEvent::Deleted(gone) = event else {
+        panic!("not DELETED: {event:?}");
+    };
+    let now = secrets.get("one").await.unwrap();
+    assert_eq!(
+        gone.metadata
+            .labels
+            .unwrap_or_default()
+            .get("x")
+            .map(String::as_str),
+        Some("y"),
+        "the previous object, as the watch last matched it"
+    );
+    assert_eq!(
+        gone.metadata.resource_version,
+        now.metadata.resource_version
+    );
 
     // After compaction, resuming from an old version is 410 Gone.
     c.cluster().store.compact();
