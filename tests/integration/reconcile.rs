@@ -271,3 +271,59 @@ async fn a_field_changed_by_kubectl_edit_is_taken_back_and_audited_once() {
         "no values in the audit log"
     );
 }
+
+/// `kubectl label secret payments-api-key app.kubernetes.io/managed-by-`: the label-selected
+/// watch sees the Secret leave as DELETED (with its previous labels, as kube-apiserver sends
+/// it), and the console, whose apply is on record in the object's managed fields, puts its
+/// labels back instead of calling its own object foreign.
+#[tokio::test]
+async fn an_object_whose_labels_were_taken_off_gets_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let kubeconfig = data_dir.join("sim").join("kubeconfig");
+    let _app = start_app(&data_dir);
+    wait_for_clusters(&kubeconfig, None).await;
+    let db = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!(
+            "sqlite://{}?mode=ro",
+            data_dir.join("secrets-console.db").display()
+        ))
+        .await
+        .unwrap();
+    until(45, "payments-api-key Synced", || async {
+        let rows = assignments(&db, "payments-api-key").await;
+        (!rows.is_empty() && rows.iter().all(|(_, s, _)| s == "Synced")).then_some(())
+    })
+    .await;
+    let secrets: Api<Secret> =
+        Api::namespaced(client_for(&kubeconfig, "aws-dev").await, "payments");
+    secrets
+        .patch(
+            "payments-api-key",
+            &kube::api::PatchParams {
+                field_manager: Some("kubectl-label".into()),
+                ..Default::default()
+            },
+            &kube::api::Patch::Merge(serde_json::json!({
+                "metadata": {"labels": {"app.kubernetes.io/managed-by": null}}
+            })),
+        )
+        .await
+        .unwrap();
+    until(30, "the label put back", || async {
+        let secret = secrets.get("payments-api-key").await.ok()?;
+        let labels = secret.metadata.labels?;
+        (labels
+            .get("app.kubernetes.io/managed-by")
+            .map(String::as_str)
+            == Some("secrets-console"))
+        .then_some(())
+    })
+    .await;
+    until(30, "payments-api-key Synced again", || async {
+        let rows = assignments(&db, "payments-api-key").await;
+        rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
+    })
+    .await;
+}

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::error::{Error, Policy, error_policy};
 use crate::server::cluster::manifest::{
-    LABEL_ASSIGNMENT_ID, LABEL_MANAGED_BY, LABEL_SECRET_ID, MANAGED_BY,
+    FIELD_MANAGER, LABEL_ASSIGNMENT_ID, LABEL_MANAGED_BY, LABEL_SECRET_ID, MANAGED_BY,
 };
 use crate::server::work_queue::Op;
 
@@ -171,6 +171,7 @@ pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<
     }
     if let Some(object) = object
         && !ours(object, desired.assignment_id)
+        && !stripped_of_ours(object)
     {
         // Unassigned and assigned again, or a delete still finishing: the object of an earlier
         // assignment of this same secret is not foreign. While it is being deleted, wait for
@@ -229,6 +230,22 @@ fn on_error(error: &Error) -> Action<'_> {
 /// Whether an object carries our labels for this assignment.
 fn ours(object: &DynamicObject, assignment_id: i64) -> bool {
     managed_with(object, LABEL_ASSIGNMENT_ID, assignment_id)
+}
+
+/// Whether an object we applied had our labels taken off (`kubectl label ... managed-by-`):
+/// it carries no managed-by label at all, and our field manager's apply is on record in its
+/// managed fields. The apply puts the labels back.
+fn stripped_of_ours(object: &DynamicObject) -> bool {
+    let labelled = object
+        .metadata
+        .labels
+        .as_ref()
+        .is_some_and(|labels| labels.contains_key(LABEL_MANAGED_BY));
+    !labelled
+        && object.metadata.managed_fields.iter().flatten().any(|entry| {
+            entry.manager.as_deref() == Some(FIELD_MANAGER)
+                && entry.operation.as_deref() == Some("Apply")
+        })
 }
 
 /// Whether an object carries our labels for another assignment of the same secret.

@@ -462,7 +462,7 @@ async fn watch_secrets(
                             &cluster.name,
                             secret_id,
                             project_id,
-                            "Secret deleted outside secrets-console",
+                            "Secret deleted (or its labels removed) outside secrets-console",
                         )
                         .await;
                     }
@@ -685,7 +685,7 @@ async fn external_secret_gone(ctx: &Context, cluster: &ClusterHandle, es: &Dynam
             &cluster.name,
             secret_id,
             project_id,
-            "ExternalSecret deleted outside secrets-console",
+            "ExternalSecret deleted (or its labels removed) outside secrets-console",
         )
         .await;
     }

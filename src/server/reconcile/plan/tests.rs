@@ -513,3 +513,34 @@ fn fields_another_tool_changed_are_taken_back_once_by_a_forced_apply() {
     observed.refused = refused;
     assert!(matches!(plan(&wanted, &observed), Action::Refuse { .. }));
 }
+
+#[test]
+fn an_object_of_ours_with_its_labels_taken_off_gets_them_back() {
+    let body = external_secret(ASSIGNMENT);
+    let mut stripped = body.clone();
+    stripped["metadata"]["labels"] = json!({});
+    stripped["metadata"]["managedFields"] = json!([{
+        "manager": "secrets-console", "operation": "Apply",
+        "apiVersion": "external-secrets.io/v1", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}},
+    }]);
+    let observed = Observed {
+        object: read(Some(live(&stripped))),
+        target: read(None),
+        ..Observed::default()
+    };
+    let wanted = desired(Op::Apply, Kind::ExternalSecret, Some(&body));
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Apply { force: false }
+    ));
+    // The same object never applied by us is someone else's.
+    let observed = Observed {
+        object: read(Some(live(&json!({
+            "apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+            "metadata": {"name": "db", "namespace": "payments"}, "spec": body["spec"],
+        })))),
+        target: read(None),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &observed), Action::Foreign { .. }));
+}
