@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use base64::Engine;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, broadcast};
 
@@ -14,6 +13,7 @@ use super::managed::{self, Entry, Part};
 use super::resources::{TYPES, TypeId};
 use super::status::ApiError;
 
+mod list;
 mod state;
 mod write;
 
@@ -402,70 +402,6 @@ impl Store {
             .get(key)
             .cloned()
             .ok_or_else(|| ApiError::not_found(&TYPES[key.type_id], &key.name))
-    }
-
-    /// Objects of a kind (in one namespace, or all), filtered, one page at a time.
-    pub fn list(
-        &self,
-        type_id: TypeId,
-        namespace: Option<&str>,
-        filter: &dyn Fn(&Value) -> bool,
-        limit: Option<usize>,
-        continue_token: Option<&str>,
-    ) -> Result<ListPage, ApiError> {
-        let state = self.lock();
-        let mut after: Option<Key> = None;
-        if let Some(token) = continue_token.filter(|t| !t.is_empty()) {
-            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(token)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                .ok_or_else(|| ApiError::bad_request("invalid continue token"))?;
-            let rv = decoded["rv"].as_u64().unwrap_or(0);
-            if rv < state.compacted {
-                return Err(ApiError::gone(
-                    "The provided continue parameter is too old to display a consistent list \
-                     result. You can start a new list without the continue parameter.",
-                ));
-            }
-            after = Some(Key::new(
-                type_id,
-                decoded["ns"].as_str().unwrap_or_default(),
-                decoded["name"].as_str().unwrap_or_default(),
-            ));
-        }
-        let mut matching = state
-            .objects
-            .range(Key::new(type_id, "", "")..)
-            .take_while(|(k, _)| k.type_id == type_id)
-            .filter(|(k, _)| namespace.is_none_or(|ns| k.namespace == ns))
-            .filter(|(k, _)| after.as_ref().is_none_or(|a| *k > a))
-            .filter(|(_, o)| filter(o));
-        let mut items = Vec::new();
-        let mut last: Option<Key> = None;
-        let limit = limit.filter(|l| *l > 0);
-        for (key, object) in matching.by_ref() {
-            items.push(object.clone());
-            last = Some(key.clone());
-            if limit.is_some_and(|l| items.len() >= l) {
-                break;
-            }
-        }
-        let remaining = matching.count();
-        let continue_token = match (remaining, last) {
-            (r, Some(last)) if r > 0 => {
-                Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
-                    json!({"rv": state.rv, "ns": last.namespace, "name": last.name}).to_string(),
-                ))
-            }
-            _ => None,
-        };
-        Ok(ListPage {
-            items,
-            rv: state.rv,
-            continue_token,
-            remaining,
-        })
     }
 
     /// Starts a watch on a kind from a resourceVersion (`None`: the current state first, as

@@ -608,6 +608,64 @@ async fn a_delete_that_completes_answers_a_status_naming_what_went() {
     assert_eq!(Some(details.uid), created.metadata.uid);
 }
 
+/// The pages of one list are one snapshot, as etcd serves kube-apiserver: after the first
+/// page, objects created, changed or deleted since are shown as they were, and every page
+/// carries the first page's resourceVersion.
+#[tokio::test]
+async fn the_pages_of_a_list_are_one_snapshot() {
+    let c = Cluster::start().await;
+    c.namespace("paged").await;
+    let secrets: Api<Secret> = Api::namespaced(c.client.clone(), "paged");
+    for name in ["a", "b", "c", "d"] {
+        secrets
+            .create(
+                &PostParams::default(),
+                &secret(name, json!({}), json!({"v": "1"})),
+            )
+            .await
+            .unwrap();
+    }
+    let first = secrets.list(&ListParams::default().limit(2)).await.unwrap();
+    let names = |list: &kube::api::ObjectList<Secret>| -> Vec<String> {
+        list.items
+            .iter()
+            .map(|s| s.metadata.name.clone().unwrap())
+            .collect()
+    };
+    assert_eq!(names(&first), ["a", "b"]);
+    secrets.delete("c", &DeleteParams::default()).await.unwrap();
+    secrets
+        .create(
+            &PostParams::default(),
+            &secret("bb", json!({}), json!({"v": "1"})),
+        )
+        .await
+        .unwrap();
+    secrets
+        .patch(
+            "d",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"stringData": {"v": "2"}})),
+        )
+        .await
+        .unwrap();
+    let token = first.metadata.continue_.clone().unwrap();
+    let rest = secrets
+        .list(&ListParams::default().limit(2).continue_token(&token))
+        .await
+        .unwrap();
+    assert_eq!(names(&rest), ["c", "d"], "as they were when the list began");
+    assert_eq!(rest.items[1].data.as_ref().unwrap()["v"].0, b"1");
+    assert_eq!(
+        rest.metadata.resource_version,
+        first.metadata.resource_version
+    );
+    assert!(rest.metadata.continue_.is_none_or(|t| t.is_empty()));
+    // A new list sees the changes.
+    let now = secrets.list(&ListParams::default()).await.unwrap();
+    assert_eq!(names(&now), ["a", "b", "bb", "d"]);
+}
+
 #[tokio::test]
 async fn delete_collection_removes_only_what_the_selector_matches() {
     let c = Cluster::start().await;
