@@ -4,6 +4,7 @@
 pub mod manifest;
 pub mod registry;
 pub mod store_cache;
+pub mod timeouts;
 
 /// The `Ready` condition in an object's `status.conditions` (an ExternalSecret's, a
 /// ClusterSecretStore's), if it has one.

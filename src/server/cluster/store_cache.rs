@@ -112,7 +112,7 @@ async fn feed(
     error: Arc<watch::Sender<Option<String>>>,
     cluster: String,
 ) {
-    let config = watcher::Config::default().timeout(super::registry::WATCH_TIMEOUT_SECS);
+    let config = watcher::Config::default().timeout(super::timeouts::WATCH_TIMEOUT_SECS);
     let mut backoff = DefaultBackoff::default();
     loop {
         let mut events = std::pin::pin!(watcher::watcher(api.clone(), config.clone()));
