@@ -242,10 +242,15 @@ fn stripped_of_ours(object: &DynamicObject) -> bool {
         .as_ref()
         .is_some_and(|labels| labels.contains_key(LABEL_MANAGED_BY));
     !labelled
-        && object.metadata.managed_fields.iter().flatten().any(|entry| {
-            entry.manager.as_deref() == Some(FIELD_MANAGER)
-                && entry.operation.as_deref() == Some("Apply")
-        })
+        && object
+            .metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .any(|entry| {
+                entry.manager.as_deref() == Some(FIELD_MANAGER)
+                    && entry.operation.as_deref() == Some("Apply")
+            })
 }
 
 /// Whether an object carries our labels for another assignment of the same secret.
