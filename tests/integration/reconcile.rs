@@ -61,26 +61,53 @@ where
     }
 }
 
+/// The app on its embedded default (the demo organisation on the simulated clusters) in a
+/// fresh data directory, with its database open read-only.
+struct Demo {
+    _app: tokio::process::Child,
+    _dir: tempfile::TempDir,
+    kubeconfig: std::path::PathBuf,
+    db: SqlitePool,
+}
+
+impl Demo {
+    async fn start() -> Demo {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        let kubeconfig = data_dir.join("sim").join("kubeconfig");
+        let app = start_app(&data_dir);
+        wait_for_clusters(&kubeconfig, None).await;
+        let db = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect(&format!(
+                "sqlite://{}?mode=ro",
+                data_dir.join("secrets-console.db").display()
+            ))
+            .await
+            .unwrap();
+        Demo {
+            _app: app,
+            _dir: dir,
+            kubeconfig,
+            db,
+        }
+    }
+
+    /// The Secrets of the payments project's namespace (on aws-dev).
+    async fn payments_secrets(&self) -> Api<Secret> {
+        Api::namespaced(client_for(&self.kubeconfig, "aws-dev").await, "payments")
+    }
+}
+
 #[tokio::test]
 async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
-    let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().join("data");
-    let kubeconfig = data_dir.join("sim").join("kubeconfig");
-    let _app = start_app(&data_dir);
-    wait_for_clusters(&kubeconfig, None).await;
-    let db = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&format!(
-            "sqlite://{}?mode=ro",
-            data_dir.join("secrets-console.db").display()
-        ))
-        .await
-        .unwrap();
+    let demo = Demo::start().await;
+    let (db, kubeconfig) = (&demo.db, &demo.kubeconfig);
 
     // An org External secret on three projects on three clusters: all Synced, rollup Synced.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(45);
     let synced = loop {
-        let rows = assignments(&db, "postgres-credentials").await;
+        let rows = assignments(db, "postgres-credentials").await;
         if rows.len() == 3 && rows.iter().all(|(_, s, _)| s == "Synced") {
             break rows;
         }
@@ -97,7 +124,7 @@ async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
             .collect::<Vec<_>>(),
         ["analytics", "payments", "search"]
     );
-    assert_eq!(rollup(&db, "postgres-credentials").await, "Synced");
+    assert_eq!(rollup(db, "postgres-credentials").await, "Synced");
 
     // The objects: canonical spec, our labels, the value ESO resolved.
     for (cluster, namespace) in [
@@ -105,7 +132,7 @@ async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
         ("gcp-dev", "search"),
         ("azure-dev", "analytics"),
     ] {
-        let client = client_for(&kubeconfig, cluster).await;
+        let client = client_for(kubeconfig, cluster).await;
         let es = external_secrets(&client, namespace)
             .get("postgres-credentials")
             .await
@@ -141,7 +168,7 @@ async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
 
     // A remote key the store lacks: a truthful SyncedError that names the key.
     let (_, status, reason) = until(30, "legacy-api-key SyncedError", || async {
-        assignments(&db, "legacy-api-key")
+        assignments(db, "legacy-api-key")
             .await
             .into_iter()
             .find(|(_, s, _)| s == "SyncedError")
@@ -154,11 +181,11 @@ async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
     // A project Kubernetes secret: its Secret carries the value; deleting it out of band is
     // healed and recorded in the audit log.
     until(30, "payments-api-key Synced", || async {
-        let rows = assignments(&db, "payments-api-key").await;
+        let rows = assignments(db, "payments-api-key").await;
         rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
     })
     .await;
-    let aws = client_for(&kubeconfig, "aws-dev").await;
+    let aws = client_for(kubeconfig, "aws-dev").await;
     let secrets: Api<Secret> = Api::namespaced(aws, "payments");
     let first = secrets.get("payments-api-key").await.unwrap();
     assert_eq!(first.data.unwrap()["API_KEY"].0, b"demo-payments-key-0001");
@@ -175,7 +202,7 @@ async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM audit_entries WHERE action = 'drift' AND secret_name = 'payments-api-key'",
         )
-        .fetch_one(&db)
+        .fetch_one(db)
         .await
         .unwrap();
         (n > 0).then_some(n)
@@ -183,7 +210,7 @@ async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
     .await;
     assert!(audited >= 1);
     until(30, "payments-api-key Synced again", || async {
-        let rows = assignments(&db, "payments-api-key").await;
+        let rows = assignments(db, "payments-api-key").await;
         rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
     })
     .await;
@@ -195,26 +222,13 @@ async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
 /// not stay Failed and retry the same conflict forever.
 #[tokio::test]
 async fn a_field_changed_by_kubectl_edit_is_taken_back_and_audited_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().join("data");
-    let kubeconfig = data_dir.join("sim").join("kubeconfig");
-    let _app = start_app(&data_dir);
-    wait_for_clusters(&kubeconfig, None).await;
-    let db = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&format!(
-            "sqlite://{}?mode=ro",
-            data_dir.join("secrets-console.db").display()
-        ))
-        .await
-        .unwrap();
+    let demo = Demo::start().await;
+    let (db, secrets) = (&demo.db, demo.payments_secrets().await);
     until(45, "payments-api-key Synced", || async {
-        let rows = assignments(&db, "payments-api-key").await;
+        let rows = assignments(db, "payments-api-key").await;
         (!rows.is_empty() && rows.iter().all(|(_, s, _)| s == "Synced")).then_some(())
     })
     .await;
-    let secrets: Api<Secret> =
-        Api::namespaced(client_for(&kubeconfig, "aws-dev").await, "payments");
     // What `kubectl edit secret payments-api-key` sends for a changed value (its field manager
     // is kubectl-edit).
     secrets
@@ -250,14 +264,14 @@ async fn a_field_changed_by_kubectl_edit_is_taken_back_and_audited_once() {
         .collect();
     assert_eq!(owners, ["secrets-console"], "the value's owner again");
     until(30, "payments-api-key Synced again", || async {
-        let rows = assignments(&db, "payments-api-key").await;
+        let rows = assignments(db, "payments-api-key").await;
         rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
     })
     .await;
     let entries: Vec<String> = sqlx::query_scalar(
         "SELECT detail FROM audit_entries WHERE action = 'take back' AND secret_name = 'payments-api-key'",
     )
-    .fetch_all(&db)
+    .fetch_all(db)
     .await
     .unwrap();
     assert_eq!(entries.len(), 1, "{entries:?}");
@@ -278,26 +292,13 @@ async fn a_field_changed_by_kubectl_edit_is_taken_back_and_audited_once() {
 /// labels back instead of calling its own object foreign.
 #[tokio::test]
 async fn an_object_whose_labels_were_taken_off_gets_them_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().join("data");
-    let kubeconfig = data_dir.join("sim").join("kubeconfig");
-    let _app = start_app(&data_dir);
-    wait_for_clusters(&kubeconfig, None).await;
-    let db = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&format!(
-            "sqlite://{}?mode=ro",
-            data_dir.join("secrets-console.db").display()
-        ))
-        .await
-        .unwrap();
+    let demo = Demo::start().await;
+    let (db, secrets) = (&demo.db, demo.payments_secrets().await);
     until(45, "payments-api-key Synced", || async {
-        let rows = assignments(&db, "payments-api-key").await;
+        let rows = assignments(db, "payments-api-key").await;
         (!rows.is_empty() && rows.iter().all(|(_, s, _)| s == "Synced")).then_some(())
     })
     .await;
-    let secrets: Api<Secret> =
-        Api::namespaced(client_for(&kubeconfig, "aws-dev").await, "payments");
     secrets
         .patch(
             "payments-api-key",
@@ -322,7 +323,7 @@ async fn an_object_whose_labels_were_taken_off_gets_them_back() {
     })
     .await;
     until(30, "payments-api-key Synced again", || async {
-        let rows = assignments(&db, "payments-api-key").await;
+        let rows = assignments(db, "payments-api-key").await;
         rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
     })
     .await;

@@ -863,7 +863,7 @@ async fn an_external_secret_deleted_while_the_watch_was_away_is_put_back(backend
     loop {
         let audited: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM audit_entries WHERE action = 'drift' AND secret_id = $1 \
-             AND detail LIKE '%ExternalSecret deleted outside secrets-console%'",
+             AND detail LIKE '%ExternalSecret deleted (or its labels removed) outside secrets-console%'",
         )
         .bind(id)
         .fetch_one(rig.db.pool())

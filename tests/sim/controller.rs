@@ -422,18 +422,8 @@ async fn refresh_interval_force_sync_and_drift_healing() {
 #[tokio::test]
 async fn a_secret_another_controller_owns_is_refused_and_other_owners_are_kept() {
     let c = Cluster::start().await;
-    c.namespace("team").await;
-    c.fake_store(
-        "fake",
-        json!([{"key": "db/password", "value": "s3cr3t"}]),
-        None,
-    )
-    .await;
-    eventually(5, "store Ready", || async {
-        let s = c.stores().get("fake").await.ok()?;
-        (ready(&s)?.0 == "True").then_some(())
-    })
-    .await;
+    c.team_with_ready_store(json!([{"key": "db/password", "value": "s3cr3t"}]))
+        .await;
     let secrets: Api<Secret> = Api::namespaced(c.client.clone(), "team");
     let owned_by = |name: &str, owners: serde_json::Value| {
         serde_json::from_value::<Secret>(json!({
@@ -534,18 +524,8 @@ async fn a_secret_another_controller_owns_is_refused_and_other_owners_are_kept()
 #[tokio::test]
 async fn similar_warnings_are_combined_as_the_event_recorder_does() {
     let c = Cluster::start().await;
-    c.namespace("team").await;
-    c.fake_store(
-        "fake",
-        json!([{"key": "db/password", "value": "s3cr3t"}]),
-        None,
-    )
-    .await;
-    eventually(5, "store Ready", || async {
-        let s = c.stores().get("fake").await.ok()?;
-        (ready(&s)?.0 == "True").then_some(())
-    })
-    .await;
+    c.team_with_ready_store(json!([{"key": "db/password", "value": "s3cr3t"}]))
+        .await;
     let es = c.external_secrets("team");
     es.create(
         &PostParams::default(),

@@ -91,6 +91,18 @@ impl Cluster {
             .expect("namespace created");
     }
 
+    /// A namespace `team` and a fake-provider ClusterSecretStore `fake` holding `data`, once
+    /// the controller has found the store Ready.
+    pub async fn team_with_ready_store(&self, data: Value) {
+        self.namespace("team").await;
+        self.fake_store("fake", data, None).await;
+        eventually(5, "store Ready", || async {
+            let store = self.stores().get("fake").await.ok()?;
+            (ready(&store)?.0 == "True").then_some(())
+        })
+        .await;
+    }
+
     /// Creates a ClusterSecretStore with the fake provider.
     pub async fn fake_store(&self, name: &str, data: Value, validation_result: Option<i64>) {
         let mut fake = json!({"data": data});
