@@ -205,17 +205,19 @@ impl Server {
         let extra = prepare(&db, &dir).await?;
         db.close().await;
         let port = free_port()?;
-        let (log_level, log) = match APP_LOGS.get() {
+        // The app logs to standard output; both streams go to the log file when kept.
+        let (log_level, out, err) = match APP_LOGS.get() {
             Some(dir) => {
                 let path = dir.join(format!("{name}.log"));
                 let file = std::fs::File::create(&path)
                     .with_context(|| format!("cannot create {}", path.display()))?;
-                ("info", Stdio::from(file))
+                let copy = file.try_clone()?;
+                ("info", Stdio::from(file), Stdio::from(copy))
             }
-            None => ("warn", Stdio::null()),
+            None => ("warn", Stdio::null(), Stdio::null()),
         };
         let began = Instant::now();
-        let child = tokio::process::Command::new(std::env::current_exe()?)
+        let mut child = tokio::process::Command::new(std::env::current_exe()?)
             .args([
                 "--listen",
                 &format!("127.0.0.1:{port}"),
@@ -238,8 +240,8 @@ impl Server {
             .args(extra)
             .env_remove("DATABASE_URL")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
+            .stdout(out)
+            .stderr(err)
             .kill_on_drop(true)
             .spawn()
             .context("cannot start the app")?;
@@ -252,8 +254,15 @@ impl Server {
             {
                 break;
             }
+            if let Some(status) = child.try_wait()? {
+                bail!(
+                    "the app ({name}) exited before it was ready ({status}); `--app-logs DIR` keeps its log"
+                );
+            }
             if Instant::now() > deadline {
-                bail!("the app did not answer /readyz within 60 s");
+                bail!(
+                    "the app ({name}) did not answer /readyz within 60 s; `--app-logs DIR` keeps its log"
+                );
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
