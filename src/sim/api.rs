@@ -272,8 +272,17 @@ async fn serve(
                 }
                 other => return Err(ApiError::unsupported_patch(other, t.custom)),
             };
+            // A server-side apply that creates the object answers 201, as the patch handler
+            // does when the object was created (`wasCreated`, endpoints/handlers/patch.go).
+            let creates =
+                matches!(patch, Patch::Apply { .. }) && state.store.get(&key(name)).is_err();
             let patched = state.store.patch(&key(name), patch, target.status, &ctx)?;
-            Ok(axum::Json(with_type(target.type_id, patched)).into_response())
+            let code = if creates {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok(json_response(code, &with_type(target.type_id, patched)))
         }
         "delete" | "deletecollection" => {
             let options = parse_body(body, false).unwrap_or(Value::Null);
@@ -315,10 +324,10 @@ async fn serve(
                     &json!({
                         "kind": "Status", "apiVersion": "v1", "metadata": {},
                         "status": "Success",
-                        "details": {
+                        "details": crate::sim::status::without_empty(&json!({
                             "name": name, "group": t.group, "kind": t.plural,
                             "uid": object.pointer("/metadata/uid").cloned().unwrap_or(Value::Null),
-                        },
+                        })),
                     }),
                 ));
             }
