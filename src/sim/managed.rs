@@ -196,6 +196,23 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The manager as a conflict names it (`printManager`,
+    /// k8s.io/apimachinery/pkg/util/managedfields/internal/conflict.go): quoted, its
+    /// subresource, and for an Update the API version and time it wrote at.
+    pub fn printed(&self) -> String {
+        let mut printed = format!("{:?}", self.manager);
+        if !self.subresource.is_empty() {
+            printed = format!("{printed} with subresource {:?}", self.subresource);
+        }
+        if self.operation == "Update" {
+            printed = format!("{printed} using {}", self.api_version);
+            if !self.time.is_empty() {
+                printed = format!("{printed} at {}", self.time);
+            }
+        }
+        printed
+    }
+
     /// The JSON form stored in `metadata.managedFields`.
     pub fn to_json(&self) -> Value {
         let mut value = json!({

@@ -90,37 +90,47 @@ impl ApiError {
         .with_details(json!({"name": name, "group": t.group, "kind": t.plural}))
     }
 
-    /// Server-side apply conflicts: `(manager, field)` pairs.
+    /// Server-side apply conflicts: `(manager as printed, field)` pairs, worded as
+    /// `NewConflictError` and `getConflictMessage` word them
+    /// (k8s.io/apimachinery/pkg/util/managedfields/internal/conflict.go).
     pub fn apply_conflicts(t: &ResourceType, name: &str, conflicts: &[(String, String)]) -> Self {
         let causes: Vec<Value> = conflicts
             .iter()
             .map(|(manager, field)| {
                 json!({
                     "reason": "FieldManagerConflict",
-                    "message": format!("conflict with \"{manager}\""),
+                    "message": format!("conflict with {manager}"),
                     "field": field,
                 })
             })
             .collect();
-        let listed: Vec<String> = conflicts
-            .iter()
-            .map(|(manager, field)| format!("- conflict with \"{manager}\": {field}"))
-            .collect();
-        let noun = if conflicts.len() == 1 {
-            "conflict"
-        } else {
-            "conflicts"
+        let message = match conflicts {
+            [(manager, field)] => {
+                format!("Apply failed with 1 conflict: conflict with {manager}: {field}")
+            }
+            _ => {
+                let mut by_manager: std::collections::BTreeMap<&str, Vec<&str>> =
+                    std::collections::BTreeMap::new();
+                for (manager, field) in conflicts {
+                    by_manager.entry(manager).or_default().push(field);
+                }
+                let lines: Vec<String> = by_manager
+                    .iter()
+                    .flat_map(|(manager, fields)| {
+                        std::iter::once(format!("conflicts with {manager}:"))
+                            .chain(fields.iter().map(|f| format!("- {f}")))
+                    })
+                    .collect();
+                format!(
+                    "Apply failed with {} conflicts: {}",
+                    conflicts.len(),
+                    lines.join("\n")
+                )
+            }
         };
-        Self::new(
-            409,
-            "Conflict",
-            format!(
-                "Apply failed with {} {noun}: {}",
-                conflicts.len(),
-                listed.join("\n")
-            ),
+        Self::new(409, "Conflict", message).with_details(
+            json!({"name": name, "group": t.group, "kind": t.plural, "causes": causes}),
         )
-        .with_details(json!({"name": name, "group": t.group, "kind": t.plural, "causes": causes}))
     }
 
     /// `422 Invalid`, with one cause per field error.
@@ -255,10 +265,20 @@ impl ApiError {
             "code": self.code,
         });
         if let Some(details) = &self.details {
-            status["details"] = details.clone();
+            status["details"] = without_empty(details);
         }
         status
     }
+}
+
+/// `StatusDetails` as Go writes it: every field is `omitempty`, so the core group's empty
+/// `group` and an empty `causes` are left out.
+pub fn without_empty(details: &Value) -> Value {
+    let mut details = details.clone();
+    if let Some(fields) = details.as_object_mut() {
+        fields.retain(|_, v| v != "" && !v.as_array().is_some_and(Vec::is_empty));
+    }
+    details
 }
 
 impl std::fmt::Display for ApiError {

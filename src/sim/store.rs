@@ -576,7 +576,13 @@ fn apply(
     if !conflicts.is_empty() && !force {
         let listed: Vec<(String, String)> = conflicts
             .iter()
-            .map(|(m, p)| (m.clone(), managed::dotted(p)))
+            .map(|(m, p)| {
+                let entry = entries.iter().find(|e| &e.manager == m);
+                (
+                    entry.map_or_else(|| format!("{m:?}"), Entry::printed),
+                    managed::dotted(p),
+                )
+            })
             .collect();
         return Err(ApiError::apply_conflicts(t, &key.name, &listed));
     }
