@@ -4,3 +4,4 @@
 mod conformance;
 mod controller;
 mod support;
+mod truth;
