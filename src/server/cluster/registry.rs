@@ -98,11 +98,8 @@ pub async fn client_for_context(
     cluster: &str,
     context: &str,
 ) -> Result<kube::Client, RegistryError> {
-    Ok(
-        clients_for_context(kubeconfig, cluster, context, Timeouts::default())
-            .await?
-            .requests,
-    )
+    let config = config_for_context(kubeconfig, cluster, context).await?;
+    client_with(config, Timeouts::default().request, cluster)
 }
 
 /// Clients for one context of a kubeconfig. Requests time out (every call has a deadline),
@@ -114,6 +111,20 @@ pub async fn clients_for_context(
     context: &str,
     timeouts: Timeouts,
 ) -> Result<Clients, RegistryError> {
+    let config = config_for_context(kubeconfig, cluster, context).await?;
+    Ok(Clients {
+        requests: client_with(config.clone(), timeouts.request, cluster)?,
+        watches: client_with(config, timeouts.watch_idle, cluster)?,
+    })
+}
+
+/// The configuration of one context, with the console's connect and write timeouts and
+/// kube's own retries off.
+async fn config_for_context(
+    kubeconfig: &Kubeconfig,
+    cluster: &str,
+    context: &str,
+) -> Result<kube::Config, RegistryError> {
     let mut config = kube::Config::from_custom_kubeconfig(
         kubeconfig.clone(),
         &KubeConfigOptions {
@@ -129,17 +140,19 @@ pub async fn clients_for_context(
     config.connect_timeout = Some(Duration::from_secs(5));
     config.write_timeout = Some(Duration::from_secs(30));
     config.default_retry = false;
-    let client = |read_timeout: Duration| {
-        let mut config = config.clone();
-        config.read_timeout = Some(read_timeout);
-        kube::Client::try_from(config).map_err(|source| RegistryError::Client {
-            cluster: cluster.to_owned(),
-            source,
-        })
-    };
-    Ok(Clients {
-        requests: client(timeouts.request)?,
-        watches: client(timeouts.watch_idle)?,
+    Ok(config)
+}
+
+/// A client that waits at most `read_timeout` for each read.
+fn client_with(
+    mut config: kube::Config,
+    read_timeout: Duration,
+    cluster: &str,
+) -> Result<kube::Client, RegistryError> {
+    config.read_timeout = Some(read_timeout);
+    kube::Client::try_from(config).map_err(|source| RegistryError::Client {
+        cluster: cluster.to_owned(),
+        source,
     })
 }
 
