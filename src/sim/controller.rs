@@ -56,6 +56,10 @@ impl Types {
     }
 }
 
+/// From how many distinct messages of one kind about one object client-go's recorder
+/// combines them (`maxEvents` of its EventAggregator).
+const SIMILAR_EVENTS: usize = 10;
+
 /// Why an ExternalSecret could not sync: a short condition message and the event's detail.
 struct SyncError {
     message: String,
@@ -196,7 +200,14 @@ impl Controller {
         }
         similar.0 = Instant::now();
         similar.1.insert(message.to_owned());
-        let (message, id) = if similar.1.len() >= 10 {
+        // The recorder keeps at most that many (it drops one as the next comes).
+        if similar.1.len() > SIMILAR_EVENTS {
+            let other = similar.1.iter().find(|m| *m != message).cloned();
+            if let Some(other) = other {
+                similar.1.remove(&other);
+            }
+        }
+        let (message, id) = if similar.1.len() >= SIMILAR_EVENTS {
             (
                 format!("(combined from similar events): {message}"),
                 (
