@@ -25,7 +25,7 @@ where
 
 /// What a page shows a signed-in user, with its type erased: the gate below is compiled once,
 /// not once per page (each copy of a `<Transition>` and its `Suspend` is kilobytes of WASM).
-pub type ForUser = Arc<dyn Fn(CurrentUser) -> AnyView + Send + Sync>;
+type ForUser = Arc<dyn Fn(CurrentUser) -> AnyView + Send + Sync>;
 
 /// [`RequireUser`]'s gate.
 fn signed_in_only(children: ForUser) -> impl IntoView {

@@ -11,6 +11,7 @@ use super::error::Error;
 use super::plan::{Action, Desired, Kind, Observed, plan};
 use crate::domain::status::Observation;
 use crate::model::secret::{Scope, SecretSpec, UseCase};
+use crate::server::audit::{self, Actor};
 use crate::server::clock::now_ms;
 use crate::server::cluster::manifest::{self, Manifest, Placement};
 use crate::server::cluster::registry::ClusterHandle;
@@ -381,16 +382,16 @@ async fn take_back_recorded(
         target.cluster
     );
     let mut tx = ctx.db.begin_write().await?;
-    crate::server::audit::record(
+    audit::record(
         &mut tx,
-        &crate::server::audit::Actor::new("system"),
-        crate::server::audit::Entry {
+        &Actor::new("system"),
+        audit::Entry {
             action: "take back",
             secret_id: Some(item.secret_id),
             secret_name: Some(&target.placement.name),
             project_id: Some(item.project_id),
             detail: Some(detail),
-            ..crate::server::audit::Entry::default()
+            ..audit::Entry::default()
         },
     )
     .await?;
