@@ -93,6 +93,32 @@ impl Demo {
         }
     }
 
+    /// Waits (at most `secs`) until every assignment of `secret` is Synced.
+    async fn until_synced(&self, secret: &str, secs: u64) {
+        until(secs, &format!("{secret} Synced"), || async {
+            let rows = assignments(&self.db, secret).await;
+            (!rows.is_empty() && rows.iter().all(|(_, s, _)| s == "Synced")).then_some(())
+        })
+        .await;
+    }
+
+    /// Changes the `payments-api-key` Secret as the field manager `manager` would (what
+    /// `kubectl edit` or `kubectl label` send: a merge patch under their own name).
+    async fn edit_payments_key(&self, manager: &str, patch: serde_json::Value) {
+        self.payments_secrets()
+            .await
+            .patch(
+                "payments-api-key",
+                &kube::api::PatchParams {
+                    field_manager: Some(manager.into()),
+                    ..Default::default()
+                },
+                &kube::api::Patch::Merge(patch),
+            )
+            .await
+            .unwrap();
+    }
+
     /// The Secrets of the payments project's namespace (on aws-dev).
     async fn payments_secrets(&self) -> Api<Secret> {
         Api::namespaced(client_for(&self.kubeconfig, "aws-dev").await, "payments")
@@ -180,11 +206,7 @@ async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
 
     // A project Kubernetes secret: its Secret carries the value; deleting it out of band is
     // healed and recorded in the audit log.
-    until(30, "payments-api-key Synced", || async {
-        let rows = assignments(db, "payments-api-key").await;
-        rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
-    })
-    .await;
+    demo.until_synced("payments-api-key", 30).await;
     let aws = client_for(kubeconfig, "aws-dev").await;
     let secrets: Api<Secret> = Api::namespaced(aws, "payments");
     let first = secrets.get("payments-api-key").await.unwrap();
@@ -209,11 +231,7 @@ async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
     })
     .await;
     assert!(audited >= 1);
-    until(30, "payments-api-key Synced again", || async {
-        let rows = assignments(db, "payments-api-key").await;
-        rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
-    })
-    .await;
+    demo.until_synced("payments-api-key", 30).await;
 }
 
 /// `kubectl edit` of a value the console wrote: the next apply of ours meets a conflict (the
@@ -224,26 +242,16 @@ async fn demo_assignments_converge_to_the_truth_and_drift_is_healed() {
 async fn a_field_changed_by_kubectl_edit_is_taken_back_and_audited_once() {
     let demo = Demo::start().await;
     let (db, secrets) = (&demo.db, demo.payments_secrets().await);
-    until(45, "payments-api-key Synced", || async {
-        let rows = assignments(db, "payments-api-key").await;
-        (!rows.is_empty() && rows.iter().all(|(_, s, _)| s == "Synced")).then_some(())
-    })
-    .await;
+    demo.until_synced("payments-api-key", 45).await;
     // What `kubectl edit secret payments-api-key` sends for a changed value (its field manager
     // is kubectl-edit).
-    secrets
-        .patch(
-            "payments-api-key",
-            &kube::api::PatchParams {
-                field_manager: Some("kubectl-edit".into()),
-                ..Default::default()
-            },
-            &kube::api::Patch::Merge(serde_json::json!({
-                "data": {"API_KEY": "ZWRpdGVkLWJ5LWhhbmQ="}
-            })),
-        )
-        .await
-        .unwrap();
+    demo.edit_payments_key(
+        "kubectl-edit",
+        serde_json::json!({
+            "data": {"API_KEY": "ZWRpdGVkLWJ5LWhhbmQ="}
+        }),
+    )
+    .await;
 
     let restored = until(30, "the value taken back", || async {
         let secret = secrets.get("payments-api-key").await.ok()?;
@@ -263,11 +271,7 @@ async fn a_field_changed_by_kubectl_edit_is_taken_back_and_audited_once() {
         .filter_map(|m| m.manager)
         .collect();
     assert_eq!(owners, ["secrets-console"], "the value's owner again");
-    until(30, "payments-api-key Synced again", || async {
-        let rows = assignments(db, "payments-api-key").await;
-        rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
-    })
-    .await;
+    demo.until_synced("payments-api-key", 30).await;
     let entries: Vec<String> = sqlx::query_scalar(
         "SELECT detail FROM audit_entries WHERE action = 'take back' AND secret_name = 'payments-api-key'",
     )
@@ -293,25 +297,15 @@ async fn a_field_changed_by_kubectl_edit_is_taken_back_and_audited_once() {
 #[tokio::test]
 async fn an_object_whose_labels_were_taken_off_gets_them_back() {
     let demo = Demo::start().await;
-    let (db, secrets) = (&demo.db, demo.payments_secrets().await);
-    until(45, "payments-api-key Synced", || async {
-        let rows = assignments(db, "payments-api-key").await;
-        (!rows.is_empty() && rows.iter().all(|(_, s, _)| s == "Synced")).then_some(())
-    })
+    let secrets = demo.payments_secrets().await;
+    demo.until_synced("payments-api-key", 45).await;
+    demo.edit_payments_key(
+        "kubectl-label",
+        serde_json::json!({
+            "metadata": {"labels": {"app.kubernetes.io/managed-by": null}}
+        }),
+    )
     .await;
-    secrets
-        .patch(
-            "payments-api-key",
-            &kube::api::PatchParams {
-                field_manager: Some("kubectl-label".into()),
-                ..Default::default()
-            },
-            &kube::api::Patch::Merge(serde_json::json!({
-                "metadata": {"labels": {"app.kubernetes.io/managed-by": null}}
-            })),
-        )
-        .await
-        .unwrap();
     until(30, "the label put back", || async {
         let secret = secrets.get("payments-api-key").await.ok()?;
         let labels = secret.metadata.labels?;
@@ -322,9 +316,5 @@ async fn an_object_whose_labels_were_taken_off_gets_them_back() {
         .then_some(())
     })
     .await;
-    until(30, "payments-api-key Synced again", || async {
-        let rows = assignments(db, "payments-api-key").await;
-        rows.iter().all(|(_, s, _)| s == "Synced").then_some(())
-    })
-    .await;
+    demo.until_synced("payments-api-key", 30).await;
 }
