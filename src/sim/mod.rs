@@ -171,18 +171,25 @@ async fn token_in(dir: &Path) -> std::io::Result<String> {
     }
 }
 
-/// Writes a file only its owner can read (mode 0600 from its creation).
+/// Writes a file only its owner can read (mode 0600 from its creation), whole or not at all:
+/// it is written beside and renamed into place, so a reader waiting for it to appear (a test,
+/// kubectl) never reads half of it.
 async fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use tokio::io::AsyncWriteExt;
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
     let mut file = tokio::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .open(path)
+        .open(&partial)
         .await?;
     file.write_all(bytes).await?;
-    file.flush().await
+    file.flush().await?;
+    drop(file);
+    tokio::fs::rename(&partial, path).await
 }
 
 impl Default for SimOptions {
