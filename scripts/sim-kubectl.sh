@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Drives the real kubectl against the standalone simulated cluster (`secrets-console sim`):
 # apply, get, jsonpath, watch, delete behind a finalizer and garbage collection, strict field
-# validation, per-type Secret validation, a conflict after kubectl edit, a foreign controller.
+# validation, per-type Secret validation, a conflict after kubectl edit, a foreign controller,
+# and the imperative commands whose bodies kubectl sends as protobuf (create namespace, create
+# secret generic/tls/docker-registry) with label, annotate, edit, get -o yaml and delete.
 # Usage: scripts/sim-kubectl.sh [path/to/secrets-console]   (default target/debug/secrets-console)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/debug/secrets-console}
 command -v kubectl >/dev/null || { echo "kubectl is not installed"; exit 1; }
+command -v openssl >/dev/null || { echo "openssl is not installed (it makes the kubectl create secret tls pair)"; exit 1; }
 [ -x "$bin" ] || { echo "$bin is missing: build it first (cargo build)"; exit 1; }
 
 work=$(mktemp -d)
@@ -19,7 +22,7 @@ trap cleanup EXIT
 fail() { echo "not ok - $*"; echo "--- simulated cluster log:"; tail -20 "$work/sim.log"; exit 1; }
 ok() { echo "ok - $*"; }
 
-"$bin" sim --listen 127.0.0.1:0 --kubeconfig "$work/kubeconfig" --retry-after 200ms >"$work/sim.log" 2>&1 &
+"$bin" sim --listen 127.0.0.1:0 --kubeconfig "$work/kubeconfig" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 100); do
   grep -q "ready" "$work/sim.log" 2>/dev/null && break
@@ -231,5 +234,82 @@ ok "kubectl delete waits for the finalizer; the object goes once the controller 
 k wait --for=delete secret/db-credentials -n team --timeout=10s >/dev/null \
   || fail "the garbage collector did not delete the target Secret"
 ok "the target Secret is deleted afterwards by the garbage collector"
+
+# Imperative commands (issue 18.8): kubectl's typed clientset sends built-in kinds as protobuf,
+# `Content-Type: application/vnd.kubernetes.protobuf`, which kube-apiserver accepts.
+k create namespace payments-2 -v=8 >"$work/ns.out" 2>"$work/ns.log" || fail "kubectl create namespace: $(tail -3 "$work/ns.log")"
+grep -qx 'namespace/payments-2 created' "$work/ns.out" || fail "create namespace output: $(cat "$work/ns.out")"
+grep -q 'Content-Type: application/vnd.kubernetes.protobuf' "$work/ns.log" \
+  || fail "kubectl create namespace did not send protobuf, so this check proves nothing"
+k create secret generic api-key -n payments-2 --from-literal=token=s3cr3t --from-literal=user=app -v=8 \
+  >"$work/generic.out" 2>"$work/generic.log" || fail "kubectl create secret generic: $(tail -3 "$work/generic.log")"
+grep -qx 'secret/api-key created' "$work/generic.out" || fail "create secret output: $(cat "$work/generic.out")"
+grep -q 'Content-Type: application/vnd.kubernetes.protobuf' "$work/generic.log" \
+  || fail "kubectl create secret did not send protobuf"
+k get secret api-key -n payments-2 -o yaml >"$work/generic.yaml" || fail "kubectl get secret -o yaml"
+grep -q '^  token: czNjcjN0$' "$work/generic.yaml" && grep -q '^  user: YXBw$' "$work/generic.yaml" \
+  && grep -q '^type: Opaque$' "$work/generic.yaml" || fail "get -o yaml does not show the data as created, type Opaque"
+ok "kubectl create namespace and create secret generic (protobuf bodies) work; get -o yaml shows the data, type Opaque"
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/tls.key" -out "$work/tls.crt" -subj /CN=web -days 1 \
+  2>/dev/null || fail "openssl could not make a certificate"
+k create secret tls web-tls -n payments-2 --cert="$work/tls.crt" --key="$work/tls.key" >/dev/null \
+  || fail "kubectl create secret tls"
+[ "$(k get secret web-tls -n payments-2 -o jsonpath='{.type}')" = kubernetes.io/tls ] || fail "tls Secret type"
+k get secret web-tls -n payments-2 -o jsonpath='{.data.tls\.crt}' | base64 -d | cmp -s - "$work/tls.crt" \
+  || fail "the tls Secret does not hold the certificate"
+k create secret docker-registry pull -n payments-2 --docker-server=registry.example --docker-username=ci \
+  --docker-password=pw >/dev/null || fail "kubectl create secret docker-registry"
+k get secret pull -n payments-2 -o jsonpath='{.data.\.dockerconfigjson}' | base64 -d | grep -q '"registry.example"' \
+  || fail "the docker-registry Secret has no auth for registry.example"
+ok "kubectl create secret tls and docker-registry store typed Secrets with their data"
+
+k create secret generic api-key -n payments-2 --from-literal=token=other >"$work/dup.out" 2>&1 \
+  && fail "a second create of the same Secret succeeded"
+grep -q 'secrets "api-key" already exists' "$work/dup.out" || fail "duplicate create: $(cat "$work/dup.out")"
+k create secret generic preview -n payments-2 --from-literal=a=b --dry-run=server -o name >/dev/null \
+  || fail "create --dry-run=server"
+k get secret preview -n payments-2 >/dev/null 2>&1 && fail "a server dry-run create stored the Secret"
+ok "a second create is AlreadyExists; --dry-run=server stores nothing"
+
+k label secret api-key -n payments-2 team=payments >/dev/null || fail "kubectl label secret"
+k annotate secret api-key -n payments-2 owner=alice >/dev/null || fail "kubectl annotate secret"
+k label namespace payments-2 env=dev >/dev/null || fail "kubectl label namespace"
+k annotate namespace payments-2 contact=payments@example.com >/dev/null || fail "kubectl annotate namespace"
+got=$(k get secret api-key -n payments-2 -o jsonpath='{.metadata.labels.team}/{.metadata.annotations.owner}')
+[ "$got" = payments/alice ] || fail "Secret label/annotation: $got"
+got=$(k get namespace payments-2 -o jsonpath='{.metadata.labels.env}/{.metadata.annotations.contact}')
+[ "$got" = dev/payments@example.com ] || fail "namespace label/annotation: $got"
+[ "$(k get secrets -n payments-2 -l team=payments -o name)" = secret/api-key ] || fail "label selector after kubectl label"
+KUBE_EDITOR="sed -i s/czNjcjN0/cm90YXRlZA==/" k edit secret api-key -n payments-2 >/dev/null || fail "kubectl edit secret"
+[ "$(k get secret api-key -n payments-2 -o jsonpath='{.data.token}' | base64 -d)" = rotated ] || fail "the edit did not land"
+ok "kubectl label, annotate (Secret and namespace) and edit change what get shows"
+
+# A protobuf DeleteOptions whose uid precondition does not hold: 409, and the Secret stays.
+printf 'k8s\x00\x0a\x13\x0a\x02v1\x12\x0dDeleteOptions\x12\x0d\x12\x0b\x0a\x09wrong-uid' >"$work/delete.pb"
+pb=(-H 'Content-Type: application/vnd.kubernetes.protobuf' --data-binary)
+code=$(curl -s -o "$work/pb.json" -w '%{http_code}' "${auth[@]}" -X DELETE "${pb[@]}" "@$work/delete.pb" \
+  "$server/api/v1/namespaces/payments-2/secrets/api-key")
+[ "$code" = 409 ] || fail "a protobuf DeleteOptions with a wrong uid answered $code: $(cat "$work/pb.json")"
+k get secret api-key -n payments-2 >/dev/null || fail "the Secret went despite its failed precondition"
+# Kinds it does not decode from protobuf: Lease (built in, not modelled) 415; custom resources
+# 400, as kube-apiserver answers (CRDs do not support protobuf).
+printf 'k8s\x00\x0a\x1f\x0a\x16coordination.k8s.io/v1\x12\x05Lease\x12\x05\x0a\x03\x0a\x01l' >"$work/lease.pb"
+code=$(curl -s -o "$work/pb.json" -w '%{http_code}' "${auth[@]}" "${pb[@]}" "@$work/lease.pb" \
+  "$server/apis/coordination.k8s.io/v1/namespaces/payments-2/leases")
+[ "$code" = 415 ] && grep -q 'cannot decode Lease' "$work/pb.json" || fail "protobuf Lease: $code $(cat "$work/pb.json")"
+printf 'k8s\x00\x0a\x28\x0a\x16external-secrets.io/v1\x12\x0eExternalSecret\x12\x05\x0a\x03\x0a\x01e' >"$work/es.pb"
+code=$(curl -s -o "$work/pb.json" -w '%{http_code}' "${auth[@]}" "${pb[@]}" "@$work/es.pb" \
+  "$server/apis/external-secrets.io/v1/namespaces/payments-2/externalsecrets")
+[ "$code" = 400 ] && grep -q 'custom resources cannot be sent as' "$work/pb.json" \
+  || fail "protobuf ExternalSecret: $code $(cat "$work/pb.json")"
+ok "protobuf DeleteOptions preconditions hold; a protobuf Lease is 415, an ExternalSecret 400"
+
+k delete secret api-key -n payments-2 >"$work/del.out" || fail "kubectl delete secret"
+grep -qx 'secret "api-key" deleted' "$work/del.out" || fail "delete output: $(cat "$work/del.out")"
+k get secret api-key -n payments-2 >/dev/null 2>&1 && fail "the Secret is still there after kubectl delete"
+k delete namespace payments-2 --timeout=10s >/dev/null || fail "kubectl delete namespace"
+k get namespace payments-2 >/dev/null 2>&1 && fail "the namespace is still there after kubectl delete"
+ok "kubectl delete removes the Secret, then the namespace with what it held"
 
 echo "all kubectl checks passed"

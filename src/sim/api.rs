@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use super::auth::{authenticate, authorize};
 use super::faults::FaultSettings;
 use super::request::{
-    ApiState, Route, flag, json_response, parse_body, parse_path, verb_of, with_type, write_context,
+    ApiState, Route, content_type, flag, json_response, parse_body, parse_delete_options,
+    parse_object_body, parse_path, verb_of, with_type, write_context,
 };
 use super::resources::{self, TYPES};
 use super::selectors::{FieldSelector, LabelSelector};
@@ -222,7 +223,7 @@ async fn serve(
             if t.namespaced && namespace.is_none() {
                 return Err(ApiError::method_not_allowed());
             }
-            let object = parse_body(body, true)?;
+            let object = parse_object_body(body, headers, t)?;
             let created = state.store.create(
                 target.type_id,
                 namespace.as_deref().unwrap_or(""),
@@ -236,7 +237,7 @@ async fn serve(
         }
         "update" => {
             let name = target.name.as_deref().unwrap_or_default();
-            let object = parse_body(body, true)?;
+            let object = parse_object_body(body, headers, t)?;
             let updated = state
                 .store
                 .update(&key(name), object, target.status, &ctx)?;
@@ -244,15 +245,7 @@ async fn serve(
         }
         "patch" => {
             let name = target.name.as_deref().unwrap_or_default();
-            let content_type = headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("")
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_owned();
+            let content_type = content_type(headers);
             let patch = match content_type.as_str() {
                 "application/merge-patch+json" => Patch::Merge(parse_body(body, false)?),
                 "application/json-patch+json" => Patch::Json(parse_body(body, false)?),
@@ -285,7 +278,7 @@ async fn serve(
             Ok(json_response(code, &with_type(target.type_id, patched)))
         }
         "delete" | "deletecollection" => {
-            let options = parse_body(body, false).unwrap_or(Value::Null);
+            let options = parse_delete_options(body, headers)?;
             let propagation = options["propagationPolicy"]
                 .as_str()
                 .or(query.get("propagationPolicy").map(String::as_str));

@@ -15,6 +15,7 @@ pub mod eso;
 pub mod faults;
 pub mod kinds;
 pub mod managed;
+pub mod protobuf;
 pub mod rbac;
 pub mod request;
 pub mod resources;

@@ -11,9 +11,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::faults::Faults;
-use super::resources::{self, TYPES, TypeId};
+use super::resources::{self, ResourceType, TYPES, TypeId};
 use super::status::ApiError;
 use super::store::{Store, WriteContext};
+
+use super::protobuf;
 
 /// What the HTTP layer needs of a cluster.
 #[derive(Debug, Clone)]
@@ -153,6 +155,40 @@ pub(crate) fn parse_body(body: &Bytes, yaml_ok: bool) -> Result<Value, ApiError>
             "the request body is not valid JSON: {e}"
         ))),
     }
+}
+
+/// The media type of a request body: its `Content-Type` without parameters, lower-cased.
+pub(crate) fn content_type(headers: &HeaderMap) -> String {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let media_type = value.split(';').next().unwrap_or("");
+    media_type.trim().to_ascii_lowercase()
+}
+
+/// The object a create or update of `t` sends: JSON or YAML, or protobuf as kubectl's typed
+/// clientset sends built-in kinds (`kubectl create namespace`, `kubectl create secret`), which
+/// kube-apiserver chooses a decoder for by the `Content-Type` (`NegotiateInputSerializer`,
+/// k8s.io/apiserver `pkg/endpoints/handlers/negotiation/negotiate.go`).
+pub(crate) fn parse_object_body(
+    body: &Bytes,
+    headers: &HeaderMap,
+    t: &ResourceType,
+) -> Result<Value, ApiError> {
+    if content_type(headers) == protobuf::MEDIA_TYPE {
+        return protobuf::decode_object(body, t);
+    }
+    parse_body(body, true)
+}
+
+/// A delete's `DeleteOptions` (`Null` when none). A protobuf body that does not decode is
+/// refused (400); other bodies are read as JSON, and ignored when they are not.
+pub(crate) fn parse_delete_options(body: &Bytes, headers: &HeaderMap) -> Result<Value, ApiError> {
+    if content_type(headers) == protobuf::MEDIA_TYPE {
+        return protobuf::decode_delete_options(body);
+    }
+    Ok(parse_body(body, false).unwrap_or(Value::Null))
 }
 
 pub(crate) fn with_type(type_id: TypeId, mut object: Value) -> Value {
