@@ -156,6 +156,14 @@ pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_nanos(total))
 }
 
+/// A Go duration that must be longer than zero (a flag's value parser).
+pub fn parse_positive(text: &str) -> Result<Duration, String> {
+    match parse_go_duration(text)? {
+        d if d.is_zero() => Err("must be longer than 0s".to_owned()),
+        d => Ok(d),
+    }
+}
+
 /// Formats a duration exactly as Go's `Duration.String()` does, which is the form Kubernetes
 /// stores `refreshInterval` in: `1h0m0s`, `1m30s`, `1.5s`, `500ms`, `1.1µs`, `0s`.
 pub fn format_go_duration(d: Duration) -> String {

@@ -90,7 +90,8 @@ async fn run_sim(args: config::SimArgs) -> anyhow::Result<()> {
         listen: args.listen,
         state_dir: args.state_dir.clone(),
         controller: crate::sim::controller::ControllerOptions {
-            retry_after: args.retry_after,
+            failure_base: args.failure_backoff,
+            client_qps: args.client_qps,
             ..Default::default()
         },
         ..Default::default()

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+mod sim_args;
+pub use sim_args::SimArgs;
+
 /// Command line of the `secrets-console` binary. Every flag can also be set through the
 /// environment variable named in `--help`.
 #[derive(Debug, Clone, Parser)]
@@ -96,11 +99,11 @@ pub struct Cli {
     pub secure_cookies: bool,
 
     /// Sign a user out after this long without a request (Go duration syntax: 30m, 1h30m).
-    #[arg(long, env = "SECRETS_CONSOLE_SESSION_IDLE", default_value = "30m", value_parser = parse_duration)]
+    #[arg(long, env = "SECRETS_CONSOLE_SESSION_IDLE", default_value = "30m", value_parser = crate::domain::duration::parse_positive)]
     pub session_idle: Duration,
 
     /// Sign a user out this long after sign-in, however active (Go duration syntax).
-    #[arg(long, env = "SECRETS_CONSOLE_SESSION_LIFETIME", default_value = "12h", value_parser = parse_duration)]
+    #[arg(long, env = "SECRETS_CONSOLE_SESSION_LIFETIME", default_value = "12h", value_parser = crate::domain::duration::parse_positive)]
     pub session_lifetime: Duration,
 
     /// Seconds to let in-flight requests finish after SIGTERM or SIGINT before exiting anyway.
@@ -113,7 +116,7 @@ pub struct Cli {
 
     /// How long an unassign or delete may wait for the object to leave the cluster (a
     /// finalizer nobody removes, say) before it shows DeleteFailed (Go duration syntax).
-    #[arg(long, env = "SECRETS_CONSOLE_DELETE_DEADLINE", default_value = "2m", value_parser = parse_duration)]
+    #[arg(long, env = "SECRETS_CONSOLE_DELETE_DEADLINE", default_value = "2m", value_parser = crate::domain::duration::parse_positive)]
     pub delete_deadline: Duration,
 
     /// Secret names nobody may create (comma-separated; `*` matches any run of characters):
@@ -164,17 +167,17 @@ pub struct Cli {
 
     /// How often each cluster's API server is probed for the reachability shown on the
     /// Projects page (Go duration syntax).
-    #[arg(long, env = "SECRETS_CONSOLE_CLUSTER_PROBE_INTERVAL", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, env = "SECRETS_CONSOLE_CLUSTER_PROBE_INTERVAL", default_value = "10s", value_parser = crate::domain::duration::parse_positive)]
     pub cluster_probe_interval: Duration,
 
     /// Shortest refresh interval an External secret may have (Go duration syntax): ESO
     /// re-reads the shared store on every refresh. 0s (no periodic refresh) stays allowed.
-    #[arg(long, env = "SECRETS_CONSOLE_MIN_REFRESH_INTERVAL", default_value = "1m", value_parser = parse_duration)]
+    #[arg(long, env = "SECRETS_CONSOLE_MIN_REFRESH_INTERVAL", default_value = "1m", value_parser = crate::domain::duration::parse_positive)]
     pub min_refresh_interval: Duration,
 
     /// How long after one user's Sync now of a secret the next one of the same secret by the
     /// same user is refused (Go duration syntax): each is a read of the shared store.
-    #[arg(long, env = "SECRETS_CONSOLE_SYNC_NOW_COOLDOWN", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, env = "SECRETS_CONSOLE_SYNC_NOW_COOLDOWN", default_value = "10s", value_parser = crate::domain::duration::parse_positive)]
     pub sync_now_cooldown: Duration,
 }
 
@@ -234,51 +237,6 @@ pub struct BenchArgs {
 /// Environment variable holding the password of `create-admin`.
 pub const ADMIN_PASSWORD_ENV: &str = "SECRETS_CONSOLE_ADMIN_PASSWORD";
 
-/// Options of `secrets-console sim`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct SimArgs {
-    /// Address of the first cluster's API server; further clusters take the next ports.
-    /// Port 0 picks free ports.
-    #[arg(
-        long = "listen",
-        env = "SECRETS_CONSOLE_SIM_LISTEN",
-        default_value = "127.0.0.1:6443"
-    )]
-    pub listen: SocketAddr,
-    /// Where to write the kubeconfig (one context per cluster).
-    #[arg(
-        long,
-        env = "SECRETS_CONSOLE_SIM_KUBECONFIG",
-        default_value = "sim.kubeconfig"
-    )]
-    pub kubeconfig: PathBuf,
-    /// Cluster names (repeat the flag for several). Default: one cluster named `sim`.
-    #[arg(long = "cluster", value_name = "NAME")]
-    pub clusters: Vec<String>,
-    /// Keep the clusters' objects in this directory across restarts (default: in memory).
-    #[arg(long, env = "SECRETS_CONSOLE_SIM_STATE_DIR")]
-    pub state_dir: Option<PathBuf>,
-    /// Create the demo ClusterSecretStores (vault, aws-secrets-manager, gcp-secret-manager,
-    /// azure-key-vault) with fake data in every cluster.
-    #[arg(long, default_value_t = false)]
-    pub demo_stores: bool,
-    /// How often the controller retries a failed ExternalSecret (Go duration syntax).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
-    pub retry_after: Duration,
-    /// Hold the kubeconfig's user to the roles these manifests (say, the output of `kubectl
-    /// kustomize deploy/overlays/production`) bind to --rbac-service-account, as an API server
-    /// would: anything else is 403 Forbidden. Requests without credentials stay unrestricted.
-    #[arg(long, value_name = "FILE")]
-    pub rbac: Option<PathBuf>,
-    /// The service account whose roles --rbac enforces, as NAMESPACE:NAME.
-    #[arg(
-        long,
-        value_name = "NAMESPACE:NAME",
-        default_value = "secrets-console:secrets-console"
-    )]
-    pub rbac_service_account: String,
-}
-
 /// Where the master key comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MasterKeySource {
@@ -290,13 +248,6 @@ pub enum MasterKeySource {
 }
 
 /// Parses a positive Go-syntax duration for a flag.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    match crate::domain::validation::parse_go_duration(text)? {
-        d if d.is_zero() => Err("must be longer than 0s".to_owned()),
-        d => Ok(d),
-    }
-}
-
 /// How log lines are written to standard output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {

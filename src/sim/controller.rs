@@ -18,14 +18,26 @@ use super::time::{now_rfc3339, parse_go_duration, random_suffix};
 use super::eso::*;
 
 mod events;
+mod pace;
 mod provider;
 mod target;
 
-/// Tunables of the simulated controller.
+/// Tunables of the simulated controller. The defaults are real ESO's (`pace` cites them);
+/// a test may go faster only where it says why.
 #[derive(Debug, Clone)]
 pub struct ControllerOptions {
-    /// Delay before retrying an ExternalSecret that failed.
-    pub retry_after: Duration,
+    /// The first retry of a failed ExternalSecret; each further failure doubles it.
+    pub failure_base: Duration,
+    /// The longest wait between retries of a failed ExternalSecret.
+    pub failure_max: Duration,
+    /// Retries of failures a second, over all objects (and the burst allowed).
+    pub retry_qps: f64,
+    /// How many retries may come at once before `retry_qps` spaces them.
+    pub retry_burst: u32,
+    /// Writes to the API server a second (`--client-qps`; 0: no limit).
+    pub client_qps: f64,
+    /// How many writes may come at once before `client_qps` spaces them (`--client-burst`).
+    pub client_burst: u32,
     /// Shortest refresh interval honoured (a guard against busy loops).
     pub min_refresh: Duration,
 }
@@ -33,7 +45,12 @@ pub struct ControllerOptions {
 impl Default for ControllerOptions {
     fn default() -> Self {
         Self {
-            retry_after: Duration::from_secs(5),
+            failure_base: Duration::from_secs(1),
+            failure_max: Duration::from_secs(7 * 60),
+            retry_qps: 10.0,
+            retry_burst: 100,
+            client_qps: 50.0,
+            client_burst: 100,
             min_refresh: Duration::from_secs(1),
         }
     }
@@ -79,6 +96,13 @@ struct Controller {
     /// Distinct messages per (object uid, type, reason), and when the last came, to combine
     /// similar events as the recorder does.
     similar: HashMap<(String, String, String), (Instant, HashSet<String>)>,
+    /// When failed objects are tried again.
+    backoff: pace::Backoff,
+    /// The client's rate limit on writes.
+    writes: pace::Bucket,
+    /// How long the writes of the reconcile just done wait for the client's rate limit,
+    /// slept before the next one (one worker: the next waits behind it).
+    owed: Duration,
 }
 
 impl Controller {
@@ -105,18 +129,32 @@ impl Controller {
     fn on_event(&mut self, event: &super::store::Event) {
         let type_id = event.key.type_id;
         if type_id == self.types.external_secret {
-            if event.kind != EventType::Deleted {
-                self.enqueue(event.key.clone());
-            } else {
+            if event.kind == EventType::Deleted {
                 self.due.remove(&event.key);
+                self.backoff.forget(&event.key);
+            } else if event
+                .previous
+                .as_ref()
+                .is_none_or(|old| spec_changed(old, &event.object))
+            {
+                self.enqueue(event.key.clone());
             }
         } else if type_id == self.types.store {
-            // The store itself, then everything that reads from it.
+            // The store's own controller validates it again. ExternalSecrets are not told:
+            // ESO's ExternalSecret controller does not watch stores (`SetupWithManager` watches
+            // ExternalSecrets and managed Secrets only), so a change at the provider or of the
+            // store is seen at each ExternalSecret's next refresh, retry or Sync now.
             if event.kind != EventType::Deleted {
                 self.enqueue(event.key.clone());
             }
-            self.enqueue_users_of(&event.key.name);
         } else if type_id == self.types.secret {
+            // ESO watches only Secrets labelled as managed (`secretHasESLabel`).
+            let managed = |object: &Value| {
+                object.pointer(&pointer_to_label(MANAGED_LABEL)) == Some(&json!("true"))
+            };
+            if !managed(&event.object) && !event.previous.as_ref().is_some_and(managed) {
+                return;
+            }
             // An owned Secret changed or vanished: its ExternalSecret heals it.
             let owner = event
                 .object
@@ -137,33 +175,6 @@ impl Controller {
         }
     }
 
-    fn enqueue_users_of(&mut self, store_name: &str) {
-        let users = self
-            .store
-            .list(
-                self.types.external_secret,
-                None,
-                &|es| {
-                    es.pointer("/spec/secretStoreRef/name")
-                        .and_then(Value::as_str)
-                        == Some(store_name)
-                },
-                None,
-                None,
-            )
-            .map(|p| p.items)
-            .unwrap_or_default();
-        for es in users {
-            let ns = es.pointer("/metadata/namespace").and_then(Value::as_str);
-            let name = es.pointer("/metadata/name").and_then(Value::as_str);
-            self.enqueue(Key::new(
-                self.types.external_secret,
-                ns.unwrap_or(""),
-                name.unwrap_or(""),
-            ));
-        }
-    }
-
     fn reconcile(&mut self, key: &Key) {
         if key.type_id == self.types.store {
             self.reconcile_store(key);
@@ -172,14 +183,24 @@ impl Controller {
         }
     }
 
-    /// Replaces the status (a no-op write changes nothing and notifies nobody).
-    fn write_status(&self, key: &Key, status: Value, manager: &str) {
+    /// Replaces the status (a no-op write changes nothing and notifies nobody, and is not
+    /// sent: ESO patches the status only when it changed).
+    fn write_status(&mut self, key: &Key, status: Value, manager: &str) {
         if let Ok(mut object) = self.store.get(key) {
+            if object.get("status") == Some(&status) {
+                return;
+            }
             object["status"] = status;
+            self.spend_write();
             let _ = self
                 .store
                 .update(key, object, true, &WriteContext::new(manager));
         }
+    }
+
+    /// Takes a token of the client's rate limit for one write to the API server.
+    fn spend_write(&mut self) {
+        self.owed += self.writes.reserve(Instant::now() + self.owed);
     }
 
     fn reconcile_store(&mut self, key: &Key) {
@@ -249,12 +270,13 @@ impl Controller {
         self.write_status(key, status, MANAGER);
         if error.terminal {
             self.due.remove(key);
+            self.backoff.forget(key);
             return;
         }
-        // ESO retries failures with a rate limiter (1s doubling, capped); a fixed short delay
-        // keeps tests quick while still being a retry, not a busy loop.
-        self.due
-            .insert(key.clone(), Instant::now() + self.options.retry_after);
+        // Returned to the work queue as an error: retried by ESO's rate limiter.
+        let now = Instant::now();
+        let wait = self.backoff.when(key, now);
+        self.due.insert(key.clone(), now + wait);
     }
 
     fn done(&mut self, key: &Key, es: &Value, reason: &str, message: &str, binding: Option<&str>) {
@@ -363,9 +385,11 @@ impl Controller {
                 && let Ok(target) = self.store.get(&target_key)
                 && controller_uid(&target) == es.pointer("/metadata/uid").and_then(Value::as_str)
             {
+                self.spend_write();
                 let _ = self.store.delete(&target_key, &Default::default());
             }
             let rest: Vec<Value> = finalizers.into_iter().filter(|f| *f != FINALIZER).collect();
+            self.spend_write();
             let _ = self.store.patch(
                 key,
                 Patch::Merge(json!({"metadata": {"finalizers": rest}})),
@@ -377,6 +401,7 @@ impl Controller {
         if !has_finalizer {
             let mut list = finalizers;
             list.push(json!(FINALIZER));
+            self.spend_write();
             match self.store.patch(
                 key,
                 Patch::Merge(json!({"metadata": {"finalizers": list}})),
@@ -473,6 +498,7 @@ impl Controller {
                 }
                 "Delete" if creation == "Owner" => {
                     if target.is_some() {
+                        self.spend_write();
                         let _ = self.store.delete(&target_key, &Default::default());
                         self.record(
                             &es,
@@ -520,9 +546,16 @@ impl Controller {
                 return;
             }
             _ => {
-                if let Err(error) =
-                    self.write_target(&es, &target_key, target.as_ref(), data, &creation)
-                {
+                let written = self.write_target(&es, &target_key, target.as_ref(), data, &creation);
+                // A create or an update that changed the Secret was a request.
+                let version = |t: Option<&Value>| {
+                    t.and_then(|t| t.pointer("/metadata/resourceVersion"))
+                        .cloned()
+                };
+                if version(self.store.get(&target_key).ok().as_ref()) != version(target.as_ref()) {
+                    self.spend_write();
+                }
+                if let Err(error) = written {
                     self.fail(key, &es, &error);
                     return;
                 }
@@ -533,8 +566,9 @@ impl Controller {
         self.schedule(key, &es, interval);
     }
 
-    /// Requeues per refreshInterval (none when it is 0).
+    /// Requeues per refreshInterval (none when it is 0); a success forgets past failures.
     fn schedule(&mut self, key: &Key, es: &Value, interval: Duration) {
+        self.backoff.forget(key);
         if interval.is_zero() {
             self.due.remove(key);
             return;
@@ -551,6 +585,22 @@ impl Controller {
     }
 }
 
+/// Whether an update of an ExternalSecret is one ESO reconciles (`shouldEnqueueExternalSecretUpdate`
+/// in its controller): generation, labels, annotations, finalizers or deletion changed. Its
+/// own status writes are not.
+fn spec_changed(old: &Value, new: &Value) -> bool {
+    [
+        "/metadata/generation",
+        "/metadata/labels",
+        "/metadata/annotations",
+        "/metadata/finalizers",
+        "/metadata/deletionTimestamp",
+        "/spec",
+    ]
+    .iter()
+    .any(|at| old.pointer(at) != new.pointer(at))
+}
+
 /// Runs the controller for one cluster until the task is aborted.
 pub async fn run(store: Arc<Store>, faults: Arc<Faults>, options: ControllerOptions) {
     let Some(types) = Types::find() else {
@@ -560,13 +610,21 @@ pub async fn run(store: Arc<Store>, faults: Arc<Faults>, options: ControllerOpti
     let mut paused = faults.paused_changes();
     let mut controller = Controller {
         store,
-        options,
         types,
         queue: VecDeque::new(),
         queued: HashSet::new(),
         due: BTreeMap::new(),
         recorded: HashMap::new(),
         similar: HashMap::new(),
+        backoff: pace::Backoff::new(
+            options.failure_base,
+            options.failure_max,
+            options.retry_qps,
+            options.retry_burst,
+        ),
+        writes: pace::Bucket::new(options.client_qps, options.client_burst),
+        owed: Duration::ZERO,
+        options,
     };
     controller.enqueue_all();
     loop {
@@ -574,6 +632,11 @@ pub async fn run(store: Arc<Store>, faults: Arc<Faults>, options: ControllerOpti
             while let Some(key) = controller.queue.pop_front() {
                 controller.queued.remove(&key);
                 controller.reconcile(&key);
+                // Its writes waited for the client's rate limit; so does the next reconcile.
+                let owed = std::mem::take(&mut controller.owed);
+                if !owed.is_zero() {
+                    tokio::time::sleep(owed).await;
+                }
                 // Let the writes just made arrive as events before deciding again.
                 tokio::task::yield_now().await;
                 while let Ok(event) = events.try_recv() {

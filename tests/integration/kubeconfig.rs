@@ -65,7 +65,7 @@ impl SimProcess {
         let kubeconfig = dir.join("prod.kubeconfig");
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_secrets-console"))
             .args(["sim", "--listen", "127.0.0.1:0", "--cluster", "prod"])
-            .args(["--demo-stores", "--retry-after", "200ms"])
+            .args(["--demo-stores"])
             .args(flags)
             .arg("--kubeconfig")
             .arg(&kubeconfig)

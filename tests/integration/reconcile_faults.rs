@@ -99,8 +99,8 @@ impl Rig {
             clusters: vec!["aws-dev".into(), "gcp-dev".into()],
             state_dir: Some(dir.path().to_path_buf()),
             controller: ControllerOptions {
-                retry_after: Duration::from_millis(200),
                 min_refresh: Duration::from_millis(200),
+                ..ControllerOptions::default()
             },
             ..SimOptions::default()
         };

@@ -4,4 +4,5 @@
 mod conformance;
 mod controller;
 mod support;
+mod timing;
 mod truth;

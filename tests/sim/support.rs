@@ -15,7 +15,9 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Starts one cluster with short timers, so tests see refreshes and bookmarks quickly.
+    /// Starts one cluster with short bookmarks, so tests see them quickly; the controller
+    /// keeps ESO's own back-off and rate limits, and a test that wants fresh truth sets a
+    /// short refresh interval or asks for a sync (the force-sync annotation).
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await
     }
@@ -26,8 +28,8 @@ impl Cluster {
             clusters: vec!["test".to_owned()],
             bookmark_interval: Duration::from_millis(200),
             controller: ControllerOptions {
-                retry_after: Duration::from_millis(300),
                 min_refresh: Duration::from_millis(200),
+                ..ControllerOptions::default()
             },
             ..SimOptions::default()
         };
