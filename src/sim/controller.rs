@@ -441,16 +441,20 @@ impl Controller {
         } else {
             None
         };
+        // ESO looks the store up per entry (`handleSecretData` → `Manager.Get`), so the error is
+        // wrapped as the entry's: "error processing spec.data[0] (key: k), err: …"
+        // (`externalsecret_controller_secret.go`); the store's errors are `client_manager.go`'s,
+        // and a missing store is the cached client's NotFound, which names the kind.
+        let entry = es
+            .pointer("/spec/data/0/remoteRef/key")
+            .and_then(Value::as_str)
+            .map(|k| format!("error processing spec.data[0] (key: {k}), err: "))
+            .unwrap_or_default();
         let Some(store) = store else {
-            let plural = if store_kind == "ClusterSecretStore" {
-                "clustersecretstores"
-            } else {
-                "secretstores"
-            };
             let error = SyncError {
                 message: "could not get secret data from provider".to_owned(),
                 detail: format!(
-                    "could not get {store_kind} \"{store_name}\", {plural}.external-secrets.io \"{store_name}\" not found"
+                    "{entry}could not get {store_kind} \"{store_name}\", {store_kind}.external-secrets.io \"{store_name}\" not found"
                 ),
                 terminal: false,
             };
@@ -460,7 +464,7 @@ impl Controller {
         if condition(&store, "Ready").is_none_or(|c| c["status"] != "True") {
             let error = SyncError {
                 message: "could not get secret data from provider".to_owned(),
-                detail: format!("{store_kind} \"{store_name}\" is not ready"),
+                detail: format!("{entry}{store_kind} \"{store_name}\" is not ready"),
                 terminal: false,
             };
             self.fail(key, &es, &error);

@@ -242,7 +242,9 @@ async fn invalid_store_is_not_ready_and_its_external_secrets_fail() {
             .any(|e| {
                 e.type_.as_deref() == Some("Warning")
                     && e.message.as_deref()
-                        == Some("ClusterSecretStore \"broken-store\" is not ready")
+                        == Some(
+                            "error processing spec.data[0] (key: k), err: ClusterSecretStore \"broken-store\" is not ready"
+                        )
             })
             .then_some(events)
     })

@@ -3,6 +3,7 @@
 
 mod conformance;
 mod controller;
+mod eso_truth;
 mod support;
 mod timing;
 mod truth;

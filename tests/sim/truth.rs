@@ -18,7 +18,7 @@ fn fixture(name: &str) -> (u16, Value) {
 }
 
 /// The fixture's body with its placeholders filled.
-fn filled(body: &Value, fill: &[(&str, &str)]) -> Value {
+pub(crate) fn filled(body: &Value, fill: &[(&str, &str)]) -> Value {
     let mut text = body.to_string();
     for (placeholder, value) in fill {
         text = text.replace(placeholder, value);

@@ -79,16 +79,20 @@ impl Controller {
             random_suffix(),
             random_suffix()
         );
+        // An ObjectReference: a cluster-scoped object's has no namespace (omitempty).
+        let mut involved = json!({
+            "apiVersion": object["apiVersion"],
+            "kind": object["kind"],
+            "name": meta["name"],
+            "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"],
+        });
+        if let Some(ns) = meta["namespace"].as_str() {
+            involved["namespace"] = json!(ns);
+        }
         let event = json!({
             "metadata": {"name": name, "namespace": namespace},
-            "involvedObject": {
-                "apiVersion": object["apiVersion"],
-                "kind": object["kind"],
-                "name": meta["name"],
-                "namespace": meta["namespace"],
-                "uid": meta["uid"],
-                "resourceVersion": meta["resourceVersion"],
-            },
+            "involvedObject": involved,
             "reason": reason,
             "message": message,
             "type": event_type,

@@ -67,19 +67,10 @@ impl Controller {
                 terminal: true,
             });
         }
-        if let Some(existing) = existing
-            && existing["immutable"] == true
-            && existing.get("data") != Some(&Value::Object(data.clone()))
-        {
-            return Err(SyncError {
-                message: "could not update secret, target is immutable".to_owned(),
-                detail: format!(
-                    "unable to update secret {}: secret is immutable",
-                    target_key.name
-                ),
-                terminal: true,
-            });
-        }
+        // ESO's mutationFunc leaves an existing Secret's data, labels and annotations alone when
+        // the ExternalSecret asks for an immutable target (`objectDoesNotExistOrCanBeMutated`):
+        // the template is not applied, only ownership, the managed label and the data hash.
+        let keep = existing.is_some() && es.pointer("/spec/target/immutable") == Some(&json!(true));
         let mut secret = existing.cloned().unwrap_or_else(|| {
             json!({
                 "apiVersion": "v1",
@@ -88,15 +79,19 @@ impl Controller {
             })
         });
         // Without a template, the ExternalSecret's labels and annotations are copied over.
-        let mut labels = es
-            .pointer("/metadata/labels")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
-        let mut annotations = es
-            .pointer("/metadata/annotations")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
-        if let Some(template) = es.pointer("/spec/target/template") {
+        let (mut labels, mut annotations) = if keep {
+            (json!({}), json!({}))
+        } else {
+            (
+                es.pointer("/metadata/labels")
+                    .cloned()
+                    .unwrap_or_else(|| json!({})),
+                es.pointer("/metadata/annotations")
+                    .cloned()
+                    .unwrap_or_else(|| json!({})),
+            )
+        };
+        if !keep && let Some(template) = es.pointer("/spec/target/template") {
             labels = template
                 .pointer("/metadata/labels")
                 .cloned()
@@ -109,15 +104,22 @@ impl Controller {
                 secret["type"] = json!(t);
             }
         }
-        let mut final_data = match creation {
-            "Merge" | "CreateOrMerge" => secret
+        let kept = || {
+            secret
                 .get("data")
                 .and_then(Value::as_object)
                 .cloned()
-                .unwrap_or_default(),
-            _ => serde_json::Map::new(),
+                .unwrap_or_default()
         };
-        final_data.extend(data);
+        let final_data = match creation {
+            _ if keep => kept(),
+            "Merge" | "CreateOrMerge" => {
+                let mut merged = kept();
+                merged.extend(data);
+                merged
+            }
+            _ => data,
+        };
         labels[MANAGED_LABEL] = json!("true");
         if creation == "Owner" {
             labels[CREATED_BY_LABEL] = json!(sha224_hex(&format!("{es_namespace}/{es_name}")));
@@ -157,32 +159,66 @@ impl Controller {
         }
         secret["data"] = Value::Object(final_data);
         let ctx = WriteContext::new(&format!("externalsecrets.external-secrets.io/{es_name}"));
-        let result = match existing {
-            None => self
+        // updateSecret wraps what an update fails with (errUpdate; a conflict it passes on as
+        // it is), createSecret passes the create's error on as it is.
+        let update_failed = |error: crate::sim::status::ApiError| SyncError {
+            message: "could not update secret".to_owned(),
+            detail: if error.code == 409 {
+                api_message(&error)
+            } else {
+                format!(
+                    "unable to update secret {}: {}",
+                    target_key.name,
+                    api_message(&error)
+                )
+            },
+            terminal: false,
+        };
+        let Some(existing) = existing else {
+            return match self
                 .store
                 .create(self.types.secret, &target_key.namespace, secret, &ctx)
-                .map(|_| Some(("Created", "secret created"))),
-            Some(existing) => {
-                let before = existing.pointer("/metadata/resourceVersion").cloned();
-                self.store
-                    .update(target_key, secret, false, &ctx)
-                    .map(|updated| {
-                        (updated.pointer("/metadata/resourceVersion").cloned() != before)
-                            .then_some(("Updated", "secret updated"))
-                    })
-            }
+            {
+                Ok(_) => {
+                    self.record(es, "Normal", "Created", "secret created", MANAGER);
+                    Ok(())
+                }
+                Err(error) => Err(SyncError {
+                    message: "could not update secret".to_owned(),
+                    detail: api_message(&error),
+                    terminal: false,
+                }),
+            };
         };
-        match result {
-            Ok(Some((reason, message))) => {
-                self.record(es, "Normal", reason, message, MANAGER);
-                Ok(())
+        // updateSecret on an immutable Secret: the metadata is written all the same, a change
+        // to anything else (data, type) is refused, and ESO does not retry.
+        if existing["immutable"] == true {
+            let mut metadata_only = existing.clone();
+            metadata_only["metadata"] = secret["metadata"].clone();
+            if metadata_only != secret {
+                if metadata_only != *existing {
+                    self.store
+                        .update(target_key, metadata_only, false, &ctx)
+                        .map_err(update_failed)?;
+                }
+                return Err(SyncError {
+                    message: "could not update secret, target is immutable".to_owned(),
+                    detail: format!(
+                        "unable to update secret {}: secret is immutable",
+                        target_key.name
+                    ),
+                    terminal: true,
+                });
             }
-            Ok(None) => Ok(()),
-            Err(error) => Err(SyncError {
-                message: "could not update secret".to_owned(),
-                detail: api_message(&error),
-                terminal: false,
-            }),
         }
+        let before = existing.pointer("/metadata/resourceVersion").cloned();
+        let updated = self
+            .store
+            .update(target_key, secret, false, &ctx)
+            .map_err(update_failed)?;
+        if updated.pointer("/metadata/resourceVersion").cloned() != before {
+            self.record(es, "Normal", "Updated", "secret updated", MANAGER);
+        }
+        Ok(())
     }
 }
