@@ -12,6 +12,11 @@ test("statuses follow the cluster live, without a reload", async ({ page }) => {
   const payments = page.getByRole("row", { name: /^payments/ });
   const badge = payments.locator("[data-status]");
   await expect(badge).toHaveAttribute("data-status", "Synced", { timeout: 30_000 });
+  // When ESO last fetched the values, and when it will next (the secret refreshes hourly).
+  const fetched = payments.locator(".eso-refresh");
+  await expect(fetched).toHaveText(/^ESO fetched \d{4}-\d\d-\d\d \d\d:\d\d · next \d{4}-\d\d-\d\d \d\d:\d\d$/);
+  const fetchedAt = await fetched.getAttribute("data-refreshed-at");
+  expect(fetchedAt).toMatch(/^\d+$/);
   // A reload would clear this mark.
   await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
 
@@ -30,5 +35,7 @@ test("statuses follow the cluster live, without a reload", async ({ page }) => {
   }
   await payments.getByRole("button", { name: "Sync now in payments" }).click();
   await expect(badge).toHaveAttribute("data-status", "Synced", { timeout: 20_000 });
+  // The fetch Sync now asked for shows as ESO's latest, live.
+  await expect(fetched).not.toHaveAttribute("data-refreshed-at", fetchedAt!);
   expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
 });

@@ -59,6 +59,46 @@ pub fn live_last_sync(
     }
 }
 
+/// When External Secrets Operator last fetched an assignment's values and when it will next
+/// (one `interval` later; `None` or zero: only on Sync now), following live events. A change
+/// at the provider shows in the cluster only then: ESO does not watch its stores.
+#[component]
+pub fn LiveEsoRefresh(
+    secret_id: i64,
+    project_id: i64,
+    initial: Option<i64>,
+    interval: Option<std::time::Duration>,
+) -> impl IntoView {
+    use crate::components::format::utc_time;
+    let live = use_live();
+    let refreshed = move || {
+        live.assignment(secret_id, project_id)
+            .map_or(initial, |a| a.refreshed_at.or(initial))
+    };
+    let interval_ms = interval
+        .map(|i| i64::try_from(i.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    let text = move || {
+        let Some(at) = refreshed() else {
+            return "ESO has not fetched it yet".to_owned();
+        };
+        if interval_ms == 0 {
+            format!("ESO fetched {} · again only on Sync now", utc_time(at))
+        } else {
+            format!(
+                "ESO fetched {} · next {}",
+                utc_time(at),
+                utc_time(at.saturating_add(interval_ms))
+            )
+        }
+    };
+    view! {
+        <p class="eso-refresh muted" data-refreshed-at=move || refreshed().map(|at| at.to_string())>
+            {text}
+        </p>
+    }
+}
+
 /// A secret's status badge that follows live events.
 #[component]
 pub fn LiveStatusBadge(id: i64, initial: SecretStatus) -> impl IntoView {

@@ -214,6 +214,9 @@ pub enum Observation {
         ready: Option<ReadyCondition>,
         /// Whether the target Secret exists.
         target_present: bool,
+        /// When ESO last fetched the values (`status.refreshTime`, Unix milliseconds).
+        #[serde(default)]
+        refreshed_at: Option<i64>,
     },
     /// The watcher saw our Kubernetes Secret (or found it missing).
     KubernetesSecret {
@@ -337,6 +340,7 @@ pub fn transition(state: &AssignmentState, observation: &Observation) -> Transit
             synced_generation,
             ready,
             target_present,
+            ..
         } => {
             if state
                 .applied_generation

@@ -333,6 +333,10 @@ pub struct AssignmentDetail {
     pub last_sync_at: Option<i64>,
     /// The controller's latest warning event.
     pub last_warning: Option<String>,
+    /// When External Secrets Operator last fetched the values (its `status.refreshTime`),
+    /// Unix milliseconds; it fetches again one refresh interval later, or on Sync now.
+    #[serde(default)]
+    pub refreshed_at: Option<i64>,
     /// Failed because a same-named object the console does not own is in the way, which a
     /// platform admin may adopt (decided on the server from what the cluster answered).
     #[serde(default)]

@@ -18,6 +18,9 @@ pub struct LiveAssignment {
     pub last_sync_at: Option<i64>,
     /// When the console tries again after failed attempts.
     pub next_retry_at: Option<i64>,
+    /// When External Secrets Operator last fetched the values, Unix milliseconds.
+    #[serde(default)]
+    pub refreshed_at: Option<i64>,
 }
 
 /// A secret's status now, with the assignments the viewer may see.

@@ -12,7 +12,9 @@ use crate::components::contexts::use_live;
 use crate::components::delete_form::DeleteForm;
 use crate::components::field_message::is_about_any;
 use crate::components::format::utc_time;
-use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_last_sync, live_reason};
+use crate::components::live::{
+    LiveAssignmentBadge, LiveEsoRefresh, LiveStatusBadge, live_last_sync, live_reason,
+};
 use crate::components::load::load;
 use crate::components::loaded::Loaded;
 use crate::domain::status::AssignmentStatus;
@@ -195,13 +197,24 @@ fn RowButtons(
 fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions) -> impl IntoView {
     let secret = detail.secret.clone();
     let external = matches!(detail.spec, SecretSpec::External(_));
+    let interval = match &detail.spec {
+        SecretSpec::External(spec) => {
+            crate::domain::duration::parse_go_duration(&spec.refresh_interval).ok()
+        }
+        SecretSpec::Kubernetes(_) => None,
+    };
     let spec = match &detail.spec {
         SecretSpec::External(external) => view! {
             <dl class="facts">
                 <dt>"Store"</dt>
                 <dd><code>{external.store.clone()}</code></dd>
                 <dt>"Refresh interval"</dt>
-                <dd><code>{external.refresh_interval.clone()}</code></dd>
+                <dd>
+                    <code>{external.refresh_interval.clone()}</code>
+                    <span class="muted hint">
+                        " External Secrets Operator reads the store again after this long: a change at the store shows then, or at once with Sync now."
+                    </span>
+                </dd>
             </dl>
             <table class="data-table compact">
                 <caption class="visually-hidden">"Keys"</caption>
@@ -315,7 +328,12 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                                             let reason = live_reason(secret.id, a.project.id, a.reason.clone());
                                             move || reason().unwrap_or_default()
                                         }{retry}{warning}</td>
-                                        <td>{live_last_sync(secret.id, a.project.id, a.last_sync_at)}</td>
+                                        <td>
+                                            {live_last_sync(secret.id, a.project.id, a.last_sync_at)}
+                                            {external.then(|| view! {
+                                                <LiveEsoRefresh secret_id=secret.id project_id=a.project.id initial=a.refreshed_at interval />
+                                            })}
+                                        </td>
                                         <td>
                                             <RowButtons
                                                 actions

@@ -272,7 +272,7 @@ pub async fn view(
         return Ok(None);
     };
     let mut select = Sql::new(
-        "SELECT a.project_id, a.status, a.reason, a.last_sync_at, w.attempts, w.not_before \
+        "SELECT a.project_id, a.status, a.reason, a.last_sync_at, a.eso_refreshed_at, w.attempts, w.not_before \
          FROM assignments a LEFT JOIN work_items w \
          ON w.secret_id = a.secret_id AND w.project_id = a.project_id WHERE a.secret_id = ",
     );
@@ -296,6 +296,7 @@ pub async fn view(
             status,
             reason: row.try_get("reason")?,
             last_sync_at: row.try_get("last_sync_at")?,
+            refreshed_at: row.try_get("eso_refreshed_at")?,
             next_retry_at: match attempts {
                 Some(n) if n > 0 => row.try_get("not_before")?,
                 _ => None,

@@ -301,6 +301,69 @@ async fn store_faults_are_named_and_heal_by_themselves(backend: Backend) {
     rig.until_status(id, rig.search, "Synced", 20).await;
 }
 
+/// The detail says when External Secrets Operator last fetched the values: its
+/// ExternalSecret's `status.refreshTime`, followed as ESO refreshes again each interval.
+async fn the_detail_says_when_eso_last_fetched(backend: Backend) {
+    let rig = Rig::new(&backend).await;
+    let id = rig
+        .org_secret(
+            "fetched",
+            "2s",
+            &[("token", "shared/postgres/password")],
+            &[rig.payments],
+        )
+        .await;
+    rig.until_status(id, rig.payments, "Synced", 20).await;
+    let external_secrets: Api<kube::api::DynamicObject> = Api::namespaced_with(
+        rig.client(0).await,
+        "payments",
+        &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+            "external-secrets.io",
+            "v1",
+            "ExternalSecret",
+        )),
+    );
+    let shown = || async {
+        secrets::detail(&rig.db, id, &secrets::Visibility::All)
+            .await
+            .unwrap()
+            .assignments[0]
+            .refreshed_at
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut first = None;
+    loop {
+        let es = external_secrets.get("fetched").await.unwrap();
+        let refresh_time = es.data["status"]["refreshTime"].as_str().map(|at| {
+            serde_json::from_value::<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>(json!(
+                at
+            ))
+            .unwrap()
+            .0
+            .as_millisecond()
+        });
+        let now = shown().await;
+        if let Some(at) = now
+            && now == refresh_time
+        {
+            match first {
+                None => first = Some(at),
+                // ESO fetched again one interval later, and the detail followed.
+                Some(earlier) if at > earlier => {
+                    assert!(at - earlier >= 1_000, "{earlier} then {at}");
+                    break;
+                }
+                Some(_) => {}
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the detail shows {now:?}, the ExternalSecret {refresh_time:?} (first {first:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Criterion 4: a same-named Secret we do not own → Failed, naming it; its data untouched.
 async fn a_foreign_secret_of_the_same_name_is_never_touched(backend: Backend) {
     let rig = Rig::new(&backend).await;
@@ -1038,6 +1101,7 @@ async fn unassign_then_assign_again_waits_for_the_garbage_collector(backend: Bac
 }
 
 on_both_backends!(
+    the_detail_says_when_eso_last_fetched,
     an_object_no_assignment_claims_is_removed_and_audited,
     unassign_then_assign_again_waits_for_the_garbage_collector,
     image_pull_secrets_arrive_typed_and_bad_docker_configs_are_refused,

@@ -601,6 +601,7 @@ async fn deletion_removes_rows_only_when_the_cluster_confirms(backend: Backend) 
             message: None,
         }),
         target_present: true,
+        refreshed_at: None,
     };
     observe(&f.db, id, f.payments, &synced).await.unwrap();
     assert_eq!(
@@ -1187,6 +1188,7 @@ async fn status_reports_roll_up_to_the_secret(backend: Backend) {
             message: None,
         }),
         target_present: true,
+        refreshed_at: None,
     };
     observe(&f.db, id, f.payments, &synced).await.unwrap();
     assert_eq!(f.secret_status(id).await, SecretStatus::PartiallySynced);
@@ -1204,6 +1206,7 @@ async fn status_reports_roll_up_to_the_secret(backend: Backend) {
             ),
         }),
         target_present: true,
+        refreshed_at: None,
     };
     observe(&f.db, id, f.search, &missing_key).await.unwrap();
     assert_eq!(f.secret_status(id).await, SecretStatus::SyncedError);

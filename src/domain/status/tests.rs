@@ -40,6 +40,7 @@ fn es(
         synced_generation: synced,
         ready,
         target_present: target,
+        refreshed_at: None,
     }
 }
 
@@ -338,6 +339,7 @@ fn any_observation() -> impl Strategy<Value = Observation> {
                     synced_generation,
                     ready,
                     target_present,
+                    refreshed_at: None,
                 }
             }),
         (any::<bool>(), any::<bool>()).prop_map(|(present, fingerprint_matches)| {

@@ -621,6 +621,12 @@ async fn judge_external_secret(
     let synced_generation = es.data["status"]["syncedResourceVersion"]
         .as_str()
         .and_then(status::synced_generation);
+    let refreshed_at =
+        serde_json::from_value::<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>(
+            es.data["status"]["refreshTime"].clone(),
+        )
+        .ok()
+        .map(|at| at.0.as_millisecond());
     observe(
         ctx,
         secret_id,
@@ -630,6 +636,7 @@ async fn judge_external_secret(
             synced_generation,
             ready,
             target_present,
+            refreshed_at,
         },
     )
     .await;

@@ -283,7 +283,7 @@ pub async fn detail(
 
     let mut assignments = Sql::new(
         "SELECT a.project_id, p.name AS project_name, p.namespace, c.name AS cluster_name, a.status, a.reason, \
-         a.last_sync_at, a.last_warning, CASE WHEN a.adoptable THEN 1 ELSE 0 END AS adoptable, \
+         a.last_sync_at, a.last_warning, a.eso_refreshed_at, CASE WHEN a.adoptable THEN 1 ELSE 0 END AS adoptable, \
          w.attempts, w.not_before, w.last_error FROM assignments a \
          JOIN projects p ON p.id = a.project_id JOIN clusters c ON c.id = p.cluster_id \
          LEFT JOIN work_items w ON w.secret_id = a.secret_id AND w.project_id = a.project_id \
@@ -314,6 +314,7 @@ pub async fn detail(
                 reason: row.try_get("reason")?,
                 last_sync_at: row.try_get("last_sync_at")?,
                 last_warning: row.try_get("last_warning")?,
+                refreshed_at: row.try_get("eso_refreshed_at")?,
                 adoptable: row.try_get::<i64, _>("adoptable")? == 1,
                 retry: match row.try_get::<Option<i64>, _>("attempts")? {
                     Some(attempts) if attempts > 0 => Some(RetryInfo {

@@ -41,6 +41,8 @@ pub(crate) async fn refresh_rollup(
 struct Recorded {
     state: AssignmentState,
     adoptable: bool,
+    /// When ESO last fetched the values, as its ExternalSecret last said.
+    refreshed_at: Option<i64>,
 }
 
 /// Reads the recorded state of one assignment.
@@ -50,7 +52,8 @@ async fn recorded(
     project_id: i64,
 ) -> Result<Recorded, ServiceError> {
     let row = sqlx::query(
-        "SELECT status, reason, applied_generation, CASE WHEN adoptable THEN 1 ELSE 0 END AS adoptable \
+        "SELECT status, reason, applied_generation, eso_refreshed_at, \
+         CASE WHEN adoptable THEN 1 ELSE 0 END AS adoptable \
          FROM assignments WHERE secret_id = $1 AND project_id = $2",
     )
     .bind(secret_id)
@@ -66,6 +69,7 @@ async fn recorded(
             applied_generation: row.try_get("applied_generation")?,
         },
         adoptable: row.try_get::<i64, _>("adoptable")? == 1,
+        refreshed_at: row.try_get("eso_refreshed_at")?,
     })
 }
 
@@ -82,9 +86,17 @@ fn after(current: &Recorded, observation: &Observation) -> Option<Recorded> {
             } else {
                 current.adoptable
             };
+            let refreshed_at = match observation {
+                Observation::ExternalSecret {
+                    refreshed_at: Some(at),
+                    ..
+                } => Some(*at),
+                _ => current.refreshed_at,
+            };
             Some(Recorded {
                 state: next,
                 adoptable,
+                refreshed_at,
             })
         }
     }
@@ -110,7 +122,8 @@ pub(super) async fn observe_in(
             "UPDATE assignments SET status = $1, reason = $2, applied_generation = $3, updated_at = $4, \
              last_sync_at = CASE WHEN $5 = 1 THEN $4 ELSE last_sync_at END, \
              adoptable = CASE WHEN $8 = 1 THEN TRUE ELSE FALSE END, \
-             last_warning = CASE WHEN $9 = 1 THEN NULL ELSE last_warning END \
+             last_warning = CASE WHEN $9 = 1 THEN NULL ELSE last_warning END, \
+             eso_refreshed_at = $10 \
              WHERE secret_id = $6 AND project_id = $7",
         )
         .bind(next.state.status.as_str())
@@ -126,6 +139,7 @@ pub(super) async fn observe_in(
             next.state.status,
             AssignmentStatus::Synced | AssignmentStatus::Pending
         )))
+        .bind(next.refreshed_at)
         .execute(&mut *conn)
         .await?;
         live::emit(conn, secret_id).await?;
