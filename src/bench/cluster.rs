@@ -453,8 +453,12 @@ pub(super) async fn recovery(platform: &Platform, scale: &Scale) -> anyhow::Resu
         value: recovered.as_secs_f64() * 1000.0,
         baseline: Some(steady_time.as_secs_f64() * 1000.0),
         unit: "ms",
-        goal: "≤ 10000 ms".into(),
-        met: stuck.is_empty() && recovered <= Duration::from_secs(10),
+        // Against the same changes with the cluster up: at External Secrets Operator's pace
+        // (50 writes a second) 1,000 changes take about a minute whatever the console does, so
+        // an absolute goal (it was 10 s, met only while the simulated controller was instant)
+        // would measure ESO, not the console's recovery.
+        goal: "≤ 1.1× baseline".into(),
+        met: stuck.is_empty() && recovered.as_secs_f64() <= 1.1 * steady_time.as_secs_f64(),
         note: format!(
             "{changes} assignments made during a {} s outage (every connection to the API server \
              dropped), from the cluster's return until all Synced; baseline: the same number of \
