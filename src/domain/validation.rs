@@ -18,7 +18,7 @@ use crate::model::secret::{ExternalSpec, KubernetesSpec, SecretSpec, UseCase};
 
 /// Longest secret name. Names become Kubernetes object names and label values, and an RFC 1123
 /// label is what both accept.
-pub const MAX_SECRET_NAME_LEN: usize = 63;
+pub const MAX_SECRET_NAME_LEN: usize = DNS_LABEL.max_len;
 
 /// Longest key in a Secret's `data`: the API server's limit.
 pub const MAX_KEY_NAME_LEN: usize = 253;
@@ -59,6 +59,35 @@ pub const SECRET_TYPES: [&str; 5] = [
 
 /// Kubernetes issues these to service accounts; writing one would mint or clobber a credential.
 const SERVICE_ACCOUNT_TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
+
+/// One rule for a kind of name, from which everything that states it comes: the server's
+/// check, the browser's `pattern` and `maxlength`, and the hint beside the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameRule {
+    /// Longest name allowed, in characters (`maxlength`).
+    pub max_len: usize,
+    /// The HTML `pattern` (browsers compile it with the `v` flag, where a `-` in a class must
+    /// be escaped).
+    pub pattern: &'static str,
+    /// The rule in words, for the hint beside the field.
+    pub hint: &'static str,
+}
+
+/// An RFC 1123 label, as Kubernetes names namespaces: secret names (the object's name in
+/// every namespace), project names (in URLs) and namespaces.
+pub const DNS_LABEL: NameRule = NameRule {
+    max_len: 63,
+    pattern: "[a-z0-9]([a-z0-9\\-]*[a-z0-9])?",
+    hint: "1 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+};
+
+/// `text` with its first letter in capitals, to open a sentence with a rule's words.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
 
 /// What a secret name may contain, for messages.
 const LABEL_RULE: &str =

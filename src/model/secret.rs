@@ -279,6 +279,13 @@ pub struct SecretForm {
     pub value: FormValues,
 }
 
+/// A value as it was typed or pasted: a browser posts a multi-line field's line breaks as
+/// CRLF (the HTML form encoding does), and a certificate or key pasted with LF must reach the
+/// cluster byte for byte. (A browser cannot hold a lone CR in a text field either.)
+pub fn posted_line_breaks(value: &str) -> String {
+    value.replace("\r\n", "\n")
+}
+
 /// Values as a form posts them; zeroized on drop.
 #[derive(
     Clone, Default, PartialEq, Eq, Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop,
@@ -448,7 +455,7 @@ impl SecretForm {
                     .map(|i| {
                         (
                             cell(&self.key, i),
-                            self.value.0.get(i).cloned().unwrap_or_default(),
+                            posted_line_breaks(self.value.0.get(i).map_or("", String::as_str)),
                         )
                     })
                     .collect();
@@ -486,6 +493,16 @@ impl SecretForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn posted_crlf_line_breaks_become_the_pasted_lf() {
+        let pem = "-----BEGIN KEY-----\r\nAAAA\r\n-----END KEY-----\r\n";
+        assert_eq!(
+            posted_line_breaks(pem),
+            "-----BEGIN KEY-----\nAAAA\n-----END KEY-----\n"
+        );
+        assert_eq!(posted_line_breaks("one line"), "one line");
+    }
 
     #[test]
     fn a_spec_entry_is_found_at_its_row_whatever_blank_rows_come_before() {

@@ -9,6 +9,7 @@ use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::format::utc_time;
 use crate::components::load::load;
 use crate::components::session::RequireUser;
+use crate::domain::validation::{DNS_LABEL, capitalized};
 use crate::model::account::CurrentUser;
 use crate::model::cluster::{ClusterSummary, Reachability};
 
@@ -122,12 +123,12 @@ fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl
                                         id="project-name"
                                         name="name"
                                         required
-                                        pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-                                        maxlength="63"
+                                        pattern=DNS_LABEL.pattern
+                                        maxlength=DNS_LABEL.max_len
                                         aria-invalid=name.invalid()
                                         aria-describedby=name.described_by()
                                     />
-                                    <p id="project-name-help" class="muted">"Lowercase letters, digits and '-'; also how the project appears in URLs."</p>
+                                    <p id="project-name-help" class="muted">{format!("{}; also how the project appears in URLs.", capitalized(DNS_LABEL.hint))}</p>
                                     {name.view()}
                                     <label for="project-cluster">"Cluster"</label>
                                     <select
@@ -148,12 +149,12 @@ fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl
                                         id="project-namespace"
                                         name="namespace"
                                         required
-                                        pattern="[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-                                        maxlength="63"
+                                        pattern=DNS_LABEL.pattern
+                                        maxlength=DNS_LABEL.max_len
                                         aria-invalid=namespace.invalid()
                                         aria-describedby=namespace.described_by()
                                     />
-                                    <p id="project-namespace-help" class="muted">"Where its secrets land. On a real cluster it must exist; the simulated clusters create it."</p>
+                                    <p id="project-namespace-help" class="muted">{format!("{}. Where its secrets land: on a real cluster it must exist; the simulated clusters create it.", capitalized(DNS_LABEL.hint))}</p>
                                     {namespace.view()}
                                     {move || create_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
                                     <button type="submit" class="button primary">"Create project"</button>

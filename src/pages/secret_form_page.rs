@@ -9,6 +9,7 @@
 //! masked).
 
 mod fields;
+mod values;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -554,3 +554,25 @@ fn malformed_refresh_interval_is_rejected_with_the_units_allowed() {
         &[UNITS],
     );
 }
+
+/// The browser's `pattern` (anchored, as HTML anchors it) accepts exactly the names the rule
+/// accepts, the hint states the same rule, and `maxlength` is the rule's.
+#[test]
+fn the_name_pattern_hint_and_rule_are_one_definition() {
+    let pattern = regex::Regex::new(&format!("^(?:{})$", DNS_LABEL.pattern)).unwrap();
+    for name in [
+        "a", "db", "my-db", "a1", "1a", "x-y-z", "-a", "a-", "my.db", "My-db", "my_db", "a b", "",
+        "é", "--", "a--b",
+    ] {
+        let by_rule = validate_secret_name(name).is_ok();
+        let by_pattern = pattern.is_match(name);
+        assert_eq!(by_rule, by_pattern, "{name:?}");
+    }
+    assert!(validate_secret_name(&"a".repeat(DNS_LABEL.max_len)).is_ok());
+    assert!(validate_secret_name(&"a".repeat(DNS_LABEL.max_len + 1)).is_err());
+    assert!(DNS_LABEL.hint.contains(LABEL_RULE));
+    assert!(
+        !DNS_LABEL.hint.contains('.'),
+        "a dot is not allowed: the hint must not offer it"
+    );
+}

@@ -7,12 +7,14 @@ use leptos::prelude::*;
 use crate::components::field_message::{FieldMessage, about, error_id};
 use crate::components::load::Load;
 use crate::domain::validation::{
-    DEFAULT_MIN_REFRESH_INTERVAL, FieldError, validate_all, validate_min_refresh_interval,
-    validate_secret_name,
+    DEFAULT_MIN_REFRESH_INTERVAL, DNS_LABEL, FieldError, capitalized, validate_all,
+    validate_min_refresh_interval, validate_secret_name, validate_typed_value,
 };
 use crate::error::AppError;
 use crate::model::cluster::FormOptions;
 use crate::model::secret::{SecretForm, SecretSpec, UseCase};
+
+use super::values::{DockerConfigHelper, ValueCell, choose_type};
 
 /// Secret types offered for Kubernetes secrets (service-account tokens are never managed here).
 const SECRET_TYPES: &[&str] = &[
@@ -47,8 +49,12 @@ pub fn shown_at_a_field(error: &AppError, editing: bool) -> bool {
     single || row_list(field).is_some()
 }
 
-/// The row list a problem belongs to: `data` (External rows) or `keys` (Kubernetes rows).
+/// The row list a problem belongs to: `data` (External rows) or `keys` (Kubernetes rows, and
+/// their values: `values.<key>`).
 fn row_list(field: &str) -> Option<&'static str> {
+    if field.starts_with("values.") {
+        return Some("keys");
+    }
     ["data", "keys"]
         .into_iter()
         .find(|list| field == *list || field.starts_with(&format!("{list}[")))
@@ -80,6 +86,11 @@ fn row_control_id(list: &str, row: usize, column: &str) -> String {
 /// The row control a problem names, as the form stands: blank rows are left out of the spec,
 /// so `data[1]` is the second filled row.
 fn control_of(form: &SecretForm, field: &str) -> Option<String> {
+    // A value's problem names its key: the value field of the row with that key.
+    if let Some(key) = field.strip_prefix("values.") {
+        let row = form.key.iter().position(|k| k.trim() == key)?;
+        return Some(row_control_id("keys", row, "value"));
+    }
     let list = row_list(field)?;
     let (entry, column) = entry_of(field)?;
     let row = if list == "data" {
@@ -99,6 +110,19 @@ fn problems(form: &SecretForm) -> Vec<FieldError> {
     match form.into_input() {
         Ok(input) => {
             found.extend(validate_all(input.use_case, &input.spec));
+            // What the cluster would refuse of a typed Secret's values (a blank value while
+            // editing keeps the stored one: only what was typed is checked).
+            if let SecretSpec::Kubernetes(k8s) = &input.spec {
+                found.extend(
+                    input
+                        .values
+                        .iter()
+                        .filter(|(_, value)| !value.is_empty())
+                        .filter_map(|(key, value)| {
+                            validate_typed_value(&k8s.secret_type, key, value).err()
+                        }),
+                );
+            }
             // The server holds intervals to its configured minimum; the browser to the
             // default one, which is what the server enforces unless told otherwise.
             if let SecretSpec::External(external) = &input.spec {
@@ -217,7 +241,8 @@ pub fn SecretFields(
                 id="secret-name"
                 name="form[name]"
                 required
-                maxlength="253"
+                maxlength=DNS_LABEL.max_len
+                pattern=DNS_LABEL.pattern
                 autocomplete="off"
                 aria-invalid=name.invalid()
                 aria-describedby=name.described_by()
@@ -226,7 +251,7 @@ pub fn SecretFields(
                     form.update(|f| f.name = event_target_value(&ev));
                 }
             />
-            <p id="name-help" class="muted">"Lowercase letters, digits, '-' and '.'; the object's name in every namespace it lands in."</p>
+            <p id="name-help" class="muted">{format!("{}; the object's name in every namespace it lands in.", capitalized(DNS_LABEL.hint))}</p>
             {name.view()}
         })}
 
@@ -386,18 +411,23 @@ pub fn SecretFields(
                 name="form[secret_type]"
                 aria-invalid=secret_type.invalid()
                 aria-describedby=secret_type.described_by()
-                on:change=move |ev| form.update(|f| f.secret_type = event_target_value(&ev))
+                on:change=move |ev| {
+                    let chosen = event_target_value(&ev);
+                    let needed = form.try_update(|f| choose_type(f, chosen)).unwrap_or(0);
+                    kubernetes_rows.update(|rows| *rows = (*rows).max(needed));
+                }
             >
                 {SECRET_TYPES.iter().map(|t| view! { <option value=*t selected=*t == initial_type>{*t}</option> }).collect_view()}
             </select>
             {secret_type.view()}
+            <DockerConfigHelper form touched hydrated />
             {editing.then(|| view! { <p class="muted">"Values are never shown. Leave a value blank to keep it; type one to replace it."</p> })}
             <table class="rows-table">
                 <caption class="visually-hidden">"Values"</caption>
                 <thead>
                     <tr>
                         <th scope="col">"Key"</th>
-                        <th scope="col">"Value (write-only)"</th>
+                        <th scope="col">"Value (write-only; multi-line)"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -405,7 +435,7 @@ pub fn SecretFields(
                         (0..kubernetes_rows.get())
                             .map(|i| {
                                 let start = kubernetes_initial.key.get(i).cloned().unwrap_or_default();
-                                view! { <KubernetesRow i form touched start row_message /> }
+                                view! { <KubernetesRow i form touched hydrated start row_message /> }
                             })
                             .collect_view()
                     }}
@@ -501,18 +531,23 @@ fn ExternalRow(
     }
 }
 
-/// One Kubernetes row; `row_message` gives a control's message by the control's id.
+/// One Kubernetes row; `row_message` gives a control's message by the control's id. The key
+/// follows the form (a Secret type fills its keys in); the value is write-only.
 #[component]
 fn KubernetesRow(
     i: usize,
     form: RwSignal<SecretForm>,
     touched: RwSignal<bool>,
+    hydrated: RwSignal<bool>,
     start: String,
     row_message: impl Fn(String) -> Signal<Option<String>> + 'static,
 ) -> impl IntoView {
     let n = i + 1;
     let id = row_control_id("keys", i, "key");
     let key = FieldMessage::new(&id, row_message(id.clone()));
+    let value_id = row_control_id("keys", i, "value");
+    let value = FieldMessage::new(&value_id, row_message(value_id.clone()));
+    let current_key = move || form.with(|f| f.key.get(i).cloned().unwrap_or_default());
     view! {
         <tr>
             <td>
@@ -521,6 +556,7 @@ fn KubernetesRow(
                     aria-label=format!("Key {n}")
                     autocomplete="off"
                     value=start
+                    prop:value=current_key
                     aria-invalid=key.invalid()
                     aria-describedby=key.described_by()
                     on:input=move |ev| {
@@ -536,21 +572,13 @@ fn KubernetesRow(
                 />
             </td>
             <td>
-                <input
-                    type="password"
-                    name=format!("form[value][{i}]")
-                    aria-label=format!("Value {n}")
-                    autocomplete="new-password"
-                    on:input=move |ev| {
-                        touched.set(true);
-                        let value = event_target_value(&ev);
-                        form.update(|f| {
-                            if f.value.0.len() <= i {
-                                f.value.0.resize(i + 1, String::new());
-                            }
-                            f.value.0[i] = value;
-                        });
-                    }
+                <ValueCell
+                    i
+                    form
+                    touched
+                    hydrated
+                    described_by=Signal::derive(value.described_by())
+                    invalid=Signal::derive(value.invalid())
                 />
             </td>
         </tr>
