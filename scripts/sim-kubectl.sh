@@ -3,7 +3,11 @@
 # apply, get, jsonpath, watch, delete behind a finalizer and garbage collection, strict field
 # validation, per-type Secret validation, a conflict after kubectl edit, a foreign controller,
 # and the imperative commands whose bodies kubectl sends as protobuf (create namespace, create
-# secret generic/tls/docker-registry) with label, annotate, edit, get -o yaml and delete.
+# secret generic/tls/docker-registry) with label, annotate, edit, get -o yaml and delete,
+# delete --cascade=orphan and numeric label selectors (issue 19.3, 19.7); then
+# what clients learn before they act (issue 19.6): auth can-i / whoami, explain, discovery with
+# a trailing slash, create configmap, and apply --prune without an allowlist; a refused `null`
+# merge patch and a strategic merge patch of finalizers (issue 19.5, 19.7).
 # Usage: scripts/sim-kubectl.sh [path/to/secrets-console]   (default target/debug/secrets-console)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -181,6 +185,39 @@ if k apply -f "$work/typed.yaml" >"$work/typed.out" 2>&1; then fail "a dockercon
 grep -q 'data\[.dockerconfigjson\]' "$work/typed.out" || fail "typed validation message: $(cat "$work/typed.out")"
 ok "a kubernetes.io/dockerconfigjson Secret whose value is not JSON is refused, naming the key"
 
+# What does not fit a built-in kind's Go struct (issue 19.1-2): kubectl's default
+# (--validate=strict) has the server refuse unknown fields, naming each; --validate=warn stores
+# the Secret without them and prints the server's warnings; a number in stringData is refused
+# whatever kubectl asks, and nothing is stored.
+cat >"$work/unknown.yaml" <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata:
+  name: unknown-field
+  namespace: team
+  bogus: x
+stringData:
+  password: s3cr3t
+foo: bar
+YAML
+if k apply -f "$work/unknown.yaml" >"$work/unknown.out" 2>&1; then fail "a Secret with unknown fields was accepted"; fi
+grep -q 'Error from server (BadRequest).*Secret in version "v1" cannot be handled as a Secret: strict decoding error: .*unknown field "foo"' "$work/unknown.out" \
+  && grep -q 'unknown field "metadata.bogus"' "$work/unknown.out" || fail "strict Secret message: $(cat "$work/unknown.out")"
+k get secret unknown-field -n team >/dev/null 2>&1 && fail "a refused Secret was stored"
+k apply --validate=warn -f "$work/unknown.yaml" >"$work/warn.out" 2>&1 || fail "kubectl apply --validate=warn: $(cat "$work/warn.out")"
+grep -q 'Warning: unknown field "foo"' "$work/warn.out" && grep -q 'Warning: unknown field "metadata.bogus"' "$work/warn.out" \
+  || fail "no warnings for the unknown fields: $(cat "$work/warn.out")"
+[ -z "$(k get secret unknown-field -n team -o jsonpath='{.foo}{.metadata.bogus}')" ] || fail "unknown fields were stored"
+[ "$(k get secret unknown-field -n team -o jsonpath='{.data.password}' | base64 -d)" = s3cr3t ] || fail "the warned Secret lacks its data"
+ok "unknown fields on a Secret: refused under kubectl's strict default, dropped with the server's warnings under --validate=warn"
+
+sed 's/password: s3cr3t/port: 5432/; /bogus: x/d; /foo: bar/d; s/unknown-field/wrong-type/' "$work/unknown.yaml" >"$work/wrong.yaml"
+if k apply --validate=false -f "$work/wrong.yaml" >"$work/wrong.out" 2>&1; then fail "a number in stringData was accepted"; fi
+grep -q 'json: cannot unmarshal number into Go struct field Secret.stringData of type string' "$work/wrong.out" \
+  || fail "wrong type message: $(cat "$work/wrong.out")"
+k get secret wrong-type -n team >/dev/null 2>&1 && fail "a Secret with a number in stringData was stored"
+ok "a number in stringData is refused as kube-apiserver's decoder words it, even with --validate=false"
+
 # A Secret another controller owns: ESO refuses to take it over and keeps it as it is.
 cat >"$work/sealed.yaml" <<'YAML'
 apiVersion: v1
@@ -235,6 +272,49 @@ k wait --for=delete secret/db-credentials -n team --timeout=10s >/dev/null \
   || fail "the garbage collector did not delete the target Secret"
 ok "the target Secret is deleted afterwards by the garbage collector"
 
+# --cascade=orphan (issue 19.3): the API server adds the `orphan` finalizer beside ESO's, the
+# garbage collector takes the ExternalSecret's reference off the target Secret and then the
+# finalizer; the Secret outlives the ExternalSecret.
+cat >"$work/kept.yaml" <<'YAML'
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: kept
+  namespace: team
+spec:
+  refreshInterval: 1h0m0s
+  secretStoreRef:
+    kind: ClusterSecretStore
+    name: fake
+  target:
+    name: kept-credentials
+  data:
+  - secretKey: password
+    remoteRef:
+      key: db/password
+YAML
+k apply -f "$work/kept.yaml" >/dev/null || fail "kubectl apply of the ExternalSecret kept"
+until_matches '^ExternalSecret$' k get secret kept-credentials -n team -o jsonpath='{.metadata.ownerReferences[0].kind}' \
+  || fail "the target Secret kept-credentials is not owned by its ExternalSecret"
+k delete externalsecret kept -n team --cascade=orphan --timeout=10s >"$work/orphan.out" 2>&1 \
+  || fail "kubectl delete --cascade=orphan: $(cat "$work/orphan.out")"
+k get externalsecret kept -n team >/dev/null 2>&1 && fail "the ExternalSecret is still there"
+sleep 1.5 # past the garbage collector's delay: nothing comes back for the Secret
+[ "$(k get secret kept-credentials -n team -o jsonpath='{.data.password}' | base64 -d)" = hunter2 ] \
+  || fail "the orphaned Secret is gone or changed"
+[ -z "$(k get secret kept-credentials -n team -o jsonpath='{.metadata.ownerReferences}')" ] \
+  || fail "the orphaned Secret still names its ExternalSecret as owner"
+ok "kubectl delete --cascade=orphan leaves the target Secret, without the owner reference"
+
+# Numeric label selectors (issue 19.7): `n>3`, `n<3` select labels that are integers.
+for n in 2 5; do
+  k create secret generic "n$n" -n team --from-literal=a=b >/dev/null || fail "create secret n$n"
+  k label secret "n$n" -n team "n=$n" >/dev/null || fail "label secret n$n"
+done
+[ "$(k get secrets -n team -l 'n>3' -o name)" = secret/n5 ] || fail "-l 'n>3': $(k get secrets -n team -l 'n>3' -o name 2>&1)"
+[ "$(k get secrets -n team -l 'n<3' -o name)" = secret/n2 ] || fail "-l 'n<3': $(k get secrets -n team -l 'n<3' -o name 2>&1)"
+ok "kubectl get secrets -l 'n>3' and -l 'n<3' select by number"
+
 # Imperative commands (issue 18.8): kubectl's typed clientset sends built-in kinds as protobuf,
 # `Content-Type: application/vnd.kubernetes.protobuf`, which kube-apiserver accepts.
 k create namespace payments-2 -v=8 >"$work/ns.out" 2>"$work/ns.log" || fail "kubectl create namespace: $(tail -3 "$work/ns.log")"
@@ -285,6 +365,25 @@ KUBE_EDITOR="sed -i s/czNjcjN0/cm90YXRlZA==/" k edit secret api-key -n payments-
 [ "$(k get secret api-key -n payments-2 -o jsonpath='{.data.token}' | base64 -d)" = rotated ] || fail "the edit did not land"
 ok "kubectl label, annotate (Secret and namespace) and edit change what get shows"
 
+# Patches (issue 19.5, 19.7): a merge patch of `null` is refused as kube-apiserver refuses it
+# (400 "Invalid JSON Patch", evanphx/json-patch `ErrBadJSONPatch`) and wipes nothing; a
+# strategic merge patch merges finalizers (`patchStrategy:"merge"`), new ones first.
+if k patch secret api-key -n payments-2 --type=merge -p 'null' >"$work/null.out" 2>&1; then
+  fail "kubectl patch --type=merge -p null was accepted: $(cat "$work/null.out")"
+fi
+grep -q 'Invalid JSON Patch' "$work/null.out" || fail "null merge patch: $(cat "$work/null.out")"
+got=$(k get secret api-key -n payments-2 -o jsonpath='{.data.token}/{.metadata.labels.team}')
+[ "$got" = cm90YXRlZA==/payments ] || fail "a refused null merge patch changed the Secret: $got"
+k patch secret api-key -n payments-2 --type=merge -p '{"metadata":{"finalizers":["example.com/a"]}}' \
+  >/dev/null || fail "kubectl patch --type=merge with finalizers"
+k patch secret api-key -n payments-2 --type=strategic -p '{"metadata":{"finalizers":["example.com/b"]}}' \
+  >/dev/null || fail "kubectl patch --type=strategic with finalizers"
+got=$(k get secret api-key -n payments-2 -o jsonpath='{.metadata.finalizers}')
+[ "$got" = '["example.com/b","example.com/a"]' ] || fail "a strategic merge patch did not merge finalizers: $got"
+k patch secret api-key -n payments-2 --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]' \
+  >/dev/null || fail "kubectl patch --type=json removing the finalizers"
+ok "kubectl patch --type=merge -p null is refused and wipes nothing; --type=strategic merges finalizers"
+
 # A protobuf DeleteOptions whose uid precondition does not hold: 409, and the Secret stays.
 printf 'k8s\x00\x0a\x13\x0a\x02v1\x12\x0dDeleteOptions\x12\x0d\x12\x0b\x0a\x09wrong-uid' >"$work/delete.pb"
 pb=(-H 'Content-Type: application/vnd.kubernetes.protobuf' --data-binary)
@@ -311,5 +410,51 @@ k get secret api-key -n payments-2 >/dev/null 2>&1 && fail "the Secret is still 
 k delete namespace payments-2 --timeout=10s >/dev/null || fail "kubectl delete namespace"
 k get namespace payments-2 >/dev/null 2>&1 && fail "the namespace is still there after kubectl delete"
 ok "kubectl delete removes the Secret, then the namespace with what it held"
+
+# What clients ask before they act (issue 19.6). kubectl's typed clients send the reviews as
+# protobuf too; the cluster admin (no --rbac here) may do anything.
+[ "$(k auth can-i create secrets -n default)" = yes ] || fail "kubectl auth can-i create secrets"
+k auth whoami >"$work/whoami.out" 2>&1 || fail "kubectl auth whoami: $(cat "$work/whoami.out")"
+grep -qE '^Username +sim-admin$' "$work/whoami.out" && grep -q 'system:masters' "$work/whoami.out" \
+  || fail "whoami: $(cat "$work/whoami.out")"
+ok "kubectl auth can-i answers yes for the admin; kubectl auth whoami names sim-admin in system:masters"
+
+k explain externalsecret.spec.target >"$work/explain.out" 2>&1 || fail "kubectl explain: $(cat "$work/explain.out")"
+grep -q 'creationPolicy' "$work/explain.out" && grep -q '^KIND: *ExternalSecret' "$work/explain.out" \
+  || fail "explain externalsecret.spec.target: $(cat "$work/explain.out")"
+k explain secret.data >"$work/explain.out" 2>&1 && grep -q 'FIELD: data <map\[string\]string>' "$work/explain.out" \
+  || fail "explain secret.data: $(cat "$work/explain.out")"
+# The v2 form, which client-go reads as protobuf only (older kubectl explains with it).
+k explain externalsecret.spec.target --output plaintext-openapiv2 >"$work/explain.out" 2>&1 \
+  && grep -q 'creationPolicy' "$work/explain.out" || fail "explain from /openapi/v2: $(cat "$work/explain.out")"
+for path in /version/ /api/ /apis/; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$server$path")
+  [ "$code" = 200 ] || fail "GET $path answered $code, not 200"
+done
+ok "kubectl explain reads the schemas from /openapi/v3 and v2; /version/, /api/ and /apis/ answer with a trailing slash"
+
+k create configmap x --from-literal=a=b -v=8 >"$work/cm.out" 2>"$work/cm.log" || fail "kubectl create configmap: $(tail -3 "$work/cm.log")"
+grep -qx 'configmap/x created' "$work/cm.out" || fail "create configmap output: $(cat "$work/cm.out")"
+grep -q 'Content-Type: application/vnd.kubernetes.protobuf' "$work/cm.log" || fail "kubectl create configmap did not send protobuf"
+[ "$(k get cm x -o jsonpath='{.data.a}')" = b ] || fail "the ConfigMap does not hold a=b"
+k get cm x >"$work/cm.out" && grep -qE '^NAME +DATA +AGE$' "$work/cm.out" && grep -qE '^x +1 ' "$work/cm.out" \
+  || fail "kubectl get cm: $(cat "$work/cm.out")"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad}\ndata: {dup: x}\nbinaryData: {dup: eA==}\n' >"$work/bad-cm.yaml"
+if k apply -f "$work/bad-cm.yaml" >"$work/cm.out" 2>&1; then fail "a key in both data and binaryData was accepted"; fi
+grep -q 'data\[dup\]: Invalid value: "dup": duplicate of key present in binaryData' "$work/cm.out" \
+  || fail "ConfigMap validation message: $(cat "$work/cm.out")"
+ok "kubectl create configmap (protobuf) works; get cm shows NAME DATA AGE; a key in data and binaryData is refused"
+
+mkdir -p "$work/prune"
+for name in keep drop; do
+  printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  labels: {app: x}\ndata: {k: v}\n' "$name" >"$work/prune/$name.yaml"
+done
+k apply --prune -l app=x -f "$work/prune/" >"$work/prune.out" 2>&1 || fail "kubectl apply --prune: $(cat "$work/prune.out")"
+rm "$work/prune/drop.yaml"
+k apply --prune -l app=x -f "$work/prune/" >"$work/prune.out" 2>&1 || fail "kubectl apply --prune: $(cat "$work/prune.out")"
+grep -q 'configmap/drop pruned' "$work/prune.out" || fail "prune output: $(cat "$work/prune.out")"
+k get cm drop >/dev/null 2>&1 && fail "the pruned ConfigMap is still there"
+k get cm keep >/dev/null || fail "the applied ConfigMap went"
+ok "kubectl apply --prune -l app=x -f dir/ without an allowlist prunes what left the directory"
 
 echo "all kubectl checks passed"

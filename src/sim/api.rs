@@ -12,36 +12,42 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::auth::{authenticate, authorize};
+use super::discovery;
 use super::faults::FaultSettings;
 use super::request::{
     ApiState, Route, content_type, flag, json_response, parse_body, parse_delete_options,
     parse_object_body, parse_path, verb_of, with_type, write_context,
 };
-use super::resources::{self, TYPES};
+use super::resources::TYPES;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::status::ApiError;
-use super::store::{DeleteOptions, Key, Patch};
+use super::store::{Key, Patch, WriteContext};
+use super::strict;
 use super::table;
 use super::watches::watch;
+use super::{deletion, versions};
+use super::{openapi, reviews, unmodelled};
 
 /// The router of one simulated cluster.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/version", get(version))
+        // kube-apiserver answers these with a trailing slash too: `/version/` (go-restful
+        // `GET("/")` under `/version`, apiserver `pkg/server/routes/version.go`), `/api/`
+        // (`pkg/endpoints/discovery/legacy.go`), `/apis/` (kube-aggregator
+        // `pkg/apiserver/apiserver.go`: `UnlistedHandle("/apis/", apisHandler)`); deeper
+        // discovery paths (`/api/v1/`, `/apis/<group>/`) reach `rest` and are trimmed there.
+        .route("/version/", get(version))
         .route("/healthz", get(|| async { "ok" }))
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ok" }))
         .route("/api", get(core_versions))
-        .route(
-            "/apis",
-            get(|| async { axum::Json(resources::group_list()) }),
-        )
-        .route("/openapi/v2", get(|| async { ApiError::no_route() }))
-        .route(
-            "/openapi/v3",
-            get(|| async { axum::Json(resources::openapi_v3_index()) }),
-        )
-        .route("/openapi/v3/{*path}", get(openapi_v3))
+        .route("/api/", get(core_versions))
+        .route("/apis", get(group_list))
+        .route("/apis/", get(group_list))
+        .route("/openapi/v2", get(openapi::v2))
+        .route("/openapi/v3", get(openapi::v3_index))
+        .route("/openapi/v3/{*path}", get(openapi::v3_document))
         .route("/sim/faults", get(faults_get).put(faults_put))
         .route("/sim/rbac", get(rbac_get))
         .fallback(rest)
@@ -49,6 +55,7 @@ pub fn router(state: ApiState) -> Router {
             state.clone(),
             authenticate,
         ))
+        .layer(axum::middleware::from_fn(super::status::catch_panic))
         .with_state(state)
 }
 
@@ -66,11 +73,8 @@ async fn version() -> axum::Json<Value> {
     }))
 }
 
-async fn openapi_v3(axum::extract::Path(path): axum::extract::Path<String>) -> Response {
-    match resources::openapi_v3_document(&path) {
-        Some(document) => axum::Json(document).into_response(),
-        None => ApiError::no_route().into_response(),
-    }
+async fn group_list() -> axum::Json<Value> {
+    axum::Json(discovery::group_list())
 }
 
 async fn core_versions(headers: HeaderMap) -> axum::Json<Value> {
@@ -78,7 +82,7 @@ async fn core_versions(headers: HeaderMap) -> axum::Json<Value> {
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
-    axum::Json(resources::core_versions(host))
+    axum::Json(discovery::core_versions(host))
 }
 
 async fn faults_get(State(state): State<ApiState>) -> axum::Json<FaultSettings> {
@@ -109,10 +113,10 @@ async fn rest(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match serve(&state, &method, &uri, &query, &headers, &body).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
-    }
+    // One context per request: its decoding warnings go on the answer, error or not.
+    let ctx = write_context(&query, &headers);
+    let result = serve(&state, &method, &uri, &query, &headers, &body, &ctx).await;
+    strict::warned(&ctx, result)
 }
 
 async fn serve(
@@ -122,7 +126,17 @@ async fn serve(
     query: &HashMap<String, String>,
     headers: &HeaderMap,
     body: &Bytes,
+    ctx: &WriteContext,
 ) -> Result<Response, ApiError> {
+    // The self-reviews of `kubectl auth`: answered, never stored, allowed to every
+    // authenticated user (the bootstrap role `system:basic-user`).
+    if let Some(review) = reviews::kind_at(uri.path()) {
+        return reviews::create(state, review, method, headers, body);
+    }
+    // Kinds of kubectl's default prune allowlist that are not modelled: empty, read-only.
+    if let Some(answer) = unmodelled::serve(state, method, uri.path(), query, headers) {
+        return answer;
+    }
     let target = match parse_path(uri.path())? {
         Route::Discovery(value) if method == Method::GET => {
             return Ok(axum::Json(value).into_response());
@@ -150,10 +164,10 @@ async fn serve(
     if let (Some(name), "watch") = (&target.name, verb) {
         fields = FieldSelector::parse(&format!("metadata.name={name}"), t.kind)?;
     }
-    let ctx = write_context(query, headers);
 
     match verb {
         "get" => {
+            versions::before_get(&state.store, query).await?;
             let object = with_type(
                 target.type_id,
                 state
@@ -176,12 +190,14 @@ async fn serve(
         "list" => {
             let limit = query.get("limit").and_then(|l| l.parse().ok());
             let filter = |o: &Value| labels.matches(o) && fields.matches(o);
-            let page = state.store.list(
+            let exact = versions::before_list(&state.store, query).await?;
+            let page = state.store.list_at(
                 target.type_id,
                 namespace.as_deref(),
                 &filter,
                 limit,
                 query.get("continue").map(String::as_str),
+                exact,
             )?;
             let items: Vec<Value> = page
                 .items
@@ -223,12 +239,12 @@ async fn serve(
             if t.namespaced && namespace.is_none() {
                 return Err(ApiError::method_not_allowed());
             }
-            let object = parse_object_body(body, headers, t)?;
+            let object = strict::decode(t, parse_object_body(body, headers, t)?, body, ctx)?;
             let created = state.store.create(
                 target.type_id,
                 namespace.as_deref().unwrap_or(""),
                 object,
-                &ctx,
+                ctx,
             )?;
             Ok(json_response(
                 StatusCode::CREATED,
@@ -237,15 +253,30 @@ async fn serve(
         }
         "update" => {
             let name = target.name.as_deref().unwrap_or_default();
-            let object = parse_object_body(body, headers, t)?;
-            let updated = state
-                .store
-                .update(&key(name), object, target.status, &ctx)?;
+            let object = strict::decode(t, parse_object_body(body, headers, t)?, body, ctx)?;
+            let updated = state.store.update(&key(name), object, target.status, ctx)?;
             Ok(axum::Json(with_type(target.type_id, updated)).into_response())
         }
         "patch" => {
             let name = target.name.as_deref().unwrap_or_default();
             let content_type = content_type(headers);
+            // As the patch handler (apiserver `pkg/endpoints/handlers/patch.go`): a patch type
+            // the kind does not take is 415 before the body is read; a body that is not JSON
+            // is 400 "invalid JSON patch" before the object is looked at
+            // (`validateAndTranscodePatch`).
+            let json_types = [
+                "application/merge-patch+json",
+                "application/json-patch+json",
+                "application/strategic-merge-patch+json",
+            ];
+            if content_type == json_types[2] && t.custom {
+                return Err(ApiError::unsupported_patch(&content_type, true));
+            }
+            if json_types.contains(&content_type.as_str())
+                && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err()
+            {
+                return Err(ApiError::bad_request("invalid JSON patch"));
+            }
             let patch = match content_type.as_str() {
                 "application/merge-patch+json" => Patch::Merge(parse_body(body, false)?),
                 "application/json-patch+json" => Patch::Json(parse_body(body, false)?),
@@ -265,11 +296,12 @@ async fn serve(
                 }
                 other => return Err(ApiError::unsupported_patch(other, t.custom)),
             };
+            strict::check_patch(t, &patch, body, ctx)?;
             // A server-side apply that creates the object answers 201, as the patch handler
             // does when the object was created (`wasCreated`, endpoints/handlers/patch.go).
             let creates =
                 matches!(patch, Patch::Apply { .. }) && state.store.get(&key(name)).is_err();
-            let patched = state.store.patch(&key(name), patch, target.status, &ctx)?;
+            let patched = state.store.patch(&key(name), patch, target.status, ctx)?;
             let code = if creates {
                 StatusCode::CREATED
             } else {
@@ -279,49 +311,17 @@ async fn serve(
         }
         "delete" | "deletecollection" => {
             let options = parse_delete_options(body, headers)?;
-            let propagation = options["propagationPolicy"]
-                .as_str()
-                .or(query.get("propagationPolicy").map(String::as_str));
-            let dry_run = ctx.dry_run
-                || options["dryRun"]
-                    .as_array()
-                    .is_some_and(|d| d.iter().any(|v| v == "All"));
-            let delete_options = DeleteOptions {
-                uid: options
-                    .pointer("/preconditions/uid")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                resource_version: options
-                    .pointer("/preconditions/resourceVersion")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                orphan: propagation == Some("Orphan"),
-                dry_run,
-            };
+            let delete_options = deletion::delete_options(&options, query, ctx.dry_run)?;
             if let Some(name) = target.name.as_deref() {
-                let (object, gone) = state.store.delete(&key(name), &delete_options)?;
-                if !gone || delete_options.orphan {
-                    // Waiting on finalizers: the object, with its deletionTimestamp (202). An
-                    // orphaning delete is one too on a real cluster (the garbage collector
-                    // removes its `orphan` finalizer), though done here at once.
-                    return Ok(json_response(
-                        StatusCode::ACCEPTED,
-                        &with_type(target.type_id, object),
-                    ));
-                }
-                // Deleted: a Status naming what went, not the object (kube-apiserver's
-                // `finalizeDelete`, registry/generic/registry/store.go, for every kind that
-                // does not set ReturnDeletedObject, as none of the ones served here do).
-                return Ok(json_response(
-                    StatusCode::OK,
-                    &json!({
-                        "kind": "Status", "apiVersion": "v1", "metadata": {},
-                        "status": "Success",
-                        "details": crate::sim::status::without_empty(&json!({
-                            "name": name, "group": t.group, "kind": t.plural,
-                            "uid": object.pointer("/metadata/uid").cloned().unwrap_or(Value::Null),
-                        })),
-                    }),
+                let (object, deleted) = state.store.delete(&key(name), &delete_options)?;
+                // 200 with the object while finalizers hold it, a Status once deleted (202
+                // only for `orphanDependents: false`): `src/sim/deletion.rs`.
+                return Ok(deletion::delete_answer(
+                    target.type_id,
+                    name,
+                    object,
+                    deleted,
+                    &delete_options,
                 ));
             }
             let filter = |o: &Value| labels.matches(o) && fields.matches(o);

@@ -39,7 +39,7 @@ pub fn cluster_secret_store_v1() -> Schema {
     SCHEMA.clone()
 }
 
-fn external_secret() -> Value {
+pub(crate) fn external_secret() -> Value {
     let name =
         json!({"type": "string", "minLength": 1, "maxLength": 253, "pattern": DNS_SUBDOMAIN});
     let remote_ref = json!({"type": "object", "required": ["key"], "properties": {
@@ -110,7 +110,7 @@ fn external_secret() -> Value {
     resource(spec, status)
 }
 
-fn cluster_secret_store() -> Value {
+pub(crate) fn cluster_secret_store() -> Value {
     let fake_data = json!({"type": "object", "required": ["key", "value"], "properties": {
         "key": string(), "value": string(), "version": string()}});
     let fake = json!({"type": "object", "required": ["data"], "properties": {

@@ -271,6 +271,7 @@ pub fn admit(t: &ResourceType, object: &mut Value, old: Option<&Value>) -> Vec<F
     validate_metadata_maps(object, &mut errors);
     match t.kind {
         "Secret" => secret(object, old, &mut errors),
+        "ConfigMap" => super::config_maps::validate(object, old, &mut errors),
         "Namespace" => {
             let name = object
                 .pointer("/metadata/name")

@@ -1,31 +1,43 @@
 //! A simulated Kubernetes cluster: an API server on loopback that speaks the real Kubernetes
-//! HTTP API for the kinds the console uses (namespaces, Secrets, Events, Leases, and External
-//! Secrets Operator's ExternalSecret and ClusterSecretStore), with a controller that behaves
-//! like External Secrets Operator and its `fake` provider, and fault switches for tests.
+//! HTTP API for the kinds the console uses (namespaces, Secrets, ConfigMaps, Events, Leases, and
+//! External Secrets Operator's ExternalSecret and ClusterSecretStore), with a controller that
+//! behaves like External Secrets Operator and its `fake` provider, and fault switches for tests.
 //!
 //! Clients reach it with the same code they use for a real cluster (`kube::Client`, kubectl),
 //! through the kubeconfig it writes. This module tree depends on nothing else in the crate.
 
 pub mod api;
 mod auth;
+pub mod config_maps;
 pub mod controller;
+mod deletion;
 pub mod demo;
+pub mod discovery;
 pub mod es_schemas;
 pub mod eso;
 pub mod faults;
 pub mod kinds;
 pub mod managed;
+pub mod openapi;
+mod openapi_proto;
+mod openapi_schemas;
 pub mod protobuf;
+mod protobuf_kinds;
 pub mod rbac;
 pub mod request;
 pub mod resources;
+mod reviews;
 pub mod schema;
 pub mod selectors;
+mod served_kinds;
 pub mod status;
 pub mod store;
+pub mod strict;
 pub mod table;
 pub mod time;
 pub mod tls;
+mod unmodelled;
+mod versions;
 mod watches;
 
 use std::net::SocketAddr;

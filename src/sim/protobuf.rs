@@ -1,8 +1,9 @@
 //! Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), which
 //! kubectl's typed clientset uses for built-in kinds (`kubectl create namespace`, `kubectl create
 //! secret …`) and which kube-apiserver accepts. Only what those commands send is decoded:
-//! core/v1 Namespace and Secret, and meta/v1 DeleteOptions; every other kind is refused, and so
-//! is any field this decoder does not know that carries data, rather than dropped silently.
+//! core/v1 Namespace and Secret, meta/v1 DeleteOptions (`protobuf_kinds.rs`: ConfigMap and the
+//! self-reviews of `kubectl auth`); every other kind is refused, and so is any field this
+//! decoder does not know that carries data, rather than dropped silently.
 //!
 //! The body is the 4-byte magic `k8s\0` followed by a `runtime.Unknown` message (typeMeta = 1
 //! {apiVersion = 1, kind = 2}, raw = 2, contentEncoding = 3, contentType = 4) whose `raw` holds
@@ -31,7 +32,7 @@ const MAGIC: &[u8; 4] = b"k8s\0";
 
 /// How a field is read and written into JSON.
 #[derive(Clone, Copy)]
-enum Ty {
+pub(super) enum Ty {
     Str,
     Int,
     Bool,
@@ -50,13 +51,13 @@ enum Ty {
 /// One field of a message: its number, its JSON name, how it is read, and whether it is a Go
 /// pointer (`*bool`, `*int64`, `*string`): sent only when set, so kept even when zero. Other
 /// scalars are `omitempty`: a zero value is what Go's JSON leaves out.
-struct Field(u64, &'static str, Ty, bool);
+pub(super) struct Field(u64, &'static str, Ty, bool);
 
-const fn f(number: u64, name: &'static str, ty: Ty) -> Field {
+pub(super) const fn f(number: u64, name: &'static str, ty: Ty) -> Field {
     Field(number, name, ty, false)
 }
 
-const fn ptr(number: u64, name: &'static str, ty: Ty) -> Field {
+pub(super) const fn ptr(number: u64, name: &'static str, ty: Ty) -> Field {
     Field(number, name, ty, true)
 }
 
@@ -81,7 +82,7 @@ const MANAGED_FIELDS_ENTRY: &[Field] = &[
     f(8, "subresource", Ty::Str),
 ];
 
-const OBJECT_META: &[Field] = &[
+pub(super) const OBJECT_META: &[Field] = &[
     f(1, "name", Ty::Str),
     f(2, "generateName", Ty::Str),
     f(3, "namespace", Ty::Str),
@@ -421,14 +422,15 @@ pub fn decode_object(body: &[u8], t: &ResourceType) -> Result<Value, ApiError> {
     let table = match (t.group, t.kind) {
         ("", "Secret") => SECRET,
         ("", "Namespace") => NAMESPACE,
+        (group, kind) if let Some(table) = super::protobuf_kinds::table(group, kind) => table,
         _ => {
             return Err(ApiError {
                 code: 415,
                 reason: "UnsupportedMediaType",
                 message: format!(
                     "the simulated cluster cannot decode {} from {MEDIA_TYPE} (it decodes \
-                     Namespace, Secret and DeleteOptions) - send application/json or \
-                     application/yaml",
+                     Namespace, Secret, ConfigMap, DeleteOptions and the self-reviews) - send \
+                     application/json or application/yaml",
                     t.qualified_kind()
                 ),
                 details: None,

@@ -31,8 +31,9 @@ pub struct Request<'a> {
 pub struct Policy {
     /// `system:serviceaccount:<namespace>:<name>`.
     pub user: String,
-    /// (namespace the grant is limited to, or `None` for everywhere; the rule).
-    grants: Vec<(Option<String>, PolicyRule)>,
+    /// (namespace the grant is limited to, or `None` for everywhere; the rule; the binding that
+    /// grants it, as the RBAC authorizer names it in an allowed review's reason).
+    grants: Vec<(Option<String>, PolicyRule, String)>,
     denied: Mutex<Vec<String>>,
 }
 
@@ -56,7 +57,8 @@ impl Policy {
                 "Role" => roles.push(typed::<Role>(document)?),
                 "ClusterRoleBinding" => {
                     let binding: ClusterRoleBinding = typed(document)?;
-                    bindings.push((None, binding.role_ref, binding.subjects));
+                    let name = binding.metadata.name.clone().unwrap_or_default();
+                    bindings.push((None, name, binding.role_ref, binding.subjects));
                 }
                 "RoleBinding" => {
                     let binding: RoleBinding = typed(document)?;
@@ -66,13 +68,14 @@ impl Policy {
                             binding.metadata.name.as_deref().unwrap_or("?")
                         )
                     })?;
-                    bindings.push((Some(namespace), binding.role_ref, binding.subjects));
+                    let name = binding.metadata.name.clone().unwrap_or_default();
+                    bindings.push((Some(namespace), name, binding.role_ref, binding.subjects));
                 }
                 _ => {}
             }
         }
         let mut grants = Vec::new();
-        for (namespace, role_ref, subjects) in bindings {
+        for (namespace, binding, role_ref, subjects) in bindings {
             let bound = subjects.iter().flatten().any(|s| {
                 s.kind == "ServiceAccount"
                     && s.name == sa_name
@@ -103,7 +106,21 @@ impl Policy {
                     role_ref.kind, role_ref.name
                 )
             })?;
-            grants.extend(rules.into_iter().map(|rule| (namespace.clone(), rule)));
+            // `clusterRoleBindingDescriber` / `roleBindingDescriber` (kubernetes
+            // `pkg/registry/rbac/validation/rule.go`), the subject as `describeSubject` writes a
+            // service account: `ServiceAccount "name/namespace"`.
+            let source = match &namespace {
+                None => format!("ClusterRoleBinding \"{binding}\""),
+                Some(ns) => format!("RoleBinding \"{binding}/{ns}\""),
+            };
+            let source = format!(
+                "{source} of {} \"{}\" to ServiceAccount \"{sa_name}/{sa_namespace}\"",
+                role_ref.kind, role_ref.name
+            );
+            let granted = rules
+                .into_iter()
+                .map(|rule| (namespace.clone(), rule, source.clone()));
+            grants.extend(granted);
         }
         Ok(Self {
             user: format!("system:serviceaccount:{sa_namespace}:{sa_name}"),
@@ -114,7 +131,18 @@ impl Policy {
 
     /// Whether the service account may make the request.
     pub fn allows(&self, request: &Request<'_>) -> bool {
-        self.grants.iter().any(|(namespace, rule)| {
+        self.allowed_by(request).is_some()
+    }
+
+    /// The binding that allows the request, as kube-apiserver's RBAC authorizer names it after
+    /// "RBAC: allowed by " (`authorizingVisitor.visit`, kubernetes
+    /// `plugin/pkg/auth/authorizer/rbac/rbac.go`): ClusterRoleBindings are visited first, then
+    /// the RoleBindings of the request's namespace (`VisitRulesFor`).
+    pub fn allowed_by(&self, request: &Request<'_>) -> Option<&str> {
+        let cluster_wide = self.grants.iter().filter(|(ns, _, _)| ns.is_none());
+        let namespaced = self.grants.iter().filter(|(ns, _, _)| ns.is_some());
+        let mut grants = cluster_wide.chain(namespaced);
+        let found = grants.find(|(namespace, rule, _)| {
             let where_ok = match namespace {
                 None => true,
                 Some(only) => request.namespace == Some(only.as_str()),
@@ -132,7 +160,16 @@ impl Policy {
                     rule.resources.as_deref().unwrap_or_default(),
                     request.resource,
                 )
-        })
+        });
+        found.map(|(_, _, source)| source.as_str())
+    }
+
+    /// Every rule that applies in `namespace`: those of ClusterRoleBindings, then those of the
+    /// namespace's RoleBindings, as `RulesFor` lists them for a SelfSubjectRulesReview.
+    pub fn rules_in(&self, namespace: &str) -> Vec<&PolicyRule> {
+        let cluster_wide = self.grants.iter().filter(|(ns, _, _)| ns.is_none());
+        let here = (self.grants.iter()).filter(|(ns, _, _)| ns.as_deref() == Some(namespace));
+        cluster_wide.chain(here).map(|(_, rule, _)| rule).collect()
     }
 
     /// Checks a request; a refusal is remembered (see [`Policy::denied`]) and returned in the
@@ -253,6 +290,26 @@ subjects: [{kind: ServiceAccount, name: someone-else, namespace: ops}]
             "clustersecretstores",
             None
         )));
+    }
+
+    #[test]
+    fn a_grant_names_its_binding_as_the_rbac_authorizer_does() {
+        let policy = Policy::from_manifests(MANIFESTS, "ops:console").unwrap();
+        assert_eq!(
+            policy.allowed_by(&request("patch", "", "secrets", Some("payments"))),
+            Some(
+                "RoleBinding \"objects/payments\" of ClusterRole \"objects\" to ServiceAccount \"console/ops\""
+            )
+        );
+        let stores = request("list", "external-secrets.io", "clustersecretstores", None);
+        assert_eq!(
+            policy.allowed_by(&stores),
+            Some(
+                "ClusterRoleBinding \"read-stores\" of ClusterRole \"read-stores\" to ServiceAccount \"console/ops\""
+            )
+        );
+        assert_eq!(policy.rules_in("payments").len(), 2);
+        assert_eq!(policy.rules_in("elsewhere").len(), 1);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::discovery;
 use super::faults::Faults;
 use super::resources::{self, ResourceType, TYPES, TypeId};
 use super::status::ApiError;
@@ -36,10 +37,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (code, axum::Json(self.to_status())).into_response();
-        if self.code == 429 {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        // `Retry-After` from `details.retryAfterSeconds`, as `ErrorNegotiated` sets it
+        // (apiserver `pkg/endpoints/handlers/responsewriters/writers.go`).
+        let retry = self
+            .details
+            .as_ref()
+            .and_then(|d| d["retryAfterSeconds"].as_u64())
+            .filter(|s| *s > 0);
+        if let Some(seconds) = retry
+            && let Ok(value) = header::HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }
@@ -70,7 +78,7 @@ pub(crate) fn parse_path(path: &str) -> Result<Route, ApiError> {
     let (group, version, rest) = match segments.as_slice() {
         ["api", "v1", rest @ ..] => ("", "v1", rest),
         ["apis", group] => {
-            return resources::group(group)
+            return discovery::group(group)
                 .map(Route::Discovery)
                 .ok_or_else(ApiError::no_route);
         }
@@ -82,7 +90,7 @@ pub(crate) fn parse_path(path: &str) -> Result<Route, ApiError> {
         rest => (false, rest),
     };
     if rest.is_empty() {
-        return resources::resource_list(group, version)
+        return discovery::resource_list(group, version)
             .map(Route::Discovery)
             .ok_or_else(ApiError::no_route);
     }
@@ -133,6 +141,10 @@ pub(crate) fn write_context(query: &HashMap<String, String>, headers: &HeaderMap
         manager,
         dry_run: query.get("dryRun").is_some_and(|v| v == "All"),
         strict: query.get("fieldValidation").is_some_and(|v| v == "Strict"),
+        validation: crate::sim::strict::FieldValidation::from_query(
+            query.get("fieldValidation").map(String::as_str),
+        ),
+        recorder: crate::sim::strict::Recorder::default(),
     }
 }
 

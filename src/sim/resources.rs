@@ -55,7 +55,7 @@ pub enum ColumnSource {
     Path(&'static str),
     /// A condition's field: (condition type, field), e.g. (`Ready`, `reason`).
     Condition(&'static str, &'static str),
-    /// The number of keys in `data`.
+    /// The number of keys in `data` and `binaryData`.
     DataCount,
     /// Age, from `metadata.creationTimestamp`.
     Age,
@@ -94,7 +94,7 @@ impl ResourceType {
     }
 
     /// The discovery entry for `/api/v1` or `/apis/<group>/<version>`.
-    fn discovery(&self) -> Vec<Value> {
+    pub(crate) fn discovery(&self) -> Vec<Value> {
         let mut verbs = vec![
             "create",
             "delete",
@@ -184,6 +184,31 @@ pub static TYPES: &[ResourceType] = &[
                 name: "Data",
                 source: ColumnSource::DataCount,
                 kind: "string",
+            },
+            AGE,
+        ],
+    },
+    // kubectl prints NAME DATA AGE, DATA counting `data` and `binaryData` (`printConfigMap`,
+    // kubernetes `pkg/printers/internalversion/printers.go`); validated in `config_maps.rs`.
+    ResourceType {
+        group: "",
+        version: "v1",
+        kind: "ConfigMap",
+        plural: "configmaps",
+        singular: "configmap",
+        namespaced: true,
+        short_names: &["cm"],
+        categories: &[],
+        status_subresource: false,
+        has_generation: false,
+        unconditional_update: true,
+        custom: false,
+        schema: None,
+        columns: &[
+            Column {
+                name: "Data",
+                source: ColumnSource::DataCount,
+                kind: "integer",
             },
             AGE,
         ],
@@ -350,144 +375,4 @@ pub fn by_kind(group: &str, kind: &str) -> Option<TypeId> {
     TYPES
         .iter()
         .position(|t| t.group == group && t.kind == kind)
-}
-
-/// `/api`: the core group's versions.
-pub fn core_versions(server_address: &str) -> Value {
-    json!({
-        "kind": "APIVersions",
-        "versions": ["v1"],
-        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
-    })
-}
-
-/// The group/version pairs other than core, in discovery order.
-fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
-    let mut groups: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
-    for t in TYPES.iter().filter(|t| !t.group.is_empty()) {
-        match groups.iter_mut().find(|(g, _)| *g == t.group) {
-            Some((_, versions)) if !versions.contains(&t.version) => versions.push(t.version),
-            Some(_) => {}
-            None => groups.push((t.group, vec![t.version])),
-        }
-    }
-    groups
-}
-
-fn group_json(group: &str, versions: &[&str]) -> Value {
-    let versions: Vec<Value> = versions
-        .iter()
-        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
-        .collect();
-    json!({
-        "name": group,
-        "versions": versions,
-        "preferredVersion": versions[0],
-    })
-}
-
-/// `/apis`: every non-core group.
-pub fn group_list() -> Value {
-    let groups: Vec<Value> = groups().iter().map(|(g, v)| group_json(g, v)).collect();
-    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
-}
-
-/// `/apis/<group>`.
-pub fn group(name: &str) -> Option<Value> {
-    groups().iter().find(|(g, _)| *g == name).map(|(g, v)| {
-        let mut value = group_json(g, v);
-        value["kind"] = json!("APIGroup");
-        value["apiVersion"] = json!("v1");
-        value
-    })
-}
-
-/// `/api/v1` or `/apis/<group>/<version>`: the resources of one group/version.
-pub fn resource_list(group: &str, version: &str) -> Option<Value> {
-    let resources: Vec<Value> = TYPES
-        .iter()
-        .filter(|t| t.group == group && t.version == version)
-        .flat_map(ResourceType::discovery)
-        .collect();
-    if resources.is_empty() {
-        return None;
-    }
-    let group_version = if group.is_empty() {
-        version.to_owned()
-    } else {
-        format!("{group}/{version}")
-    };
-    Some(json!({
-        "kind": "APIResourceList",
-        "apiVersion": "v1",
-        "groupVersion": group_version,
-        "resources": resources,
-    }))
-}
-
-/// The path prefix of a group/version in URLs and in the OpenAPI v3 index (`api/v1`,
-/// `apis/external-secrets.io/v1`).
-fn gv_path(group: &str, version: &str) -> String {
-    if group.is_empty() {
-        format!("api/{version}")
-    } else {
-        format!("apis/{group}/{version}")
-    }
-}
-
-/// `/openapi/v3`: where each group/version's document is.
-pub fn openapi_v3_index() -> Value {
-    let mut paths = serde_json::Map::new();
-    for t in TYPES {
-        let path = gv_path(t.group, t.version);
-        paths.insert(
-            path.clone(),
-            json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash=sim1")}),
-        );
-    }
-    json!({"paths": paths})
-}
-
-/// `/openapi/v3/<gv path>`: each kind's object path with its PATCH operation, which is what
-/// kubectl reads to learn that the server validates fields itself (`fieldValidation`).
-pub fn openapi_v3_document(path: &str) -> Option<Value> {
-    let kinds: Vec<&ResourceType> = TYPES
-        .iter()
-        .filter(|t| gv_path(t.group, t.version) == path)
-        .collect();
-    if kinds.is_empty() {
-        return None;
-    }
-    let parameters = json!([
-        {"name": "dryRun", "in": "query", "schema": {"type": "string"}},
-        {"name": "fieldManager", "in": "query", "schema": {"type": "string"}},
-        {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}},
-        {"name": "force", "in": "query", "schema": {"type": "boolean"}},
-    ]);
-    let mut paths = serde_json::Map::new();
-    for t in kinds {
-        let object_path = if t.namespaced {
-            format!("/{path}/namespaces/{{namespace}}/{}/{{name}}", t.plural)
-        } else {
-            format!("/{path}/{}/{{name}}", t.plural)
-        };
-        paths.insert(
-            object_path,
-            json!({
-                "patch": {
-                    "operationId": format!("patch{}", t.kind),
-                    "x-kubernetes-action": "patch",
-                    "x-kubernetes-group-version-kind": {"group": t.group, "version": t.version, "kind": t.kind},
-                    "parameters": parameters,
-                    "responses": {"200": {"description": "OK"}},
-                }
-            }),
-        );
-    }
-    Some(json!({
-        "openapi": "3.0.0",
-        "info": {"title": "Kubernetes (secrets-console simulated cluster)", "version": "v1.33.0"},
-        "paths": paths,
-        "components": {"schemas": {}},
-    }))
 }

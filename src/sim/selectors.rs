@@ -12,6 +12,22 @@ enum Requirement {
     NotIn(String, Vec<String>),
     Exists(String),
     NotExists(String),
+    /// `key>n` / `key<n`: the label is an integer above / below `n` (apimachinery
+    /// `pkg/labels/selector.go`, `selection.GreaterThan` / `LessThan`).
+    GreaterThan(String, i64),
+    LessThan(String, i64),
+}
+
+/// The value of a `>` / `<` requirement, which `NewRequirement` demands be an integer
+/// (`strconv.ParseInt(v, 10, 64)`).
+fn integer(raw: &str) -> Result<i64, ApiError> {
+    let value = raw.trim();
+    value.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "unable to parse requirement: values[0]: Invalid value: \"{value}\": for 'Gt', 'Lt' \
+             operators, the value must be an integer"
+        ))
+    })
 }
 
 /// A parsed `labelSelector`.
@@ -85,6 +101,10 @@ impl LabelSelector {
                 Requirement::Equals(key.trim().to_owned(), value.trim().to_owned())
             } else if let Some((key, value)) = part.split_once('=') {
                 Requirement::Equals(key.trim().to_owned(), value.trim().to_owned())
+            } else if let Some((key, value)) = part.split_once('>') {
+                Requirement::GreaterThan(key.trim().to_owned(), integer(value)?)
+            } else if let Some((key, value)) = part.split_once('<') {
+                Requirement::LessThan(key.trim().to_owned(), integer(value)?)
             } else if let Some((key, rest)) = part.split_once(" notin ") {
                 Requirement::NotIn(key.trim().to_owned(), value_set(rest, part)?)
             } else if let Some((key, rest)) = part.split_once(" in ") {
@@ -98,7 +118,9 @@ impl LabelSelector {
                 | Requirement::In(k, _)
                 | Requirement::NotIn(k, _)
                 | Requirement::Exists(k)
-                | Requirement::NotExists(k) => k,
+                | Requirement::NotExists(k)
+                | Requirement::GreaterThan(k, _)
+                | Requirement::LessThan(k, _) => k,
             };
             if !valid_key(key) {
                 return Err(ApiError::bad_request(format!(
@@ -114,6 +136,7 @@ impl LabelSelector {
     pub fn matches(&self, object: &Value) -> bool {
         let labels = object.pointer("/metadata/labels");
         let get = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
+        let number = |key: &str| get(key).and_then(|v| v.parse::<i64>().ok());
         self.0.iter().all(|r| match r {
             Requirement::Equals(k, v) => get(k) == Some(v.as_str()),
             Requirement::NotEquals(k, v) => get(k) != Some(v.as_str()),
@@ -121,6 +144,9 @@ impl LabelSelector {
             Requirement::NotIn(k, vs) => !get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
             Requirement::Exists(k) => get(k).is_some(),
             Requirement::NotExists(k) => get(k).is_none(),
+            // A label that is absent or not an integer matches neither (`Requirement.Matches`).
+            Requirement::GreaterThan(k, n) => number(k).is_some_and(|x| x > *n),
+            Requirement::LessThan(k, n) => number(k).is_some_and(|x| x < *n),
         })
     }
 }
@@ -232,12 +258,33 @@ mod tests {
             let parsed = LabelSelector::parse(selector).expect(selector);
             assert_eq!(parsed.matches(&object), expected, "{selector}");
         }
+        let object = labelled(json!({"n": "5", "word": "five"}));
+        let cases = [
+            ("n>3", true),
+            ("n > 5", false),
+            ("n<6", true),
+            ("n<5", false),
+            ("n>4,n<06", true),
+            ("missing>0", false),
+            ("word>0", false),
+            ("word<0", false),
+        ];
+        for (selector, expected) in cases {
+            let parsed = LabelSelector::parse(selector).expect(selector);
+            assert_eq!(parsed.matches(&object), expected, "{selector}");
+        }
     }
 
     #[test]
     fn malformed_label_selector_is_a_bad_request() {
         let error = LabelSelector::parse("app in ()").unwrap_err();
         assert_eq!(error.code, 400);
+        let error = LabelSelector::parse("n>x").unwrap_err();
+        assert_eq!(
+            error.message,
+            "unable to parse requirement: values[0]: Invalid value: \"x\": for 'Gt', 'Lt' \
+             operators, the value must be an integer"
+        );
         assert!(LabelSelector::parse("bad key=x").is_err());
     }
 

@@ -231,6 +231,30 @@ impl ApiError {
         Self::new(410, "Expired", message)
     }
 
+    /// A plain Go error that reached the handler: `ErrorToAPIStatus` (apiserver
+    /// `pkg/endpoints/handlers/responsewriters/status.go`) answers it with its message and no
+    /// reason (`StatusReasonUnknown`), 500 unless it is a storage conflict.
+    pub fn unclassified(code: u16, message: impl Into<String>) -> Self {
+        Self::new(code, "", message)
+    }
+
+    /// `NewGenericServerResponse(422, …)` (apimachinery `pkg/api/errors/errors.go`), which
+    /// the patch handler answers for a JSON patch that does not apply and for some strategic
+    /// merge patch errors: its own message replaces the error's.
+    pub fn patch_rejected() -> Self {
+        Self::new(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+        )
+        .with_details(json!({}))
+    }
+
+    /// `413 RequestEntityTooLarge`.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(413, "RequestEntityTooLarge", message)
+    }
+
     /// An injected fault: 500, 503 or 429.
     pub fn injected(code: u16) -> Self {
         match code {
@@ -267,6 +291,10 @@ impl ApiError {
         if let Some(details) = &self.details {
             status["details"] = without_empty(details);
         }
+        if let (true, Some(fields)) = (self.reason.is_empty(), status.as_object_mut()) {
+            // `reason` is `omitempty` in Go's Status.
+            fields.remove("reason");
+        }
         status
     }
 }
@@ -288,3 +316,101 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// The backstop under every request: a handler that panics answers 500 with a `Status`, and
+/// the panic is logged, as kube-apiserver recovers one (`WithPanicRecovery`, apiserver
+/// `pkg/server/filters/wrap.go`: "This request caused apiserver to panic. Look in the logs for
+/// details.", there as plain text). Without it the connection dropped. The panic's own message
+/// is printed by the panic hook; it is not repeated here, nor anything of the request's body.
+pub(crate) async fn catch_panic(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use futures::FutureExt;
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    match std::panic::AssertUnwindSafe(next.run(request))
+        .catch_unwind()
+        .await
+    {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!(%method, %path, "simulated API server: a request handler panicked (panic recovered, answered 500)");
+            ApiError::new(
+                500,
+                "InternalError",
+                "This request caused apiserver to panic. Look in the logs for details.",
+            )
+            .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    /// A log sink for the test's subscriber.
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Log {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl tracing_subscriber::fmt::MakeWriter<'_> for Log {
+        type Writer = Log;
+        fn make_writer(&self) -> Log {
+            self.clone()
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_handler_that_panics_answers_500_with_a_status_and_is_logged_as_an_error() {
+        let log = Log::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(log.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let boom = || async {
+            if true {
+                panic!("a deliberate panic");
+            }
+            "unreachable"
+        };
+        let router = axum::Router::new()
+            .route("/boom", axum::routing::get(boom))
+            .layer(axum::middleware::from_fn(super::catch_panic));
+        let request = axum::http::Request::get("/boom")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 500);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let status: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (&status["kind"], &status["code"], &status["reason"]),
+            (
+                &Value::from("Status"),
+                &Value::from(500),
+                &Value::from("InternalError")
+            )
+        );
+        let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert!(log.contains("ERROR") && log.contains("panic"), "{log}");
+        assert!(log.contains("/boom"), "{log}");
+    }
+}

@@ -13,8 +13,11 @@ use super::managed::{self, Entry, Part};
 use super::resources::{TYPES, TypeId};
 use super::status::ApiError;
 
+mod gc;
 mod list;
+mod patching;
 mod state;
+mod strategic;
 mod write;
 
 /// Where an object lives: its kind, namespace (empty when cluster-scoped) and name.
@@ -85,6 +88,10 @@ pub struct WriteContext {
     pub dry_run: bool,
     /// `fieldValidation=Strict`: refuse unknown fields instead of dropping them.
     pub strict: bool,
+    /// `fieldValidation` for built-in kinds (`Warn` when absent, as kube-apiserver defaults it).
+    pub validation: super::strict::recorder::FieldValidation,
+    /// The request's warnings, and a patch body's strict errors (`super::strict`).
+    pub recorder: super::strict::recorder::Recorder,
 }
 
 impl WriteContext {
@@ -94,6 +101,8 @@ impl WriteContext {
             manager: manager.to_owned(),
             dry_run: false,
             strict: false,
+            validation: super::strict::recorder::FieldValidation::default(),
+            recorder: super::strict::recorder::Recorder::default(),
         }
     }
 }
@@ -123,8 +132,11 @@ pub struct DeleteOptions {
     pub uid: Option<String>,
     /// Precondition on the object's resourceVersion.
     pub resource_version: Option<String>,
-    /// `propagationPolicy: Orphan`: dependents keep living, without the owner reference.
-    pub orphan: bool,
+    /// `orphanDependents` (deprecated; validation keeps it apart from `propagation`).
+    pub orphan_dependents: Option<bool>,
+    /// `propagationPolicy`: `Orphan` and `Foreground` make the object wait for the garbage
+    /// collector (`orphan` / `foregroundDeletion` finalizers), `Background` does not.
+    pub propagation: Option<Propagation>,
     /// `dryRun=All`.
     pub dry_run: bool,
 }
@@ -163,8 +175,8 @@ struct State {
     events: broadcast::Sender<Arc<Event>>,
     /// How long after an owner is removed its dependents are collected (zero: at once).
     gc_delay: std::time::Duration,
-    /// Owners removed, by uid, whose dependents are collected once due.
-    gc_queue: VecDeque<(std::time::Instant, String)>,
+    /// The garbage collector's work, done once due.
+    gc_queue: VecDeque<(std::time::Instant, Work)>,
 }
 
 /// The store of one simulated cluster.
@@ -369,15 +381,17 @@ impl Store {
         self.lock().gc_delay = delay;
     }
 
-    /// Deletes the dependents of owners removed at least the GC delay ago; the number of
-    /// owners handled.
+    /// Does the garbage collector's work that is due (the GC delay after it was queued):
+    /// deletes the dependents of removed owners, and orphans or deletes those of owners being
+    /// deleted with `orphan` / `foregroundDeletion` (`store/gc.rs`); the number of owners
+    /// handled.
     pub fn collect_garbage(&self) -> usize {
         let now = std::time::Instant::now();
         let mut state = self.lock();
         let mut handled = 0;
         while state.gc_queue.front().is_some_and(|(due, _)| *due <= now) {
-            if let Some((_, uid)) = state.gc_queue.pop_front() {
-                state.collect_dependents(&uid, false);
+            if let Some((_, work)) = state.gc_queue.pop_front() {
+                state.run_gc(work);
                 handled += 1;
             }
         }
@@ -504,20 +518,7 @@ impl Store {
                 state.objects.insert(key, object.clone());
             }
         }
-    }
-}
-
-/// Strategic merge patch, for the kinds and fields used here, is a merge patch without the
-/// `$`-directives kubectl adds.
-fn strip_directives(patch: Value) -> Value {
-    match patch {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(k, _)| !k.starts_with('$'))
-                .map(|(k, v)| (k, strip_directives(v)))
-                .collect(),
-        ),
-        other => other,
+        state.resume_gc();
     }
 }
 
@@ -610,4 +611,37 @@ fn apply(
     let api_version = t.api_version();
     managed::entry_mut(&mut entries, &ctx.manager, "Apply", sub, &api_version).fields = wanted;
     Ok((candidate, entries))
+}
+
+/// `DeleteOptions.propagationPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// Dependents keep living, without the owner reference (`orphan` finalizer).
+    Orphan,
+    /// The owner goes at once; the garbage collector deletes dependents afterwards.
+    Background,
+    /// The owner waits (`foregroundDeletion` finalizer) until its blocking dependents are gone.
+    Foreground,
+}
+
+impl Propagation {
+    /// The policy a `propagationPolicy` value names, if it is one.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "Orphan" => Some(Self::Orphan),
+            "Background" => Some(Self::Background),
+            "Foreground" => Some(Self::Foreground),
+            _ => None,
+        }
+    }
+}
+
+/// Work for the simulated garbage collector.
+#[derive(Debug, Clone)]
+pub(crate) enum Work {
+    /// The owner with this uid was removed: try to delete its dependents.
+    Collect(String),
+    /// The owner at this key (with this uid) is being deleted with `orphan` or
+    /// `foregroundDeletion`: orphan or delete its dependents, then remove the finalizer.
+    Finalize(Key, String),
 }

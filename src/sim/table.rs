@@ -58,11 +58,14 @@ fn cell(object: &Value, source: &ColumnSource) -> Value {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
         )),
+        // A ConfigMap's DATA counts `binaryData` too (`printConfigMap`, kubernetes
+        // `pkg/printers/internalversion/printers.go`); a Secret has none.
         ColumnSource::DataCount => json!(
-            object
-                .get("data")
-                .and_then(Value::as_object)
-                .map_or(0, serde_json::Map::len)
+            ["data", "binaryData"]
+                .iter()
+                .filter_map(|field| object.get(*field).and_then(Value::as_object))
+                .map(serde_json::Map::len)
+                .sum::<usize>()
         ),
         ColumnSource::Path(path) => {
             let pointer = format!("/{}", path.replace('.', "/"));

@@ -568,8 +568,14 @@ async fn delete_waits_for_finalizers_and_collects_dependents() {
     };
     let gone = secrets.delete("owner2", &orphan).await.unwrap();
     assert!(gone.is_left());
-    let child = secrets.get("child2").await.unwrap();
-    assert!(child.metadata.owner_references.is_none_or(|r| r.is_empty()));
+    // The garbage collector strips the reference, then the `orphan` finalizer, a moment later
+    // (`tests/sim/semantics.rs` has the details).
+    eventually(10, "the child orphaned and the owner gone", || async {
+        let child = secrets.get("child2").await.ok()?;
+        let owner_gone = secrets.get("owner2").await.is_err();
+        (owner_gone && child.metadata.owner_references.is_none_or(|r| r.is_empty())).then_some(())
+    })
+    .await;
 }
 
 /// A delete that completes answers a `Status` naming what went (kind as the resource, uid),

@@ -3,7 +3,11 @@
 
 mod conformance;
 mod controller;
+mod discovery;
 mod eso_truth;
+mod patches;
+mod semantics;
+mod strict;
 mod support;
 mod timing;
 mod truth;

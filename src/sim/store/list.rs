@@ -22,9 +22,37 @@ impl Store {
         limit: Option<usize>,
         continue_token: Option<&str>,
     ) -> Result<ListPage, ApiError> {
+        self.list_at(type_id, namespace, filter, limit, continue_token, None)
+    }
+
+    /// [`Store::list`] as of resourceVersion `exact` (`None`: now), as etcd serves a list at a
+    /// revision (`resourceVersionMatch=Exact`, or a paged list with a resourceVersion): 410
+    /// Expired when the history no longer reaches back to it (`interpretListError`,
+    /// apiserver `pkg/storage/etcd3/errors.go`), 504 when it is in the future (etcd's
+    /// `ErrFutureRev`, `pkg/storage/etcd3/store.go`).
+    pub fn list_at(
+        &self,
+        type_id: TypeId,
+        namespace: Option<&str>,
+        filter: &dyn Fn(&Value) -> bool,
+        limit: Option<usize>,
+        continue_token: Option<&str>,
+        exact: Option<u64>,
+    ) -> Result<ListPage, ApiError> {
         let state = self.lock();
         let mut after: Option<Key> = None;
         let mut at = state.rv;
+        if let Some(rv) = exact {
+            if rv > state.rv {
+                return Err(crate::sim::versions::too_large(rv, state.rv, 0));
+            }
+            if rv < state.compacted {
+                return Err(ApiError::gone(
+                    "The resourceVersion for the provided list is too old.",
+                ));
+            }
+            at = rv;
+        }
         if let Some(token) = continue_token.filter(|t| !t.is_empty()) {
             let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(token)

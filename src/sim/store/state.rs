@@ -56,54 +56,17 @@ impl State {
             previous: None,
         });
         if let Some(uid) = meta_str(&object, "uid").map(str::to_owned) {
-            if orphan || self.gc_delay.is_zero() {
-                self.collect_dependents(&uid, orphan);
+            if orphan {
+                self.orphan_dependents(&uid);
             } else {
-                let due = std::time::Instant::now() + self.gc_delay;
-                self.gc_queue.push_back((due, uid));
+                self.schedule(Work::Collect(uid));
             }
         }
+        self.dependent_removed(&object);
         if TYPES[key.type_id].namespaced {
             self.finish_namespace_if_empty(&key.namespace);
         }
         Some(object)
-    }
-
-    /// Owner-reference garbage collection: dependents whose owners are all gone are deleted
-    /// (honouring their finalizers); with `orphan`, they lose the owner reference instead.
-    pub(super) fn collect_dependents(&mut self, uid: &str, orphan: bool) {
-        let dependents: Vec<Key> = self
-            .objects
-            .iter()
-            .filter(|(_, o)| owner_uids(o).iter().any(|u| u == uid))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in dependents {
-            let Some(object) = self.objects.get(&key).cloned() else {
-                continue;
-            };
-            if orphan {
-                let mut updated = object.clone();
-                if let Some(Value::Array(refs)) = updated
-                    .get_mut("metadata")
-                    .and_then(|m| m.get_mut("ownerReferences"))
-                {
-                    refs.retain(|r| r["uid"].as_str() != Some(uid));
-                }
-                self.store(key, updated, Some(object));
-                continue;
-            }
-            let live_owner = owner_uids(&object).iter().any(|u| {
-                u != uid
-                    && self
-                        .objects
-                        .values()
-                        .any(|o| meta_str(o, "uid") == Some(u.as_str()))
-            });
-            if !live_owner {
-                let _ = self.delete(&key, &DeleteOptions::default());
-            }
-        }
     }
 
     pub(super) fn finish_namespace_if_empty(&mut self, namespace: &str) {
@@ -115,13 +78,21 @@ impl State {
             .objects
             .get(&ns_key)
             .is_some_and(|ns| ns.pointer("/metadata/deletionTimestamp").is_some());
-        if terminating && !self.objects.keys().any(|k| k.namespace == namespace) {
+        // The garbage collector's finalizers hold it too (the namespace goes with the last
+        // of its metadata finalizers only once it is empty).
+        let held = self.objects.get(&ns_key).is_some_and(|ns| {
+            finalizers(ns)
+                .iter()
+                .any(|f| f == gc::ORPHAN || f == gc::FOREGROUND)
+        });
+        if terminating && !held && !self.objects.keys().any(|k| k.namespace == namespace) {
             self.remove(&ns_key, false);
         }
     }
 
     /// Deletes an object: at once without finalizers, else marks it with deletionTimestamp.
-    /// Returns the object and whether it is gone.
+    /// Returns the object and whether the request deleted it (the registry's `wasDeleted`:
+    /// false while finalizers hold it, and always for a namespace).
     pub(super) fn delete(
         &mut self,
         key: &Key,
@@ -150,24 +121,47 @@ impl State {
         {
             return Err(ApiError::conflict(t, &key.name));
         }
-        if options.dry_run {
-            return Ok((object, false));
-        }
         let is_namespace = t.kind == "Namespace";
-        if finalizers(&object).is_empty() && !is_namespace {
-            let gone = self.remove(key, options.orphan).unwrap_or(object);
+        // The finalizers the garbage collector needs (`orphan`, `foregroundDeletion`) are
+        // added or removed as the options say (`deletionFinalizersForGarbageCollection`,
+        // registry/generic/registry/store.go); an object left with none goes at once.
+        let wanted = gc::deletion_finalizers(&object, options, is_namespace);
+        if wanted.is_empty() && !is_namespace {
+            if options.dry_run {
+                return Ok((object, true));
+            }
+            let gone = self.remove(key, false).unwrap_or(object);
             return Ok((gone, true));
         }
-        let mut current = object.clone();
+        let mut marked = object.clone();
+        gc::set_finalizers(&mut marked, &wanted);
         if object.pointer("/metadata/deletionTimestamp").is_none() {
-            let mut marked = object.clone();
             marked["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
-            marked["metadata"]["deletionGracePeriodSeconds"] = json!(0);
             if is_namespace {
                 marked["status"]["phase"] = json!("Terminating");
+            } else {
+                // `markAsDeleting` (store.go): grace period 0, and a first deletion counts as
+                // a change of the object's generation.
+                marked["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+                if let Some(generation) = object
+                    .pointer("/metadata/generation")
+                    .and_then(Value::as_i64)
+                    .filter(|g| *g > 0)
+                {
+                    marked["metadata"]["generation"] = json!(generation + 1);
+                }
             }
-            current = self.store(key.clone(), marked, Some(object));
         }
+        if options.dry_run {
+            return Ok((marked, false));
+        }
+        let current = if marked == object {
+            object
+        } else {
+            let stored = self.store(key.clone(), marked, Some(object.clone()));
+            self.deletion_started(key, &object, &stored);
+            stored
+        };
         if is_namespace {
             let contents: Vec<Key> = self
                 .objects
@@ -179,9 +173,9 @@ impl State {
                 let _ = self.delete(&k, &DeleteOptions::default());
             }
             self.finish_namespace_if_empty(&key.name);
-            if !self.objects.contains_key(key) {
-                return Ok((current, true));
-            }
+            // The namespace registry's first delete only marks it (the namespace controller
+            // empties it and removes it later): never deleted by the request itself.
+            return Ok((current, false));
         }
         Ok((current, false))
     }

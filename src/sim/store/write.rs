@@ -209,9 +209,7 @@ impl Store {
         let mut applied = None;
         let candidate = match patch {
             Patch::Merge(p) => {
-                let mut c = old.clone();
-                json_patch::merge(&mut c, &p);
-                c
+                patching::check_document(key, patching::merge_patched(&old, p)?, false)?
             }
             Patch::Strategic(p) => {
                 if t.custom {
@@ -220,25 +218,11 @@ impl Store {
                         true,
                     ));
                 }
-                let mut c = old.clone();
-                json_patch::merge(&mut c, &strip_directives(p));
-                c
+                let patched = patching::strategic_patched(t.kind, &old, p)?;
+                patching::check_document(key, patched, true)?
             }
             Patch::Json(p) => {
-                let operations: json_patch::Patch = serde_json::from_value(p)
-                    .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
-                let mut c = old.clone();
-                json_patch::patch(&mut c, &operations).map_err(|e| {
-                    invalid(
-                        key,
-                        &[crate::sim::schema::FieldError {
-                            field: String::new(),
-                            reason: "FieldValueInvalid",
-                            message: format!("the server rejected our request: {e}"),
-                        }],
-                    )
-                })?;
-                c
+                patching::check_document(key, patching::json_patched(&old, p)?, false)?
             }
             Patch::Apply { mut config, force } => {
                 check_kind(key.type_id, &mut config)?;
@@ -252,6 +236,14 @@ impl Store {
                 candidate
             }
         };
+        // Decoded into the kind's Go struct: wrong types, unknown fields (`sim::strict`).
+        let candidate = match applied {
+            None => crate::sim::strict::decode_patched(t, candidate, ctx)?,
+            Some(_) => candidate,
+        };
+        if applied.is_none() {
+            patching::check_name(key, &candidate)?;
+        }
         if let Some(rv) = meta_str(&candidate, "resourceVersion")
             && Some(rv) != meta_str(&old, "resourceVersion")
         {
