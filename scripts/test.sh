@@ -47,6 +47,11 @@ count_cargo() {
        END { print p + 0, f + 0 }' "$1"
 }
 
+# ok / not ok lines (tests/clients/run.sh).
+count_ok_lines() {
+  awk '/^ok - / { p++ } /^not ok - / { f++ } END { print p + 0, f + 0 }' "$1"
+}
+
 count_playwright() {
   node -e '
     const fs = require("fs");
@@ -77,6 +82,9 @@ suite "cargo test" count_cargo cargo test --locked
 suite "load test" count_cargo cargo test --locked --test integration load -- --ignored --nocapture
 # The real kubectl against the standalone simulated cluster (binary built by cargo test).
 check "kubectl against the simulated cluster" scripts/sim-kubectl.sh target/debug/secrets-console
+# Clients nobody here wrote (the machine's kubectl, kubectl 1.37 from PyPI, the Python client,
+# kr8s) against a standalone simulated cluster, asserting kube-apiserver's answers (issue 19).
+suite "client conformance" count_ok_lines tests/clients/run.sh target/debug/secrets-console
 check "release build (cargo leptos)" scripts/build-release.sh
 # The benchmark harness, briefly (small data, 2 s loads; goals shown, not enforced).
 check "benchmark smoke" target/release/secrets-console --log-level warn bench --smoke --site-root target/site
