@@ -457,4 +457,8 @@ k get cm drop >/dev/null 2>&1 && fail "the pruned ConfigMap is still there"
 k get cm keep >/dev/null || fail "the applied ConfigMap went"
 ok "kubectl apply --prune -l app=x -f dir/ without an allowlist prunes what left the directory"
 
+# No request may panic the simulated API server (its backstop logs "panic").
+grep -qi panic "$work/sim.log" && fail "the simulated cluster's log has a panic"
+ok "the simulated cluster's log has no panic"
+
 echo "all kubectl checks passed"

@@ -378,6 +378,19 @@ def run(checks, argv):
     finally:
         signal.alarm(0)
         sim.stop()
+        # No request may panic the simulated API server (the backstop logs "panic").
+        try:
+            with open(sim.log_path, "rb") as f:
+                panicked = [l for l in f.read().decode("utf-8", "replace").splitlines()
+                            if "panic" in l.lower()]
+        except OSError:
+            panicked = []
+        if panicked:
+            failed += 1
+            print(f"not ok - the simulated cluster's log has no panic: {scrub(panicked[0], 500)}")
+        else:
+            passed += 1
+            print("ok - the simulated cluster's log has no panic")
         shutil.rmtree(work, ignore_errors=True)
     print(f"# {time.time() - started:.1f} s")
     print(f"conformance: {passed} passed, {failed} failed")
