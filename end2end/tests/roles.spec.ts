@@ -83,10 +83,16 @@ test("admins manage users and memberships; members are refused", async ({ page, 
   await expect(page.getByRole("row", { name: new RegExp(email.replace(/\./g, "\\.")) })).toBeVisible();
   await new AppShell(page).screenshot("users-admin");
 
+  // A member meets no page they cannot use: 404, and no form the server would refuse.
   const member = await browser.newPage();
   await new LoginPage(member).signIn(MEMBER);
-  await member.goto("/users");
-  await expect(member.getByRole("alert")).toContainText("You do not have permission");
+  const detail = await member.getByRole("link", { name: "postgres-credentials" }).getAttribute("href");
+  for (const path of ["/users", "/secrets/new", `${detail}/edit`]) {
+    const response = await member.goto(path);
+    expect(response?.status(), path).toBe(404);
+    await expect(member.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
+    await expect(member.locator("main form"), path).toHaveCount(0);
+  }
   await member.close();
 });
 

@@ -19,6 +19,7 @@ use crate::api::admin::{form_options, get_project};
 use crate::api::secrets::{CreateSecretForm, UpdateSecretForm, get_secret, preview_secret};
 use crate::components::load::load;
 use crate::components::loaded::Loaded;
+use crate::components::not_found::NotFound;
 use crate::components::session::RequireUser;
 use crate::error::AppError;
 use crate::model::account::{CurrentUser, ProjectSummary};
@@ -29,16 +30,18 @@ use fields::{SecretFields, shown_at_a_field};
 #[component]
 pub fn NewOrgSecretPage() -> impl IntoView {
     view! {
-        <Title text="Create organization secret" />
-        <div class="page-header">
-            <h1>"Create organization secret"</h1>
-        </div>
         <RequireUser children=|user| {
             if user.permissions.can_create_org_secrets {
-                view! { <SecretFormView user project=None /> }.into_any()
+                view! {
+                    <Title text="Create organization secret" />
+                    <div class="page-header">
+                        <h1>"Create organization secret"</h1>
+                    </div>
+                    <SecretFormView user project=None />
+                }
+                .into_any()
             } else {
-                view! { <p class="error" role="alert">"You do not have permission to create organization secrets."</p> }
-                    .into_any()
+                view! { <NotFound /> }.into_any()
             }
         } />
     }
@@ -106,9 +109,17 @@ pub fn EditSecretPage() -> impl IntoView {
             .get("id")
             .and_then(|id| id.parse::<i64>().ok())
     };
+    // A secret this user may not edit has no edit page for them (404), rather than a full
+    // form the server refuses on Save.
     let detail = load(id, |id| async move {
         match id {
-            Some(id) => get_secret(id).await,
+            Some(id) => get_secret(id).await.and_then(|d| {
+                d.secret
+                    .permissions
+                    .can_edit
+                    .then_some(d)
+                    .ok_or(AppError::NotFound)
+            }),
             None => Err(AppError::NotFound),
         }
     });

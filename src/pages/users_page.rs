@@ -7,18 +7,29 @@ use crate::api::admin::{CreateUser, SetMemberships, list_projects, list_users};
 use crate::api::auth::SignOutEverywhere;
 use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::load::load;
+use crate::components::not_found::NotFound;
 use crate::components::session::RequireUser;
 use crate::model::account::{CurrentUser, ProjectSummary, UserSummary};
 
 /// Lists users with their projects; creates users; sets memberships.
 #[component]
 pub fn UsersPage() -> impl IntoView {
+    // Who may not manage users meets no page at all (404), not a form the server refuses.
     view! {
-        <Title text="Users" />
-        <div class="page-header">
-            <h1>"Users"</h1>
-        </div>
-        <RequireUser children=|user| view! { <UsersAdmin user /> } />
+        <RequireUser children=|user| {
+            if user.permissions.can_manage_users {
+                view! {
+                    <Title text="Users" />
+                    <div class="page-header">
+                        <h1>"Users"</h1>
+                    </div>
+                    <UsersAdmin user />
+                }
+                .into_any()
+            } else {
+                view! { <NotFound /> }.into_any()
+            }
+        } />
     }
 }
 
