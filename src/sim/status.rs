@@ -347,6 +347,19 @@ pub(crate) async fn catch_panic(
     }
 }
 
+/// The name Go's JSON decoder gives a value's type in its errors (`UnmarshalTypeError.Value`):
+/// "cannot unmarshal array into Go value of type …".
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};

@@ -32,7 +32,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
 use super::resources::ResourceType;
-use super::status::ApiError;
+use super::status::{ApiError, json_kind};
 use super::store::{Patch, WriteContext};
 use go_types::{GoStruct, Ty};
 pub use recorder::{FieldValidation, Recorder};
@@ -194,13 +194,6 @@ fn decodes_as_a_patch(patch: &Patch, ctx: &WriteContext) -> Result<(), ApiError>
     if ctx.validation == FieldValidation::Ignore {
         return Ok(());
     }
-    let go_kind = |value: &Value| match value {
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) | Value::Null => "object",
-    };
     let refused = |kind: &str, go_type: &str| {
         Err(ApiError::bad_request(format!(
             "error decoding patch: json: cannot unmarshal {kind} into Go value of type {go_type}"
@@ -208,17 +201,17 @@ fn decodes_as_a_patch(patch: &Patch, ctx: &WriteContext) -> Result<(), ApiError>
     };
     match patch {
         Patch::Merge(body) if !(body.is_object() || body.is_null()) => {
-            refused(go_kind(body), "map[string]interface {}")
+            refused(json_kind(body), "map[string]interface {}")
         }
         Patch::Json(body) if !(body.is_array() || body.is_null()) => {
-            refused(go_kind(body), "[]handlers.jsonPatchOp")
+            refused(json_kind(body), "[]handlers.jsonPatchOp")
         }
         Patch::Json(Value::Array(operations)) => {
             match operations
                 .iter()
                 .find(|op| !(op.is_object() || op.is_null()))
             {
-                Some(op) => refused(go_kind(op), "handlers.jsonPatchOp"),
+                Some(op) => refused(json_kind(op), "handlers.jsonPatchOp"),
                 None => Ok(()),
             }
         }
@@ -444,17 +437,6 @@ fn strict_path(path: &[Seg]) -> String {
         }
     }
     out
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// `strconv.Quote`, near enough (JSON escapes the same characters a field name could hold).

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::sim::resources::TYPES;
-use crate::sim::status::ApiError;
+use crate::sim::status::{ApiError, json_kind};
 
 use super::{Key, invalid, strategic};
 
@@ -88,18 +88,6 @@ pub(super) fn json_patched(old: &Value, patch: Value) -> Result<Value, ApiError>
     match patched {
         Value::Object(_) | Value::Array(_) => Ok(patched),
         _ => Err(ApiError::patch_rejected()),
-    }
-}
-
-/// How Go's JSON decoder names a value's type in `UnmarshalTypeError`.
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 
