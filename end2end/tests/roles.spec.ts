@@ -81,6 +81,10 @@ test("admins manage users and memberships; members are refused", async ({ page, 
   await page.getByLabel("Initial password (at least 12 characters)").fill("a-long-password-1");
   await page.getByRole("button", { name: "Add user" }).click();
   await expect(page.getByRole("row", { name: new RegExp(email.replace(/\./g, "\\.")) })).toBeVisible();
+  // Said where the eye is, and the form is empty for the next one.
+  const added = page.getByRole("status").filter({ hasText: `User ${email} added` });
+  await expect(added).toBeFocused();
+  await expect(page.getByLabel("Email")).toHaveValue("");
   await new AppShell(page).screenshot("users-admin");
 
   // A member meets no page they cannot use: 404, and no form the server would refuse.

@@ -448,7 +448,10 @@ pub async fn bulk_secrets(
                 .into());
             }
             let who = actor(&principal);
-            let mut outcome = BulkOutcome::default();
+            let mut outcome = BulkOutcome {
+                action: action.clone(),
+                ..BulkOutcome::default()
+            };
             for id in ids {
                 let result: Result<(), AppError> = async {
                     // (sync, delete; anything else was refused above: assign or unassign)

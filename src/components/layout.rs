@@ -52,12 +52,15 @@ pub fn AppShell(children: Children) -> impl IntoView {
             </header>
             <nav id="primary-nav" class="sidenav" aria-label="Primary">
                 <ul>
-                    <li>
-                        <A href="/secrets">"Secrets"</A>
-                    </li>
-                    <li>
-                        <A href="/projects">"Projects"</A>
-                    </li>
+                    // Signed out (the sign-in page), there is nowhere to go yet.
+                    <Permitted allowed=|_| true>
+                        <li>
+                            <A href="/secrets">"Secrets"</A>
+                        </li>
+                        <li>
+                            <A href="/projects">"Projects"</A>
+                        </li>
+                    </Permitted>
                     <Permitted allowed=|may| may.can_view_stores>
                         <li>
                             <A href="/stores">"Stores"</A>

@@ -3,6 +3,7 @@
 
 pub mod assign_form;
 pub mod contexts;
+pub mod created;
 pub mod delete_form;
 pub mod field_message;
 pub mod format;

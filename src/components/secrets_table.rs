@@ -149,11 +149,11 @@ fn BulkToolbar(
     let outcome = move || {
         action.value().get().map(|result| match result {
             Ok(outcome) if outcome.refused.is_empty() => {
-                view! { <p class="notice" role="status">{format!("{} secret(s) changed.", outcome.done)}</p> }.into_any()
+                view! { <p class="notice success" role="status">{outcome.summary()}</p> }.into_any()
             }
             Ok(outcome) => view! {
                 <div class="error" role="alert">
-                    <p>{format!("{} secret(s) changed; refused:", outcome.done)}</p>
+                    <p>{format!("{} Refused:", outcome.summary())}</p>
                     <ul>{outcome.refused.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
                 </div>
             }

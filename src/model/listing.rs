@@ -419,15 +419,64 @@ pub struct AssignOption {
 /// What a bulk action did: how many secrets it changed, and what it refused, secret by secret.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkOutcome {
+    /// What was done: `sync`, `delete`, `assign` or `unassign`.
+    #[serde(default)]
+    pub action: String,
     /// Secrets changed.
     pub done: usize,
     /// "name: why" for each secret that was refused.
     pub refused: Vec<String>,
 }
 
+impl BulkOutcome {
+    /// What was done, in words a person reads after pressing Apply: the action and how many
+    /// secrets, not "changed".
+    pub fn summary(&self) -> String {
+        let n = self.done;
+        let secrets = if n == 1 {
+            "1 secret".to_owned()
+        } else {
+            format!("{n} secrets")
+        };
+        match self.action.as_str() {
+            "sync" => format!("Sync now requested for {secrets}."),
+            "delete" => format!("Deleting {secrets}: each goes once its objects are removed."),
+            "assign" => format!("Assigned {secrets} to the chosen projects."),
+            "unassign" => format!("Unassigned {secrets} from the chosen projects."),
+            _ => format!("Done for {secrets}."),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bulk_outcome_says_what_was_done_and_to_how_many() {
+        let outcome = |action: &str, done| BulkOutcome {
+            action: action.into(),
+            done,
+            refused: Vec::new(),
+        };
+        assert_eq!(
+            outcome("sync", 2).summary(),
+            "Sync now requested for 2 secrets."
+        );
+        assert_eq!(
+            outcome("sync", 1).summary(),
+            "Sync now requested for 1 secret."
+        );
+        assert_eq!(
+            outcome("unassign", 3).summary(),
+            "Unassigned 3 secrets from the chosen projects."
+        );
+        assert!(
+            outcome("delete", 1)
+                .summary()
+                .starts_with("Deleting 1 secret")
+        );
+    }
 
     #[test]
     fn a_query_survives_the_url() {

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::admin::{CreateProject, list_clusters, list_projects};
+use crate::components::created::Created;
 use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::format::utc_time;
 use crate::components::load::load;
@@ -102,6 +103,11 @@ fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl
             .filter(|e| !is_about_any(e, &["name", "namespace", "cluster"]))
             .map(|e| e.to_string())
     };
+    // After a create: say so where the eye is, and empty the form.
+    let created = Created::follow(
+        move || create.value().get(),
+        |name| format!("Project {name} created."),
+    );
     let csrf = user.csrf_token;
     view! {
         <h2 id="clusters">"Clusters"</h2>
@@ -116,11 +122,12 @@ fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl
                             view! {
                                 <ClustersTable clusters=list.clone() />
                                 <h2>"New project"</h2>
-                                <ActionForm action=create attr:class="form narrow">
+                                <ActionForm action=create node_ref=created.form attr:class="form narrow">
                                     <input type="hidden" name="csrf" value=csrf />
                                     <label for="project-name">"Name"</label>
                                     <input
                                         id="project-name"
+                                        node_ref=created.name
                                         name="name"
                                         required
                                         pattern=DNS_LABEL.pattern
@@ -157,6 +164,7 @@ fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl
                                     <p id="project-namespace-help" class="muted">{format!("{}. Where its secrets land: on a real cluster it must exist; the simulated clusters create it.", capitalized(DNS_LABEL.hint))}</p>
                                     {namespace.view()}
                                     {move || create_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                                    {created.view()}
                                     <button type="submit" class="button primary">"Create project"</button>
                                 </ActionForm>
                             }

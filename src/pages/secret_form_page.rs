@@ -196,7 +196,13 @@ fn SecretFormBody(user: CurrentUser, initial: SecretForm, mode: Mode) -> impl In
             .filter(|error| !shown_at_a_field(error, editing))
             .map(|e| e.to_string())
     };
+    // Cancel leaves without saving: back to the secret, or to the list for a new one.
+    let cancel = match &mode {
+        Mode::Edit { id, .. } => format!("/secrets/{id}"),
+        Mode::Create => "/secrets".to_owned(),
+    };
     let fields = move || {
+        let cancel = cancel.clone();
         view! {
             <SecretFields form initial=initial.clone() editing touched hydrated options preview answered />
             {move || server_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
@@ -208,6 +214,7 @@ fn SecretFormBody(user: CurrentUser, initial: SecretForm, mode: Mode) -> impl In
                         (false, false) => "Create secret",
                     }}
                 </button>
+                <a class="button" href=cancel>"Cancel"</a>
             </div>
         }
     };

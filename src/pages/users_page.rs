@@ -5,6 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::admin::{CreateUser, SetMemberships, list_projects, list_users};
 use crate::api::auth::SignOutEverywhere;
+use crate::components::created::Created;
 use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::load::load;
 use crate::components::not_found::NotFound;
@@ -47,6 +48,10 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
     // A refused email or password is shown at its field; anything else on its own.
     let email = FieldMessage::answered("new-email", "email", move || create.value().get());
     let password = FieldMessage::answered("new-password", "password", move || create.value().get());
+    let created = Created::follow(
+        move || create.value().get(),
+        |email| format!("User {email} added; they sign in with the initial password."),
+    );
     let create_error = move || {
         create
             .value()
@@ -83,11 +88,12 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
             }}
         </p>
         <h2>"Add a user"</h2>
-        <ActionForm action=create attr:class="form narrow">
+        <ActionForm action=create node_ref=created.form attr:class="form narrow">
             <input type="hidden" name="csrf" value=user.csrf_token.clone() />
             <label for="new-email">"Email"</label>
             <input
                 id="new-email"
+                node_ref=created.name
                 type="email"
                 name="email"
                 required
@@ -113,6 +119,7 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
                 <option value="true">"Platform admin"</option>
             </select>
             {move || create_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            {created.view()}
             <button type="submit" class="button primary">"Add user"</button>
         </ActionForm>
     }

@@ -1,0 +1,47 @@
+import { expect, test } from "./fixtures/leak-scan";
+import { AppShell } from "./fixtures/app-shell";
+import { ADMIN, LoginPage } from "./fixtures/login-page";
+
+test("the sign-in page offers no navigation into pages that need a sign-in", async ({ page }) => {
+  await page.goto("/login");
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Primary" }).getByRole("link")).toHaveCount(0);
+});
+
+test("a bulk action says what it did and to how many, as a success", async ({ page }) => {
+  await new LoginPage(page).signIn(ADMIN);
+  await new AppShell(page).waitForHydration();
+  for (const name of ["huggingface-token", "legacy-api-key"]) {
+    await page.getByRole("checkbox", { name: `Select ${name}` }).check();
+  }
+  await page.getByLabel("With the selected secrets").selectOption("sync");
+  await page.getByRole("button", { name: "Apply" }).click();
+  const done = page.getByRole("status").filter({ hasText: "Sync now requested" });
+  await expect(done).toHaveText("Sync now requested for 2 secrets.");
+  await expect(done).toHaveClass(/success/);
+});
+
+test("the edit form can be left with Cancel, back to the secret", async ({ page }) => {
+  await new LoginPage(page).signIn(ADMIN);
+  const detail = await page.getByRole("link", { name: "postgres-credentials" }).getAttribute("href");
+  await page.goto(`${detail}/edit`);
+  await page.getByRole("link", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(new RegExp(`${detail}$`));
+  await expect(page.getByRole("heading", { level: 1, name: "postgres-credentials" })).toBeVisible();
+});
+
+test("creating a project says so, moves the focus there and empties the form", async ({ page }) => {
+  await new LoginPage(page).signIn(ADMIN);
+  await page.goto("/projects");
+  await new AppShell(page).waitForHydration();
+  const name = `fb-${Date.now().toString(36)}`;
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Namespace", { exact: true }).fill(name);
+  await page.getByRole("button", { name: "Create project" }).click();
+  const created = page.getByRole("status").filter({ hasText: `Project ${name} created.` });
+  await expect(created).toBeVisible();
+  await expect(created).toBeFocused();
+  await expect(page.getByLabel("Name", { exact: true })).toHaveValue("");
+  await expect(page.getByLabel("Namespace", { exact: true })).toHaveValue("");
+  await expect(page.getByRole("link", { name, exact: true })).toBeVisible();
+});
