@@ -75,6 +75,10 @@ test("admins manage users and memberships; members are refused", async ({ page, 
   await expect(dev).toContainText("Team member");
   await expect(dev.getByRole("checkbox", { name: "payments" })).toBeChecked();
   await expect(dev.getByRole("checkbox", { name: "search" })).not.toBeChecked();
+  // Saving says whose projects were saved (nothing changes here).
+  await dev.getByRole("button", { name: "Save projects of dev@example.com" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Projects of dev@example.com saved." })).toBeVisible();
+  await expect(dev.getByRole("checkbox", { name: "payments" })).toBeChecked();
 
   const email = `e2e-${Date.now()}@example.com`;
   await page.getByLabel("Email").fill(email);

@@ -61,13 +61,29 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
             .map(|e| e.to_string())
     };
 
+    // Whose projects were saved last (one action serves every row's form).
+    let saved_for = RwSignal::new(String::new());
+    let memberships_saved = move || {
+        memberships.value().get().map(|result| match result {
+            Ok(_) => view! {
+                <p class="notice success" role="status">
+                    {format!("Projects of {} saved.", saved_for.get())}
+                </p>
+            }
+            .into_any(),
+            Err(error) => {
+                view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+            }
+        })
+    };
     view! {
+        {memberships_saved}
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 let csrf = csrf.clone();
                 match (users.get(), projects.get()) {
                     (Some(Ok(users)), Some(Ok(projects))) => {
-                        view! { <UsersTable users projects csrf memberships sign_out /> }.into_any()
+                        view! { <UsersTable users projects csrf memberships sign_out saved_for /> }.into_any()
                     }
                     (Some(Err(error)), _) | (_, Some(Err(error))) => {
                         view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
@@ -132,6 +148,7 @@ fn UsersTable(
     csrf: String,
     memberships: ServerAction<SetMemberships>,
     sign_out: ServerAction<SignOutEverywhere>,
+    saved_for: RwSignal<String>,
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
@@ -152,6 +169,8 @@ fn UsersTable(
                             let csrf = csrf.clone();
                             let sign_out_csrf = csrf.clone();
                             let sign_out_label = format!("Sign {} out everywhere", user.email);
+                            let save_label = format!("Save projects of {}", user.email);
+                            let email = user.email.clone();
                             view! {
                                 <tr>
                                     <td>{user.email.clone()}</td>
@@ -176,7 +195,14 @@ fn UsersTable(
                                                     })
                                                     .collect_view()}
                                             </fieldset>
-                                            <button type="submit" class="button small">"Save"</button>
+                                            <button
+                                                type="submit"
+                                                class="button small"
+                                                aria-label=save_label
+                                                on:click=move |_| saved_for.set(email.clone())
+                                            >
+                                                "Save"
+                                            </button>
                                         </ActionForm>
                                     </td>
                                     <td>
