@@ -467,7 +467,7 @@ pub fn decode_delete_options(body: &[u8]) -> Result<Value, ApiError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::sim::resources::{TYPES, by_kind};
 
@@ -475,7 +475,7 @@ mod tests {
         &TYPES[by_kind(group, kind).expect("a served kind")]
     }
 
-    fn varint_bytes(mut v: u64) -> Vec<u8> {
+    pub(crate) fn varint_bytes(mut v: u64) -> Vec<u8> {
         let mut out = Vec::new();
         while v >= 0x80 {
             out.push((v as u8) | 0x80);
@@ -486,7 +486,7 @@ mod tests {
     }
 
     /// A length-delimited field (wire type 2).
-    fn bytes(number: u64, value: &[u8]) -> Vec<u8> {
+    pub(crate) fn bytes(number: u64, value: &[u8]) -> Vec<u8> {
         let mut out = varint_bytes(number << 3 | 2);
         out.extend(varint_bytes(value.len() as u64));
         out.extend_from_slice(value);
@@ -494,7 +494,7 @@ mod tests {
     }
 
     /// A varint field (wire type 0).
-    fn num(number: u64, value: u64) -> Vec<u8> {
+    pub(crate) fn num(number: u64, value: u64) -> Vec<u8> {
         [varint_bytes(number << 3), varint_bytes(value)].concat()
     }
 
@@ -506,13 +506,13 @@ mod tests {
             .collect()
     }
 
-    fn entry(number: u64, key: &str, value: &[u8]) -> Vec<u8> {
+    pub(crate) fn entry(number: u64, key: &str, value: &[u8]) -> Vec<u8> {
         let key_value = [bytes(1, key.as_bytes()), bytes(2, value)].concat();
         bytes(number, &key_value)
     }
 
     /// The `k8s\0` magic and a `runtime.Unknown` around `raw`, as client-go writes it.
-    fn wrap(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
+    pub(crate) fn wrap(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
         let type_meta = [bytes(1, api_version.as_bytes()), bytes(2, kind.as_bytes())].concat();
         let tail = [bytes(3, b""), bytes(4, b"")].concat();
         [b"k8s\0".to_vec(), bytes(1, &type_meta), bytes(2, raw), tail].concat()

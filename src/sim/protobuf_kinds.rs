@@ -121,39 +121,9 @@ mod tests {
     use serde_json::json;
 
     use crate::sim::protobuf::decode_object;
+    use crate::sim::protobuf::tests::{bytes, entry, num, wrap};
     use crate::sim::resources::{TYPES, by_kind};
     use crate::sim::served_kinds as reviews;
-
-    fn varint(mut v: u64) -> Vec<u8> {
-        let mut out = Vec::new();
-        while v >= 0x80 {
-            out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        out.push(v as u8);
-        out
-    }
-
-    fn bytes(number: u64, value: &[u8]) -> Vec<u8> {
-        [
-            varint(number << 3 | 2),
-            varint(value.len() as u64),
-            value.to_vec(),
-        ]
-        .concat()
-    }
-
-    fn entry(number: u64, key: &str, value: &[u8]) -> Vec<u8> {
-        bytes(
-            number,
-            &[bytes(1, key.as_bytes()), bytes(2, value)].concat(),
-        )
-    }
-
-    fn wrap(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
-        let type_meta = [bytes(1, api_version.as_bytes()), bytes(2, kind.as_bytes())].concat();
-        [b"k8s\0".to_vec(), bytes(1, &type_meta), bytes(2, raw)].concat()
-    }
 
     #[test]
     fn what_kubectl_create_configmap_sends_decodes_as_its_json_would() {
@@ -162,7 +132,7 @@ mod tests {
             metadata,
             entry(2, "mode", b"fast"),
             entry(3, "blob", &[0, 1, 2]),
-            [varint(4 << 3), varint(1)].concat(),
+            num(4, 1),
         ]
         .concat();
         let t = &TYPES[by_kind("", "ConfigMap").expect("served")];
@@ -183,7 +153,7 @@ mod tests {
         ];
         let spec = bytes(1, &attributes.concat());
         // `allowed = false` and `denied = false`, written although zero.
-        let status = [varint(1 << 3), varint(0), varint(4 << 3), varint(0)].concat();
+        let status = [num(1, 0), num(4, 0)].concat();
         let raw = [bytes(1, &[]), bytes(2, &spec), bytes(3, &status)].concat();
         let body = wrap("authorization.k8s.io/v1", "SelfSubjectAccessReview", &raw);
         let review = decode_object(&body, &reviews::ACCESS_REVIEW).expect("decodes");
@@ -201,10 +171,7 @@ mod tests {
         let review = decode_object(&body, &reviews::SELF_REVIEW).expect("decodes");
         assert_eq!(review["status"], json!({"userInfo": {}}));
 
-        let raw = [
-            bytes(2, &bytes(1, b"payments")),
-            bytes(3, &[varint(3 << 3), varint(0)].concat()),
-        ];
+        let raw = [bytes(2, &bytes(1, b"payments")), bytes(3, &num(3, 0))];
         let body = wrap(
             "authorization.k8s.io/v1",
             "SelfSubjectRulesReview",
