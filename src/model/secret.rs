@@ -279,6 +279,15 @@ pub struct SecretForm {
     pub value: FormValues,
 }
 
+/// Sets row `i` of one of a form's row lists, growing the list with blank rows as needed (the
+/// browser adds rows before anything is typed into them).
+pub fn set_row(list: &mut Vec<String>, i: usize, value: String) {
+    if list.len() <= i {
+        list.resize(i + 1, String::new());
+    }
+    list[i] = value;
+}
+
 /// A value as it was typed or pasted: a browser posts a multi-line field's line breaks as
 /// CRLF (the HTML form encoding does), and a certificate or key pasted with LF must reach the
 /// cluster byte for byte. (A browser cannot hold a lone CR in a text field either.)

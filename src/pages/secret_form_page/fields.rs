@@ -12,7 +12,7 @@ use crate::domain::validation::{
 };
 use crate::error::AppError;
 use crate::model::cluster::FormOptions;
-use crate::model::secret::{SecretForm, SecretSpec, UseCase};
+use crate::model::secret::{SecretForm, SecretSpec, UseCase, set_row};
 
 use super::values::{DockerConfigHelper, ValueCell, choose_type};
 
@@ -489,13 +489,7 @@ fn ExternalRow(
     let [start_key, start_remote, start_property, start_version] = start;
     let set = move |pick: fn(&mut SecretForm) -> &mut Vec<String>, value: String| {
         touched.set(true);
-        form.update(|f| {
-            let list = pick(f);
-            if list.len() <= i {
-                list.resize(i + 1, String::new());
-            }
-            list[i] = value;
-        });
+        form.update(|f| set_row(pick(f), i, value));
     };
     let n = i + 1;
     // Each control's message shows under the table; the control points at it.
@@ -562,12 +556,7 @@ fn KubernetesRow(
                     on:input=move |ev| {
                         touched.set(true);
                         let value = event_target_value(&ev);
-                        form.update(|f| {
-                            if f.key.len() <= i {
-                                f.key.resize(i + 1, String::new());
-                            }
-                            f.key[i] = value;
-                        });
+                        form.update(|f| set_row(&mut f.key, i, value));
                     }
                 />
             </td>

@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::secret::SecretForm;
+use crate::model::secret::{SecretForm, set_row};
 
 /// The keys a Secret type needs, filled into the rows when the type is chosen and the rows are
 /// still empty (kube-apiserver's `ValidateSecret`; `domain::validation` checks the same).
@@ -100,12 +100,7 @@ pub(super) fn ValueCell(
     let field = NodeRef::<leptos::html::Textarea>::new();
     let set_value = move |value: String| {
         touched.set(true);
-        form.update(|f| {
-            if f.value.0.len() <= i {
-                f.value.0.resize(i + 1, String::new());
-            }
-            f.value.0[i] = value;
-        });
+        form.update(|f| set_row(&mut f.value.0, i, value));
     };
     // A value set from outside the field (a file, the Docker helper) shows in it too.
     let current = move || form.with(|f| f.value.0.get(i).cloned().unwrap_or_default());
@@ -238,10 +233,7 @@ pub(super) fn DockerConfigHelper(
                     f.key.push(".dockerconfigjson".to_owned());
                     f.key.len() - 1
                 });
-            if f.value.0.len() <= row {
-                f.value.0.resize(row + 1, String::new());
-            }
-            f.value.0[row] = config;
+            set_row(&mut f.value.0, row, config);
         });
         done.set(Some(format!(
             "The .dockerconfigjson value now logs in to {} as {username}.",
