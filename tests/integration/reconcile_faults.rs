@@ -317,11 +317,7 @@ async fn the_detail_says_when_eso_last_fetched(backend: Backend) {
     let external_secrets: Api<kube::api::DynamicObject> = Api::namespaced_with(
         rig.client(0).await,
         "payments",
-        &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
-            "external-secrets.io",
-            "v1",
-            "ExternalSecret",
-        )),
+        &secrets_console::server::reconcile::external_secret_resource(),
     );
     let shown = || async {
         secrets::detail(&rig.db, id, &secrets::Visibility::All)
