@@ -66,7 +66,7 @@ test("admin journey: create, assign, see it sync live, break and heal the store,
   await expect(page.getByRole("row", { name: /journey-db/ })).toHaveCount(0, { timeout: 30_000 });
 });
 
-test("member journey: only payments, a project Kubernetes secret that syncs, no organization controls", async ({ page }) => {
+test("member journey: only payments, a project Kubernetes secret that syncs, no organization controls", async ({ page, consoleErrors }) => {
   test.setTimeout(90_000);
   await new LoginPage(page).signIn(MEMBER);
   const shell = new AppShell(page);
@@ -91,12 +91,14 @@ test("member journey: only payments, a project Kubernetes secret that syncs, no 
   expect(await page.content()).not.toContain("canary-e2e-member-value");
   await shell.screenshot("secret-detail-member");
 
+  consoleErrors.allow(/status of 404 .*\/projects\/search\b/);
   const response = await page.goto("/projects/search");
   expect(response?.status()).toBe(404);
 });
 
-test("without JavaScript, the create and assign forms still work", async ({ browser }) => {
+test("without JavaScript, the create and assign forms still work", async ({ browser, consoleErrors }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
+  consoleErrors.watch(context);
   const page = await context.newPage();
   await page.goto("/login");
   await page.getByLabel("Email").fill(ADMIN);

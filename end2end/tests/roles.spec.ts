@@ -8,7 +8,9 @@ test("anonymous visitors are sent to the sign-in page", async ({ page }) => {
   await expect(page.getByRole("heading", { level: 1, name: "Sign in" })).toBeVisible();
 });
 
-test("a wrong password is refused with a message", async ({ page }) => {
+test("a wrong password is refused with a message", async ({ page, consoleErrors }) => {
+  // The refusal is the sign-in API's 422, which the browser logs.
+  consoleErrors.allow(/status of 422 .*\/api\/login\b/);
   await page.goto("/login");
   await page.getByLabel("Email").fill(MEMBER);
   await page.getByLabel("Password").fill("not-the-password");
@@ -34,7 +36,7 @@ test("the admin sees organization and assignment controls", async ({ page }) => 
   await shell.screenshot("projects-admin");
 });
 
-test("a team member sees only their project and no organization controls", async ({ page }) => {
+test("a team member sees only their project and no organization controls", async ({ page, consoleErrors }) => {
   await new LoginPage(page).signIn(MEMBER);
   const shell = new AppShell(page);
   await expect(page.getByRole("row", { name: /payments-api-key/ })).toBeVisible();
@@ -54,6 +56,7 @@ test("a team member sees only their project and no organization controls", async
   await expect(page.getByRole("link", { name: "Assign" })).toHaveCount(0);
   await shell.screenshot("project-payments-member");
 
+  consoleErrors.allow(/status of 404 .*\/projects\/search\b/);
   const response = await page.goto("/projects/search");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
@@ -67,7 +70,7 @@ test("signing out ends the session", async ({ page }) => {
   await expect(page).toHaveURL(/\/login$/);
 });
 
-test("admins manage users and memberships; members are refused", async ({ page, browser }) => {
+test("admins manage users and memberships; members are refused", async ({ page, browser, consoleErrors }) => {
   await new LoginPage(page).signIn(ADMIN);
   await new AppShell(page).nav.getByRole("link", { name: "Users" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Users" })).toBeVisible();
@@ -93,6 +96,8 @@ test("admins manage users and memberships; members are refused", async ({ page, 
 
   // A member meets no page they cannot use: 404, and no form the server would refuse.
   const member = await browser.newPage();
+  consoleErrors.watch(member.context());
+  consoleErrors.allow(/status of 404 .*\/(users|secrets\/new|secrets\/\d+\/edit)\)$/);
   await new LoginPage(member).signIn(MEMBER);
   const detail = await member.getByRole("link", { name: "postgres-credentials" }).getAttribute("href");
   for (const path of ["/users", "/secrets/new", `${detail}/edit`]) {
@@ -123,12 +128,14 @@ test("a remote key the store lacks shows a truthful error naming the key", async
   await expect(search).toContainText("shared/legacy/api-key-removed");
 });
 
-test("a member cannot open a secret that is not in their projects", async ({ page, browser }) => {
+test("a member cannot open a secret that is not in their projects", async ({ page, browser, consoleErrors }) => {
   await new LoginPage(page).signIn(ADMIN);
   const href = await page.getByRole("link", { name: "huggingface-token" }).getAttribute("href");
   expect(href).toMatch(/^\/secrets\/\d+$/);
 
   const member = await browser.newPage();
+  consoleErrors.watch(member.context());
+  consoleErrors.allow(/status of 404 .*\/secrets\/\d+\)$/);
   await new LoginPage(member).signIn(MEMBER);
   const response = await member.goto(href!);
   expect(response?.status()).toBe(404);

@@ -48,7 +48,8 @@ test("client-side navigation to Projects keeps the page alive", async ({ page })
   await shell.screenshot("projects");
 });
 
-test("an unknown URL shows the not-found page with status 404", async ({ page }) => {
+test("an unknown URL shows the not-found page with status 404", async ({ page, consoleErrors }) => {
+  consoleErrors.allow(/status of 404 .*\/no\/such\/page\)$/);
   const response = await page.goto("/no/such/page");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();

@@ -106,8 +106,9 @@ test("the registry helper builds a .dockerconfigjson the cluster accepts", async
   });
 });
 
-test("without JavaScript, a multi-line value keeps its line breaks", async ({ browser }) => {
+test("without JavaScript, a multi-line value keeps its line breaks", async ({ browser, consoleErrors }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
+  consoleErrors.watch(context);
   const page = await context.newPage();
   await page.goto("/login");
   await page.getByLabel("Email").fill(ADMIN);
