@@ -36,6 +36,7 @@ pub fn SecretDetailPage() -> impl IntoView {
     let actions = RowActions {
         sync: ServerAction::new(),
         unassign: ServerAction::new(),
+        retry_delete: ServerAction::new(),
         delete: ServerAction::new(),
         adopt: ServerAction::new(),
         assign: ServerAction::new(),
@@ -44,6 +45,9 @@ pub fn SecretDetailPage() -> impl IntoView {
     // Which projects the live events say it is assigned to: when that changes (an assignment
     // added or removed by anyone), the table is read again.
     let assigned_live = move || id().and_then(|id| live.assigned_projects(id));
+    // A secret this user may not see (or that does not exist) stays not found: the live
+    // events do not make the page ask again (each answer would be another 404).
+    let missing = StoredValue::new(None::<i64>);
     let detail = load(
         move || {
             (
@@ -53,13 +57,18 @@ pub fn SecretDetailPage() -> impl IntoView {
                 assigned_live(),
             )
         },
-        |(id, _, _, _)| async move {
+        move |(id, _, _, _)| async move {
             match id {
-                Some(id) => get_secret(id).await,
-                None => Err(AppError::NotFound),
+                Some(id) if missing.get_value() != Some(id) => get_secret(id).await,
+                _ => Err(AppError::NotFound),
             }
         },
     );
+    Effect::new(move || {
+        if detail.with(|d| matches!(d, Some(Err(AppError::NotFound)))) {
+            missing.set_value(id());
+        }
+    });
     view! {
         <Loaded
             resource=detail
@@ -84,17 +93,22 @@ fn usage_snippet(name: &str) -> String {
 struct RowActions {
     sync: ServerAction<SyncSecret>,
     unassign: ServerAction<UnassignSecret>,
+    /// A row's "Retry delete": the page reads the secret again after it.
+    retry_delete: ServerAction<DeleteSecret>,
+    /// The delete form: on success the server sends the browser to the list, so the page must
+    /// not read the deleted secret again (a 404 in the console on every delete).
     delete: ServerAction<DeleteSecret>,
     adopt: ServerAction<AdoptObject>,
     assign: ServerAction<SetAssignments>,
 }
 
 impl RowActions {
-    /// Changes whenever one of them finished, so the detail reloads.
+    /// Changes whenever one of them finished, so the detail reloads (not the delete form's:
+    /// it leaves the page).
     fn version(self) -> usize {
         self.sync.version().get()
             + self.unassign.version().get()
-            + self.delete.version().get()
+            + self.retry_delete.version().get()
             + self.adopt.version().get()
             + self.assign.version().get()
     }
@@ -109,6 +123,7 @@ impl RowActions {
             .get()
             .and_then(Result::err)
             .or_else(|| error(self.unassign.value().get()))
+            .or_else(|| error(self.retry_delete.value().get()))
             .or(delete)
             .or_else(|| error(self.adopt.value().get()))
             .or_else(|| error(self.assign.value().get()))
@@ -162,7 +177,7 @@ fn RowButtons(
             .into_any()
         } else {
             view! {
-                <ActionForm action=actions.delete attr:class="inline-form">
+                <ActionForm action=actions.retry_delete attr:class="inline-form">
                     <input type="hidden" name="csrf" value=csrf />
                     <input type="hidden" name="id" value=secret_id />
                     <button type="submit" class="button small" aria-label=format!("Retry deleting in {name}")>"Retry delete"</button>
