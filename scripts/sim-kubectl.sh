@@ -7,7 +7,8 @@
 # delete --cascade=orphan and numeric label selectors (issue 19.3, 19.7); then
 # what clients learn before they act (issue 19.6): auth can-i / whoami, explain, discovery with
 # a trailing slash, create configmap, and apply --prune without an allowlist; a refused `null`
-# merge patch and a strategic merge patch of finalizers (issue 19.5, 19.7).
+# merge patch and a strategic merge patch of finalizers (issue 19.5, 19.7); apply, get, re-apply
+# and delete of a Deployment and a CronJob, and a Deployment refused without a selector (21.3).
 # Usage: scripts/sim-kubectl.sh [path/to/secrets-console]   (default target/debug/secrets-console)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -456,6 +457,72 @@ grep -q 'configmap/drop pruned' "$work/prune.out" || fail "prune output: $(cat "
 k get cm drop >/dev/null 2>&1 && fail "the pruned ConfigMap is still there"
 k get cm keep >/dev/null || fail "the applied ConfigMap went"
 ok "kubectl apply --prune -l app=x -f dir/ without an allowlist prunes what left the directory"
+
+# Workloads (issue 21.3): Deployments and CronJobs are stored with their real schemas and
+# kube-apiserver's defaults, never run. apply creates, a second apply patches (strategic merge,
+# containers merged by name), get prints kube-apiserver's columns, delete removes; a Deployment
+# without a selector is refused with the API server's own message.
+k create namespace workloads >/dev/null || fail "create namespace workloads"
+cat >"$work/deploy.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: workloads}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: api
+        image: ghcr.io/acme/api:1.4
+        envFrom: [{secretRef: {name: postgres-credentials}}]
+YAML
+cat >"$work/cron.yaml" <<'YAML'
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly, namespace: workloads}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: backup
+            image: ghcr.io/acme/backup:2
+            env:
+            - name: PGPASSWORD
+              valueFrom: {secretKeyRef: {name: postgres-credentials, key: password}}
+YAML
+k apply -f "$work/deploy.yaml" >"$work/wl.out" 2>&1 || fail "kubectl apply deployment: $(cat "$work/wl.out")"
+grep -qx 'deployment.apps/api created' "$work/wl.out" || fail "apply deployment output: $(cat "$work/wl.out")"
+k apply -f "$work/cron.yaml" >"$work/wl.out" 2>&1 || fail "kubectl apply cronjob: $(cat "$work/wl.out")"
+grep -qx 'cronjob.batch/nightly created' "$work/wl.out" || fail "apply cronjob output: $(cat "$work/wl.out")"
+k get deploy -n workloads >"$work/wl.out" 2>&1 || fail "kubectl get deploy: $(cat "$work/wl.out")"
+grep -qE '^NAME +READY +UP-TO-DATE +AVAILABLE +AGE$' "$work/wl.out" && grep -qE '^api +0/1 +0 +0 ' "$work/wl.out" \
+  || fail "kubectl get deploy: $(cat "$work/wl.out")"
+k get cj -n workloads >"$work/wl.out" 2>&1 || fail "kubectl get cj: $(cat "$work/wl.out")"
+grep -qE '^nightly +0 3 \* \* \* +false +0 ' "$work/wl.out" || fail "kubectl get cj: $(cat "$work/wl.out")"
+[ "$(k get deploy api -n workloads -o jsonpath='{.spec.template.spec.containers[0].imagePullPolicy} {.spec.strategy.type} {.metadata.generation}')" = "IfNotPresent RollingUpdate 1" ] \
+  || fail "the Deployment lacks kube-apiserver's defaults"
+sed -i 's/api:1.4/api:1.5/' "$work/deploy.yaml"
+k apply -f "$work/deploy.yaml" >"$work/wl.out" 2>&1 || fail "kubectl apply (patch) deployment: $(cat "$work/wl.out")"
+grep -qx 'deployment.apps/api configured' "$work/wl.out" || fail "re-apply output: $(cat "$work/wl.out")"
+[ "$(k get deploy api -n workloads -o jsonpath='{.spec.template.spec.containers[*].image} {.metadata.generation}')" = "ghcr.io/acme/api:1.5 2" ] \
+  || fail "the re-applied Deployment: $(k get deploy api -n workloads -o yaml)"
+k get all -n workloads >"$work/wl.out" 2>&1 || fail "kubectl get all: $(cat "$work/wl.out")"
+grep -q 'deployment.apps/api' "$work/wl.out" && grep -q 'cronjob.batch/nightly' "$work/wl.out" \
+  || fail "kubectl get all: $(cat "$work/wl.out")"
+k delete deploy api -n workloads >"$work/wl.out" 2>&1 || fail "kubectl delete deploy: $(cat "$work/wl.out")"
+k delete cronjob nightly -n workloads >"$work/wl.out" 2>&1 || fail "kubectl delete cronjob: $(cat "$work/wl.out")"
+[ -z "$(k get deploy,cj -n workloads -o name)" ] || fail "the workloads are still there"
+sed -i '/selector:/d' "$work/deploy.yaml"
+if k apply -f "$work/deploy.yaml" >"$work/wl.out" 2>&1; then fail "a Deployment without a selector was accepted"; fi
+grep -qF 'spec.selector: Required value' "$work/wl.out" \
+  && grep -qF 'spec.template.metadata.labels: Invalid value: {"app":"api"}: `selector` does not match template `labels`' "$work/wl.out" \
+  || fail "the refusal of a Deployment without a selector: $(cat "$work/wl.out")"
+ok "kubectl apply, get, re-apply and delete of a Deployment and a CronJob; a Deployment without a selector is refused"
 
 # No request may panic the simulated API server (its backstop logs "panic").
 grep -qi panic "$work/sim.log" && fail "the simulated cluster's log has a panic"

@@ -285,6 +285,9 @@ pub fn admit(t: &ResourceType, object: &mut Value, old: Option<&Value>) -> Vec<F
                 object["status"] = json!({"phase": "Active"});
             }
         }
+        "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "Pod" => {
+            super::workloads::admit(t.kind, object, old, &mut errors);
+        }
         "Event" if object.get("involvedObject").is_none() => {
             errors.push(required("involvedObject"));
         }

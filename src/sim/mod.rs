@@ -1,6 +1,7 @@
 //! A simulated Kubernetes cluster: an API server on loopback that speaks the real Kubernetes
-//! HTTP API for the kinds the console uses (namespaces, Secrets, ConfigMaps, Events, Leases, and
-//! External Secrets Operator's ExternalSecret and ClusterSecretStore), with a controller that
+//! HTTP API for the kinds the console uses (namespaces, Secrets, ConfigMaps, Events, Leases,
+//! External Secrets Operator's ExternalSecret and ClusterSecretStore, and the workload kinds
+//! that reference Secrets, stored but never run: `workloads.rs`), with a controller that
 //! behaves like External Secrets Operator and its `fake` provider, and fault switches for tests.
 //!
 //! Clients reach it with the same code they use for a real cluster (`kube::Client`, kubectl),
@@ -21,6 +22,7 @@ pub mod managed;
 pub mod openapi;
 mod openapi_proto;
 mod openapi_schemas;
+mod openapi_workloads;
 pub mod protobuf;
 mod protobuf_kinds;
 pub mod rbac;
@@ -39,6 +41,7 @@ pub mod tls;
 mod unmodelled;
 mod versions;
 mod watches;
+mod workloads;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

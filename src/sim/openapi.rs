@@ -15,7 +15,8 @@
 //!   `pkg/controller/openapi/builder/builder.go`). v3 wraps a ref that has siblings in `allOf`
 //!   (`WrapRefs`, kube-openapi `pkg/builder3/util/util.go`); v2 drops what Swagger 2.0 cannot say
 //!   (`ToStructuralOpenAPIV2`, apiextensions-apiserver `pkg/controller/openapi/v2/conversion.go`).
-//! - built-in kinds use the schemas of `openapi_schemas.rs`.
+//! - built-in kinds use the schemas of `openapi_schemas.rs`, the workload kinds those made from
+//!   their traced Go structs (`openapi_workloads.rs`).
 //! - `/openapi/v2` is one Swagger 2.0 document of everything, as JSON or, for the clients that
 //!   ask for it first, as gnostic protobuf (`openapi_proto.rs`), which is all client-go asks for
 //!   (`OpenAPISchema`): kubectl's `explain --output plaintext-openapiv2` and the v2 fallback of
@@ -147,6 +148,7 @@ fn custom_schema(t: &ResourceType) -> Value {
 /// Every definition (v2 form), and the names of those that come from CRDs.
 fn definitions() -> (Map<String, Value>, BTreeSet<String>) {
     let mut all = schemas::built_in();
+    super::openapi_workloads::add(&mut all);
     let mut custom = BTreeSet::new();
     for t in kinds() {
         let name = model_name(t, t.kind);

@@ -15,7 +15,7 @@ pub struct ResourceType {
     pub kind: &'static str,
     /// The lower-case plural used in URLs.
     pub plural: &'static str,
-    /// The lower-case singular kubectl accepts.
+    /// The lower-case singular kubectl accepts (empty: the kind in lower case).
     pub singular: &'static str,
     /// Whether objects live in a namespace.
     pub namespaced: bool,
@@ -63,6 +63,10 @@ pub enum ColumnSource {
     Since(&'static str),
     /// An Event's object as kubectl shows it: `externalsecret/db`.
     InvolvedObject,
+    /// An integer at a dotted path, 0 when absent (a Go `int32` status field prints its zero).
+    Count(&'static str),
+    /// `a/b` of the integers at two dotted paths, absent ones 0 (a Deployment's READY).
+    Ratio(&'static str, &'static str),
 }
 
 impl ResourceType {
@@ -106,9 +110,14 @@ impl ResourceType {
             "watch",
         ];
         verbs.sort_unstable();
+        let singular = if self.singular.is_empty() {
+            self.kind.to_ascii_lowercase()
+        } else {
+            self.singular.to_owned()
+        };
         let mut entries = vec![json!({
             "name": self.plural,
-            "singularName": self.singular,
+            "singularName": singular,
             "namespaced": self.namespaced,
             "kind": self.kind,
             "verbs": verbs,
@@ -134,6 +143,34 @@ const AGE: Column = Column {
     source: ColumnSource::Age,
     kind: "date",
 };
+
+/// A workload kind (`workloads.rs` admits them): stored with its status as a subresource, in
+/// the `all` category as kube-apiserver lists it, with a generation, except Pods, whose
+/// `metadata.generation` is the `PodObservedGenerationTracking` gate's, off in 1.33.
+const fn workload(
+    group: &'static str,
+    kind: &'static str,
+    plural: &'static str,
+    short_names: &'static [&'static str],
+    columns: &'static [Column],
+) -> ResourceType {
+    ResourceType {
+        group,
+        version: "v1",
+        kind,
+        plural,
+        singular: "",
+        namespaced: true,
+        short_names,
+        categories: &["all"],
+        status_subresource: true,
+        has_generation: !group.is_empty(),
+        unconditional_update: true,
+        custom: false,
+        schema: None,
+        columns,
+    }
+}
 
 /// Every kind the simulated cluster serves.
 pub static TYPES: &[ResourceType] = &[
@@ -278,6 +315,125 @@ pub static TYPES: &[ResourceType] = &[
             AGE,
         ],
     },
+    workload(
+        "apps",
+        "Deployment",
+        "deployments",
+        &["deploy"],
+        &[
+            Column {
+                name: "Ready",
+                source: ColumnSource::Ratio("status.readyReplicas", "spec.replicas"),
+                kind: "string",
+            },
+            Column {
+                name: "Up-to-date",
+                source: ColumnSource::Count("status.updatedReplicas"),
+                kind: "integer",
+            },
+            Column {
+                name: "Available",
+                source: ColumnSource::Count("status.availableReplicas"),
+                kind: "integer",
+            },
+            AGE,
+        ],
+    ),
+    workload(
+        "apps",
+        "StatefulSet",
+        "statefulsets",
+        &["sts"],
+        &[
+            Column {
+                name: "Ready",
+                source: ColumnSource::Ratio("status.readyReplicas", "spec.replicas"),
+                kind: "string",
+            },
+            AGE,
+        ],
+    ),
+    workload(
+        "apps",
+        "DaemonSet",
+        "daemonsets",
+        &["ds"],
+        &[
+            Column {
+                name: "Desired",
+                source: ColumnSource::Count("status.desiredNumberScheduled"),
+                kind: "integer",
+            },
+            Column {
+                name: "Current",
+                source: ColumnSource::Count("status.currentNumberScheduled"),
+                kind: "integer",
+            },
+            Column {
+                name: "Ready",
+                source: ColumnSource::Count("status.numberReady"),
+                kind: "integer",
+            },
+            AGE,
+        ],
+    ),
+    workload(
+        "batch",
+        "Job",
+        "jobs",
+        &[],
+        &[
+            Column {
+                name: "Completions",
+                source: ColumnSource::Ratio("status.succeeded", "spec.completions"),
+                kind: "string",
+            },
+            AGE,
+        ],
+    ),
+    workload(
+        "batch",
+        "CronJob",
+        "cronjobs",
+        &["cj"],
+        &[
+            Column {
+                name: "Schedule",
+                source: ColumnSource::Path("spec.schedule"),
+                kind: "string",
+            },
+            Column {
+                name: "Suspend",
+                source: ColumnSource::Path("spec.suspend"),
+                kind: "boolean",
+            },
+            Column {
+                name: "Active",
+                source: ColumnSource::Count("status.active"),
+                kind: "integer",
+            },
+            Column {
+                name: "Last Schedule",
+                source: ColumnSource::Since("status.lastScheduleTime"),
+                kind: "date",
+            },
+            AGE,
+        ],
+    ),
+    workload(
+        "",
+        "Pod",
+        "pods",
+        &["po"],
+        &[
+            Column {
+                name: "Status",
+                source: ColumnSource::Path("status.phase"),
+                kind: "string",
+            },
+            AGE,
+        ],
+    ),
     ResourceType {
         group: "external-secrets.io",
         version: "v1",

@@ -104,9 +104,9 @@ const fn kind(
     }
 }
 
-/// kubectl's default prune allowlist less what is modelled, with the short names and the `all`
-/// category kube-apiserver gives them.
-pub(crate) static UNMODELLED_KINDS: [ResourceType; 13] = [
+/// kubectl's default prune allowlist less what is modelled (the workload kinds are, in
+/// `resources.rs`), with the short names and the `all` category kube-apiserver gives them.
+pub(crate) static UNMODELLED_KINDS: [ResourceType; 7] = [
     kind("", "Endpoints", "endpoints", true, &["ep"], false),
     kind(
         "",
@@ -116,7 +116,6 @@ pub(crate) static UNMODELLED_KINDS: [ResourceType; 13] = [
         &["pvc"],
         false,
     ),
-    kind("", "Pod", "pods", true, &["po"], true),
     kind(
         "",
         "ReplicationController",
@@ -134,12 +133,7 @@ pub(crate) static UNMODELLED_KINDS: [ResourceType; 13] = [
         &["pv"],
         false,
     ),
-    kind("apps", "DaemonSet", "daemonsets", true, &["ds"], true),
-    kind("apps", "Deployment", "deployments", true, &["deploy"], true),
     kind("apps", "ReplicaSet", "replicasets", true, &["rs"], true),
-    kind("apps", "StatefulSet", "statefulsets", true, &["sts"], true),
-    kind("batch", "CronJob", "cronjobs", true, &["cj"], true),
-    kind("batch", "Job", "jobs", true, &[], true),
     kind(
         "networking.k8s.io",
         "Ingress",

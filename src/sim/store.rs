@@ -18,6 +18,7 @@ mod list;
 mod patching;
 mod state;
 mod strategic;
+mod strategies;
 mod write;
 
 /// Where an object lives: its kind, namespace (empty when cluster-scoped) and name.

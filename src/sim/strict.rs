@@ -25,6 +25,7 @@
 mod go_types;
 pub mod recorder;
 mod scan;
+mod traced;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -34,9 +35,24 @@ use serde_json::{Map, Value, json};
 use super::resources::ResourceType;
 use super::status::{ApiError, json_kind};
 use super::store::{Patch, WriteContext};
-use go_types::{GoStruct, Ty};
+pub(crate) use go_types::{GoStruct, Ty};
 pub use recorder::{FieldValidation, Recorder};
 use scan::Scanned;
+pub(crate) use traced::structs as traced_structs;
+
+/// The Go struct a built-in kind decodes into: written out (`go_types.rs`) or traced from
+/// k8s-openapi (`traced.rs`, the workload kinds); `None` for custom resources.
+fn go_struct(group: &str, kind: &str) -> Option<&'static GoStruct> {
+    go_types::kind(group, kind).or_else(|| traced::kind(group, kind))
+}
+
+/// The traced Go struct of a workload kind, by kind alone (their names are unique among the
+/// served kinds), for strategic merge patch (`store/strategies.rs`); `None` for other kinds.
+pub(crate) fn workload_struct(kind: &str) -> Option<&'static GoStruct> {
+    ["apps", "batch", ""]
+        .iter()
+        .find_map(|group| traced::kind(group, kind))
+}
 
 /// The answer to a request, error or not, with a `Warning: 299 - "<text>"` header per warning
 /// recorded: kube-apiserver writes them as they are recorded, so a refused write carries them
@@ -66,7 +82,7 @@ pub(crate) fn decode(
     body: &[u8],
     ctx: &WriteContext,
 ) -> Result<Value, ApiError> {
-    let (Some(s), Some(map)) = (go_types::kind(t.group, t.kind), object.as_object_mut()) else {
+    let (Some(s), Some(map)) = (go_struct(t.group, t.kind), object.as_object_mut()) else {
         // Custom resources have their schema (`kinds::admit`); a body that is not an object
         // is refused by the store.
         return Ok(object);
@@ -144,7 +160,7 @@ pub(crate) fn check_patch(
     ctx: &WriteContext,
 ) -> Result<(), ApiError> {
     decodes_as_a_patch(patch, ctx)?;
-    let Some(s) = go_types::kind(t.group, t.kind) else {
+    let Some(s) = go_struct(t.group, t.kind) else {
         return Ok(());
     };
     if let Patch::Apply { config, .. } = patch {
@@ -232,7 +248,7 @@ pub(crate) fn decode_patched(
     ctx: &WriteContext,
 ) -> Result<Value, ApiError> {
     let mut strict = std::mem::take(&mut ctx.recorder.lock().patch_errors);
-    let Some(s) = go_types::kind(t.group, t.kind) else {
+    let Some(s) = go_struct(t.group, t.kind) else {
         return Ok(patched);
     };
     let Some(map) = patched.as_object_mut() else {
@@ -366,6 +382,23 @@ impl Problem {
             } => Some(format!(
                 "json: cannot unmarshal {found} into Go value of type string"
             )),
+            // `IntOrString.UnmarshalJSON` reads what is not a string into its `int32`, with the
+            // standard library and no context (apimachinery `pkg/util/intstr/intstr.go`).
+            What::Mismatch {
+                found,
+                want: Ty::IntOrString,
+            } => Some(format!(
+                "json: cannot unmarshal {found} into Go value of type int32"
+            )),
+            // `Quantity.UnmarshalJSON` parses the bytes whatever they are (`ParseQuantity`,
+            // apimachinery `pkg/api/resource/quantity.go`).
+            What::Mismatch {
+                want: Ty::Quantity, ..
+            } => Some(
+                "quantities must match the regular expression \
+                 '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+                    .to_owned(),
+            ),
             What::Mismatch { found, want } => {
                 let fields: Vec<&str> = (self.path.iter())
                     .filter_map(|s| match s {
@@ -497,6 +530,7 @@ impl Walk {
         let found = json_kind(value);
         match (ty, value) {
             (_, Value::Null) | (Ty::Raw, _) | (Ty::Str(_), Value::String(_)) => {}
+            (Ty::IntOrString | Ty::Quantity, Value::String(_) | Value::Number(_)) => {}
             (Ty::Bool, Value::Bool(_)) => {}
             (Ty::Int(name), Value::Number(n)) => {
                 let fits = n

@@ -32,6 +32,16 @@ pub fn human_age(created: Option<&str>) -> String {
     }
 }
 
+/// The integer at a dotted path, or the length of the list there; 0 when absent, as a Go
+/// printer reads an unset `int32`.
+fn integer_at(object: &Value, path: &str) -> i64 {
+    match object.pointer(&format!("/{}", path.replace('.', "/"))) {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or_default(),
+        Some(Value::Array(items)) => i64::try_from(items.len()).unwrap_or_default(),
+        _ => 0,
+    }
+}
+
 fn cell(object: &Value, source: &ColumnSource) -> Value {
     match source {
         ColumnSource::Age => json!(human_age(
@@ -81,6 +91,12 @@ fn cell(object: &Value, source: &ColumnSource) -> Value {
                 Some(v) => v.clone(),
             }
         }
+        ColumnSource::Count(path) => json!(integer_at(object, path)),
+        ColumnSource::Ratio(part, whole) => json!(format!(
+            "{}/{}",
+            integer_at(object, part),
+            integer_at(object, whole)
+        )),
         ColumnSource::Condition(kind, field) => object
             .pointer("/status/conditions")
             .and_then(Value::as_array)

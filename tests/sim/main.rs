@@ -1,5 +1,6 @@
 //! The simulated cluster, driven through `kube::Client` over real HTTP exactly as the app
-//! drives a real cluster: conformance of every verb, and the External Secrets controller.
+//! drives a real cluster: conformance of every verb, the External Secrets controller, and the
+//! workload kinds (stored, never run).
 
 mod conformance;
 mod controller;
@@ -11,3 +12,4 @@ mod strict;
 mod support;
 mod timing;
 mod truth;
+mod workloads;

@@ -1,7 +1,8 @@
 //! Strategic merge patch for the built-in kinds served here, as kube-apiserver applies it:
 //! `StrategicMergeMapPatch` with `MergeParallelList` and `IgnoreUnmatchedNulls` (apimachinery
 //! `pkg/util/strategicpatch/patch.go`, `mergeMap` and what it calls), with the patch strategies
-//! of the Go types' struct tags that matter for Namespace, Secret, ConfigMap, Event and Lease:
+//! of the Go types' struct tags (the workload kinds': `strategies.rs`); those that matter for
+//! Namespace, Secret, ConfigMap, Event and Lease:
 //! `ObjectMeta.finalizers` (merge, a list of strings), `ObjectMeta.ownerReferences` (merge by
 //! `uid`) and `NamespaceStatus.conditions` (merge by `type`) (apimachinery
 //! `pkg/apis/meta/v1/types.go`, api `core/v1/types.go`). Every other list is atomic and every
@@ -19,6 +20,8 @@ use serde_json::{Map, Value};
 
 use crate::sim::status::ApiError;
 
+use super::strategies;
+
 const DIRECTIVE: &str = "$patch";
 const RETAIN_KEYS: &str = "$retainKeys";
 const DELETE_FROM_PRIMITIVE_LIST: &str = "$deleteFromPrimitiveList";
@@ -27,18 +30,23 @@ const SET_ELEMENT_ORDER: &str = "$setElementOrder";
 const OMITTED: &str = "<omitted>";
 
 /// Where a map sits, for the patch strategies of its fields.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 enum At {
     Root,
     Metadata,
     NamespaceStatus,
     Other,
+    /// In a workload kind: a value of this Go struct (`strategies.rs`).
+    Typed(&'static crate::sim::strict::GoStruct),
 }
 
 /// A list field's merge key when its strategy is `merge` ("" for a list of primitives).
 type Strategy = Option<&'static str>;
 
 fn child(at: At, kind: &str, key: &str) -> At {
+    if let At::Typed(s) = at {
+        return strategies::field_struct(s, key).map_or(At::Other, At::Typed);
+    }
     match (at, key) {
         (At::Root, "metadata") => At::Metadata,
         (At::Root, "status") if kind == "Namespace" => At::NamespaceStatus,
@@ -47,6 +55,9 @@ fn child(at: At, kind: &str, key: &str) -> At {
 }
 
 fn list_strategy(at: At, key: &str) -> Strategy {
+    if let At::Typed(s) = at {
+        return strategies::merge_key(s.name, key);
+    }
     match (at, key) {
         (At::Metadata, "finalizers") => Some(""),
         (At::Metadata, "ownerReferences") => Some("uid"),
@@ -108,7 +119,8 @@ pub(super) fn apply(
     patch: Map<String, Value>,
 ) -> Result<Value, ApiError> {
     let original = original.as_object().cloned().unwrap_or_default();
-    Ok(Value::Object(merge_map(original, patch, At::Root, kind)?))
+    let at = crate::sim::strict::workload_struct(kind).map_or(At::Root, At::Typed);
+    Ok(Value::Object(merge_map(original, patch, at, kind)?))
 }
 
 fn extract_key(key: &str, prefix: &str) -> Result<String, ApiError> {
@@ -221,7 +233,14 @@ fn merge_map(
                 Value::Object(merge_map(o, p, child(at, kind, &key), kind)?)
             }
             (Value::Array(o), Value::Array(p)) => {
-                Value::Array(merge_list(o, p, list_strategy(at, &key), delete_list)?)
+                let element = child(at, kind, &key);
+                Value::Array(merge_list(
+                    o,
+                    p,
+                    list_strategy(at, &key),
+                    delete_list,
+                    element,
+                )?)
             }
             (_, p) => match remove_directives(p) {
                 Some(v) => v,
@@ -239,10 +258,11 @@ fn merge_list(
     patch: Vec<Value>,
     strategy: Strategy,
     delete_list: bool,
+    element: At,
 ) -> Result<Vec<Value>, ApiError> {
     match strategy {
-        Some(merge_key) => merge_slice(original, patch, merge_key, delete_list),
-        None if delete_list => merge_slice(original, patch, "", true),
+        Some(merge_key) => merge_slice(original, patch, merge_key, delete_list, element),
+        None if delete_list => merge_slice(original, patch, "", true, element),
         None => Ok(patch),
     }
 }
@@ -279,6 +299,7 @@ fn merge_slice(
     patch: Vec<Value>,
     merge_key: &str,
     delete_list: bool,
+    element: At,
 ) -> Result<Vec<Value>, ApiError> {
     if original.is_empty() && patch.is_empty() {
         return Ok(original);
@@ -305,7 +326,7 @@ fn merge_slice(
             )));
         }
         let (original, rest) = special_elements(original, &patch, merge_key)?;
-        let merged = merge_by_key(original.clone(), rest, merge_key)?;
+        let merged = merge_by_key(original.clone(), rest, merge_key, element)?;
         (original, merged)
     };
     let (patch_items, server_only) = partition(merged, &patch, merge_key)?;
@@ -352,6 +373,7 @@ fn merge_by_key(
     mut original: Vec<Value>,
     patch: Vec<Value>,
     merge_key: &str,
+    element: At,
 ) -> Result<Vec<Value>, ApiError> {
     for v in patch {
         let Value::Object(p) = v else {
@@ -364,7 +386,7 @@ fn merge_by_key(
         match found {
             Some(i) => {
                 let o = original[i].as_object().cloned().unwrap_or_default();
-                original[i] = Value::Object(merge_map(o, p, At::Other, "")?);
+                original[i] = Value::Object(merge_map(o, p, element, "")?);
             }
             None => original.push(Value::Object(p)),
         }
@@ -518,7 +540,13 @@ fn set_element_order(
                 Some(Value::Array(items)) => items,
                 _ => continue,
             },
-            (Some(o), Some(p)) => merge_list(o.clone(), p.clone(), strategy, false)?,
+            (Some(o), Some(p)) => merge_list(
+                o.clone(),
+                p.clone(),
+                strategy,
+                false,
+                child(at, "", &list_key),
+            )?,
             (None, None) => continue,
         };
         let (patch_items, server_only) = partition(merged, &order, merge_key)?;

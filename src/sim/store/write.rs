@@ -97,6 +97,10 @@ impl Store {
             o.remove("status");
         }
         check_strict(type_id, &object, ctx)?;
+        // The uid is the server's before the strategy sees the object (a Job's generated
+        // selector names it): `FillObjectMetaSystemFields` runs before `BeforeCreate`.
+        let uid = uuid::Uuid::new_v4().to_string();
+        object["metadata"]["uid"] = json!(uid);
         let errors = kinds::admit(t, &mut object, None);
         if !errors.is_empty() {
             return Err(invalid(&key, &errors));
@@ -113,7 +117,7 @@ impl Store {
         ] {
             metadata.remove(field);
         }
-        metadata.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+        metadata.insert("uid".into(), json!(uid));
         metadata.insert("creationTimestamp".into(), json!(now_rfc3339()));
         if t.has_generation {
             metadata.insert("generation".into(), json!(1));
