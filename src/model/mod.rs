@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod listing;
 pub mod live;
 pub mod secret;
+pub mod workloads;
 
 use serde::{Deserialize, Serialize};
 

@@ -32,4 +32,5 @@ mod simulated;
 mod startup;
 mod stores;
 mod truth;
+mod used_by;
 mod watches;

@@ -1,10 +1,12 @@
 //! Talking to clusters: the objects we apply (`manifest`), a client per cluster (`registry`),
-//! each cluster's ClusterSecretStores kept by a watch (`store_cache`).
+//! each cluster's ClusterSecretStores kept by a watch (`store_cache`), the workloads that use a
+//! Secret (`workloads`).
 
 pub mod manifest;
 pub mod registry;
 pub mod store_cache;
 pub mod timeouts;
+pub mod workloads;
 
 /// The `Ready` condition in an object's `status.conditions` (an ExternalSecret's, a
 /// ClusterSecretStore's), if it has one.
