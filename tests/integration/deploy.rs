@@ -46,6 +46,13 @@ const PROJECT_GRANTS: &[(&str, &str, &[&str])] = &[
         &["get", "create", "patch", "delete"],
     ),
     ("", "events", &["list"]),
+    // Who uses a Secret (`server::cluster::workloads::used_by`): one LIST per kind.
+    ("apps", "deployments", &["list"]),
+    ("apps", "statefulsets", &["list"]),
+    ("apps", "daemonsets", &["list"]),
+    ("batch", "jobs", &["list"]),
+    ("batch", "cronjobs", &["list"]),
+    ("", "pods", &["list"]),
 ];
 /// What the console does across the cluster (a ClusterRoleBinding).
 const CLUSTER_GRANTS: &[(&str, &str, &[&str])] = &[
