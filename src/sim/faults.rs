@@ -1,5 +1,5 @@
 //! Fault switches: what tests (and the `/sim/faults` endpoint) turn on to make the simulated
-//! cluster slow, flaky, unreachable, or its controller idle.
+//! cluster slow, flaky, unreachable, its controller idle, or External Secrets Operator absent.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -32,6 +32,11 @@ pub struct FaultSettings {
     pub outage: bool,
     /// The External Secrets controller does nothing until resumed.
     pub controller_paused: bool,
+    /// External Secrets Operator is not installed: no CRD serves the `external-secrets.io`
+    /// group, so every request for one of its resources is answered as kube-apiserver answers
+    /// a resource it does not serve (404 NotFound, "the server could not find the requested
+    /// resource"), and its controller does nothing.
+    pub eso_uninstalled: bool,
 }
 
 /// Shared, live fault switches of one cluster.
@@ -66,7 +71,9 @@ impl Faults {
     /// Replaces every setting at once.
     pub fn set(&self, settings: FaultSettings) {
         self.outage.send_replace(settings.outage);
-        self.paused.send_replace(settings.controller_paused);
+        // Without the operator there is no controller either.
+        self.paused
+            .send_replace(settings.controller_paused || settings.eso_uninstalled);
         *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = settings;
     }
 
@@ -97,6 +104,19 @@ impl Faults {
     /// Pauses or resumes the controller.
     pub fn set_controller_paused(&self, paused: bool) {
         self.update(|s| s.controller_paused = paused);
+    }
+
+    /// Uninstalls (or installs again) External Secrets Operator's CRDs and controller.
+    pub fn set_eso_uninstalled(&self, uninstalled: bool) {
+        self.update(|s| s.eso_uninstalled = uninstalled);
+    }
+
+    /// Whether External Secrets Operator's resources are served.
+    pub fn eso_uninstalled(&self) -> bool {
+        self.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .eso_uninstalled
     }
 
     /// Clears every fault.
@@ -164,5 +184,20 @@ mod tests {
         }
         assert_eq!(failed, 25);
         assert!(faults.before("list").await.is_ok());
+    }
+
+    #[test]
+    fn without_the_operator_its_controller_does_nothing_either() {
+        let faults = Faults::default();
+        let paused = faults.paused_changes();
+        faults.set_eso_uninstalled(true);
+        assert!(faults.eso_uninstalled());
+        assert!(*paused.borrow());
+        faults.set_eso_uninstalled(false);
+        assert!(!*paused.borrow());
+        // Over HTTP it is one more switch.
+        let settings: FaultSettings =
+            serde_json::from_value(serde_json::json!({"esoUninstalled": true})).unwrap();
+        assert!(settings.eso_uninstalled);
     }
 }
