@@ -1,6 +1,6 @@
 import { expect, test } from "./fixtures/leak-scan";
 import { AppShell } from "./fixtures/app-shell";
-import { ADMIN, LoginPage } from "./fixtures/login-page";
+import { ADMIN, DEMO_PASSWORD, LoginPage, MEMBER } from "./fixtures/login-page";
 
 test("the sign-in page offers no navigation into pages that need a sign-in", async ({ page }) => {
   await page.goto("/login");
@@ -44,4 +44,35 @@ test("creating a project says so, moves the focus there and empties the form", a
   await expect(page.getByLabel("Name", { exact: true })).toHaveValue("");
   await expect(page.getByLabel("Namespace", { exact: true })).toHaveValue("");
   await expect(page.getByRole("link", { name, exact: true })).toBeVisible();
+});
+
+test("without JavaScript, a refused sign-in and a refused new user come back with their input", async ({ browser, consoleErrors }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  consoleErrors.watch(context);
+  const page = await context.newPage();
+  await page.goto("/login");
+  await page.getByLabel("Email").fill("nobody@example.com");
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  // Back on the form, not a page of JSON: the email kept, the password not, the refusal said.
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByLabel("Email")).toHaveValue("nobody@example.com");
+  await expect(page.getByLabel("Password")).toHaveValue("");
+  await expect(page.getByText("Wrong email or password.")).toBeVisible();
+
+  await page.getByLabel("Email").fill(ADMIN);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/secrets$/);
+  await page.goto("/users");
+  await page.getByLabel("Email").fill(MEMBER);
+  await page.getByLabel("Initial password (at least 12 characters)").fill("a-long-password-2");
+  await page.getByLabel("Role").selectOption({ label: "Platform admin" });
+  await page.getByRole("button", { name: "Add user" }).click();
+  await expect(page).toHaveURL(/\/users$/);
+  await expect(page.getByLabel("Email")).toHaveValue(MEMBER);
+  await expect(page.getByLabel("Initial password (at least 12 characters)")).toHaveValue("");
+  await expect(page.getByLabel("Role")).toHaveValue("true");
+  await expect(page.locator("#new-email-error")).toContainText("already has an account");
+  await context.close();
 });

@@ -62,7 +62,9 @@ test("admin journey: create, assign, see it sync live, break and heal the store,
   await expect(remove).toBeDisabled();
   await page.getByLabel("Type journey-db to confirm").fill("journey-db");
   await remove.click();
-  await expect(page).toHaveURL(/\/secrets$/);
+  await expect(page).toHaveURL(/\/secrets\?deleted=journey-db$/);
+  // Said on the list it lands on, where the focus is.
+  await expect(page.getByRole("status").filter({ hasText: "Secret journey-db deleted." })).toBeFocused();
   await expect(page.getByRole("row", { name: /journey-db/ })).toHaveCount(0, { timeout: 30_000 });
 });
 
@@ -106,19 +108,40 @@ test("without JavaScript, the create and assign forms still work", async ({ brow
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/secrets$/);
 
+  // Bulk Apply with nothing selected: the list again, saying why (no JSON).
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/\/secrets$/);
+  await expect(page.getByRole("alert").filter({ hasText: "select at least one secret" })).toBeVisible();
+
+  // A refused form comes back as it was sent, each problem beside its field.
   await page.goto("/secrets/new");
+  await page.getByLabel("Name").fill("No-JS secret");
+  await page.getByLabel("Description").fill("kept across the round trip");
+  await page.getByLabel("Target key 1").fill("username");
+  await page.getByRole("button", { name: "Create secret" }).click();
+  await expect(page).toHaveURL(/\/secrets\/new$/);
+  await expect(page.getByLabel("Name")).toHaveValue("No-JS secret");
+  await expect(page.getByLabel("Description")).toHaveValue("kept across the round trip");
+  await expect(page.getByLabel("Target key 1")).toHaveValue("username");
+  await expect(page.locator("#secret-name-error")).toContainText("must be lowercase");
+  await expect(page.getByLabel("Name")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.locator("#secret-store-error")).toBeVisible();
+  const summary = page.getByRole("alert").filter({ hasText: "problems to fix" });
+  await expect(summary.getByRole("link", { name: /^Key 1 — remote key: / })).toHaveAttribute("href", "#external-0-remote_key");
+
   await page.getByLabel("Name").fill("no-js-secret");
   await page.getByLabel("Store (ClusterSecretStore)").fill("vault");
-  await page.getByLabel("Target key 1").fill("username");
   await page.getByLabel("Remote key 1").fill("shared/postgres/username");
   await page.getByRole("button", { name: "Create secret" }).click();
   await expect(page).toHaveURL(/\/secrets\/\d+$/);
   await expect(page.getByRole("heading", { level: 1, name: "no-js-secret" })).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: "Secret no-js-secret created." })).toBeVisible();
 
   await page.getByRole("checkbox", { name: /^payments\b/ }).check();
   await page.getByRole("button", { name: "Save assignments" }).click();
   await expect(page).toHaveURL(/\/secrets\/\d+\??$/);
   await expect(page.getByRole("row", { name: /^payments\b/ })).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: "Assignments saved." })).toBeVisible();
   await context.close();
 });
 

@@ -22,3 +22,19 @@ pub async fn get_server_info() -> Result<Option<ServerInfo>, AppError> {
         .await,
     )
 }
+
+/// The one-time message for the page at `path`, taken: what the last form post did (a success
+/// in words) or, after a plain HTML post that failed, the input (never a secret field) and the
+/// error, so the page shows the form again. `None` when there is none for this page. Anyone
+/// may ask, signed in or not: it is their own session's.
+#[server(prefix = "/api", endpoint = "take_flash")]
+pub async fn take_flash(path: String) -> Result<Option<crate::model::flash::Flash>, AppError> {
+    use crate::server::api_support::{context, respond};
+    respond(
+        async {
+            let (_, session) = context().await?;
+            crate::server::form_posts::take(&session, &path).await
+        }
+        .await,
+    )
+}

@@ -6,6 +6,7 @@ use leptos_router::components::Redirect;
 
 use crate::components::contexts::use_user_context;
 use crate::components::field_message::{FieldMessage, is_about_any};
+use crate::components::flash::failed_post;
 
 /// The sign-in page.
 #[component]
@@ -13,12 +14,24 @@ pub fn LoginPage() -> impl IntoView {
     let ctx = use_user_context();
     // A refused sign-in names the password (never which of the two was wrong): shown, and
     // announced, at the password field, which points at it. Anything else on its own.
-    let email = FieldMessage::answered("email", "email", move || ctx.login.value().get());
-    let password = FieldMessage::answered("password", "password", move || ctx.login.value().get());
-    let error = move || {
+    // Without JavaScript, a refused sign-in comes back here: the email (never the password)
+    // and the error.
+    let failed = failed_post("login");
+    let answer = move || {
         ctx.login
             .value()
             .get()
+            .or_else(|| failed.get().map(|f| Err(f.error)))
+    };
+    let kept_email = move || {
+        failed
+            .get()
+            .and_then(|f| f.field("email").map(str::to_owned))
+    };
+    let email = FieldMessage::answered("email", "email", answer);
+    let password = FieldMessage::answered("password", "password", answer);
+    let error = move || {
+        answer()
             .and_then(|result| result.err())
             .filter(|e| !is_about_any(e, &["email", "password"]))
             .map(|e| e.to_string())
@@ -35,12 +48,15 @@ pub fn LoginPage() -> impl IntoView {
         </Transition>
         <div class="login-card">
             <h1>"Sign in"</h1>
+            // In a transition: the server waits for a refused post's email before rendering.
+            <Transition fallback=|| ()>
             <ActionForm action=ctx.login attr:class="form">
                 <label for="email">"Email"</label>
                 <input
                     id="email"
                     type="email"
                     name="email"
+                    value=kept_email
                     autocomplete="username"
                     required
                     aria-invalid=email.invalid()
@@ -61,6 +77,7 @@ pub fn LoginPage() -> impl IntoView {
                 {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
                 <button type="submit" class="button primary">"Sign in"</button>
             </ActionForm>
+            </Transition>
         </div>
     }
 }

@@ -7,9 +7,11 @@ use crate::api::admin::{CreateUser, SetMemberships, list_projects, list_users};
 use crate::api::auth::SignOutEverywhere;
 use crate::components::created::Created;
 use crate::components::field_message::{FieldMessage, is_about_any};
+use crate::components::flash::failed_post;
 use crate::components::load::load;
 use crate::components::not_found::NotFound;
 use crate::components::session::RequireUser;
+use crate::components::unreachable::{UnreachableNotice, answered};
 use crate::model::account::{CurrentUser, ProjectSummary, UserSummary};
 
 /// Lists users with their projects; creates users; sets memberships.
@@ -39,25 +41,38 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let memberships = ServerAction::<SetMemberships>::new();
     let sign_out = ServerAction::<SignOutEverywhere>::new();
-    let users = load(
-        move || (create.version().get(), memberships.version().get()),
-        |_| list_users(),
-    );
+    // Reloaded after what the server answered (not after a request it never got).
+    let changed = (answered(create), answered(memberships));
+    let users = load(move || (changed.0.get(), changed.1.get()), |_| list_users());
     let projects = load(|| (), |_| list_projects());
     let csrf = user.csrf_token.clone();
-    // A refused email or password is shown at its field; anything else on its own.
-    let email = FieldMessage::answered("new-email", "email", move || create.value().get());
-    let password = FieldMessage::answered("new-password", "password", move || create.value().get());
+    // A refused email or password is shown at its field; anything else on its own. Without
+    // JavaScript, a refused post comes back here: its input (never the password) and error.
+    let failed = failed_post("create_user");
+    let create_answer = move || {
+        create
+            .value()
+            .get()
+            .or_else(|| failed.get().map(|f| Err(f.error)))
+    };
+    let kept = move |field: &'static str| {
+        move || failed.get().and_then(|f| f.field(field).map(str::to_owned))
+    };
+    let kept_admin = move || {
+        failed
+            .get()
+            .is_some_and(|f| f.field("is_admin") == Some("true"))
+    };
+    let email = FieldMessage::answered("new-email", "email", create_answer);
+    let password = FieldMessage::answered("new-password", "password", create_answer);
     let created = Created::follow(
         move || create.value().get(),
         |email| format!("User {email} added; they sign in with the initial password."),
     );
     let create_error = move || {
-        create
-            .value()
-            .get()
+        create_answer()
             .and_then(Result::err)
-            .filter(|e| !is_about_any(e, &["email", "password"]))
+            .filter(|e| !is_about_any(e, &["email", "password"]) && !e.is_unreachable())
             .map(|e| e.to_string())
     };
 
@@ -71,6 +86,8 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
                 </p>
             }
             .into_any(),
+            // Said with Retry below.
+            Err(error) if error.is_unreachable() => ().into_any(),
             Err(error) => {
                 view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
             }
@@ -78,6 +95,7 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
     };
     view! {
         {memberships_saved}
+        <UnreachableNotice action=memberships />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 let csrf = csrf.clone();
@@ -104,6 +122,8 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
             }}
         </p>
         <h2>"Add a user"</h2>
+        // In a transition: the server waits for a failed post's input before rendering it.
+        <Transition fallback=|| ()>
         <ActionForm action=create node_ref=created.form attr:class="form narrow">
             <input type="hidden" name="csrf" value=user.csrf_token.clone() />
             <label for="new-email">"Email"</label>
@@ -112,6 +132,7 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
                 node_ref=created.name
                 type="email"
                 name="email"
+                value=kept("email")
                 required
                 aria-invalid=email.invalid()
                 aria-describedby=email.described_by()
@@ -131,13 +152,15 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
             {password.view()}
             <label for="new-role">"Role"</label>
             <select id="new-role" name="is_admin">
-                <option value="false" selected>"Team member"</option>
-                <option value="true">"Platform admin"</option>
+                <option value="false" selected=move || !kept_admin()>"Team member"</option>
+                <option value="true" selected=kept_admin>"Platform admin"</option>
             </select>
             {move || create_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
             {created.view()}
             <button type="submit" class="button primary">"Add user"</button>
+            <UnreachableNotice action=create />
         </ActionForm>
+        </Transition>
     }
 }
 
@@ -173,9 +196,9 @@ fn UsersTable(
                             let email = user.email.clone();
                             view! {
                                 <tr>
-                                    <td>{user.email.clone()}</td>
-                                    <td>{if user.is_admin { "Platform admin" } else { "Team member" }}</td>
-                                    <td>
+                                    <td class="cell-name">{user.email.clone()}</td>
+                                    <td data-label="Role">{if user.is_admin { "Platform admin" } else { "Team member" }}</td>
+                                    <td class="cell-wrap" data-label="Projects">
                                         <ActionForm action=memberships attr:class="inline-form">
                                             <input type="hidden" name="csrf" value=csrf />
                                             <input type="hidden" name="user_id" value=user.id />
@@ -205,7 +228,7 @@ fn UsersTable(
                                             </button>
                                         </ActionForm>
                                     </td>
-                                    <td>
+                                    <td data-label="Sessions">
                                         <ActionForm action=sign_out attr:class="inline-form">
                                             <input type="hidden" name="csrf" value=sign_out_csrf />
                                             <input type="hidden" name="user_id" value=user.id />

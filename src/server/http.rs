@@ -52,6 +52,8 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Inside the session layer: a form post's outcome is kept in the session.
+        .layer(middleware::from_fn(super::form_posts::form_posts))
         .layer(session_layer)
         .layer(middleware::from_fn(same_origin_only));
 

@@ -44,14 +44,17 @@ async fn create_assign_and_delete_work_as_plain_forms() {
     let admin = Client::signed_in(&server, "admin@example.com").await;
     let csrf = enc(&admin.csrf);
 
-    // Bad input: the field is named, nothing is written.
+    // Bad input: back to the form (the field named there, see `form_flash`), nothing written.
     let bad = format!(
         "csrf={csrf}&form[name]=Bad_Name&form[scope]=Organization&form[use_case]=Generic&form[kind]=External&form[store]=vault&form[secret_key][0]=k&form[remote_key][0]=shared/x"
     );
     let response = post_form(&admin, "create_secret_form", &bad).await;
-    assert_eq!(response.status(), 422);
-    let body = response.text().await.unwrap();
-    assert!(body.contains("name"), "{body}");
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/secrets/new");
+    let (_, flash) = admin
+        .call("take_flash", json!({"path": "/secrets/new"}))
+        .await;
+    assert_eq!(flash["failed"]["error"]["field"], "name", "{flash}");
     assert_eq!(count_named(&admin, "Bad_Name").await, 0);
 
     // Good input, with blank rows as the page renders them: a redirect to the new secret.
@@ -62,7 +65,7 @@ async fn create_assign_and_delete_work_as_plain_forms() {
          &form[secret_type]=Opaque&form[key][0]=&form[value][0]="
     );
     let response = post_form(&admin, "create_secret_form", &good).await;
-    assert_eq!(response.status(), 302, "{:?}", response.text().await);
+    assert_eq!(response.status(), 303, "{:?}", response.text().await);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/secrets/"), "{location}");
     let id: i64 = location.trim_start_matches("/secrets/").parse().unwrap();
@@ -108,8 +111,16 @@ async fn create_assign_and_delete_work_as_plain_forms() {
         &format!("csrf={csrf}&id={id}&confirm=form-mad"),
     )
     .await;
-    assert_eq!(response.status(), 422);
-    assert!(response.text().await.unwrap().contains("form-made"));
+    assert_eq!(response.status(), 303);
+    let (_, flash) = admin
+        .call("take_flash", json!({"path": "/secrets/new"}))
+        .await;
+    assert!(
+        flash["failed"]["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("form-made")),
+        "{flash}"
+    );
     assert_eq!(count_named(&admin, "form-made").await, 1, "still there");
     let response = post_form(
         &admin,
@@ -117,8 +128,8 @@ async fn create_assign_and_delete_work_as_plain_forms() {
         &format!("csrf={csrf}&id={id}&confirm=form-made"),
     )
     .await;
-    assert_eq!(response.status(), 302);
-    assert_eq!(response.headers()["location"], "/secrets");
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/secrets?deleted=form-made");
 }
 
 #[tokio::test]
@@ -284,7 +295,7 @@ async fn the_edit_form_keeps_blank_values_and_replaces_typed_ones() {
         "csrf={csrf}&form[name]=edit-me&form[scope]=Project&form[project_id]={payments}&form[use_case]=Generic&form[kind]=Kubernetes&form[secret_type]=Opaque&form[key][0]=A&form[value][0]=canary-first-a&form[key][1]=B&form[value][1]=canary-first-b"
     );
     let response = post_form(&dev, "create_secret_form", &create).await;
-    assert_eq!(response.status(), 302);
+    assert_eq!(response.status(), 303);
     let id: i64 = response.headers()["location"]
         .to_str()
         .unwrap()
@@ -313,10 +324,14 @@ async fn the_edit_form_keeps_blank_values_and_replaces_typed_ones() {
         version(&detail)
     );
     let response = post_form(&dev, "update_secret_form", &edit).await;
-    assert_eq!(response.status(), 302, "{:?}", response.text().await);
-    // A stale version is a conflict that changes nothing.
+    assert_eq!(response.status(), 303, "{:?}", response.text().await);
+    // A stale version is a conflict that changes nothing: back to the form, which says so.
     let response = post_form(&dev, "update_secret_form", &edit).await;
-    assert_eq!(response.status(), 409);
+    assert_eq!(response.status(), 303);
+    let (_, flash) = dev
+        .call("take_flash", json!({"path": "/secrets/new"}))
+        .await;
+    assert_eq!(flash["failed"]["error"]["kind"], "conflict", "{flash}");
 
     // What the cluster gets is the truth: read the values back through the service.
     use secrets_console::server::config::DatabaseUrl;

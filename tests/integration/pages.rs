@@ -342,10 +342,12 @@ async fn a_refused_field_is_marked_invalid_and_points_at_its_message() {
         .replace('=', "%3D")
         .replace('+', "%2B");
     // Posts `body` from the page at `from`, as a browser does; returns the page it is sent back
-    // to, and what the server said.
-    let refused = |endpoint: &'static str, from: String, body: String| {
+    // to, and what the server said (`said`: the same refusal, as the bundle's call gets it).
+    let refused = |endpoint: &'static str, from: String, body: String, said: serde_json::Value| {
         let admin = &admin;
         async move {
+            let (status, error) = admin.call(endpoint, said).await;
+            assert_eq!(status, 422, "{endpoint}: {error}");
             let response = admin
                 .http
                 .post(format!("{}/api/{endpoint}", admin.base))
@@ -356,12 +358,12 @@ async fn a_refused_field_is_marked_invalid_and_points_at_its_message() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(response.status(), 422, "{endpoint}");
+            assert_eq!(response.status(), 303, "{endpoint}");
             let back = response.headers()["location"].to_str().unwrap().to_owned();
-            let error: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(back, from, "back to the form");
             let html = admin
                 .http
-                .get(back)
+                .get(format!("{}{back}", admin.base))
                 .header("accept", "text/html")
                 .send()
                 .await
@@ -395,7 +397,8 @@ async fn a_refused_field_is_marked_invalid_and_points_at_its_message() {
     let bad = format!(
         "csrf={csrf}&form[name]=Bad_Name&form[scope]=Organization&form[use_case]=Generic&form[kind]=External&form[store]=vault&form[secret_key][0]=k&form[remote_key][0]=shared/x"
     );
-    let (html, message) = refused("create_secret_form", "/secrets/new".into(), bad).await;
+    let said = json!({"csrf": admin.csrf, "form": {"name": "Bad_Name", "scope": "Organization", "use_case": "Generic", "kind": "External", "store": "vault", "secret_key": ["k"], "remote_key": ["shared/x"]}});
+    let (html, message) = refused("create_secret_form", "/secrets/new".into(), bad, said).await;
     check(&html, "secret-name", &message);
     let name = tag_with(&html, r#"id="secret-name""#).unwrap();
     assert!(
@@ -410,7 +413,8 @@ async fn a_refused_field_is_marked_invalid_and_points_at_its_message() {
 
     let id = secret_id(&admin, "postgres-credentials").await;
     let wrong = format!("csrf={csrf}&id={id}&confirm=postgres");
-    let (html, message) = refused("delete_secret", format!("/secrets/{id}"), wrong).await;
+    let said = json!({"csrf": admin.csrf, "id": id, "confirm": "postgres"});
+    let (html, message) = refused("delete_secret", format!("/secrets/{id}"), wrong, said).await;
     assert!(message.contains("postgres-credentials"), "{message}");
     check(&html, "delete-confirm", &message);
 }
