@@ -29,6 +29,13 @@ pub enum AppError {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// Bad input in several fields: every problem found, in field order, so a form can show
+    /// each beside its field at once. Never empty.
+    #[error("{}", list(errors))]
+    Invalid {
+        /// Each refused field and what to do about it.
+        errors: Vec<FieldError>,
+    },
     /// The request lost a race: for example a stale version.
     #[error("{message}")]
     Conflict {
@@ -51,7 +58,6 @@ pub enum AppError {
         /// Correlates with a server log line.
         id: String,
     },
-    /// The request itself failed: network trouble or a malformed request.
     /// The server is at a limit it keeps to protect everyone (503, with Retry-After).
     #[error("{message}")]
     Busy {
@@ -60,6 +66,11 @@ pub enum AppError {
         /// Seconds to wait before trying again.
         retry_after: u32,
     },
+    /// The request never got an answer: the server is away (stopped, restarting) or the
+    /// network is down. Made in the browser only; nothing was changed that the person saw.
+    #[error("Could not reach the server.")]
+    Unreachable,
+    /// The request itself was malformed.
     #[error("The request could not be completed: {message}")]
     Request {
         /// What the request got wrong: the field the decoder named (a missing or unknown
@@ -78,12 +89,39 @@ impl AppError {
             AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
-            AppError::Validation { .. } => 422,
+            AppError::Validation { .. } | AppError::Invalid { .. } => 422,
             AppError::Conflict { .. } => 409,
-            AppError::ClusterUnavailable { .. } | AppError::Busy { .. } => 503,
+            AppError::ClusterUnavailable { .. } | AppError::Busy { .. } | AppError::Unreachable => {
+                503
+            }
             AppError::Internal { .. } => 500,
             AppError::Request { .. } => 400,
         }
+    }
+
+    /// Every problem of `errors` at once: the one error for a single problem, [`Ok`] for none.
+    pub fn invalid(mut errors: Vec<FieldError>) -> Result<(), Self> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0).into()),
+            _ => Err(AppError::Invalid { errors }),
+        }
+    }
+
+    /// Every field problem this error names: one for [`AppError::Validation`], all of them
+    /// for [`AppError::Invalid`], none otherwise.
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            AppError::Validation { field, message } => vec![FieldError::new(field, message)],
+            AppError::Invalid { errors } => errors.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the server never answered (see [`AppError::Unreachable`]): the page keeps
+    /// what it shows and offers to send the request again.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, AppError::Unreachable)
     }
 
     /// Shorthand for a validation error on `field`.
@@ -102,10 +140,9 @@ impl FromServerFnError for AppError {
         // Decoding errors can quote the request body, which may hold a secret value: never
         // pass their text on, only a field name the decoder gave.
         let (message, field) = match &value {
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => (
-                "the server could not be reached; check your connection and try again",
-                None,
-            ),
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+                return AppError::Unreachable;
+            }
             ServerFnErrorErr::MissingArg(name) => (
                 "the request was malformed",
                 named_field(&format!("missing field `{name}`")),
@@ -149,6 +186,76 @@ fn named_field(text: &str) -> Option<String> {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '[' | ']'))
         })
         .map(str::to_owned)
+}
+
+/// Problems, one after the other, each with its field's name in words.
+fn list(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", field_label(&e.field), e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A field's name as a person knows it, from the name the rules give it: `data[0].remote_key`
+/// is "Key 1 — remote key", `keys[1]` "Key 2", `values.password` "Value of password",
+/// `project_ids` "Projects". Every form names a field's problem with this (the one place field
+/// paths get their words).
+pub fn field_label(field: &str) -> String {
+    const NAMED: [(&str, &str); 19] = [
+        ("name", "Name"),
+        ("use_case", "Use case"),
+        ("description", "Description"),
+        ("kind", "Type"),
+        ("scope", "Scope"),
+        ("store", "Store"),
+        ("refresh_interval", "Refresh interval"),
+        ("secret_type", "Secret type"),
+        ("data", "Keys"),
+        ("keys", "Keys"),
+        ("values", "Values"),
+        ("project_ids", "Projects"),
+        ("project_id", "Project"),
+        ("ids", "Secrets"),
+        ("confirm", "Confirmation"),
+        ("email", "Email"),
+        ("action", "Action"),
+        ("stores", "Stores"),
+        ("key_prefixes", "Key prefixes"),
+    ];
+    if let Some((_, label)) = NAMED.iter().find(|(name, _)| *name == field) {
+        return (*label).to_owned();
+    }
+    if let Some(key) = field.strip_prefix("values.") {
+        return format!("Value of {key}");
+    }
+    let entry = |rest: &str| -> Option<(usize, String)> {
+        let (index, column) = rest.split_once(']')?;
+        Some((
+            index.parse::<usize>().ok()? + 1,
+            column.trim_start_matches('.').replace('_', " "),
+        ))
+    };
+    if let Some((n, column)) = field.strip_prefix("data[").and_then(entry) {
+        let column = if column == "secret key" {
+            "target key".to_owned()
+        } else {
+            column
+        };
+        return if column.is_empty() {
+            format!("Key {n}")
+        } else {
+            format!("Key {n} — {column}")
+        };
+    }
+    if let Some((n, _)) = field.strip_prefix("keys[").and_then(entry) {
+        return format!("Key {n}");
+    }
+    let words = field.replace(['_', '.'], " ");
+    let mut chars = words.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// One rejected field: which one, and what to do about it.
@@ -215,10 +322,48 @@ mod tests {
     }
 
     #[test]
+    fn a_request_that_never_got_an_answer_is_unreachable() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Request(
+            "TypeError: Failed to fetch".into(),
+        ));
+        assert!(err.is_unreachable());
+        assert_eq!(err.to_string(), "Could not reach the server.");
+    }
+
+    #[test]
     fn validation_error_names_its_field() {
         let err = AppError::validation("name", "must be a lowercase RFC 1123 label");
         assert_eq!(err.to_string(), "name: must be a lowercase RFC 1123 label");
         assert_eq!(err.status(), 422);
+    }
+
+    #[test]
+    fn field_paths_are_named_in_words() {
+        assert_eq!(field_label("data[0].remote_key"), "Key 1 — remote key");
+        assert_eq!(field_label("data[2].secret_key"), "Key 3 — target key");
+        assert_eq!(field_label("keys[1]"), "Key 2");
+        assert_eq!(field_label("values.password"), "Value of password");
+        assert_eq!(field_label("project_ids"), "Projects");
+        assert_eq!(field_label("refresh_interval"), "Refresh interval");
+        assert_eq!(field_label("namespace"), "Namespace");
+    }
+
+    #[test]
+    fn several_problems_are_one_error_that_lists_them_all() {
+        assert_eq!(AppError::invalid(Vec::new()), Ok(()));
+        let one = AppError::invalid(vec![FieldError::new("name", "too long")]);
+        assert_eq!(one, Err(AppError::validation("name", "too long")));
+        let Err(two) = AppError::invalid(vec![
+            FieldError::new("name", "too long"),
+            FieldError::new("data[0].remote_key", "must not be empty"),
+        ]) else {
+            panic!("two problems")
+        };
+        assert_eq!(two.status(), 422);
+        assert_eq!(
+            two.to_string(),
+            "Name: too long; Key 1 — remote key: must not be empty"
+        );
     }
 
     #[test]

@@ -116,10 +116,21 @@ test("without JavaScript, a multi-line value keeps its line breaks", async ({ br
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/secrets$/);
 
+  // A refused form comes back with its keys but never a value, and says so.
   await page.goto("/projects/payments/secrets/new");
-  await page.getByLabel("Name").fill("values-no-js");
+  await page.getByLabel("Name").fill("Values no-js");
   await page.getByLabel(/^Kubernetes/).check();
   await page.getByLabel("Key 1", { exact: true }).fill("ca.crt");
+  await page.getByLabel("Value 1", { exact: true }).fill(CERT);
+  await page.getByRole("button", { name: "Create secret" }).click();
+  await expect(page).toHaveURL(/\/projects\/payments\/secrets\/new$/);
+  await expect(page.locator("#secret-name-error")).toContainText("must be lowercase");
+  await expect(page.getByLabel(/^Kubernetes/)).toBeChecked();
+  await expect(page.getByLabel("Key 1", { exact: true })).toHaveValue("ca.crt");
+  await expect(page.getByLabel("Value 1", { exact: true })).toHaveValue("");
+  await expect(page.getByText("Values are never sent back to the browser")).toBeVisible();
+
+  await page.getByLabel("Name").fill("values-no-js");
   // The browser posts the field's line breaks as CRLF; the cluster gets them as typed.
   await page.getByLabel("Value 1", { exact: true }).fill(CERT);
   await page.getByRole("button", { name: "Create secret" }).click();

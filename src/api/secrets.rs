@@ -50,7 +50,62 @@ pub async fn get_secret(id: i64) -> Result<SecretDetail, AppError> {
                 detail.assign_options =
                     Some(crate::server::secrets::assign_options(&state.db, id).await?);
             }
+            detail.name_path = crate::server::secrets::name_path(&state.db, &detail.secret).await?;
+            crate::server::secrets::add_store_conditions(&state.clusters, &mut detail).await;
             Ok(detail)
+        }
+        .await,
+    )
+}
+
+/// The id of the secret named `name`: project `project`'s when given, else the organization
+/// secret (of `kind`, which is needed only when an External and a Kubernetes one share the
+/// name). NotFound, exactly as for an id, for a name the caller may not see.
+#[server(prefix = "/api", endpoint = "secret_id_by_name")]
+pub async fn secret_id_by_name(
+    #[server(default)] project: Option<String>,
+    name: String,
+    #[server(default)] kind: Option<String>,
+) -> Result<i64, AppError> {
+    use crate::domain::permissions::{Action, Target, authorize};
+    use crate::model::secret::SecretKind;
+    use crate::server::api_support::{reader, respond};
+    respond(
+        async {
+            let (state, principal) = reader().await?;
+            let kind = match kind.as_deref().filter(|k| !k.is_empty()) {
+                None => None,
+                Some(text) => Some(SecretKind::parse(text).ok_or(AppError::NotFound)?),
+            };
+            let found =
+                crate::server::secrets::ids_by_name(&state.db, project.as_deref(), &name, kind)
+                    .await?;
+            // Only what the caller may see counts: another project's secret of the same name
+            // neither resolves nor makes a name ambiguous.
+            let mut visible = Vec::new();
+            for (id, kind) in found {
+                let Some(access) = crate::server::secrets::access(&state.db, id).await? else {
+                    continue;
+                };
+                let target = Target::Secret {
+                    scope: access.scope,
+                    owner: access.owner,
+                    assigned: &access.assigned,
+                };
+                if authorize(Some(&principal), Action::ViewSecret, &target).is_ok() {
+                    visible.push((id, kind));
+                }
+            }
+            match visible.as_slice() {
+                [] => Err(AppError::NotFound),
+                [(id, _)] => Ok(*id),
+                _ => Err(AppError::Validation {
+                    field: "kind".to_owned(),
+                    message: format!(
+                        "an External and a Kubernetes organization secret are both named `{name}`: add ?kind=External or ?kind=Kubernetes to the address"
+                    ),
+                }),
+            }
         }
         .await,
     )
@@ -77,8 +132,15 @@ pub async fn create_secret_form(csrf: String, form: SecretForm) -> Result<i64, A
     respond(
         async {
             let (state, principal) = writer(&csrf).await?;
+            // Every problem at once, so the form shows each beside its field.
+            AppError::invalid(crate::domain::validation::form_problems(
+                &form,
+                state.min_refresh_interval,
+            ))?;
             let input = form.into_input()?;
+            let name = input.name.clone();
             let id = create_checked(&state, &principal, input).await?;
+            crate::server::form_posts::notice(&format!("Secret {name} created."));
             leptos_axum::redirect(&format!("/secrets/{id}"));
             Ok(id)
         }
@@ -200,8 +262,20 @@ pub async fn update_secret_form(
     respond(
         async {
             let (state, principal) = writer(&csrf).await?;
+            // A secret's name cannot change: the edit form shows it read-only, and a script
+            // need not send it.
+            let problems =
+                crate::domain::validation::form_problems(&form, state.min_refresh_interval)
+                    .into_iter()
+                    .filter(|problem| problem.field != "name")
+                    .collect();
+            AppError::invalid(problems)?;
             let input = form.into_update(version)?;
             let version = update_checked(&state, &principal, id, input).await?;
+            let name = crate::server::secrets::name_of(&state.db, id)
+                .await?
+                .unwrap_or_default();
+            crate::server::form_posts::notice(&format!("Secret {name} saved."));
             leptos_axum::redirect(&format!("/secrets/{id}"));
             Ok(version)
         }
@@ -264,6 +338,7 @@ pub async fn set_assignments(
                 &project_ids,
             )
             .await?;
+            crate::server::form_posts::notice("Assignments saved.");
             Ok(())
         }
         .await,
@@ -287,7 +362,8 @@ pub async fn unassign_secret(csrf: String, id: i64, project_id: i64) -> Result<(
 }
 
 /// Deletes a secret from every cluster, then from the console. From the delete form,
-/// `confirm` must repeat the secret's name, and the browser is then sent to the list.
+/// `confirm` must repeat the secret's name, and the browser is then sent to the list, which
+/// says what was deleted.
 #[server(prefix = "/api", endpoint = "delete_secret")]
 pub async fn delete_secret(
     csrf: String,
@@ -300,6 +376,7 @@ pub async fn delete_secret(
         async {
             let (state, principal) = writer(&csrf).await?;
             authorize_secret(&state, &principal, Action::DeleteSecret, id).await?;
+            let mut confirmed = None;
             if let Some(confirm) = &confirm {
                 let name = crate::server::secrets::name_of(&state.db, id)
                     .await?
@@ -311,10 +388,12 @@ pub async fn delete_secret(
                     )
                     .into());
                 }
+                confirmed = Some(name);
             }
             crate::server::secrets::delete(&state.db, &actor(&principal), id).await?;
-            if confirm.is_some() {
-                leptos_axum::redirect("/secrets");
+            if let Some(name) = confirmed {
+                // The list says what was deleted (a name, never a value).
+                leptos_axum::redirect(&crate::model::listing::deleted_href(&name));
             }
             Ok(())
         }
@@ -370,6 +449,10 @@ pub async fn sync_secret(
             )
             .await
             .inspect_err(|_| state.sync_now.release(principal.user_id, id))?;
+            crate::server::form_posts::notice(&format!(
+                "Sync requested in {queued} project{}.",
+                if queued == 1 { "" } else { "s" }
+            ));
             Ok(i64::try_from(queued).unwrap_or(i64::MAX))
         }
         .await,
@@ -493,6 +576,9 @@ pub async fn bulk_secrets(
                         outcome.refused.push(format!("{name}: {error}"));
                     }
                 }
+            }
+            if outcome.done > 0 {
+                crate::server::form_posts::notice(&outcome.summary());
             }
             Ok(outcome)
         }

@@ -100,15 +100,18 @@ pub fn error_id(field_id: &str) -> String {
 
 /// The message of `error` when it is about `field` (a refused value of that form field).
 pub fn about(error: AppError, field: &str) -> Option<String> {
-    match error {
-        AppError::Validation { field: f, message } if f == field => Some(message),
-        _ => None,
-    }
+    error
+        .field_errors()
+        .into_iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message)
 }
 
-/// Whether `error` is about one of `fields` (and so is shown at its field, not on its own).
+/// Whether `error` is about one of `fields` (and so is shown at its field, not on its own):
+/// every problem it names is.
 pub fn is_about_any(error: &AppError, fields: &[&str]) -> bool {
-    matches!(error, AppError::Validation { field, .. } if fields.contains(&field.as_str()))
+    let errors = error.field_errors();
+    !errors.is_empty() && errors.iter().all(|e| fields.contains(&e.field.as_str()))
 }
 
 /// An `aria-describedby` value: the ids given, in order; None when there is none.

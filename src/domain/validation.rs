@@ -103,9 +103,11 @@ const SUBDOMAIN_RULE: &str = "lowercase letters, digits, '-' and '.', each dot-s
 use super::duration::{UNITS, quote};
 pub use super::duration::{format_go_duration, parse_go_duration};
 pub use crate::error::FieldError;
+pub use form::form_problems;
 use typed::type_key_errors;
 pub use typed::validate_typed_value;
 
+mod form;
 mod typed;
 
 /// Checks a secret name: an RFC 1123 label (1 to 63 lowercase letters, digits and '-', starting

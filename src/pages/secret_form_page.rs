@@ -9,6 +9,7 @@
 //! masked).
 
 mod fields;
+mod rows;
 mod values;
 
 use leptos::prelude::*;
@@ -17,13 +18,16 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::admin::{form_options, get_project};
 use crate::api::secrets::{CreateSecretForm, UpdateSecretForm, get_secret, preview_secret};
+use crate::components::flash::AfterFlash;
 use crate::components::load::load;
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFound;
 use crate::components::session::RequireUser;
+use crate::components::unreachable::UnreachableNotice;
 use crate::error::AppError;
 use crate::model::account::{CurrentUser, ProjectSummary};
-use crate::model::secret::{FormValues, Scope, SecretForm};
+use crate::model::flash::FailedPost;
+use crate::model::secret::{FormValues, Scope, SecretForm, set_row};
 use fields::{SecretFields, shown_at_a_field};
 
 /// `/secrets/new`: an organization secret.
@@ -87,7 +91,7 @@ fn SecretFormView(user: CurrentUser, project: Option<ProjectSummary>) -> impl In
     } else {
         Scope::Organization
     };
-    let initial = SecretForm {
+    let blank = SecretForm {
         scope: scope.as_str().to_owned(),
         project_id,
         use_case: "Generic".to_owned(),
@@ -96,7 +100,53 @@ fn SecretFormView(user: CurrentUser, project: Option<ProjectSummary>) -> impl In
         secret_type: "Opaque".to_owned(),
         ..SecretForm::default()
     };
-    view! { <SecretFormBody user initial mode=Mode::Create /> }
+    // Sent back here without JavaScript: the form as it was posted, and why it was refused.
+    let form = move |failed: Option<FailedPost>| {
+        let initial = failed
+            .as_ref()
+            .map_or_else(|| blank.clone(), |f| as_posted(f, &blank));
+        let refused = failed.map(|f| f.error);
+        view! { <SecretFormBody user=user.clone() initial mode=Mode::Create refused /> }
+    };
+    view! { <AfterFlash endpoint="create_secret_form" children=form /> }
+}
+
+/// The form as a failed post sent it (values are never sent back: their fields stay blank),
+/// over `page`'s own scope and project.
+fn as_posted(failed: &FailedPost, page: &SecretForm) -> SecretForm {
+    let mut form = SecretForm {
+        scope: page.scope.clone(),
+        project_id: page.project_id,
+        ..SecretForm::default()
+    };
+    for (name, value) in &failed.input {
+        let Some(rest) = name.strip_prefix("form[") else {
+            continue;
+        };
+        let (field, index) = match rest.split_once("][") {
+            Some((field, index)) => (field, index.trim_end_matches(']').parse::<usize>().ok()),
+            None => (rest.trim_end_matches(']'), None),
+        };
+        let value = value.clone();
+        match (field, index) {
+            ("name", None) => form.name = value,
+            ("use_case", None) => form.use_case = value,
+            ("description", None) => form.description = value,
+            ("kind", None) => form.kind = value,
+            ("store", None) => form.store = value,
+            ("refresh_interval", None) => form.refresh_interval = value,
+            ("secret_type", None) => form.secret_type = value,
+            ("secret_key", Some(i)) => set_row(&mut form.secret_key, i, value),
+            ("remote_key", Some(i)) => set_row(&mut form.remote_key, i, value),
+            ("property", Some(i)) => set_row(&mut form.property, i, value),
+            ("version", Some(i)) => set_row(&mut form.version, i, value),
+            ("key", Some(i)) => set_row(&mut form.key, i, value),
+            _ => {}
+        }
+    }
+    // One blank value per key row: the rows stay aligned, and nothing is filled in.
+    form.value = FormValues(vec![String::new(); form.key.len()]);
+    form
 }
 
 /// `/secrets/:id/edit`: the same form, filled in; values are never shown (blank keeps them).
@@ -137,20 +187,36 @@ pub fn EditSecretPage() -> impl IntoView {
                     &detail.spec,
                 );
                 let mode = Mode::Edit { id: secret.id, version: secret.version, name: secret.name.clone() };
+                let id = secret.id.to_string();
+                let form = move |failed: Option<FailedPost>| {
+                    let failed = failed.filter(|f| f.field("id") == Some(id.as_str()));
+                    let mut start = failed.as_ref().map_or_else(|| initial.clone(), |f| as_posted(f, &initial));
+                    start.name = initial.name.clone();
+                    start.kind = initial.kind.clone();
+                    let refused = failed.map(|f| f.error);
+                    view! { <SecretFormBody user=user.clone() initial=start mode=mode.clone() refused /> }
+                };
                 view! {
                     <Title text=format!("Edit {}", secret.name) />
                     <div class="page-header">
                         <h1>{format!("Edit {}", secret.name)}</h1>
                     </div>
-                    <SecretFormBody user initial mode />
+                    // Sent back here without JavaScript: this secret's form as it was posted.
+                    <AfterFlash endpoint="update_secret_form" children=form />
                 }
             }
         />
     }
 }
 
+/// The form. `refused`: why the post that sent the browser back here failed, if it did.
 #[component]
-fn SecretFormBody(user: CurrentUser, initial: SecretForm, mode: Mode) -> impl IntoView {
+fn SecretFormBody(
+    user: CurrentUser,
+    initial: SecretForm,
+    mode: Mode,
+    refused: Option<AppError>,
+) -> impl IntoView {
     let create = ServerAction::<CreateSecretForm>::new();
     let update = ServerAction::<UpdateSecretForm>::new();
     let editing = matches!(mode, Mode::Edit { .. });
@@ -161,6 +227,9 @@ fn SecretFormBody(user: CurrentUser, initial: SecretForm, mode: Mode) -> impl In
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let touched = RwSignal::new(false);
+    // Save was pressed (or the post was refused): every problem shows, not only those of the
+    // fields the person has left.
+    let submitted = RwSignal::new(refused.is_some());
     let options = load(move || project_id, form_options);
     // The preview needs each value's length, never the value: it is sent as asterisks.
     let masked = move || {
@@ -187,13 +256,13 @@ fn SecretFormBody(user: CurrentUser, initial: SecretForm, mode: Mode) -> impl In
             .get()
             .map(|r| r.map(|_| ()))
             .or_else(|| update.value().get().map(|r| r.map(|_| ())))
-            .and_then(Result::err)
+            .map_or_else(|| refused.clone(), Result::err)
     });
     // What is not about a field shown here; a field's problem is shown at the field.
     let server_error = move || {
         answered
             .get()
-            .filter(|error| !shown_at_a_field(error, editing))
+            .filter(|error| !shown_at_a_field(error, editing) && !error.is_unreachable())
             .map(|e| e.to_string())
     };
     // Cancel leaves without saving: back to the secret, or to the list for a new one.
@@ -204,10 +273,18 @@ fn SecretFormBody(user: CurrentUser, initial: SecretForm, mode: Mode) -> impl In
     let fields = move || {
         let cancel = cancel.clone();
         view! {
-            <SecretFields form initial=initial.clone() editing touched hydrated options preview answered />
+            <SecretFields form initial=initial.clone() editing touched submitted hydrated options preview answered />
             {move || server_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            // The server was away: said beside Save, with Retry (the form is kept as it is).
+            <UnreachableNotice action=create />
+            <UnreachableNotice action=update />
             <div class="form-actions">
-                <button type="submit" class="button primary" disabled=move || pending.get()>
+                <button
+                    type="submit"
+                    class="button primary"
+                    disabled=move || pending.get()
+                    on:click=move |_| submitted.set(true)
+                >
                     {move || match (pending.get(), editing) {
                         (true, _) => "Saving…",
                         (false, true) => "Save changes",
@@ -242,5 +319,41 @@ fn SecretFormBody(user: CurrentUser, initial: SecretForm, mode: Mode) -> impl In
             </ActionForm>
         }
         .into_any(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_post_fills_the_form_again_but_never_a_value() {
+        let failed = FailedPost {
+            endpoint: "create_secret_form".into(),
+            input: [
+                ("form[name]", "db-password"),
+                ("form[kind]", "Kubernetes"),
+                ("form[scope]", "Organization"),
+                ("form[key][0]", "password"),
+                ("form[key][2]", "user"),
+                ("form[remote_key][1]", "x/y"),
+            ]
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .to_vec(),
+            error: AppError::validation("name", "taken"),
+        };
+        let page = SecretForm {
+            scope: "Project".into(),
+            project_id: Some(4),
+            ..SecretForm::default()
+        };
+        let form = as_posted(&failed, &page);
+        assert_eq!(form.name, "db-password");
+        assert_eq!(form.kind, "Kubernetes");
+        assert_eq!((form.scope.as_str(), form.project_id), ("Project", Some(4)));
+        assert_eq!(form.key, ["password", "", "user"]);
+        assert_eq!(form.remote_key, ["", "x/y"]);
+        assert!(form.value.0.iter().all(String::is_empty));
+        assert_eq!(form.value.0.len(), 3);
     }
 }

@@ -126,6 +126,22 @@ fn check(what: &str, status: u16, body: &Value) {
     );
     let field = body["field"].as_str().unwrap_or_default();
     match status {
+        // One refused field, or (a form's validation) every problem at once, each naming its
+        // field.
+        422 if body["kind"] == "invalid" => {
+            let errors = body["errors"].as_array().cloned().unwrap_or_default();
+            assert!(
+                !errors.is_empty(),
+                "{what}: a refusal without problems: {body}"
+            );
+            for error in errors {
+                let field = error["field"].as_str().unwrap_or_default();
+                assert!(
+                    !field.is_empty() && field != "request",
+                    "{what}: each rejected value must name its field: {body}"
+                );
+            }
+        }
         422 => assert!(
             !field.is_empty() && field != "request",
             "{what}: a rejected value must name its field: {body}"

@@ -4,17 +4,19 @@
 
 use leptos::prelude::*;
 
+use crate::components::error_summary::{ErrorSummary, Problem};
 use crate::components::field_message::{FieldMessage, about, error_id};
 use crate::components::load::Load;
 use crate::domain::validation::{
-    DEFAULT_MIN_REFRESH_INTERVAL, DNS_LABEL, FieldError, capitalized, validate_all,
-    validate_min_refresh_interval, validate_secret_name, validate_typed_value,
+    DEFAULT_MIN_REFRESH_INTERVAL, DNS_LABEL, FieldError, MAX_STORE_NAME_LEN, capitalized,
+    form_problems,
 };
-use crate::error::AppError;
+use crate::error::{AppError, field_label};
 use crate::model::cluster::FormOptions;
-use crate::model::secret::{SecretForm, SecretSpec, UseCase, set_row};
+use crate::model::secret::{SecretForm, UseCase};
 
-use super::values::{DockerConfigHelper, ValueCell, choose_type};
+use super::rows::{ExternalRow, KubernetesRow, row_control_id};
+use super::values::{DockerConfigHelper, choose_type};
 
 /// Secret types offered for Kubernetes secrets (service-account tokens are never managed here).
 const SECRET_TYPES: &[&str] = &[
@@ -73,16 +75,6 @@ fn entry_of(field: &str) -> Option<(usize, &str)> {
     Some((index.parse().ok()?, column))
 }
 
-/// The id of a row control: `external-2-remote_key`, `kubernetes-0-key`.
-fn row_control_id(list: &str, row: usize, column: &str) -> String {
-    let kind = if list == "data" {
-        "external"
-    } else {
-        "kubernetes"
-    };
-    format!("{kind}-{row}-{column}")
-}
-
 /// The row control a problem names, as the form stands: blank rows are left out of the spec,
 /// so `data[1]` is the second filled row.
 fn control_of(form: &SecretForm, field: &str) -> Option<String> {
@@ -101,43 +93,29 @@ fn control_of(form: &SecretForm, field: &str) -> Option<String> {
     Some(row_control_id(list, row, column))
 }
 
-/// Problems with the form as it stands, as the server would name them.
-fn problems(form: &SecretForm) -> Vec<FieldError> {
-    let mut found = Vec::new();
-    if let Err(error) = validate_secret_name(form.name.trim()) {
-        found.push(error);
+/// The control a problem of `field` sends the person to: its own, or a list's first row.
+fn control_for(form: &SecretForm, field: &str) -> Option<String> {
+    if let Some((_, id)) = SINGLE_FIELDS.iter().find(|(name, _)| *name == field) {
+        return Some((*id).to_owned());
     }
-    match form.into_input() {
-        Ok(input) => {
-            found.extend(validate_all(input.use_case, &input.spec));
-            // What the cluster would refuse of a typed Secret's values (a blank value while
-            // editing keeps the stored one: only what was typed is checked).
-            if let SecretSpec::Kubernetes(k8s) = &input.spec {
-                found.extend(
-                    input
-                        .values
-                        .iter()
-                        .filter(|(_, value)| !value.is_empty())
-                        .filter_map(|(key, value)| {
-                            validate_typed_value(&k8s.secret_type, key, value).err()
-                        }),
-                );
-            }
-            // The server holds intervals to its configured minimum; the browser to the
-            // default one, which is what the server enforces unless told otherwise.
-            if let SecretSpec::External(external) = &input.spec {
-                found.extend(
-                    validate_min_refresh_interval(
-                        &external.refresh_interval,
-                        DEFAULT_MIN_REFRESH_INTERVAL,
-                    )
-                    .err(),
-                );
-            }
-        }
-        Err(error) => found.push(error),
+    match field {
+        "description" => Some("secret-description".to_owned()),
+        "data" => Some(row_control_id("data", 0, "secret_key")),
+        "keys" => Some(row_control_id("keys", 0, "key")),
+        _ => control_of(form, field),
     }
-    found
+}
+
+/// Longest description: the server's limit.
+const MAX_DESCRIPTION_LEN: usize = 1000;
+
+/// A counter of a limited text field: "12 / 253".
+fn counter(
+    id: &'static str,
+    count: impl Fn() -> usize + Send + Sync + 'static,
+    max: usize,
+) -> impl IntoView {
+    view! { <p class="counter muted" id=id>{move || format!("{} / {max}", count())}</p> }
 }
 
 /// The form's fields. `answered`: the server's refusal of the last submit.
@@ -147,19 +125,39 @@ pub fn SecretFields(
     initial: SecretForm,
     editing: bool,
     touched: RwSignal<bool>,
+    submitted: RwSignal<bool>,
     hydrated: RwSignal<bool>,
     options: Load<Result<FormOptions, AppError>>,
     preview: Load<Result<String, AppError>>,
     answered: Signal<Option<AppError>>,
 ) -> impl IntoView {
-    let external_rows =
-        RwSignal::new(initial.secret_key.len() + if editing { 1 } else { INITIAL_ROWS });
-    let kubernetes_rows = RwSignal::new(initial.key.len() + if editing { 1 } else { INITIAL_ROWS });
+    // A form sent back (or being edited) has its rows, and one blank row more (a new one gets
+    // a few blank rows: all a browser without JavaScript has to type into).
+    let rows = |filled: usize| {
+        if editing {
+            filled + 1
+        } else {
+            filled.max(INITIAL_ROWS)
+        }
+    };
+    let external_rows = RwSignal::new(rows(initial.secret_key.len()));
+    let kubernetes_rows = RwSignal::new(rows(initial.key.len()));
+    // The controls the person has left: their problems show; the others' only after Save.
+    let left = RwSignal::new(Vec::<String>::new());
+    let shown =
+        move |control: &str| submitted.get() || left.with(|l| l.iter().any(|c| c == control));
+    let mark = move |id: String| {
+        if !id.is_empty() && !left.with_untracked(|l| l.contains(&id)) {
+            left.update(|l| l.push(id));
+        }
+    };
+    // Values are never sent back: after a refused post they must be typed again.
+    let values_cleared = answered.get_untracked().is_some() && !editing;
     let is_kind = move |kind: &'static str| move || form.with(|f| f.kind == kind);
     // Memos: every field and row control reads them.
     let live_problems = Memo::new(move |_| {
-        if touched.get() {
-            form.with(problems)
+        if touched.get() || submitted.get() {
+            form.with(|f| form_problems(f, DEFAULT_MIN_REFRESH_INTERVAL))
         } else {
             Vec::new()
         }
@@ -172,6 +170,9 @@ pub fn SecretFields(
             .find(|(n, _)| *n == name)
             .map_or(name, |(_, id)| *id);
         let live = move || {
+            if !shown(id) {
+                return None;
+            }
             live_problems.with(|found| {
                 found
                     .iter()
@@ -180,8 +181,12 @@ pub fn SecretFields(
             })
         };
         let server = move || answered.get().and_then(|e| about(e, name));
+        // Announced while what it says is the server's answer to the submit.
         FieldMessage::new(id, Signal::derive(move || live().or_else(server))).alert_when(
-            Signal::derive(move || live().is_none() && server().is_some()),
+            Signal::derive(move || {
+                let said = server();
+                said.is_some() && live().is_none_or(|live| Some(live) == said)
+            }),
         )
     };
     let name = field("name").with_help("name-help");
@@ -190,19 +195,47 @@ pub fn SecretFields(
     let refresh = field("refresh_interval").with_help("refresh-help");
     let secret_type = field("secret_type");
     // The problems of the rows (and of each list as a whole), the rules' and the server's.
+    // A live problem shows once its control has been left (or Save pressed).
     let row_problems = Memo::new(move |_| {
         let mut found: Vec<FieldError> = live_problems
             .get()
             .into_iter()
             .filter(|e| row_list(&e.field).is_some())
+            .filter(|e| {
+                let control = form.with(|f| control_for(f, &e.field));
+                control.is_none_or(|c| shown(&c))
+            })
             .collect();
-        if let Some(AppError::Validation { field, message }) = answered.get()
-            && row_list(&field).is_some()
-            && !found.iter().any(|e| e.field == field)
-        {
-            found.push(FieldError::new(field, message));
+        for error in answered.get().map(|e| e.field_errors()).unwrap_or_default() {
+            if row_list(&error.field).is_some() && !found.iter().any(|e| e.field == error.field) {
+                found.push(error);
+            }
         }
         found
+    });
+    // Every problem, for the summary at the top: after Save, what the rules find and what
+    // the server answered, once each.
+    let summary = Signal::derive(move || {
+        let mut all: Vec<FieldError> = if submitted.get() {
+            live_problems.get()
+        } else {
+            Vec::new()
+        };
+        for error in answered.get().map(|e| e.field_errors()).unwrap_or_default() {
+            let known = all.iter().any(|e| e.field == error.field);
+            // (Editing, the name is no field: a problem with it is said on its own.)
+            let not_a_field = editing && error.field == "name";
+            if !(known || not_a_field) {
+                all.push(error);
+            }
+        }
+        all.into_iter()
+            .map(|e| Problem {
+                control: form.with(|f| control_for(f, &e.field)),
+                field: e.field,
+                message: e.message,
+            })
+            .collect::<Vec<_>>()
     });
     // A row control's message, by its id.
     let row_message = move |control: String| {
@@ -224,7 +257,7 @@ pub fn SecretFields(
                 .filter(|e| row_list(&e.field) == Some(list))
                 .map(|e| {
                     let id = form.with(|f| control_of(f, &e.field)).map(|c| error_id(&c));
-                    view! { <p class="field-error" id=id>{format!("{}: {}", e.field, e.message)}</p> }
+                    view! { <p class="field-error" id=id>{format!("{}: {}", field_label(&e.field), e.message)}</p> }
                 })
                 .collect_view()
         }
@@ -234,7 +267,28 @@ pub fn SecretFields(
     let external_initial = initial.clone();
     let kubernetes_initial = initial.clone();
 
+    let refused = Signal::derive(move || answered.get().is_some());
+    let start_name = initial.name.clone();
+    let start_kind = initial.kind.clone();
     view! {
+        <ErrorSummary problems=summary refused />
+        // Which control the person has left: from then on its problems show. A control that
+        // already holds something when it is entered (filled in for an edit, by the registry
+        // helper, or sent back) shows its problems as it is changed.
+        <div
+            class="secret-fields"
+            on:focusout=move |ev| {
+                let id = event_target::<leptos::web_sys::Element>(&ev).id();
+                mark(id);
+            }
+            on:focusin=move |ev| {
+                let control = event_target::<leptos::web_sys::Element>(&ev);
+                let field = matches!(control.tag_name().as_str(), "INPUT" | "TEXTAREA");
+                if field && !event_target_value(&ev).is_empty() {
+                    mark(control.id());
+                }
+            }
+        >
         {(!editing).then(|| view! {
             <label for="secret-name">"Name"</label>
             <input
@@ -244,6 +298,7 @@ pub fn SecretFields(
                 maxlength=DNS_LABEL.max_len
                 pattern=DNS_LABEL.pattern
                 autocomplete="off"
+                value=start_name
                 aria-invalid=name.invalid()
                 aria-describedby=name.described_by()
                 on:input=move |ev| {
@@ -252,6 +307,7 @@ pub fn SecretFields(
                 }
             />
             <p id="name-help" class="muted">{format!("{}; the object's name in every namespace it lands in.", capitalized(DNS_LABEL.hint))}</p>
+            {counter("name-count", move || form.with(|f| f.name.chars().count()), DNS_LABEL.max_len)}
             {name.view()}
         })}
 
@@ -275,8 +331,11 @@ pub fn SecretFields(
             id="secret-description"
             name="form[description]"
             rows="2"
+            maxlength=MAX_DESCRIPTION_LEN
+            aria-describedby="description-count"
             on:input=move |ev| form.update(|f| f.description = event_target_value(&ev))
         >{initial.description.clone()}</textarea>
+        {counter("description-count", move || form.with(|f| f.description.chars().count()), MAX_DESCRIPTION_LEN)}
 
         {(!editing).then(|| view! {
             <fieldset class="kind-choice">
@@ -286,7 +345,7 @@ pub fn SecretFields(
                         type="radio"
                         name="form[kind]"
                         value="External"
-                        checked=true
+                        checked=start_kind != "Kubernetes"
                         on:change=move |_| form.update(|f| f.kind = "External".to_owned())
                     />
                     "External (read from a secret store by External Secrets Operator)"
@@ -296,6 +355,7 @@ pub fn SecretFields(
                         type="radio"
                         name="form[kind]"
                         value="Kubernetes"
+                        checked=start_kind == "Kubernetes"
                         on:change=move |_| form.update(|f| f.kind = "Kubernetes".to_owned())
                     />
                     "Kubernetes (values typed here, stored encrypted)"
@@ -312,6 +372,7 @@ pub fn SecretFields(
             <input
                 id="secret-store"
                 name="form[store]"
+                maxlength=MAX_STORE_NAME_LEN
                 list="store-options"
                 autocomplete="off"
                 value=initial.store.clone()
@@ -347,6 +408,7 @@ pub fn SecretFields(
                     })
                 }}
             </Transition>
+            {counter("store-count", move || form.with(|f| f.store.chars().count()), MAX_STORE_NAME_LEN)}
             {store.view()}
             <label for="secret-refresh">"Refresh interval"</label>
             <input
@@ -370,6 +432,7 @@ pub fn SecretFields(
                         <th scope="col">"Remote key"</th>
                         <th scope="col">"Property (optional)"</th>
                         <th scope="col">"Version (optional)"</th>
+                        <th scope="col"><span class="visually-hidden">"Remove"</span></th>
                     </tr>
                 </thead>
                 <tbody>
@@ -383,7 +446,7 @@ pub fn SecretFields(
                                     at(&external_initial.property),
                                     at(&external_initial.version),
                                 ];
-                                view! { <ExternalRow i form touched start row_message /> }
+                                view! { <ExternalRow i form touched hydrated start row_message rows=external_rows /> }
                             })
                             .collect_view()
                     }}
@@ -422,12 +485,18 @@ pub fn SecretFields(
             {secret_type.view()}
             <DockerConfigHelper form touched hydrated />
             {editing.then(|| view! { <p class="muted">"Values are never shown. Leave a value blank to keep it; type one to replace it."</p> })}
+            {values_cleared.then(|| view! {
+                <p class="notice" id="values-not-kept">
+                    "Values are never sent back to the browser, so the value fields below are empty: enter each value again before saving."
+                </p>
+            })}
             <table class="rows-table">
                 <caption class="visually-hidden">"Values"</caption>
                 <thead>
                     <tr>
                         <th scope="col">"Key"</th>
                         <th scope="col">"Value (write-only; multi-line)"</th>
+                        <th scope="col"><span class="visually-hidden">"Remove"</span></th>
                     </tr>
                 </thead>
                 <tbody>
@@ -435,7 +504,7 @@ pub fn SecretFields(
                         (0..kubernetes_rows.get())
                             .map(|i| {
                                 let start = kubernetes_initial.key.get(i).cloned().unwrap_or_default();
-                                view! { <KubernetesRow i form touched hydrated start row_message /> }
+                                view! { <KubernetesRow i form touched hydrated start row_message rows=kubernetes_rows /> }
                             })
                             .collect_view()
                     }}
@@ -451,6 +520,7 @@ pub fn SecretFields(
                 "Add value"
             </button>
         </fieldset>
+        </div>
 
         <details class="preview" open=true hidden=move || !hydrated.get()>
             <summary>"Preview: the object that will be applied (values masked)"</summary>
@@ -474,103 +544,6 @@ fn list_or_none(items: &[String]) -> String {
         "(none)".to_owned()
     } else {
         items.join(", ")
-    }
-}
-
-/// One External row; `row_message` gives a control's message by the control's id.
-#[component]
-fn ExternalRow(
-    i: usize,
-    form: RwSignal<SecretForm>,
-    touched: RwSignal<bool>,
-    start: [String; 4],
-    row_message: impl Fn(String) -> Signal<Option<String>> + 'static,
-) -> impl IntoView {
-    let [start_key, start_remote, start_property, start_version] = start;
-    let set = move |pick: fn(&mut SecretForm) -> &mut Vec<String>, value: String| {
-        touched.set(true);
-        form.update(|f| set_row(pick(f), i, value));
-    };
-    let n = i + 1;
-    // Each control's message shows under the table; the control points at it.
-    let message = |column: &str| {
-        let id = row_control_id("data", i, column);
-        FieldMessage::new(&id, row_message(id.clone()))
-    };
-    let [key, remote, property, version] =
-        ["secret_key", "remote_key", "property", "version"].map(message);
-    view! {
-        <tr>
-            <td>
-                <input name=format!("form[secret_key][{i}]") aria-label=format!("Target key {n}") autocomplete="off" value=start_key
-                    aria-invalid=key.invalid() aria-describedby=key.described_by()
-                    on:input=move |ev| set(|f| &mut f.secret_key, event_target_value(&ev)) />
-            </td>
-            <td>
-                <input name=format!("form[remote_key][{i}]") aria-label=format!("Remote key {n}") autocomplete="off" value=start_remote
-                    aria-invalid=remote.invalid() aria-describedby=remote.described_by()
-                    on:input=move |ev| set(|f| &mut f.remote_key, event_target_value(&ev)) />
-            </td>
-            <td>
-                <input name=format!("form[property][{i}]") aria-label=format!("Property {n}") autocomplete="off" value=start_property
-                    aria-invalid=property.invalid() aria-describedby=property.described_by()
-                    on:input=move |ev| set(|f| &mut f.property, event_target_value(&ev)) />
-            </td>
-            <td>
-                <input name=format!("form[version][{i}]") aria-label=format!("Version {n}") autocomplete="off" value=start_version
-                    aria-invalid=version.invalid() aria-describedby=version.described_by()
-                    on:input=move |ev| set(|f| &mut f.version, event_target_value(&ev)) />
-            </td>
-        </tr>
-    }
-}
-
-/// One Kubernetes row; `row_message` gives a control's message by the control's id. The key
-/// follows the form (a Secret type fills its keys in); the value is write-only.
-#[component]
-fn KubernetesRow(
-    i: usize,
-    form: RwSignal<SecretForm>,
-    touched: RwSignal<bool>,
-    hydrated: RwSignal<bool>,
-    start: String,
-    row_message: impl Fn(String) -> Signal<Option<String>> + 'static,
-) -> impl IntoView {
-    let n = i + 1;
-    let id = row_control_id("keys", i, "key");
-    let key = FieldMessage::new(&id, row_message(id.clone()));
-    let value_id = row_control_id("keys", i, "value");
-    let value = FieldMessage::new(&value_id, row_message(value_id.clone()));
-    let current_key = move || form.with(|f| f.key.get(i).cloned().unwrap_or_default());
-    view! {
-        <tr>
-            <td>
-                <input
-                    name=format!("form[key][{i}]")
-                    aria-label=format!("Key {n}")
-                    autocomplete="off"
-                    value=start
-                    prop:value=current_key
-                    aria-invalid=key.invalid()
-                    aria-describedby=key.described_by()
-                    on:input=move |ev| {
-                        touched.set(true);
-                        let value = event_target_value(&ev);
-                        form.update(|f| set_row(&mut f.key, i, value));
-                    }
-                />
-            </td>
-            <td>
-                <ValueCell
-                    i
-                    form
-                    touched
-                    hydrated
-                    described_by=Signal::derive(value.described_by())
-                    invalid=Signal::derive(value.invalid())
-                />
-            </td>
-        </tr>
     }
 }
 
