@@ -35,6 +35,40 @@ test("the navigation toggle works, which needs the WASM bundle", async ({ page }
   await expect(shell.nav).toBeVisible();
 });
 
+test("on a phone the navigation starts closed, opens with its button and closes after a link", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const shell = new AppShell(page);
+  await shell.goto("/secrets");
+  await shell.waitForHydration();
+  await expect(shell.nav).toBeHidden();
+  await expect(shell.navToggle).toHaveAttribute("aria-expanded", "false");
+  await expect(shell.navToggle).toHaveAccessibleName("Expand navigation");
+  await expect(page.getByRole("button", { name: "Sign out", exact: true })).toBeInViewport({ ratio: 1 });
+
+  await shell.navToggle.click();
+  await expect(shell.navToggle).toHaveAttribute("aria-expanded", "true");
+  await expect(shell.nav).toBeInViewport();
+  await shell.nav.getByRole("link", { name: "Projects" }).click();
+  await shell.expectHeading("Projects");
+  await expect(shell.nav).toBeHidden();
+  await expect(shell.navToggle).toHaveAttribute("aria-expanded", "false");
+});
+
+test("without JavaScript on a phone, the menu link shows the navigation", async ({ browser, consoleErrors }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  consoleErrors.watch(context);
+  const page = await context.newPage();
+  await new LoginPage(page).signIn(ADMIN);
+  const nav = page.getByRole("navigation", { name: "Primary" });
+  await expect(nav).toBeHidden();
+  await page.getByRole("link", { name: "Show navigation" }).click();
+  await expect(nav).toBeVisible();
+  await nav.getByRole("link", { name: "Stores" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Stores" })).toBeVisible();
+  await expect(nav).toBeHidden();
+  await context.close();
+});
+
 test("client-side navigation to Projects keeps the page alive", async ({ page }) => {
   const shell = new AppShell(page);
   await shell.goto("/secrets");

@@ -5,17 +5,80 @@ use leptos_router::components::A;
 
 use crate::api::system::get_server_info;
 use crate::components::contexts::use_user_context;
+use crate::components::flash::{FlashMessages, provide_flash};
 use crate::components::live::LiveIndicator;
 use crate::components::load::load;
 use crate::components::permitted::Permitted;
 
+/// Below this window width (CSS px) the navigation starts closed, above it open: the
+/// stylesheet's `64rem` breakpoint.
+const NARROW_BELOW_PX: f64 = 1024.0;
+
+/// Whether the window is narrower than [`NARROW_BELOW_PX`] (false on the server).
+fn window_is_narrow() -> bool {
+    window()
+        .inner_width()
+        .ok()
+        .and_then(|width| width.as_f64())
+        .is_some_and(|width| width < NARROW_BELOW_PX)
+}
+
+/// The navigation's state: the screen's default (open on a wide window, closed on a phone or
+/// tablet, decided by the stylesheet so it holds before and without the script) until the
+/// person opens or closes it.
+#[derive(Clone, Copy)]
+struct NavState {
+    /// The person's choice; `None` while the screen's default holds.
+    chosen: RwSignal<Option<bool>>,
+    /// Whether the window is narrow, measured once hydrated and on every resize.
+    narrow: RwSignal<bool>,
+}
+
+impl NavState {
+    /// Follows the window's width; on a narrow window, closes again after each navigation
+    /// (the page a link led to is what the person wants to see).
+    fn new() -> Self {
+        let nav = NavState {
+            chosen: RwSignal::new(None),
+            narrow: RwSignal::new(false),
+        };
+        Effect::new(move |_| {
+            nav.narrow.set(window_is_narrow());
+            let resized = window_event_listener(leptos::ev::resize, move |_| {
+                let narrow = window_is_narrow();
+                if narrow != nav.narrow.get_untracked() {
+                    nav.narrow.set(narrow);
+                    nav.chosen.set(None);
+                }
+            });
+            on_cleanup(move || resized.remove());
+        });
+        let location = leptos_router::hooks::use_location();
+        Effect::new(move |previous: Option<String>| {
+            let path = location.pathname.get();
+            if previous.is_some_and(|p| p != path) && nav.narrow.get_untracked() {
+                nav.chosen.set(None);
+            }
+            path
+        });
+        nav
+    }
+
+    /// Whether the navigation shows.
+    fn open(self) -> bool {
+        self.chosen.get().unwrap_or(!self.narrow.get())
+    }
+}
+
 /// The frame around every page. Its first link skips to the page's content (for keyboard and
-/// screen-reader users). The navigation can be collapsed; that button works only once the WASM
-/// bundle has hydrated the page.
+/// screen-reader users). The navigation starts open on a wide window and closed on a narrow
+/// one; its button works once the WASM bundle has hydrated the page, and until then (or
+/// without JavaScript) a link in its place opens it on a narrow window (CSS `:target`).
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
-    let (nav_open, set_nav_open) = signal(true);
+    let nav = NavState::new();
     let status = load(|| (), |_| get_server_info());
+    provide_flash();
     // Effects run only in the browser, after hydration: mark the document so tests (and
     // styles) can tell a live page from server-rendered HTML.
     Effect::new(move |_| {
@@ -25,7 +88,11 @@ pub fn AppShell(children: Children) -> impl IntoView {
     });
 
     view! {
-        <div class="app" class:nav-collapsed=move || !nav_open.get()>
+        <div
+            class="app"
+            class:nav-open=move || nav.chosen.get() == Some(true)
+            class:nav-collapsed=move || nav.chosen.get() == Some(false)
+        >
             // `target`: the browser's own jump, which moves the focus; the router's would only
             // scroll.
             <a class="skip-link" href="#main" target="_self">
@@ -34,16 +101,21 @@ pub fn AppShell(children: Children) -> impl IntoView {
             <header class="topbar">
                 <button
                     type="button"
-                    class="icon-button"
+                    class="icon-button nav-button"
                     aria-controls="primary-nav"
-                    aria-expanded=move || nav_open.get().to_string()
+                    aria-expanded=move || nav.open().to_string()
                     aria-label=move || {
-                        if nav_open.get() { "Collapse navigation" } else { "Expand navigation" }
+                        if nav.open() { "Collapse navigation" } else { "Expand navigation" }
                     }
-                    on:click=move |_| set_nav_open.update(|open| *open = !*open)
+                    on:click=move |_| nav.chosen.set(Some(!nav.open()))
                 >
                     <span aria-hidden="true">"☰"</span>
                 </button>
+                // Shown on a narrow window until the page is hydrated (so always without
+                // JavaScript): the navigation shows while it is the URL's target.
+                <a class="icon-button nav-link" href="#primary-nav" aria-label="Show navigation">
+                    <span aria-hidden="true">"☰"</span>
+                </a>
                 <a class="brand" href="/">
                     <span class="brand-mark" aria-hidden="true">"◆"</span>
                     "secrets-console"
@@ -74,6 +146,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                 </ul>
             </nav>
             <main class="content" id="main" tabindex="-1">
+                <FlashMessages />
                 {children()}
             </main>
             <footer class="footer">
@@ -114,7 +187,10 @@ fn UserMenu() -> impl IntoView {
                             let everywhere_csrf = user.csrf_token.clone();
                             view! {
                                 <LiveIndicator />
-                                <span class="user-email">{user.email.clone()}</span>
+                                // `title`: a phone shortens a long address.
+                                <span class="user-email" title=user.email.clone()>
+                                    {user.email.clone()}
+                                </span>
                                 <ActionForm action=ctx.logout attr:class="inline-form">
                                     <input type="hidden" name="csrf" value=user.csrf_token.clone() />
                                     <button type="submit" class="button">"Sign out"</button>
