@@ -4,6 +4,9 @@ use leptos::prelude::*;
 
 use crate::api::secrets::DeleteSecret;
 use crate::components::field_message::FieldMessage;
+use crate::components::flash::failed_post;
+use crate::components::unreachable::UnreachableNotice;
+use crate::components::used_by::UsedByWarning;
 
 /// Delete: type the name to confirm (the server checks it too, and a wrong name is shown at
 /// the field); lists the projects it will be removed from. Works without JavaScript; once
@@ -20,7 +23,14 @@ pub fn DeleteForm(
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let expected = name.clone();
-    let confirm = FieldMessage::answered("delete-confirm", "confirm", move || action.value().get());
+    // Without JavaScript, a refused confirmation comes back here (see `components::flash`).
+    let failed = failed_post("delete_secret");
+    let confirm = FieldMessage::answered("delete-confirm", "confirm", move || {
+        action
+            .value()
+            .get()
+            .or_else(|| failed.get().map(|f| Err(f.error)))
+    });
     let affected = if projects.is_empty() {
         "It is not assigned to any project.".to_owned()
     } else {
@@ -32,6 +42,7 @@ pub fn DeleteForm(
             <input type="hidden" name="csrf" value=csrf />
             <input type="hidden" name="id" value=secret_id />
             <p>{affected}</p>
+            <UsedByWarning />
             <label for="delete-confirm">{format!("Type {name} to confirm")}</label>
             <input
                 id="delete-confirm"
@@ -49,6 +60,7 @@ pub fn DeleteForm(
             >
                 "Delete secret"
             </button>
+            <UnreachableNotice action />
         </ActionForm>
     }
 }

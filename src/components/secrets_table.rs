@@ -1,17 +1,22 @@
 //! The table of secrets: the Secrets page's (selectable rows, a bulk bar, sorting headers
 //! and a pager, all through the URL) and a project's (that project's assignment per row).
 
+use std::collections::HashSet;
+
 use leptos::prelude::*;
 
 use crate::api::secrets::{BulkSecrets, list_secrets};
+use crate::components::assigned_to::{assigned_to_text, live_assignment_sets};
 use crate::components::contexts::use_live;
+use crate::components::created::Notice;
 use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::format::utc_time;
 use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_reason};
 use crate::components::load::{Load, load};
+use crate::components::unreachable::{Sent, UnreachableNotice, answered};
 use crate::error::AppError;
 use crate::model::account::{CurrentUser, ProjectSummary};
-use crate::model::listing::{SecretQuery, SecretRow, SortKey};
+use crate::model::listing::{SecretPermissions, SecretQuery, SecretRow, SortKey};
 
 /// Every project the user may see, as the Secrets page's filter and bulk bar offer them.
 pub type ProjectsResource = Load<Result<Vec<ProjectSummary>, AppError>>;
@@ -25,11 +30,31 @@ pub fn SecretsTable(
 ) -> impl IntoView {
     let live = use_live();
     let action = ServerAction::<BulkSecrets>::new();
+    // Reloaded after an answered action only: one the server never got leaves the rows (and
+    // what is selected) as they were.
+    let changed = answered(action);
+    // Which projects the live events say each secret is assigned to: when that changes, the
+    // rows (and their "Assigned to") are read again.
+    let assigned_live = live_assignment_sets(live);
     let rows = load(
-        move || (query.get(), live.resync_version(), action.version().get()),
-        |(query, _, _)| list_secrets(query),
+        move || {
+            (
+                query.get(),
+                live.resync_version(),
+                changed.get(),
+                assigned_live.get(),
+            )
+        },
+        |(query, _, _, _)| list_secrets(query),
     );
     let selectable = bulk.is_some();
+    // The ids of the checked rows, which decide what the bulk bar offers; emptied after each
+    // answered action.
+    let selected = RwSignal::new(HashSet::<i64>::new());
+    Effect::new(move |_| {
+        changed.track();
+        selected.set(HashSet::new());
+    });
     let header = move |key: SortKey, label: &'static str| {
         if !selectable {
             return view! { <th scope="col">{label}</th> }.into_any();
@@ -60,7 +85,7 @@ pub fn SecretsTable(
         let project = query.get().project_id;
         view! {
             <div class="table-wrap">
-                <table class="data-table">
+                <table class="data-table wide">
                     <thead>
                         <tr>
                             {selectable.then(|| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
@@ -88,7 +113,7 @@ pub fn SecretsTable(
                                             .items
                                             .into_iter()
                                             .enumerate()
-                                            .map(|(i, row)| view! { <SecretRowView row project select=selectable.then_some(i) /> })
+                                            .map(|(i, row)| view! { <SecretRowView row project select=selectable.then_some((i, selected)) /> })
                                             .collect_view()
                                             .into_any(),
                                         Err(error) => {
@@ -124,33 +149,76 @@ pub fn SecretsTable(
         })
     };
     match bulk {
-        Some((user, projects)) => view! {
-            <ActionForm action=action attr:class="bulk-form">
-                <input type="hidden" name="csrf" value=user.csrf_token.clone() />
-                <BulkToolbar action can_assign=user.permissions.can_assign_secrets projects />
-                {table}
-            </ActionForm>
-            {pager}
+        Some((user, projects)) => {
+            let can_assign = user.permissions.can_assign_secrets;
+            // Kept here, not in the bar, which is built again with the rows.
+            let sent = Sent::follow(action);
+            let bar = move || {
+                rows.get().and_then(Result::ok).map(|page| {
+                    let rows = page
+                        .items
+                        .iter()
+                        .map(|row| (row.id, row.permissions))
+                        .collect();
+                    view! { <BulkToolbar action can_assign projects rows selected sent /> }
+                })
+            };
+            view! {
+                <ActionForm action=action attr:class="bulk-form">
+                    <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+                    <Transition fallback=|| ()>{bar}</Transition>
+                    {bulk_outcome(action)}
+                    {table}
+                </ActionForm>
+                {pager}
+            }
+            .into_any()
         }
-        .into_any(),
         None => view! { {table} }.into_any(),
     }
 }
 
-/// The bulk action bar: an action, the projects for assign/unassign (for who may assign), a
-/// confirmation for delete.
-#[component]
-fn BulkToolbar(
-    action: ServerAction<BulkSecrets>,
-    can_assign: bool,
-    projects: ProjectsResource,
-) -> impl IntoView {
-    let confirm = FieldMessage::answered("bulk-confirm", "confirm", move || action.value().get());
-    let outcome = move || {
+/// The bulk actions a person may take: each offered only when they may do it to at least one
+/// of the selected rows (of every row on the page while none is selected, as before the page
+/// runs its script). The server decides again for each secret.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct BulkOffer {
+    sync: bool,
+    assign: bool,
+    delete: bool,
+}
+
+impl BulkOffer {
+    /// What `rows` (id and what the person may do to it) allow for `selected`; `can_assign`:
+    /// whether the person may assign at all.
+    fn of(rows: &[(i64, SecretPermissions)], selected: &HashSet<i64>, can_assign: bool) -> Self {
+        rows.iter()
+            .filter(|(id, _)| selected.is_empty() || selected.contains(id))
+            .fold(BulkOffer::default(), |offer, (_, may)| BulkOffer {
+                sync: offer.sync || may.can_sync,
+                assign: offer.assign || (can_assign && may.can_assign),
+                delete: offer.delete || may.can_delete,
+            })
+    }
+
+    /// Nothing to offer.
+    fn is_empty(self) -> bool {
+        self == BulkOffer::default()
+    }
+}
+
+/// What the last bulk action did: a success in a live region that takes the focus, or what
+/// was refused (a refused confirmation at its field; an unreached server beside Apply).
+fn bulk_outcome(action: ServerAction<BulkSecrets>) -> impl IntoView {
+    let notice = Notice::new();
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(outcome)) if outcome.refused.is_empty() => notice.say(outcome.summary()),
+        Some(_) => notice.clear(),
+        None => {}
+    });
+    let refused = move || {
         action.value().get().map(|result| match result {
-            Ok(outcome) if outcome.refused.is_empty() => {
-                view! { <p class="notice success" role="status">{outcome.summary()}</p> }.into_any()
-            }
+            Ok(outcome) if outcome.refused.is_empty() => ().into_any(),
             Ok(outcome) => view! {
                 <div class="error" role="alert">
                     <p>{format!("{} Refused:", outcome.summary())}</p>
@@ -158,23 +226,57 @@ fn BulkToolbar(
                 </div>
             }
             .into_any(),
-            // A refused confirmation is shown at its field.
-            Err(error) if is_about_any(&error, &["confirm"]) => ().into_any(),
+            Err(error) if error.is_unreachable() || is_about_any(&error, &["confirm"]) => {
+                ().into_any()
+            }
             Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
         })
     };
     view! {
-        <div class="bulk-bar">
+        {notice.view()}
+        {refused}
+    }
+}
+
+/// The bulk action bar: the actions [`BulkOffer`] allows for the selected `rows`, the projects
+/// for assign/unassign, a confirmation for delete.
+#[component]
+fn BulkToolbar(
+    action: ServerAction<BulkSecrets>,
+    can_assign: bool,
+    projects: ProjectsResource,
+    rows: Vec<(i64, SecretPermissions)>,
+    selected: RwSignal<HashSet<i64>>,
+    sent: Sent<BulkSecrets>,
+) -> impl IntoView {
+    let offer =
+        Memo::new(move |_| selected.with(|chosen| BulkOffer::of(&rows, chosen, can_assign)));
+    let confirm = FieldMessage::answered("bulk-confirm", "confirm", move || action.value().get());
+    let nothing = move || {
+        offer.get().is_empty().then(|| {
+            let which = if selected.with(HashSet::is_empty) {
+                "these"
+            } else {
+                "the selected"
+            };
+            view! { <p class="muted">{format!("You may not change {which} secrets.")}</p> }
+        })
+    };
+    let choose = move || {
+        (!offer.get().is_empty()).then(|| view! {
             <label for="bulk-action">"With the selected secrets"</label>
             <select id="bulk-action" name="action">
-                <option value="sync">"Sync now"</option>
-                {can_assign.then(|| view! {
+                {move || offer.get().sync.then(|| view! { <option value="sync">"Sync now"</option> })}
+                {move || offer.get().assign.then(|| view! {
                     <option value="assign">"Assign to the projects below"</option>
                     <option value="unassign">"Unassign from the projects below"</option>
                 })}
-                <option value="delete">"Delete"</option>
+                {move || offer.get().delete.then(|| view! { <option value="delete">"Delete"</option> })}
             </select>
-            {can_assign.then(|| view! {
+        })
+    };
+    let projects_list = move || {
+        offer.get().assign.then(|| view! {
                 <details class="bulk-projects">
                     <summary>"Projects"</summary>
                     <Transition fallback=|| ()>
@@ -191,7 +293,12 @@ fn BulkToolbar(
                         })}
                     </Transition>
                 </details>
-            })}
+        })
+    };
+    let delete_confirm =
+        move || {
+            let confirm = confirm.clone();
+            offer.get().delete.then(|| view! {
             <label for="bulk-confirm" class="visually-hidden">"To delete, type delete"</label>
             <input
                 id="bulk-confirm"
@@ -202,11 +309,26 @@ fn BulkToolbar(
                 aria-describedby=confirm.described_by()
             />
             {confirm.view()}
-            <button type="submit" class="button" disabled=move || action.pending().get()>
-                {move || if action.pending().get() { "Applying…" } else { "Apply" }}
-            </button>
+        })
+        };
+    let apply = move || {
+        (!offer.get().is_empty()).then(|| {
+            view! {
+                <button type="submit" class="button" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Applying…" } else { "Apply" }}
+                </button>
+            }
+        })
+    };
+    view! {
+        <div class="bulk-bar">
+            {nothing}
+            {choose}
+            {projects_list}
+            {delete_confirm}
+            {apply}
+            <UnreachableNotice action sent />
         </div>
-        {outcome}
     }
 }
 
@@ -228,51 +350,106 @@ fn status_cell(row: &SecretRow, project: Option<i64>) -> AnyView {
     }
 }
 
-/// One secret's row; with `select` (its index), a checkbox for the bulk bar.
+/// One secret's row; with `select` (its index and the selection), a checkbox for the bulk bar.
 #[component]
-fn SecretRowView(row: SecretRow, project: Option<i64>, select: Option<usize>) -> impl IntoView {
-    let assigned = if row.assignment_count == 0 {
-        "—".to_owned()
-    } else {
-        let names: Vec<_> = row
-            .assigned_to
-            .iter()
-            .map(|a| a.project.name.clone())
-            .collect();
-        let more = row.assignment_count - names.len() as i64;
-        if more > 0 {
-            format!("{} +{more}", names.join(", "))
-        } else {
-            names.join(", ")
-        }
+fn SecretRowView(
+    row: SecretRow,
+    project: Option<i64>,
+    select: Option<(usize, RwSignal<HashSet<i64>>)>,
+) -> impl IntoView {
+    let live = use_live();
+    let (briefs, count, secret_id) = (row.assigned_to.clone(), row.assignment_count, row.id);
+    // Follows live events: a project being unassigned leaves the cell at once.
+    let assigned = move || {
+        assigned_to_text(&briefs, count, |project, initial| {
+            live.assignment(secret_id, project)
+                .map_or(initial, |a| a.status)
+        })
     };
     let can_assign = row.permissions.can_assign;
-    let live = use_live();
     let id = row.id;
     let gone = move || live.is_gone(id);
     view! {
         <tr hidden=gone>
-            {select.map(|i| view! {
-                <td>
-                    <input type="checkbox" name=format!("ids[{i}]") value=row.id disabled=gone aria-label=format!("Select {}", row.name) />
+            {select.map(|(i, selected)| view! {
+                <td class="cell-select">
+                    <input
+                        type="checkbox"
+                        name=format!("ids[{i}]")
+                        value=row.id
+                        disabled=gone
+                        aria-label=format!("Select {}", row.name)
+                        prop:checked=move || selected.with(|s| s.contains(&id))
+                        on:change=move |ev| {
+                            let checked = event_target_checked(&ev);
+                            selected.update(|s| {
+                                if checked {
+                                    s.insert(id);
+                                } else {
+                                    s.remove(&id);
+                                }
+                            });
+                        }
+                    />
                 </td>
             })}
-            <td>
+            // `data-label`: the column's name, shown above the cell when the rows are cards (a
+            // narrow screen); name and status need none.
+            <td class="cell-name">
                 <a href=format!("/secrets/{}", row.id)>{row.name.clone()}</a>
             </td>
-            <td>{row.kind.as_str()}</td>
-            <td>{row.scope.as_str()}</td>
-            <td>{row.use_case.as_str()}</td>
-            <td class="reason">{status_cell(&row, project)}</td>
-            <td>{assigned}</td>
-            <td>
+            <td data-label="Type">{row.kind.as_str()}</td>
+            <td data-label="Scope">{row.scope.as_str()}</td>
+            <td data-label="Use case">{row.use_case.as_str()}</td>
+            <td class="reason cell-status">{status_cell(&row, project)}</td>
+            <td class="cell-wrap" data-label="Assigned to">{assigned}</td>
+            <td class="cell-time" data-label="Updated">
                 <time>{utc_time(row.updated_at)}</time>
             </td>
-            <td>
+            <td class="cell-actions">
                 {can_assign.then(|| view! {
                     <a class="button small" href=format!("/secrets/{}#assign", row.id)>"Assign"</a>
                 })}
             </td>
         </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn may(sync: bool, assign: bool, delete: bool) -> SecretPermissions {
+        SecretPermissions {
+            can_sync: sync,
+            can_assign: assign,
+            can_delete: delete,
+            ..SecretPermissions::default()
+        }
+    }
+
+    #[test]
+    fn bulk_delete_is_offered_only_for_a_selection_holding_a_deletable_secret() {
+        // A member's page: an organization secret (nothing allowed) and their project's one.
+        let rows = [(1, may(false, false, false)), (2, may(true, false, true))];
+        let organization_only = HashSet::from([1]);
+        assert!(BulkOffer::of(&rows, &organization_only, false).is_empty());
+        let both = HashSet::from([1, 2]);
+        let offer = BulkOffer::of(&rows, &both, false);
+        assert!(offer.delete && offer.sync && !offer.assign);
+    }
+
+    #[test]
+    fn with_nothing_selected_the_page_s_rows_decide() {
+        let rows = [(1, may(false, false, false)), (2, may(true, false, true))];
+        assert!(BulkOffer::of(&rows, &HashSet::new(), false).delete);
+        assert!(BulkOffer::of(&rows[..1], &HashSet::new(), false).is_empty());
+    }
+
+    #[test]
+    fn assign_is_offered_only_to_who_may_assign() {
+        let rows = [(1, may(true, true, true))];
+        assert!(!BulkOffer::of(&rows, &HashSet::new(), false).assign);
+        assert!(BulkOffer::of(&rows, &HashSet::new(), true).assign);
     }
 }

@@ -7,9 +7,11 @@ use leptos_meta::Title;
 use crate::api::admin::{CreateProject, list_clusters, list_projects};
 use crate::components::created::Created;
 use crate::components::field_message::{FieldMessage, is_about_any};
+use crate::components::flash::failed_post;
 use crate::components::format::utc_time;
 use crate::components::load::load;
 use crate::components::session::RequireUser;
+use crate::components::unreachable::UnreachableNotice;
 use crate::domain::validation::{DNS_LABEL, capitalized};
 use crate::model::account::CurrentUser;
 use crate::model::cluster::{ClusterSummary, Reachability};
@@ -24,12 +26,14 @@ pub fn ProjectsPage() -> impl IntoView {
         </div>
         <RequireUser children=|user| {
             let create = ServerAction::<CreateProject>::new();
+            // Reloaded after what the server answered (not after a request it never got).
+            let changed = crate::components::unreachable::answered(create);
             let admin = user
                 .permissions
                 .can_manage_clusters
-                .then(|| view! { <ClustersAdmin user create /> });
+                .then(|| view! { <ClustersAdmin user create changed /> });
             view! {
-                <ProjectsTable version=create.version() />
+                <ProjectsTable version=changed />
                 {admin}
             }
         } />
@@ -37,7 +41,7 @@ pub fn ProjectsPage() -> impl IntoView {
 }
 
 #[component]
-fn ProjectsTable(version: RwSignal<usize>) -> impl IntoView {
+fn ProjectsTable(version: Memo<usize>) -> impl IntoView {
     let projects = load(move || version.get(), |_| list_projects());
     view! {
         <div class="table-wrap">
@@ -65,10 +69,10 @@ fn ProjectsTable(version: RwSignal<usize>) -> impl IntoView {
                                         .map(|p| {
                                             view! {
                                                 <tr>
-                                                    <td><a href=format!("/projects/{}", p.name)>{p.name.clone()}</a></td>
-                                                    <td>{p.cluster}</td>
-                                                    <td><code>{p.namespace}</code></td>
-                                                    <td>{p.secret_count}</td>
+                                                    <td class="cell-name"><a href=format!("/projects/{}", p.name)>{p.name.clone()}</a></td>
+                                                    <td data-label="Cluster">{p.cluster}</td>
+                                                    <td data-label="Namespace"><code>{p.namespace}</code></td>
+                                                    <td data-label="Secrets">{p.secret_count}</td>
                                                 </tr>
                                             }
                                         })
@@ -86,21 +90,33 @@ fn ProjectsTable(version: RwSignal<usize>) -> impl IntoView {
 
 /// Clusters with their reachability, and the form that creates a project on one.
 #[component]
-fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl IntoView {
-    let clusters = load(move || create.version().get(), |_| list_clusters());
+fn ClustersAdmin(
+    user: CurrentUser,
+    create: ServerAction<CreateProject>,
+    changed: Memo<usize>,
+) -> impl IntoView {
+    let clusters = load(move || changed.get(), |_| list_clusters());
     // A refused name, namespace or cluster is shown at its field; anything else on its own.
-    let answered = move || create.value().get();
+    // Without JavaScript, a refused post comes back here: its input and error.
+    let failed = failed_post("create_project");
+    let answered = move || {
+        create
+            .value()
+            .get()
+            .or_else(|| failed.get().map(|f| Err(f.error)))
+    };
+    let kept = move |field: &'static str| {
+        move || failed.get().and_then(|f| f.field(field).map(str::to_owned))
+    };
     let name =
         FieldMessage::answered("project-name", "name", answered).with_help("project-name-help");
     let namespace = FieldMessage::answered("project-namespace", "namespace", answered)
         .with_help("project-namespace-help");
     let cluster = FieldMessage::answered("project-cluster", "cluster", answered);
     let create_error = move || {
-        create
-            .value()
-            .get()
+        answered()
             .and_then(Result::err)
-            .filter(|e| !is_about_any(e, &["name", "namespace", "cluster"]))
+            .filter(|e| !is_about_any(e, &["name", "namespace", "cluster"]) && !e.is_unreachable())
             .map(|e| e.to_string())
     };
     // After a create: say so where the eye is, and empty the form.
@@ -129,6 +145,7 @@ fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl
                                         id="project-name"
                                         node_ref=created.name
                                         name="name"
+                                        value=kept("name")
                                         required
                                         pattern=DNS_LABEL.pattern
                                         maxlength=DNS_LABEL.max_len
@@ -155,6 +172,7 @@ fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl
                                     <input
                                         id="project-namespace"
                                         name="namespace"
+                                        value=kept("namespace")
                                         required
                                         pattern=DNS_LABEL.pattern
                                         maxlength=DNS_LABEL.max_len
@@ -166,6 +184,7 @@ fn ClustersAdmin(user: CurrentUser, create: ServerAction<CreateProject>) -> impl
                                     {move || create_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
                                     {created.view()}
                                     <button type="submit" class="button primary">"Create project"</button>
+                                    <UnreachableNotice action=create />
                                 </ActionForm>
                             }
                                 .into_any()
@@ -210,17 +229,17 @@ fn ClustersTable(clusters: Vec<ClusterSummary>) -> impl IntoView {
                             };
                             view! {
                                 <tr>
-                                    <td>{c.name}</td>
-                                    <td>{if c.connection == "simulated" { "built-in simulated" } else { "kubeconfig context" }}</td>
-                                    <td>
+                                    <td class="cell-name">{c.name}</td>
+                                    <td data-label="Connection">{if c.connection == "simulated" { "built-in simulated" } else { "kubeconfig context" }}</td>
+                                    <td class="cell-status cell-wrap" data-label="API server">
                                         <span class=class data-reachability=c.reachability.label()>
                                             <span aria-hidden="true">{icon}" "</span>
                                             {c.reachability.label()}
                                         </span>
                                         <span class="muted detail">" "{detail}</span>
                                     </td>
-                                    <td>{c.server_version.unwrap_or_default()}</td>
-                                    <td>{c.project_count}</td>
+                                    <td data-label="Version">{c.server_version.unwrap_or_default()}</td>
+                                    <td data-label="Projects">{c.project_count}</td>
                                 </tr>
                             }
                         })

@@ -6,19 +6,30 @@ use leptos_meta::Title;
 use crate::api::admin::list_stores;
 use crate::components::load::load;
 use crate::components::loaded::Loaded;
+use crate::components::not_found::NotFound;
+use crate::components::session::RequireUser;
 use crate::model::cluster::{ClusterStores, StoreSummary};
 
-/// Lists the stores of every cluster.
+/// Lists the stores of every cluster. Who may not see them meets no page at all (404), not a
+/// page the server refuses.
 #[component]
 pub fn StoresPage() -> impl IntoView {
-    let stores = load(|| (), |_| list_stores());
     view! {
-        <Title text="Stores" />
-        <div class="page-header">
-            <h1>"Stores"</h1>
-        </div>
-        <p class="muted">"ClusterSecretStores as each cluster reports them; External secrets read from these."</p>
-        <Loaded resource=stores children=|clusters, _user| view! { <StoresList clusters /> } />
+        <RequireUser children=|user| {
+            if !user.permissions.can_view_stores {
+                return view! { <NotFound /> }.into_any();
+            }
+            let stores = load(|| (), |_| list_stores());
+            view! {
+                <Title text="Stores" />
+                <div class="page-header">
+                    <h1>"Stores"</h1>
+                </div>
+                <p class="muted">"ClusterSecretStores as each cluster reports them; External secrets read from these."</p>
+                <Loaded resource=stores children=|clusters, _user| view! { <StoresList clusters /> } />
+            }
+            .into_any()
+        } />
     }
 }
 
@@ -77,15 +88,15 @@ fn StoreRow(store: StoreSummary) -> impl IntoView {
     };
     view! {
         <tr>
-            <td><code>{store.name}</code></td>
-            <td>{store.provider}</td>
-            <td>
+            <td class="cell-name"><code>{store.name}</code></td>
+            <td data-label="Provider">{store.provider}</td>
+            <td class="cell-status">
                 <span class=class data-ready=label>
                     <span class="badge-icon" aria-hidden="true">{icon}</span>
                     {label}
                 </span>
             </td>
-            <td class="reason">{reason}</td>
+            <td class="reason" data-label="Reason">{reason}</td>
         </tr>
     }
 }
