@@ -12,7 +12,9 @@ use crate::server::work_queue::{self, Op};
 
 use super::assignment_rows::{insert_assignment, request_adoption};
 use super::assignments::namespace_collision;
-use super::record::{being_deleted, load, project_name, snapshot, spec_json, stale};
+use super::record::{
+    being_deleted, load, project_name, snapshot, snapshot_replacing, spec_json, stale,
+};
 use super::status::{finish_if_deleted, observe_in, refresh_rollup};
 use super::values::{check_values, load_values, store_values};
 
@@ -280,10 +282,15 @@ pub async fn update(
             secret_name: Some(&secret.name),
             project_id: secret.project_id,
             before: Some(before),
-            after: Some(snapshot(
+            after: Some(snapshot_replacing(
                 changes.use_case,
                 &changes.description,
                 &changes.spec,
+                &changes
+                    .replace_values
+                    .keys()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
             )),
             ..Entry::default()
         },

@@ -29,12 +29,26 @@ impl SecretRecord {
 }
 
 pub(super) fn snapshot(use_case: UseCase, description: &str, spec: &SecretSpec) -> String {
-    serde_json::json!({
+    snapshot_replacing(use_case, description, spec, &[])
+}
+
+/// The audit snapshot after an update, with the names of the keys whose values it replaced
+/// (never the values), so the history can say "value of password replaced".
+pub(super) fn snapshot_replacing(
+    use_case: UseCase,
+    description: &str,
+    spec: &SecretSpec,
+    values_replaced: &[String],
+) -> String {
+    let mut snapshot = serde_json::json!({
         "use_case": use_case.as_str(),
         "description": description,
         "spec": spec,
-    })
-    .to_string()
+    });
+    if !values_replaced.is_empty() {
+        snapshot["values_replaced"] = serde_json::json!(values_replaced);
+    }
+    snapshot.to_string()
 }
 
 pub(super) fn spec_json(spec: &SecretSpec) -> String {
