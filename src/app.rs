@@ -11,6 +11,7 @@ use crate::pages::login_page::LoginPage;
 use crate::pages::not_found_page::NotFoundPage;
 use crate::pages::project_secrets_tab::ProjectSecretsTab;
 use crate::pages::projects_page::ProjectsPage;
+use crate::pages::secret_by_name_page::{OrgSecretByNamePage, ProjectSecretByNamePage};
 use crate::pages::secret_detail_page::SecretDetailPage;
 use crate::pages::secret_form_page::{EditSecretPage, NewOrgSecretPage, NewProjectSecretPage};
 use crate::pages::secrets_page::SecretsPage;
@@ -64,14 +65,16 @@ pub fn App() -> impl IntoView {
                     // headers, so a sign-in redirect is a real 302 and a hidden project a real 404.
                     <Route path=path!("/secrets") view=SecretsPage ssr=SsrMode::Async />
                     <Route path=path!("/secrets/new") view=NewOrgSecretPage ssr=SsrMode::Async />
+                    <Route path=path!("/secrets/by-name/:secret") view=OrgSecretByNamePage ssr=SsrMode::Async />
                     <Route path=path!("/secrets/:id") view=SecretDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/secrets/:id/edit") view=EditSecretPage ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:name") view=ProjectSecretsTab ssr=SsrMode::Async />
                     <Route path=path!("/projects/:name/secrets/new") view=NewProjectSecretPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:name/secrets/:secret") view=ProjectSecretByNamePage ssr=SsrMode::Async />
                     <Route path=path!("/stores") view=StoresPage ssr=SsrMode::Async />
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 </Routes>
             </AppShell>
         </Router>

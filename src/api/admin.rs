@@ -87,10 +87,11 @@ pub async fn create_user(
     respond(
         async {
             let (state, _) = writer_for(&csrf, Action::ManageUsers).await?;
-            Ok(
+            let id =
                 crate::server::auth::users::create_user(&state.db, &email, &password, is_admin)
-                    .await?,
-            )
+                    .await?;
+            crate::server::form_posts::notice(&format!("User {} created.", email.trim()));
+            Ok(id)
         }
         .await,
     )
@@ -110,6 +111,7 @@ pub async fn set_memberships(
         async {
             let (state, _) = writer_for(&csrf, Action::ManageUsers).await?;
             crate::server::auth::users::set_memberships(&state.db, user_id, &project_ids).await?;
+            crate::server::form_posts::notice("Projects saved.");
             Ok(())
         }
         .await,
@@ -149,6 +151,7 @@ pub async fn create_project(
                 crate::server::projects::create_project(&state.db, name, cluster_id, namespace)
                     .await?;
             tracing::info!(project = %name, %namespace, cluster_id, "project created");
+            crate::server::form_posts::notice(&format!("Project {name} created."));
             Ok(id)
         }
         .await,
@@ -255,34 +258,26 @@ pub async fn get_allowlist(
 }
 
 /// Sets a project's allowlist (admins only): one store or prefix per line (or comma-separated).
+/// Answers a warning when a store is offered by no cluster (saved all the same: it may be
+/// installed later).
 #[server(prefix = "/api", endpoint = "set_allowlist")]
 pub async fn set_allowlist(
     csrf: String,
     project_id: i64,
     #[server(default)] stores: String,
     #[server(default)] key_prefixes: String,
-) -> Result<(), AppError> {
-    use crate::domain::permissions::{Action, Allowlist};
+) -> Result<Option<String>, AppError> {
+    use crate::domain::permissions::{Action, Allowlist, unknown_stores_warning};
     use crate::domain::validation::{FieldError, validate_store_name};
     use crate::server::api_support::{respond, writer_for};
     respond(
         async {
             let (state, _) = writer_for(&csrf, Action::ManageUsers).await?;
-            let split = |text: &str| -> Vec<String> {
-                let mut items: Vec<String> = text
-                    .split([',', '\n'])
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                items.sort();
-                items.dedup();
-                items
-            };
-            let stores = split(&stores);
+            let stores = Allowlist::items(&stores);
             for store in &stores {
                 validate_store_name(store).map_err(|e| FieldError::new("stores", e.message))?;
             }
-            let key_prefixes = split(&key_prefixes);
+            let key_prefixes = Allowlist::items(&key_prefixes);
             if let Some(bad) = key_prefixes.iter().find(|p| p.chars().any(char::is_whitespace)) {
                 return Err(FieldError::new(
                     "key_prefixes",
@@ -290,15 +285,71 @@ pub async fn set_allowlist(
                 )
                 .into());
             }
-            crate::server::auth::users::set_allowlist(
+            let allowlist = Allowlist {
+                stores,
+                key_prefixes,
+            };
+            crate::server::auth::users::set_allowlist(&state.db, project_id, &allowlist).await?;
+            let (known, complete) =
+                crate::server::cluster::registry::store_names(&state.clusters).await;
+            // A cluster that did not answer may have the store: no warning then.
+            Ok(unknown_stores_warning(&allowlist.unknown_stores(&known)).filter(|_| complete))
+        }
+        .await,
+    )
+}
+
+/// Renames a project (admins only). Its cluster and namespace cannot change: its objects live
+/// there. Answers the new name; the browser is sent to the project's new address.
+#[server(prefix = "/api", endpoint = "rename_project")]
+pub async fn rename_project(
+    csrf: String,
+    project_id: i64,
+    name: String,
+) -> Result<String, AppError> {
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{actor, respond, writer_for};
+    respond(
+        async {
+            let (state, principal) = writer_for(&csrf, Action::ManageClusters).await?;
+            let name = name.trim().to_owned();
+            crate::server::projects::rename_project(
                 &state.db,
+                &actor(&principal),
                 project_id,
-                &Allowlist {
-                    stores,
-                    key_prefixes,
-                },
+                &name,
             )
             .await?;
+            tracing::info!(project_id, project = %name, "project renamed");
+            leptos_axum::redirect(&format!("/projects/{name}"));
+            Ok(name)
+        }
+        .await,
+    )
+}
+
+/// Deletes a project (admins only) once it has no secrets left; `confirm` repeats its name.
+/// The browser is sent to the Projects page.
+#[server(prefix = "/api", endpoint = "delete_project")]
+pub async fn delete_project(
+    csrf: String,
+    project_id: i64,
+    #[server(default)] confirm: String,
+) -> Result<(), AppError> {
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{actor, respond, writer_for};
+    respond(
+        async {
+            let (state, principal) = writer_for(&csrf, Action::ManageClusters).await?;
+            crate::server::projects::delete_project(
+                &state.db,
+                &actor(&principal),
+                project_id,
+                &confirm,
+            )
+            .await?;
+            tracing::info!(project_id, "project deleted");
+            leptos_axum::redirect("/projects");
             Ok(())
         }
         .await,

@@ -1,13 +1,19 @@
 //! The assign form of an organization secret: which projects it is assigned to.
 
+use std::collections::BTreeSet;
+
 use leptos::prelude::*;
 
 use crate::api::secrets::SetAssignments;
+use crate::components::unreachable::UnreachableNotice;
+use crate::components::used_by::UsedByWarning;
 use crate::model::listing::AssignOption;
 
 /// Assign to projects (for who may assign it): a searchable list of checkboxes, one per
-/// project; projects where the name is taken are shown, disabled, with the reason. Posts the
-/// whole set to `action`; works without JavaScript (the search box needs it).
+/// project; projects where the name is taken are shown, disabled, with the reason. "Select
+/// all shown" and "Clear" act on the choices, a live count says how many are chosen, and the
+/// search box empties after a save. Posts the whole set to `action`; works without JavaScript
+/// (the search box and the two buttons need it, and appear only once the page runs).
 #[component]
 pub fn AssignForm(
     secret_id: i64,
@@ -16,6 +22,42 @@ pub fn AssignForm(
     action: ServerAction<SetAssignments>,
 ) -> impl IntoView {
     let filter = RwSignal::new(String::new());
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let chosen = RwSignal::new(
+        options
+            .iter()
+            .filter(|o| o.assigned)
+            .map(|o| o.project.id)
+            .collect::<BTreeSet<i64>>(),
+    );
+    // After a save, the search starts again from every project.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            filter.set(String::new());
+        }
+    });
+    // What "Select all shown" may pick: shown, and not blocked by a collision.
+    let pickable: Vec<(i64, String)> = options
+        .iter()
+        .filter(|o| o.collision.is_none())
+        .map(|o| (o.project.id, haystack(o)))
+        .collect();
+    let select_shown = move |_| {
+        let wanted = filter.get_untracked();
+        chosen.update(|set| {
+            set.extend(
+                pickable
+                    .iter()
+                    .filter(|(_, hay)| wanted.is_empty() || hay.contains(&wanted))
+                    .map(|(id, _)| *id),
+            );
+        });
+    };
+    let count = move || match chosen.with(BTreeSet::len) {
+        1 => "1 project selected".to_owned(),
+        n => format!("{n} projects selected"),
+    };
     view! {
         <h2 id="assign">"Assign to projects"</h2>
         <ActionForm action attr:class="form assign-form">
@@ -27,36 +69,60 @@ pub fn AssignForm(
                 type="search"
                 autocomplete="off"
                 placeholder="name, cluster or namespace"
+                prop:value=move || filter.get()
                 on:input=move |ev| filter.set(event_target_value(&ev).to_lowercase())
             />
+            <div class="assign-tools">
+                {move || hydrated.get().then(|| view! {
+                    <button type="button" class="button small" on:click=select_shown.clone()>"Select all shown"</button>
+                    <button type="button" class="button small" on:click=move |_| chosen.update(BTreeSet::clear)>"Clear"</button>
+                })}
+                <span class="muted" id="assign-count" aria-live="polite">{count}</span>
+            </div>
             <fieldset class="project-choices">
                 <legend class="visually-hidden">"Projects"</legend>
                 {options
                     .into_iter()
                     .enumerate()
                     .map(|(i, option)| {
-                        let haystack = format!("{} {} {}", option.project.name, option.cluster, option.namespace).to_lowercase();
+                        let hay = haystack(&option);
                         let hidden = move || {
                             let wanted = filter.get();
-                            !wanted.is_empty() && !haystack.contains(&wanted)
+                            !wanted.is_empty() && !hay.contains(&wanted)
                         };
                         let blocked = option.collision.is_some();
+                        let id = option.project.id;
+                        let was_assigned = option.assigned;
                         // A blocked choice is described by why (it is no error to fix here).
-                        let reason_id = format!("assign-{}-reason", option.project.id);
+                        let reason_id = format!("assign-{id}-reason");
                         let described = blocked.then(|| reason_id.clone());
                         view! {
                             <label class="choice" class:blocked=blocked hidden=hidden>
                                 <input
                                     type="checkbox"
                                     name=format!("project_ids[{i}]")
-                                    value=option.project.id
+                                    value=id
                                     checked=option.assigned
+                                    prop:checked=move || chosen.with(|set| set.contains(&id))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        chosen.update(|set| {
+                                            if on {
+                                                set.insert(id);
+                                            } else {
+                                                set.remove(&id);
+                                            }
+                                        });
+                                    }
                                     disabled=blocked && !option.assigned
                                     aria-describedby=described
                                 />
                                 <span>{option.project.name.clone()}</span>
                                 <span class="muted">{format!(" {} / {}", option.cluster, option.namespace)}</span>
                                 {option.collision.clone().map(|c| view! { <span class="field-error" id=reason_id>{format!(" — {c}")}</span> })}
+                                // Unticking a project the secret is assigned to: who would lose it.
+                                {move || (was_assigned && !chosen.with(|set| set.contains(&id)))
+                                    .then(|| view! { <UsedByWarning project=id inline=true /> })}
                             </label>
                         }
                     })
@@ -65,6 +131,16 @@ pub fn AssignForm(
             <button type="submit" class="button primary" disabled=move || action.pending().get()>
                 {move || if action.pending().get() { "Saving…" } else { "Save assignments" }}
             </button>
+            <UnreachableNotice action />
         </ActionForm>
     }
+}
+
+/// What the search box matches a project by: name, cluster and namespace, lowercase.
+fn haystack(option: &AssignOption) -> String {
+    format!(
+        "{} {} {}",
+        option.project.name, option.cluster, option.namespace
+    )
+    .to_lowercase()
 }

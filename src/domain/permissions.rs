@@ -62,7 +62,7 @@ pub enum Action {
     ViewStores,
     /// Manage users, memberships and project allowlists.
     ManageUsers,
-    /// See clusters and their reachability; create projects on them.
+    /// See clusters and their reachability; create, rename and delete projects on them.
     ManageClusters,
     /// Take over a same-named object the console does not own (server-side apply with force).
     AdoptObject,
@@ -258,6 +258,44 @@ impl Allowlist {
             .iter()
             .try_for_each(|prefix| validate_key_prefix("key_prefixes", prefix))
     }
+
+    /// The items of an allowlist field as an admin types them: one per line (or
+    /// comma-separated), trimmed, blank ones dropped, sorted, without repeats.
+    pub fn items(text: &str) -> Vec<String> {
+        let mut items: Vec<String> = text
+            .split([',', '\n'])
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        items.sort();
+        items.dedup();
+        items
+    }
+
+    /// The allowed stores that are not among `known` (every store some cluster offers): a
+    /// warning, not a refusal, since the store may be installed later.
+    pub fn unknown_stores(&self, known: &[String]) -> Vec<String> {
+        self.stores
+            .iter()
+            .filter(|store| !known.contains(store))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The warning beside an allowlist's stores when some are offered by no cluster (None when
+/// all are). The browser shows it as the admin types and the server answers it on save.
+pub fn unknown_stores_warning(unknown: &[String]) -> Option<String> {
+    let (first, rest) = unknown.split_first()?;
+    let named = if rest.is_empty() {
+        format!("No cluster has a store named `{first}`")
+    } else {
+        let all: Vec<String> = unknown.iter().map(|s| format!("`{s}`")).collect();
+        format!("No cluster has stores named {}", all.join(", "))
+    };
+    Some(format!(
+        "{named} (see the Stores page): team members cannot use it until one is installed. Check the spelling; saving is allowed, as it may come later."
+    ))
 }
 
 /// Whether remote key `key` lies in the subtree `prefix` names, comparing whole `/`-separated

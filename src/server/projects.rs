@@ -7,6 +7,7 @@ use crate::domain::validation::{FieldError, validate_secret_name};
 use crate::model::account::ProjectSummary;
 use crate::model::cluster::{ClusterSummary, Reachability};
 use crate::model::listing::ProjectRef;
+use crate::server::audit::{self, Actor};
 use crate::server::clock::now_ms;
 use crate::server::db::Db;
 use crate::server::errors::ServiceError;
@@ -242,4 +243,160 @@ pub async fn simulated_namespaces(db: &Db) -> Result<Vec<(String, String)>, Serv
         .map(|row| Ok((row.try_get("cluster")?, row.try_get("namespace")?)))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(ServiceError::from)
+}
+
+/// Renames a project (its name is only how people and URLs know it: its cluster objects carry
+/// secret and assignment ids, never the project's name, so nothing in a cluster changes). The
+/// cluster and namespace stay: every object of the project lives there, and moving them is
+/// deleting and re-creating each one, which is what a new project is for. Audited.
+pub async fn rename_project(
+    db: &Db,
+    actor: &Actor,
+    project_id: i64,
+    new_name: &str,
+) -> Result<(), ServiceError> {
+    validate_secret_name(new_name).map_err(|mut e| {
+        e.field = "name".to_owned();
+        e
+    })?;
+    let mut tx = db.begin_write().await?;
+    let old: Option<String> = sqlx::query_scalar("SELECT name FROM projects WHERE id = $1")
+        .bind(project_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let old = old.ok_or(ServiceError::NotFound)?;
+    if old == new_name {
+        return Ok(());
+    }
+    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE name = $1")
+        .bind(new_name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(FieldError::new(
+            "name",
+            format!("a project named `{new_name}` already exists; choose another name"),
+        )
+        .into());
+    }
+    sqlx::query("UPDATE projects SET name = $1 WHERE id = $2")
+        .bind(new_name)
+        .bind(project_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        audit::Entry {
+            action: "project-rename",
+            project_id: Some(project_id),
+            detail: Some(format!("renamed project `{old}` to `{new_name}`")),
+            ..audit::Entry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a project once nothing of it is left in its namespace: refused (in words naming
+/// what is left) while it has project secrets or assigned organization secrets, or cluster
+/// work still queued for it, so no object is orphaned in a cluster and nothing is half
+/// removed. `confirm` must repeat the project's name. Deleting removes the project, its
+/// members' membership of it and its allowlist; the audit log keeps its history. Audited.
+pub async fn delete_project(
+    db: &Db,
+    actor: &Actor,
+    project_id: i64,
+    confirm: &str,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM projects WHERE id = $1")
+        .bind(project_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let name = name.ok_or(ServiceError::NotFound)?;
+    if confirm.trim() != name {
+        return Err(FieldError::new(
+            "confirm",
+            format!("type the project's name, `{name}`, to delete it"),
+        )
+        .into());
+    }
+    let own: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM secrets WHERE scope = 'Project' AND project_id = $1",
+    )
+    .bind(project_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let assigned: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM assignments a JOIN secrets s ON s.id = a.secret_id \
+         WHERE a.project_id = $1 AND s.scope = 'Organization'",
+    )
+    .bind(project_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let queued = crate::server::work_queue::queued_for_project(&mut tx, project_id).await?;
+    if let Some(message) = delete_refusal(&name, own, assigned, queued) {
+        return Err(ServiceError::Conflict(message));
+    }
+    sqlx::query("DELETE FROM projects WHERE id = $1")
+        .bind(project_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        audit::Entry {
+            action: "project-delete",
+            project_id: Some(project_id),
+            detail: Some(format!("deleted project `{name}`")),
+            ..audit::Entry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Why project `name` cannot be deleted yet, in words saying what to do first; None when
+/// nothing of it is left.
+fn delete_refusal(name: &str, own: i64, assigned: i64, queued: i64) -> Option<String> {
+    let mut left = Vec::new();
+    if own > 0 {
+        left.push(format!("{own} project secret(s)"));
+    }
+    if assigned > 0 {
+        left.push(format!("{assigned} assigned organization secret(s)"));
+    }
+    if !left.is_empty() {
+        return Some(format!(
+            "project `{name}` still has {}: delete its secrets and unassign the organization secrets first, so nothing is left behind in its namespace",
+            left.join(" and ")
+        ));
+    }
+    (queued > 0).then(|| {
+        format!(
+            "objects of project `{name}` are still being removed from its namespace; try again when they are gone"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delete_refusal;
+
+    #[test]
+    fn a_project_with_anything_left_is_not_deleted() {
+        assert_eq!(delete_refusal("p", 0, 0, 0), None);
+        let own = delete_refusal("p", 2, 0, 0).unwrap_or_default();
+        assert!(own.contains("2 project secret(s)"), "{own}");
+        let both = delete_refusal("p", 1, 3, 0).unwrap_or_default();
+        assert!(
+            both.contains("1 project secret(s) and 3 assigned organization secret(s)"),
+            "{both}"
+        );
+        let queued = delete_refusal("p", 0, 0, 1).unwrap_or_default();
+        assert!(queued.contains("still being removed"), "{queued}");
+    }
 }

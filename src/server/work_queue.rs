@@ -203,3 +203,15 @@ pub async fn release_claims(db: &Db, cluster_id: i64) -> Result<u64, sqlx::Error
             .rows_affected(),
     )
 }
+
+/// How many assignments of `project_id` still have cluster work queued (a project is not
+/// deleted while its objects are being removed).
+pub async fn queued_for_project(
+    conn: &mut AnyConnection,
+    project_id: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM work_items WHERE project_id = $1")
+        .bind(project_id)
+        .fetch_one(conn)
+        .await
+}

@@ -468,3 +468,27 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn allowlist_items_are_trimmed_sorted_and_unique() {
+    assert_eq!(
+        Allowlist::items(" vault \nfake, vault\n\n"),
+        vec!["fake".to_owned(), "vault".to_owned()]
+    );
+}
+
+#[test]
+fn stores_no_cluster_offers_are_warned_about_not_refused() {
+    let allowlist = Allowlist {
+        stores: vec!["fake".into(), "vualt".into()],
+        key_prefixes: vec![],
+    };
+    let unknown = allowlist.unknown_stores(&["fake".into(), "vault".into()]);
+    assert_eq!(unknown, vec!["vualt".to_owned()]);
+    let warning = unknown_stores_warning(&unknown).unwrap_or_default();
+    assert!(
+        warning.contains("`vualt`") && warning.contains("Stores page"),
+        "{warning}"
+    );
+    assert_eq!(unknown_stores_warning(&[]), None);
+}

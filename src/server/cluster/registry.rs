@@ -296,3 +296,18 @@ pub async fn stores(
 ) -> Result<Vec<crate::model::cluster::StoreSummary>, String> {
     handle.stores.summaries().await
 }
+
+/// The names of every ClusterSecretStore any of `clusters` offers, and whether every cluster
+/// answered (when one did not, a name missing here may still exist there).
+pub async fn store_names(clusters: &[ClusterHandle]) -> (Vec<String>, bool) {
+    let lists = futures::future::join_all(clusters.iter().map(stores)).await;
+    let complete = lists.iter().all(Result::is_ok);
+    let mut names: Vec<String> = lists
+        .into_iter()
+        .flat_map(Result::unwrap_or_default)
+        .map(|store| store.name)
+        .collect();
+    names.sort();
+    names.dedup();
+    (names, complete)
+}
