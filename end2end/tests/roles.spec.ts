@@ -124,8 +124,17 @@ test("a remote key the store lacks shows a truthful error naming the key", async
   await new LoginPage(page).signIn(ADMIN);
   await page.getByRole("link", { name: "legacy-api-key" }).click();
   const search = page.getByRole("row", { name: /^search/ });
-  await expect(search.locator("[data-status]")).toHaveAttribute("data-status", "SyncedError", { timeout: 30_000 });
+  const badge = search.locator("[data-status]");
+  await expect(badge).toHaveAttribute("data-status", "SyncedError", { timeout: 30_000 });
+  // The badge reads as words; its value stays the enum.
+  await expect(badge).toContainText("Sync error");
   await expect(search).toContainText("shared/legacy/api-key-removed");
+  // The failure's class: one plain sentence and what to do, in the reason and on the badge.
+  const sentence = "A remote key this secret reads does not exist in the store.";
+  await expect(search.locator("[data-failure]")).toHaveAttribute("data-failure", "RemoteKeyMissing");
+  await expect(search.locator("[data-failure]")).toContainText(sentence);
+  await expect(search.locator("[data-failure]")).toContainText("Correct the remote key");
+  await expect(badge).toHaveAttribute("title", new RegExp(sentence.replace(/\./g, "\\.")));
 });
 
 test("a member cannot open a secret that is not in their projects", async ({ page, browser, consoleErrors }) => {

@@ -9,7 +9,9 @@ use crate::components::contexts::use_live;
 #[cfg(feature = "hydrate")]
 use crate::components::contexts::{LiveContext, LiveState};
 use crate::components::status_badge::{AssignmentBadge, StatusBadge};
-use crate::domain::status::{AssignmentStatus, SecretStatus};
+use crate::domain::reason_words::shown_failure;
+use crate::domain::status::{AssignmentStatus, FailureClass, SecretStatus};
+use crate::model::secret::SecretSpec;
 
 /// Opens the stream (in the browser, once) and shows its state.
 #[component]
@@ -106,8 +108,22 @@ pub fn LiveStatusBadge(id: i64, initial: SecretStatus) -> impl IntoView {
     view! { <StatusBadge status=Signal::derive(move || live.secret_status(id).unwrap_or(initial)) /> }
 }
 
-/// An assignment's status badge that follows live events; its reason and last sync show on
-/// hover and focus.
+/// What an assignment badge's detail tells of its failure: the class recorded with a refusal
+/// and the controller's warning as the page loaded, and the secret's spec (which says whether
+/// an entry pins a version), from which `domain::reason_words::shown_failure` tells the class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailureSource {
+    /// The class recorded with a refused apply.
+    pub recorded: Option<FailureClass>,
+    /// The controller's latest warning.
+    pub warning: Option<String>,
+    /// The secret's spec.
+    pub spec: SecretSpec,
+}
+
+/// An assignment's status badge that follows live events; its failure class (sentence and
+/// what to do, when `failure` says how to tell it), reason and last sync show on hover and
+/// focus.
 #[component]
 pub fn LiveAssignmentBadge(
     secret_id: i64,
@@ -115,16 +131,27 @@ pub fn LiveAssignmentBadge(
     initial: AssignmentStatus,
     #[prop(default = None)] reason: Option<String>,
     #[prop(default = None)] last_sync_at: Option<i64>,
+    #[prop(default = None)] failure: Option<FailureSource>,
 ) -> impl IntoView {
     let live = use_live();
     let detail = Signal::derive(move || {
-        let (reason, synced) = match live.assignment(secret_id, project_id) {
-            Some(a) => (a.reason, a.last_sync_at),
-            None => (reason.clone(), last_sync_at),
-        };
+        let (status, reason, synced, recorded, warning) =
+            match live.assignment(secret_id, project_id) {
+                Some(a) => (a.status, a.reason, a.last_sync_at, a.failure, a.warning),
+                None => (
+                    initial,
+                    reason.clone(),
+                    last_sync_at,
+                    failure.as_ref().and_then(|f| f.recorded),
+                    failure.as_ref().and_then(|f| f.warning.clone()),
+                ),
+            };
+        let class = failure
+            .as_ref()
+            .and_then(|f| shown_failure(status, recorded, warning.as_deref(), &f.spec));
         let synced =
             synced.map(|at| format!("last sync {}", crate::components::format::utc_time(at)));
-        [reason, synced]
+        [class.map(FailureClass::summary), reason, synced]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()

@@ -2,5 +2,7 @@
 
 pub mod duration;
 pub mod permissions;
+pub mod reason_words;
+pub mod spec_diff;
 pub mod status;
 pub mod validation;

@@ -10,6 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod failure;
+
+pub use failure::FailureClass;
+
 /// The status of one secret × project assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AssignmentStatus {
@@ -42,7 +46,8 @@ pub enum SecretStatus {
     SyncedError,
     /// At least one write was refused.
     Failed,
-    /// A delete is in progress.
+    /// The secret is being deleted (removed from all its projects); a removal from one
+    /// project shows Deleting on that assignment only.
     Deleting,
     /// At least one delete failed.
     DeleteFailed,
@@ -117,26 +122,40 @@ impl SecretStatus {
         Self::ALL.into_iter().find(|status| status.as_str() == s)
     }
 
-    /// What a badge shows: `---` for Unassigned, else the name.
+    /// What a badge shows, in words (the seeds' wording: "Partially synced", "Sync error",
+    /// "Delete failed"; `---` for Unassigned, as the design draws it). The value a program
+    /// reads stays [`SecretStatus::as_str`].
     pub fn label(self) -> &'static str {
         match self {
             SecretStatus::Unassigned => "---",
-            other => other.as_str(),
+            SecretStatus::Pending => "Pending",
+            SecretStatus::Synced => "Synced",
+            SecretStatus::PartiallySynced => "Partially synced",
+            SecretStatus::SyncedError => "Sync error",
+            SecretStatus::Failed => "Failed",
+            SecretStatus::Deleting => "Deleting",
+            SecretStatus::DeleteFailed => "Delete failed",
         }
     }
 }
 
-/// Rolls assignment statuses up to the secret's status. First match wins:
-/// Deleting (any assignment being deleted) → DeleteFailed (any) → Failed (any) → SyncedError
-/// (any) → Synced (all) → PartiallySynced (some Synced, rest Pending) → Pending (all) →
-/// Unassigned (none).
-pub fn rollup<I>(statuses: I) -> SecretStatus
+/// Rolls assignment statuses up to the secret's status. `deleting`: the secret itself is being
+/// deleted (removed from all its projects). First match wins: Deleting (the secret is being
+/// deleted and an assignment's delete is under way) → DeleteFailed (any) → Failed (any) →
+/// SyncedError (any) → Synced (all) → PartiallySynced (some Synced, rest Pending) → Pending
+/// (all) → Unassigned (none). A removal from one project (an unassign) shows Deleting on that
+/// assignment only: unless the secret is being deleted, assignments being deleted are left out
+/// and the rest rolls up.
+pub fn rollup<I>(deleting: bool, statuses: I) -> SecretStatus
 where
     I: IntoIterator<Item = AssignmentStatus>,
 {
     let mut count = [0usize; 6];
     let mut total = 0usize;
     for status in statuses {
+        if status == AssignmentStatus::Deleting && !deleting {
+            continue;
+        }
         count[status as usize] += 1;
         total += 1;
     }
@@ -197,6 +216,10 @@ pub enum Observation {
     ApplyRefused {
         /// Why.
         reason: String,
+        /// Which failure a user can act on it is, when the refusal is one (told from the
+        /// API server's `Status`, never its words).
+        #[serde(default)]
+        failure: Option<FailureClass>,
     },
     /// A same-named object the console does not own stands where ours would go: Failed like
     /// a refusal (nothing was written), and an admin may adopt that object.
@@ -247,6 +270,10 @@ pub struct AssignmentState {
     pub reason: Option<String>,
     /// The object generation our last accepted apply produced.
     pub applied_generation: Option<i64>,
+    /// Which failure a user can act on a refused apply was (External Secrets Operator's
+    /// failures are told from its warning instead: [`failure::from_eso_error`]).
+    #[serde(default)]
+    pub failure: Option<FailureClass>,
 }
 
 impl AssignmentState {
@@ -256,6 +283,7 @@ impl AssignmentState {
             status: AssignmentStatus::Pending,
             reason: Some(REASON_WAITING_TO_APPLY.to_owned()),
             applied_generation: None,
+            failure: None,
         }
     }
 
@@ -264,6 +292,7 @@ impl AssignmentState {
             status,
             reason,
             applied_generation: self.applied_generation,
+            failure: None,
         }
     }
 }
@@ -329,12 +358,18 @@ pub fn transition(state: &AssignmentState, observation: &Observation) -> Transit
                     status: S::Pending,
                     reason: Some(REASON_WAITING_FOR_CONTROLLER.to_owned()),
                     applied_generation: Some(*generation),
+                    failure: None,
                 }
             }
         }
-        O::ApplyRefused { reason } | O::ForeignObject { reason } => {
-            state.with(S::Failed, Some(or_unexplained(reason)))
-        }
+        O::ApplyRefused { reason, failure } => AssignmentState {
+            failure: *failure,
+            ..state.with(S::Failed, Some(or_unexplained(reason)))
+        },
+        O::ForeignObject { reason } => AssignmentState {
+            failure: Some(FailureClass::ForeignObject),
+            ..state.with(S::Failed, Some(or_unexplained(reason)))
+        },
         O::ExternalSecret {
             generation,
             synced_generation,

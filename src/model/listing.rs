@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::status::{AssignmentStatus, SecretStatus};
+use crate::domain::status::{AssignmentStatus, FailureClass, SecretStatus};
 use crate::error::FieldError;
 use crate::model::secret::{Scope, SecretKind, SecretSpec, UseCase};
 
@@ -233,6 +233,17 @@ fn encode(value: &str) -> String {
     out
 }
 
+/// Where the delete form sends the browser: the list, which says which secret was deleted.
+pub fn deleted_href(name: &str) -> String {
+    format!("/secrets?deleted={}", encode(name))
+}
+
+/// The name the list was sent by [`deleted_href`], if it is one a secret can have: a crafted
+/// link cannot make the page say anything else.
+pub fn deleted_name(param: Option<String>) -> Option<String> {
+    param.filter(|name| crate::domain::validation::validate_secret_name(name).is_ok())
+}
+
 /// A project as shown next to a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectRef {
@@ -341,6 +352,14 @@ pub struct AssignmentDetail {
     /// platform admin may adopt (decided on the server from what the cluster answered).
     #[serde(default)]
     pub adoptable: bool,
+    /// Which failure a user can act on a refused apply was (`assignments.failure`); the
+    /// page adds the class of ESO's warning (`domain::reason_words::shown_failure`).
+    #[serde(default)]
+    pub failure: Option<FailureClass>,
+    /// The Ready condition of the store the ExternalSecret reads, as the store itself words it
+    /// (`Reason: message`), when the store is not Ready (filled in from the store cache).
+    #[serde(default)]
+    pub store_condition: Option<String>,
     /// When the console tries again after failed attempts to reach or change the cluster.
     pub retry: Option<RetryInfo>,
 }
@@ -375,6 +394,11 @@ pub struct AuditEntry {
     pub after: Option<String>,
     /// Free-text detail.
     pub detail: Option<String>,
+    /// What an edit changed, one phrase each ("refresh interval 1h → 15m", "key password
+    /// added"), from `before` and `after` (`domain::spec_diff`); never a value. Empty for
+    /// entries that changed no spec.
+    #[serde(default)]
+    pub changes: Vec<String>,
 }
 
 /// Everything the detail page shows about a secret. No values.
@@ -398,6 +422,10 @@ pub struct SecretDetail {
     /// Part of the detail, not a load of its own, so the page hydrates from one answer.
     #[serde(default)]
     pub assign_options: Option<Vec<AssignOption>>,
+    /// Its address by name (`/projects/<project>/secrets/<name>` or `/secrets/by-name/<name>`),
+    /// which opens this page for whoever may see it.
+    #[serde(default)]
+    pub name_path: String,
 }
 
 /// A project in the assign dialog: whether the secret is assigned there, and whether its name
@@ -451,6 +479,17 @@ impl BulkOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_list_after_a_delete_names_only_what_a_secret_can_be_named() {
+        assert_eq!(deleted_href("journey-db"), "/secrets?deleted=journey-db");
+        assert_eq!(
+            deleted_name(Some("journey-db".into())).as_deref(),
+            Some("journey-db")
+        );
+        assert_eq!(deleted_name(Some("Call 555 now!".into())), None);
+        assert_eq!(deleted_name(None), None);
+    }
 
     #[test]
     fn a_bulk_outcome_says_what_was_done_and_to_how_many() {

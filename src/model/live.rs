@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::status::{AssignmentStatus, SecretStatus};
+use crate::domain::status::{AssignmentStatus, FailureClass, SecretStatus};
 
 /// One assignment's status now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +21,13 @@ pub struct LiveAssignment {
     /// When External Secrets Operator last fetched the values, Unix milliseconds.
     #[serde(default)]
     pub refreshed_at: Option<i64>,
+    /// Which failure a user can act on a refused apply was.
+    #[serde(default)]
+    pub failure: Option<FailureClass>,
+    /// The controller's latest warning, kept for the current failure (its words name objects
+    /// and keys, never values).
+    #[serde(default)]
+    pub warning: Option<String>,
 }
 
 /// A secret's status now, with the assignments the viewer may see.

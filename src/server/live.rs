@@ -260,7 +260,7 @@ pub async fn view(
     secret_id: i64,
     visibility: &Visibility,
 ) -> Result<Option<LiveSecret>, ServiceError> {
-    use crate::domain::status::{AssignmentStatus, SecretStatus, rollup};
+    use crate::domain::status::{AssignmentStatus, FailureClass, SecretStatus, rollup};
     use crate::server::sql::{Param, Sql};
     use sqlx::Row;
 
@@ -272,7 +272,7 @@ pub async fn view(
         return Ok(None);
     };
     let mut select = Sql::new(
-        "SELECT a.project_id, a.status, a.reason, a.last_sync_at, a.eso_refreshed_at, w.attempts, w.not_before \
+        "SELECT a.project_id, a.status, a.reason, a.last_sync_at, a.eso_refreshed_at, a.failure, a.last_warning, w.attempts, w.not_before \
          FROM assignments a LEFT JOIN work_items w \
          ON w.secret_id = a.secret_id AND w.project_id = a.project_id WHERE a.secret_id = ",
     );
@@ -297,6 +297,11 @@ pub async fn view(
             reason: row.try_get("reason")?,
             last_sync_at: row.try_get("last_sync_at")?,
             refreshed_at: row.try_get("eso_refreshed_at")?,
+            failure: row
+                .try_get::<Option<String>, _>("failure")?
+                .as_deref()
+                .and_then(FailureClass::parse),
+            warning: row.try_get("last_warning")?,
             next_retry_at: match attempts {
                 Some(n) if n > 0 => row.try_get("not_before")?,
                 _ => None,
@@ -307,7 +312,11 @@ pub async fn view(
         Visibility::All => SecretStatus::parse(&stored).unwrap_or(SecretStatus::Pending),
         // A member sees a secret through their projects' assignments, and its status is theirs.
         Visibility::Projects(_) if assignments.is_empty() => return Ok(None),
-        Visibility::Projects(_) => rollup(assignments.iter().map(|a| a.status)),
+        // The stored rollup is Deleting only while the whole secret is being deleted.
+        Visibility::Projects(_) => rollup(
+            SecretStatus::parse(&stored) == Some(SecretStatus::Deleting),
+            assignments.iter().map(|a| a.status),
+        ),
     };
     Ok(Some(LiveSecret {
         id: secret_id,

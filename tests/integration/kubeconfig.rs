@@ -61,7 +61,7 @@ impl SimProcess {
 
     /// With more flags of `secrets-console sim`. The test's own client is the cluster admin
     /// (the kubeconfig's `sim-admin` user), whatever the contexts' user may do.
-    async fn start_with(dir: &Path, flags: &[&str]) -> SimProcess {
+    pub(crate) async fn start_with(dir: &Path, flags: &[&str]) -> SimProcess {
         let kubeconfig = dir.join("prod.kubeconfig");
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_secrets-console"))
             .args(["sim", "--listen", "127.0.0.1:0", "--cluster", "prod"])
@@ -108,7 +108,7 @@ impl SimProcess {
     }
 
     /// The namespace, as the cluster's platform team would create it.
-    async fn create_namespace(&self, name: &str) {
+    pub(crate) async fn create_namespace(&self, name: &str) {
         let namespaces: Api<Namespace> = Api::all(self.client.clone());
         let namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
         namespaces

@@ -559,7 +559,9 @@ async fn assignments_are_set_declaratively(backend: Backend) {
         f.assignment_status(id, f.payments).await,
         Some(AssignmentStatus::Deleting)
     );
-    assert_eq!(f.secret_status(id).await, SecretStatus::Deleting);
+    // A removal from one project is Deleting on that row only; the secret rolls up the rest
+    // (search and analytics, both still Pending): it is Deleting only while it is deleted.
+    assert_eq!(f.secret_status(id).await, SecretStatus::Pending);
     let op: String =
         sqlx::query_scalar("SELECT op FROM work_items WHERE secret_id = $1 AND project_id = $2")
             .bind(id)
@@ -1090,6 +1092,7 @@ async fn members_see_only_their_projects(backend: Backend) {
     // Search's copy of `shared` fails; the member of payments must not learn of it.
     let refused = Observation::ApplyRefused {
         reason: "namespace search is missing".into(),
+        failure: None,
     };
     observe(&f.db, shared, f.search, &refused).await.unwrap();
     let page = secrets::list(&f.db, &SecretQuery::default(), &member)

@@ -46,32 +46,111 @@ fn es(
 
 #[test]
 fn rollup_follows_the_table_first_match_wins() {
-    assert_eq!(rollup([]), SecretStatus::Unassigned);
+    assert_eq!(rollup(false, []), SecretStatus::Unassigned);
     assert_eq!(
-        rollup([A::Synced, A::DeleteFailed, A::Deleting]),
+        rollup(true, [A::Deleting, A::DeleteFailed, A::Deleting]),
         SecretStatus::Deleting
     );
     assert_eq!(
-        rollup([A::Synced, A::DeleteFailed, A::Failed]),
+        rollup(false, [A::Synced, A::DeleteFailed, A::Failed]),
         SecretStatus::DeleteFailed
     );
-    assert_eq!(rollup([A::SyncedError, A::Failed]), SecretStatus::Failed);
     assert_eq!(
-        rollup([A::Synced, A::SyncedError, A::Pending]),
+        rollup(false, [A::SyncedError, A::Failed]),
+        SecretStatus::Failed
+    );
+    assert_eq!(
+        rollup(false, [A::Synced, A::SyncedError, A::Pending]),
         SecretStatus::SyncedError
     );
-    assert_eq!(rollup([A::Synced, A::Synced]), SecretStatus::Synced);
+    assert_eq!(rollup(false, [A::Synced, A::Synced]), SecretStatus::Synced);
     assert_eq!(
-        rollup([A::Synced, A::Pending]),
+        rollup(false, [A::Synced, A::Pending]),
         SecretStatus::PartiallySynced
     );
-    assert_eq!(rollup([A::Pending, A::Pending]), SecretStatus::Pending);
+    assert_eq!(
+        rollup(false, [A::Pending, A::Pending]),
+        SecretStatus::Pending
+    );
+}
+
+#[test]
+fn a_secret_is_deleting_only_while_it_is_being_deleted() {
+    // Its deletion: every assignment is being removed.
+    assert_eq!(
+        rollup(true, [A::Deleting, A::Deleting]),
+        SecretStatus::Deleting
+    );
+    // A delete that failed in one project while another's goes on is still a deletion.
+    assert_eq!(
+        rollup(true, [A::DeleteFailed, A::Deleting]),
+        SecretStatus::Deleting
+    );
+    // Nothing left under way: the failed delete shows.
+    assert_eq!(rollup(true, [A::DeleteFailed]), SecretStatus::DeleteFailed);
+}
+
+#[test]
+fn removing_a_secret_from_one_project_rolls_up_the_rest() {
+    // Unassigned from search (Deleting there), Synced in payments: the secret is Synced.
+    assert_eq!(
+        rollup(false, [A::Synced, A::Deleting]),
+        SecretStatus::Synced
+    );
+    assert_eq!(
+        rollup(false, [A::Synced, A::Pending, A::Deleting]),
+        SecretStatus::PartiallySynced
+    );
+    assert_eq!(
+        rollup(false, [A::SyncedError, A::Deleting]),
+        SecretStatus::SyncedError
+    );
+    // Removed from its only project: nothing else is assigned.
+    assert_eq!(rollup(false, [A::Deleting]), SecretStatus::Unassigned);
+    // A removal that failed is something to act on: it still shows.
+    assert_eq!(
+        rollup(false, [A::Synced, A::DeleteFailed]),
+        SecretStatus::DeleteFailed
+    );
+}
+
+#[test]
+fn badges_read_as_words_while_the_value_stays_the_enum() {
+    assert_eq!(SecretStatus::PartiallySynced.label(), "Partially synced");
+    assert_eq!(SecretStatus::SyncedError.label(), "Sync error");
+    assert_eq!(SecretStatus::DeleteFailed.label(), "Delete failed");
+    assert_eq!(SecretStatus::Unassigned.label(), "---");
+    assert_eq!(SecretStatus::SyncedError.as_str(), "SyncedError");
+    for status in SecretStatus::ALL {
+        assert_eq!(SecretStatus::parse(status.as_str()), Some(status));
+    }
+}
+
+#[test]
+fn a_refusal_keeps_its_failure_class_until_the_state_moves_on() {
+    let failed = after(
+        &applied(1),
+        Observation::ApplyRefused {
+            reason: "Namespace `payments` does not exist".into(),
+            failure: Some(FailureClass::NamespaceMissing),
+        },
+    );
+    assert_eq!(failed.failure, Some(FailureClass::NamespaceMissing));
+    let foreign = after(
+        &AssignmentState::new(),
+        Observation::ForeignObject {
+            reason: "A Secret named db already exists".into(),
+        },
+    );
+    assert_eq!(foreign.failure, Some(FailureClass::ForeignObject));
+    let applied_again = after(&failed, Observation::Applied { generation: 2 });
+    assert_eq!(applied_again.failure, None);
 }
 
 #[test]
 fn unassigned_is_shown_as_three_dashes() {
     assert_eq!(SecretStatus::Unassigned.label(), "---");
-    assert_eq!(SecretStatus::PartiallySynced.label(), "PartiallySynced");
+    assert_eq!(SecretStatus::PartiallySynced.label(), "Partially synced");
 }
 
 #[test]
@@ -204,6 +283,7 @@ fn refused_writes_are_failed_with_their_reason() {
             &AssignmentState::new(),
             Observation::ApplyRefused {
                 reason: "A Secret named db-creds already exists in namespace payments and is not managed by secrets-console.".into(),
+                failure: None,
             },
         );
     assert_eq!(next.status, A::Failed);
@@ -326,7 +406,10 @@ fn any_observation() -> impl Strategy<Value = Observation> {
     prop_oneof![
         Just(Observation::DesiredChanged),
         (0i64..5).prop_map(|generation| Observation::Applied { generation }),
-        ".{0,10}".prop_map(|reason| Observation::ApplyRefused { reason }),
+        ".{0,10}".prop_map(|reason| Observation::ApplyRefused {
+            reason,
+            failure: None
+        }),
         (
             0i64..5,
             prop::option::of(0i64..5),
@@ -357,7 +440,12 @@ fn any_observation() -> impl Strategy<Value = Observation> {
 
 proptest! {
     #[test]
-    fn rollup_matches_the_table(statuses in prop::collection::vec(any_status(), 0..12)) {
+    fn rollup_matches_the_table(
+        all in prop::collection::vec(any_status(), 0..12),
+        deleting in any::<bool>(),
+    ) {
+        // Unless the secret is being deleted, a removal from one project is left out.
+        let statuses: Vec<_> = all.iter().copied().filter(|s| deleting || *s != A::Deleting).collect();
         let has = |s: AssignmentStatus| statuses.contains(&s);
         let expected = if statuses.is_empty() {
             SecretStatus::Unassigned
@@ -377,14 +465,17 @@ proptest! {
         } else {
             SecretStatus::Pending
         };
-        prop_assert_eq!(rollup(statuses.iter().copied()), expected);
+        prop_assert_eq!(rollup(deleting, all.iter().copied()), expected);
     }
 
     #[test]
-    fn rollup_ignores_order(mut statuses in prop::collection::vec(any_status(), 0..12)) {
-        let before = rollup(statuses.iter().copied());
+    fn rollup_ignores_order(
+        mut statuses in prop::collection::vec(any_status(), 0..12),
+        deleting in any::<bool>(),
+    ) {
+        let before = rollup(deleting, statuses.iter().copied());
         statuses.reverse();
-        prop_assert_eq!(rollup(statuses.iter().copied()), before);
+        prop_assert_eq!(rollup(deleting, statuses.iter().copied()), before);
     }
 
     #[test]
@@ -393,7 +484,7 @@ proptest! {
         applied_generation in prop::option::of(0i64..5),
         observations in prop::collection::vec(any_observation(), 0..40),
     ) {
-        let mut state = AssignmentState { status: start, reason: None, applied_generation };
+        let mut state = AssignmentState { status: start, reason: None, applied_generation, failure: None };
         for observation in &observations {
             match transition(&state, observation) {
                 Transition::Remove => {

@@ -9,7 +9,7 @@ use sqlx::Row;
 use super::context::{Context, Rejudge, external_secret_resource, secret_resource};
 use super::error::Error;
 use super::plan::{Action, Desired, Kind, Observed, plan};
-use crate::domain::status::Observation;
+use crate::domain::status::{FailureClass, Observation};
 use crate::model::secret::{Scope, SecretSpec, UseCase};
 use crate::server::audit::{self, Actor};
 use crate::server::clock::now_ms;
@@ -112,6 +112,20 @@ fn refusal(target: &Target, kind: Kind, error: &Error, namespace_missing: bool) 
         Error::Refused(_) => format!("Cluster {cluster} refused {kind} `{name}`: {said}"),
         Error::Unreachable(_) => format!("Cluster {cluster} could not be reached: {said}"),
         Error::Database(_) => format!("The console could not read its own records: {said}"),
+    }
+}
+
+/// Which failure a user can act on a refusal is, from the kind of error alone (and, for a
+/// 403, whether the namespace turned out not to exist); `None` for the others.
+fn failure_of(kind: Kind, error: &Error, namespace_missing: bool) -> Option<FailureClass> {
+    match error {
+        Error::MissingNamespace(_) => Some(FailureClass::NamespaceMissing),
+        Error::Forbidden(_) if namespace_missing => Some(FailureClass::NamespaceMissing),
+        Error::Forbidden(_) => Some(FailureClass::Forbidden),
+        // A 404 for the resource itself: the API server does not serve ExternalSecret, so the
+        // External Secrets Operator's CRDs are not installed.
+        Error::NotServed(_) if kind == Kind::ExternalSecret => Some(FailureClass::OperatorMissing),
+        _ => None,
     }
 }
 
@@ -335,6 +349,7 @@ pub(super) async fn process(
                     // Adopting would not help: ESO refuses it too. Failed, with no Adopt.
                     Some((owner_kind, owner)) => Observation::ApplyRefused {
                         reason: controlled_reason(&target, &owner_kind, &owner),
+                        failure: Some(FailureClass::ForeignObject),
                     },
                     None => Observation::ForeignObject {
                         reason: foreign_reason(&target, kind),
@@ -347,7 +362,8 @@ pub(super) async fn process(
             Action::Wait(why) => return Ok(Outcome::Retry(why.to_owned())),
             Action::Refuse { error, heals } => {
                 let reason = refusal(&target, kind, error, observed.namespace_missing());
-                return refuse(ctx, item, &target, op, reason, heals).await;
+                let failure = failure_of(kind, error, observed.namespace_missing());
+                return refuse(ctx, item, &target, op, (reason, failure), heals).await;
             }
         }
     }
@@ -427,7 +443,7 @@ async fn refuse(
     item: &Item,
     target: &Target,
     op: Op,
-    reason: String,
+    (reason, failure): (String, Option<FailureClass>),
     heals: bool,
 ) -> Result<Outcome, Error> {
     if target.adopt {
@@ -440,6 +456,7 @@ async fn refuse(
     } else {
         Observation::ApplyRefused {
             reason: reason.clone(),
+            failure,
         }
     };
     observe(ctx, item, observation).await?;
@@ -448,4 +465,45 @@ async fn refuse(
     } else {
         Outcome::Done
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::error::tests::{api_error, forbidden_error, missing_namespace_error};
+    use super::{Error, FailureClass, Kind, failure_of};
+
+    #[test]
+    fn refusals_are_classed_by_their_status_not_their_words() {
+        let missing = Error::from(missing_namespace_error());
+        assert_eq!(
+            failure_of(Kind::Secret, &missing, false),
+            Some(FailureClass::NamespaceMissing)
+        );
+        let forbidden = Error::from(forbidden_error());
+        assert_eq!(
+            failure_of(Kind::ExternalSecret, &forbidden, false),
+            Some(FailureClass::Forbidden)
+        );
+        // A 403 where the namespace turned out not to exist is the namespace's failure.
+        assert_eq!(
+            failure_of(Kind::ExternalSecret, &forbidden, true),
+            Some(FailureClass::NamespaceMissing)
+        );
+        // The API server does not serve ExternalSecret: no CRD, so no operator.
+        let unserved = Error::from(api_error(serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "message": "the server could not find the requested resource",
+            "reason": "NotFound", "details": {}, "code": 404
+        })));
+        assert_eq!(
+            failure_of(Kind::ExternalSecret, &unserved, false),
+            Some(FailureClass::OperatorMissing)
+        );
+        assert_eq!(failure_of(Kind::Secret, &unserved, false), None);
+        let invalid = Error::from(api_error(serde_json::json!({
+            "kind": "Status", "status": "Failure", "reason": "Invalid", "code": 422,
+            "message": "ExternalSecret.external-secrets.io \"db\" is invalid"
+        })));
+        assert_eq!(failure_of(Kind::ExternalSecret, &invalid, false), None);
+    }
 }

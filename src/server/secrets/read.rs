@@ -4,7 +4,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::domain::permissions::Visibility;
-use crate::domain::status::{self, AssignmentStatus, SecretStatus};
+use crate::domain::spec_diff::spec_changes;
+use crate::domain::status::{self, AssignmentStatus, FailureClass, SecretStatus};
 use crate::model::listing::{
     AssignOption, AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE, Page, ProjectRef,
     RetryInfo, SecretDetail, SecretPermissions, SecretQuery, SecretRow, SortKey,
@@ -249,7 +250,9 @@ pub async fn list(
     if let Visibility::Projects(_) = visibility {
         for item in &mut items {
             item.assignment_count = i64::try_from(item.assigned_to.len()).unwrap_or(i64::MAX);
-            item.status = status::rollup(item.assigned_to.iter().map(|a| a.status));
+            // The stored rollup is Deleting only while the whole secret is being deleted.
+            let deleting = item.status == SecretStatus::Deleting;
+            item.status = status::rollup(deleting, item.assigned_to.iter().map(|a| a.status));
             item.assigned_to.truncate(ASSIGNED_TO_SHOWN as usize);
         }
     }
@@ -284,7 +287,7 @@ pub async fn detail(
     let mut assignments = Sql::new(
         "SELECT a.project_id, p.name AS project_name, p.namespace, c.name AS cluster_name, a.status, a.reason, \
          a.last_sync_at, a.last_warning, a.eso_refreshed_at, CASE WHEN a.adoptable THEN 1 ELSE 0 END AS adoptable, \
-         w.attempts, w.not_before, w.last_error FROM assignments a \
+         a.failure, w.attempts, w.not_before, w.last_error FROM assignments a \
          JOIN projects p ON p.id = a.project_id JOIN clusters c ON c.id = p.cluster_id \
          LEFT JOIN work_items w ON w.secret_id = a.secret_id AND w.project_id = a.project_id \
          WHERE a.secret_id = ",
@@ -316,6 +319,11 @@ pub async fn detail(
                 last_warning: row.try_get("last_warning")?,
                 refreshed_at: row.try_get("eso_refreshed_at")?,
                 adoptable: row.try_get::<i64, _>("adoptable")? == 1,
+                failure: row
+                    .try_get::<Option<String>, _>("failure")?
+                    .as_deref()
+                    .and_then(FailureClass::parse),
+                store_condition: None,
                 retry: match row.try_get::<Option<i64>, _>("attempts")? {
                     Some(attempts) if attempts > 0 => Some(RetryInfo {
                         attempts,
@@ -331,7 +339,9 @@ pub async fn detail(
     let mut secret = secret;
     if let Visibility::Projects(_) = visibility {
         secret.assignment_count = i64::try_from(assignments.len()).unwrap_or(i64::MAX);
-        secret.status = status::rollup(assignments.iter().map(|a| a.status));
+        // The stored rollup is Deleting only while the whole secret is being deleted.
+        let deleting = secret.status == SecretStatus::Deleting;
+        secret.status = status::rollup(deleting, assignments.iter().map(|a| a.status));
     }
 
     // Members see the changes to the secret itself, not the organization's assignment history
@@ -359,14 +369,17 @@ pub async fn detail(
         .await?
         .iter()
         .map(|row| -> Result<AuditEntry, sqlx::Error> {
+            let before: Option<String> = row.try_get("before_spec")?;
+            let after: Option<String> = row.try_get("after_spec")?;
             Ok(AuditEntry {
                 at: row.try_get("at")?,
                 actor: row.try_get("actor")?,
                 action: row.try_get("action")?,
                 outcome: row.try_get("outcome")?,
                 project_id: row.try_get("project_id")?,
-                before: row.try_get("before_spec")?,
-                after: row.try_get("after_spec")?,
+                changes: spec_changes(before.as_deref(), after.as_deref()),
+                before,
+                after,
                 detail: if member { None } else { row.try_get("detail")? },
             })
         })
@@ -381,6 +394,7 @@ pub async fn detail(
         assignments,
         history,
         assign_options: None,
+        name_path: String::new(),
     })
 }
 

@@ -4,7 +4,9 @@
 
 use sqlx::{AnyConnection, Row};
 
-use crate::domain::status::{self, AssignmentState, AssignmentStatus, Observation, Transition};
+use crate::domain::status::{
+    self, AssignmentState, AssignmentStatus, FailureClass, Observation, Transition,
+};
 use crate::server::clock::now_ms;
 use crate::server::db::Db;
 use crate::server::errors::ServiceError;
@@ -13,7 +15,8 @@ use crate::server::live;
 use super::assignment_rows::remove_assignment;
 use super::record::lock_secret;
 
-/// Recomputes a secret's rolled-up status from its assignments.
+/// Recomputes a secret's rolled-up status from its assignments (Deleting only while the
+/// secret itself is being deleted: `status::rollup`).
 pub(crate) async fn refresh_rollup(
     conn: &mut AnyConnection,
     secret_id: i64,
@@ -23,7 +26,16 @@ pub(crate) async fn refresh_rollup(
             .bind(secret_id)
             .fetch_all(&mut *conn)
             .await?;
-    let rolled = status::rollup(statuses.iter().filter_map(|s| AssignmentStatus::parse(s)));
+    let deleting: Option<i64> = sqlx::query_scalar(
+        "SELECT CASE WHEN deleting THEN 1 ELSE 0 END FROM secrets WHERE id = $1",
+    )
+    .bind(secret_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let rolled = status::rollup(
+        deleting == Some(1),
+        statuses.iter().filter_map(|s| AssignmentStatus::parse(s)),
+    );
     let changed = sqlx::query("UPDATE secrets SET status = $1 WHERE id = $2 AND status <> $1")
         .bind(rolled.as_str())
         .bind(secret_id)
@@ -52,7 +64,7 @@ async fn recorded(
     project_id: i64,
 ) -> Result<Recorded, ServiceError> {
     let row = sqlx::query(
-        "SELECT status, reason, applied_generation, eso_refreshed_at, \
+        "SELECT status, reason, applied_generation, eso_refreshed_at, failure, \
          CASE WHEN adoptable THEN 1 ELSE 0 END AS adoptable \
          FROM assignments WHERE secret_id = $1 AND project_id = $2",
     )
@@ -67,6 +79,10 @@ async fn recorded(
                 .unwrap_or(AssignmentStatus::Pending),
             reason: row.try_get("reason")?,
             applied_generation: row.try_get("applied_generation")?,
+            failure: row
+                .try_get::<Option<String>, _>("failure")?
+                .as_deref()
+                .and_then(FailureClass::parse),
         },
         adoptable: row.try_get::<i64, _>("adoptable")? == 1,
         refreshed_at: row.try_get("eso_refreshed_at")?,
@@ -123,7 +139,7 @@ pub(super) async fn observe_in(
              last_sync_at = CASE WHEN $5 = 1 THEN $4 ELSE last_sync_at END, \
              adoptable = CASE WHEN $8 = 1 THEN TRUE ELSE FALSE END, \
              last_warning = CASE WHEN $9 = 1 THEN NULL ELSE last_warning END, \
-             eso_refreshed_at = $10 \
+             eso_refreshed_at = $10, failure = $11 \
              WHERE secret_id = $6 AND project_id = $7",
         )
         .bind(next.state.status.as_str())
@@ -140,6 +156,7 @@ pub(super) async fn observe_in(
             AssignmentStatus::Synced | AssignmentStatus::Pending
         )))
         .bind(next.refreshed_at)
+        .bind(next.state.failure.map(FailureClass::as_str))
         .execute(&mut *conn)
         .await?;
         live::emit(conn, secret_id).await?;
@@ -221,20 +238,26 @@ pub async fn kept_warning(db: &Db, secret_id: i64, project_id: i64) -> Option<St
 /// Records the latest warning event of an assignment's object (shown with its reason). It is
 /// kept until the assignment is Synced or applied again: events expire (an hour after their
 /// last write by default), and a failure External Secrets Operator does not retry outlives its
-/// event.
+/// event. A new warning is sent to open pages: the failure's class is told from it.
 pub async fn record_warning(
     db: &Db,
     secret_id: i64,
     project_id: i64,
     warning: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE assignments SET last_warning = $1 WHERE secret_id = $2 AND project_id = $3",
+    let mut conn = db.pool().acquire().await?;
+    let changed = sqlx::query(
+        "UPDATE assignments SET last_warning = $1 WHERE secret_id = $2 AND project_id = $3 \
+         AND (last_warning IS NULL OR last_warning <> $1)",
     )
     .bind(warning)
     .bind(secret_id)
     .bind(project_id)
-    .execute(db.pool())
-    .await?;
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed > 0 {
+        live::emit(&mut conn, secret_id).await?;
+    }
     Ok(())
 }
