@@ -5,3 +5,4 @@ pub mod admin;
 pub mod auth;
 pub mod secrets;
 pub mod system;
+pub mod used_by;

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod cluster;
+pub mod flash;
 pub mod listing;
 pub mod live;
 pub mod secret;

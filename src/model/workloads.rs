@@ -174,6 +174,53 @@ impl UsedBy {
     }
 }
 
+impl WorkloadUse {
+    /// How the "Used by" section lists it: "Deployment api — all keys", "CronJob nightly —
+    /// keys password".
+    pub fn words(&self) -> String {
+        let keys = match &self.keys {
+            KeysUsed::All => "all keys".to_owned(),
+            KeysUsed::Keys(keys) => format!("keys {}", keys.join(", ")),
+        };
+        format!("{} {} — {keys}", self.kind, self.name)
+    }
+}
+
+/// What the console found out about the workloads of one project's namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UsedByAnswer {
+    /// The namespace was listed (some kinds may still be unchecked, see [`UsedBy::unchecked`]).
+    Checked(UsedBy),
+    /// The cluster could not be asked; the plain reason ("the cluster did not answer in time").
+    CouldNotCheck(String),
+}
+
+/// Who uses the Secret in one project it is assigned to, as the `used_by` server function
+/// answers for each assignment the caller may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectUsedBy {
+    /// The project.
+    pub project: crate::model::listing::ProjectRef,
+    /// Its namespace, where the workloads were looked for.
+    pub namespace: String,
+    /// What was found.
+    pub answer: UsedByAnswer,
+}
+
+impl ProjectUsedBy {
+    /// What a confirmation says before the Secret leaves this project: [`UsedBy::sentence`],
+    /// or that it could not be checked; `None` when no workload uses it.
+    pub fn confirmation(&self) -> Option<String> {
+        match &self.answer {
+            UsedByAnswer::Checked(used) => used.sentence(),
+            UsedByAnswer::CouldNotCheck(reason) => Some(format!(
+                "Could not check which workloads in {} use this Secret: {reason}",
+                self.namespace
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +270,32 @@ mod tests {
         answer.workloads.clear();
         answer.unchecked.clear();
         assert_eq!(answer.sentence(), None);
+    }
+
+    #[test]
+    fn each_workload_is_listed_with_the_keys_it_uses() {
+        let all = used(WorkloadKind::Deployment, "api", KeysUsed::All);
+        assert_eq!(all.words(), "Deployment api — all keys");
+        let one = used(
+            WorkloadKind::CronJob,
+            "nightly",
+            KeysUsed::Keys(vec!["password".to_owned()]),
+        );
+        assert_eq!(one.words(), "CronJob nightly — keys password");
+        let away = ProjectUsedBy {
+            project: crate::model::listing::ProjectRef {
+                id: 1,
+                name: "payments".to_owned(),
+            },
+            namespace: "payments".to_owned(),
+            answer: UsedByAnswer::CouldNotCheck("the cluster did not answer in time".to_owned()),
+        };
+        assert_eq!(
+            away.confirmation().as_deref(),
+            Some(
+                "Could not check which workloads in payments use this Secret: the cluster did \
+                 not answer in time"
+            )
+        );
     }
 }

@@ -8,39 +8,46 @@ use crate::api::secrets::{
     AdoptObject, DeleteSecret, SetAssignments, SyncSecret, UnassignSecret, get_secret,
 };
 use crate::components::assign_form::AssignForm;
+use crate::components::assignment_reason::AssignmentReason;
 use crate::components::contexts::use_live;
+use crate::components::created::Notice;
 use crate::components::delete_form::DeleteForm;
 use crate::components::field_message::is_about_any;
 use crate::components::format::utc_time;
+use crate::components::history::History;
 use crate::components::live::{
-    LiveAssignmentBadge, LiveEsoRefresh, LiveStatusBadge, live_last_sync, live_reason,
+    FailureSource, LiveAssignmentBadge, LiveEsoRefresh, LiveStatusBadge, live_last_sync,
 };
 use crate::components::load::load;
 use crate::components::loaded::Loaded;
+use crate::components::name_link::NameLink;
+use crate::components::unreachable::{Sent, UnreachableNotice, answered};
+use crate::components::used_by::{UsedByNow, UsedBySection, UsedByWarning};
 use crate::domain::status::AssignmentStatus;
 use crate::error::AppError;
 use crate::model::account::CurrentUser;
-use crate::model::listing::{AssignmentDetail, SecretDetail, SecretPermissions};
+use crate::model::listing::{AssignOption, AssignmentDetail, SecretDetail, SecretPermissions};
 use crate::model::secret::{Scope, SecretSpec};
 
 /// One secret. Absent, or not visible to this user: the not-found page (HTTP 404).
 #[component]
 pub fn SecretDetailPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || {
+    let id = Signal::derive(move || {
         params
             .read()
             .get("id")
             .and_then(|id| id.parse::<i64>().ok())
-    };
-    let actions = RowActions {
-        sync: ServerAction::new(),
-        unassign: ServerAction::new(),
-        retry_delete: ServerAction::new(),
-        delete: ServerAction::new(),
-        adopt: ServerAction::new(),
-        assign: ServerAction::new(),
-    };
+    });
+    view! { <SecretDetailOf id /> }
+}
+
+/// The secret `id` (None: not found), for its page and for its address by name
+/// (`pages::secret_by_name_page`).
+#[component]
+pub fn SecretDetailOf(#[prop(into)] id: Signal<Option<i64>>) -> impl IntoView {
+    let id = move || id.get();
+    let actions = RowActions::new();
     let live = use_live();
     // Which projects the live events say it is assigned to: when that changes (an assignment
     // added or removed by anyone), the table is read again.
@@ -48,6 +55,8 @@ pub fn SecretDetailPage() -> impl IntoView {
     // A secret this user may not see (or that does not exist) stays not found: the live
     // events do not make the page ask again (each answer would be another 404).
     let missing = StoredValue::new(None::<i64>);
+    // What is shown, kept for when the secret is deleted (below).
+    let shown = StoredValue::new(None::<SecretDetail>);
     let detail = load(
         move || {
             (
@@ -57,16 +66,49 @@ pub fn SecretDetailPage() -> impl IntoView {
                 assigned_live(),
             )
         },
-        move |(id, _, _, _)| async move {
-            match id {
-                Some(id) if missing.get_value() != Some(id) => get_secret(id).await,
-                _ => Err(AppError::NotFound),
+        move |(id, _, _, _)| {
+            // Nor is a deleted secret asked for again (deleted by the delete form, whose answer
+            // sends the browser to the list, or as a live event says; the events of its going
+            // can come before the browser has left): the page stays as it was, saying so.
+            let deleted = untrack(|| {
+                id.is_some_and(|id| live.is_gone(id))
+                    || matches!(actions.delete.value().get(), Some(Ok(())))
+            });
+            let last = shown
+                .get_value()
+                .filter(|d| deleted && id == Some(d.secret.id));
+            async move {
+                if let Some(last) = last {
+                    return Ok(last);
+                }
+                match id {
+                    Some(id) if missing.get_value() != Some(id) => get_secret(id).await,
+                    _ => Err(AppError::NotFound),
+                }
             }
+        },
+    );
+    // Who uses it (`components::used_by`): asked once the secret is shown, again as it is
+    // read again (the assignments changed), and every few seconds while the page is visible;
+    // never for a secret gone, or not (yet) shown: one the person may not see would be a 404.
+    UsedByNow::provide(
+        id,
+        move || detail.track(),
+        move || {
+            let id = id();
+            let shown_now =
+                detail.with_untracked(|d| matches!(d, Some(Ok(d)) if Some(d.secret.id) == id));
+            !shown_now
+                || id.is_none_or(|id| live.is_gone(id))
+                || matches!(actions.delete.value().get_untracked(), Some(Ok(())))
         },
     );
     Effect::new(move || {
         if detail.with(|d| matches!(d, Some(Err(AppError::NotFound)))) {
             missing.set_value(id());
+        }
+        if let Some(Ok(d)) = detail.get() {
+            shown.set_value(Some(d));
         }
     });
     view! {
@@ -100,17 +142,121 @@ struct RowActions {
     delete: ServerAction<DeleteSecret>,
     adopt: ServerAction<AdoptObject>,
     assign: ServerAction<SetAssignments>,
+    /// How many of them the server answered (not the delete form's: it leaves the page).
+    changed: Memo<usize>,
+    /// What the last one did, said where the eye is.
+    notice: Notice,
+    /// The project the last row button was pressed for, for the notice.
+    about: StoredValue<String>,
+    /// The assign form's projects as shown, for the notice after saving it.
+    options: StoredValue<Vec<AssignOption>>,
+    /// What the row buttons last sent, for Retry when the server was away (kept here: the
+    /// rows are built again with each reload).
+    sent: (
+        Sent<SyncSecret>,
+        Sent<UnassignSecret>,
+        Sent<DeleteSecret>,
+        Sent<AdoptObject>,
+    ),
 }
 
 impl RowActions {
-    /// Changes whenever one of them finished, so the detail reloads (not the delete form's:
-    /// it leaves the page).
+    /// The actions, and what says that each of them was done.
+    fn new() -> Self {
+        let (sync, unassign, retry_delete) = (
+            ServerAction::new(),
+            ServerAction::new(),
+            ServerAction::new(),
+        );
+        let (adopt, assign) = (ServerAction::new(), ServerAction::new());
+        let answers = [
+            answered(sync),
+            answered(unassign),
+            answered(retry_delete),
+            answered(adopt),
+            answered(assign),
+        ];
+        let (notice, about) = (Notice::new(), StoredValue::new(String::new()));
+        let options = StoredValue::new(Vec::new());
+        let assigned = Sent::follow(assign);
+        // Each success said; a failure (shown on its own) silences the last success.
+        fn follow<T: Send + Sync + 'static>(
+            value: impl Fn() -> Option<Result<T, AppError>> + 'static,
+            notice: Notice,
+            words: impl Fn() -> String + 'static,
+        ) {
+            Effect::new(move |_| match value() {
+                Some(Ok(_)) => notice.say(words()),
+                Some(Err(_)) => notice.clear(),
+                None => {}
+            });
+        }
+        let named = move |words: &'static str| move || words.replace("{}", &about.get_value());
+        follow(
+            move || sync.value().get(),
+            notice,
+            named("Sync now requested in {}."),
+        );
+        follow(
+            move || unassign.value().get(),
+            notice,
+            named("Removed from {}."),
+        );
+        follow(
+            move || retry_delete.value().get(),
+            notice,
+            || "Deleting again: the secret goes once its objects are removed.".to_owned(),
+        );
+        follow(
+            move || adopt.value().get(),
+            notice,
+            named("Taking over the existing object in {}."),
+        );
+        follow(
+            move || assign.value().get(),
+            notice,
+            move || {
+                let chosen = assigned
+                    .last()
+                    .map(|sent: SetAssignments| sent.project_ids)
+                    .unwrap_or_default();
+                options.with_value(|options| assignment_words(options, &chosen))
+            },
+        );
+        RowActions {
+            sync,
+            unassign,
+            retry_delete,
+            delete: ServerAction::new(),
+            adopt,
+            assign,
+            changed: Memo::new(move |_| answers.iter().map(|a| a.get()).sum()),
+            notice,
+            about,
+            options,
+            sent: (
+                Sent::follow(sync),
+                Sent::follow(unassign),
+                Sent::follow(retry_delete),
+                Sent::follow(adopt),
+            ),
+        }
+    }
+
+    /// Changes whenever the server answered one of them, so the detail reloads.
     fn version(self) -> usize {
-        self.sync.version().get()
-            + self.unassign.version().get()
-            + self.retry_delete.version().get()
-            + self.adopt.version().get()
-            + self.assign.version().get()
+        self.changed.get()
+    }
+
+    /// Beside the row buttons: the one whose request the server never got, with Retry.
+    fn unreached(self) -> impl IntoView {
+        let (sync, unassign, retry_delete, adopt) = self.sent;
+        view! {
+            <UnreachableNotice action=self.sync sent=sync />
+            <UnreachableNotice action=self.unassign sent=unassign />
+            <UnreachableNotice action=self.retry_delete sent=retry_delete />
+            <UnreachableNotice action=self.adopt sent=adopt />
+        }
     }
 
     /// The last action's refusal, in words (but for a refused confirmation, which the delete
@@ -127,6 +273,8 @@ impl RowActions {
             .or(delete)
             .or_else(|| error(self.adopt.value().get()))
             .or_else(|| error(self.assign.value().get()))
+            // Said beside the action, with Retry.
+            .filter(|e| !e.is_unreachable())
             .map(|e| e.to_string())
     }
 }
@@ -146,6 +294,11 @@ fn RowButtons(
     let project = assignment.project.id;
     let name = assignment.project.name.clone();
     let status = assignment.status;
+    // Which project the notice after the action names.
+    let pressed = {
+        let name = StoredValue::new(name.clone());
+        move |_| actions.about.set_value(name.get_value())
+    };
     let (sync_csrf, sync_label) = (csrf.clone(), format!("Sync now in {name}"));
     let sync = (external && may.can_sync && !status.is_deleting()).then(move || {
         view! {
@@ -153,7 +306,7 @@ fn RowButtons(
                 <input type="hidden" name="csrf" value=sync_csrf />
                 <input type="hidden" name="id" value=secret_id />
                 <input type="hidden" name="project_id" value=project />
-                <button type="submit" class="button small" aria-label=sync_label>"Sync now"</button>
+                <button type="submit" class="button small" aria-label=sync_label on:click=pressed>"Sync now"</button>
             </ActionForm>
         }
     });
@@ -171,7 +324,8 @@ fn RowButtons(
                     <input type="hidden" name="csrf" value=csrf />
                     <input type="hidden" name="id" value=secret_id />
                     <input type="hidden" name="project_id" value=project />
-                    <button type="submit" class="button small" aria-label=format!("Retry removal from {name}")>"Retry removal"</button>
+                    <button type="submit" class="button small" aria-label=format!("Retry removal from {name}") on:click=pressed>"Retry removal"</button>
+                    <UsedByWarning project inline=true />
                 </ActionForm>
             }
             .into_any()
@@ -198,6 +352,7 @@ fn RowButtons(
                     type="submit"
                     class="button small danger"
                     title="Take over the existing object of this name: its data is replaced"
+                    on:click=pressed
                     aria-label=format!("Adopt the existing object in {name}; its data is replaced")
                 >
                     "Adopt existing"
@@ -231,7 +386,8 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                     </span>
                 </dd>
             </dl>
-            <table class="data-table compact">
+            <div class="table-wrap compact">
+            <table class="data-table">
                 <caption class="visually-hidden">"Keys"</caption>
                 <thead>
                     <tr>
@@ -247,15 +403,16 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                         .iter()
                         .map(|entry| view! {
                             <tr>
-                                <td><code>{entry.secret_key.clone()}</code></td>
-                                <td><code>{entry.remote_key.clone()}</code></td>
-                                <td>{entry.property.clone().unwrap_or_else(|| "—".into())}</td>
-                                <td>{entry.version.clone().unwrap_or_else(|| "latest".into())}</td>
+                                <td class="cell-name"><code>{entry.secret_key.clone()}</code></td>
+                                <td data-label="Remote key"><code>{entry.remote_key.clone()}</code></td>
+                                <td data-label="Property">{entry.property.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td data-label="Version">{entry.version.clone().unwrap_or_else(|| "latest".into())}</td>
                             </tr>
                         })
                         .collect_view()}
                 </tbody>
             </table>
+            </div>
         }
         .into_any(),
         SecretSpec::Kubernetes(k8s) => view! {
@@ -295,6 +452,7 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                 secret.updated_by,
             )}
         </p>
+        <NameLink path=detail.name_path.clone() />
         {(!detail.description.is_empty()).then(|| view! { <p>{detail.description.clone()}</p> })}
         <h2>"Spec"</h2>
         {spec}
@@ -303,7 +461,7 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
         <pre class="manifest" tabindex="0" aria-label="How to use it in a workload">{usage_snippet(&secret.name)}</pre>
         <h2>"Status by project"</h2>
         <div class="table-wrap">
-            <table class="data-table">
+            <table class="data-table wide">
                 <thead>
                     <tr>
                         <th scope="col">"Project"</th>
@@ -323,33 +481,22 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                             .assignments
                             .iter()
                             .map(|a| {
-                                let retry = a.retry.clone().map(|r| view! {
-                                    <p class="retry" data-next-retry=r.next_at>
-                                        {format!("Retrying at {} (attempt {})", utc_time(r.next_at), r.attempts + 1)}
-                                        {r.last_error.map(|e| view! { <span class="muted">{format!(": last attempt: {e}")}</span> })}
-                                    </p>
-                                });
-                                // A warning from before the latest sync is history, not news.
-                                let warning = a.last_warning.clone().filter(|_| a.status != AssignmentStatus::Synced).map(|w| view! {
-                                    <p class="warning"><span class="muted">"Controller warning: "</span>{w}</p>
-                                });
                                 view! {
                                     <tr>
-                                        <td><a href=format!("/projects/{}", a.project.name)>{a.project.name.clone()}</a></td>
-                                        <td>{a.cluster.clone()}</td>
-                                        <td><code>{a.namespace.clone()}</code></td>
-                                        <td><LiveAssignmentBadge secret_id=secret.id project_id=a.project.id initial=a.status reason=a.reason.clone() last_sync_at=a.last_sync_at /></td>
-                                        <td class="reason">{
-                                            let reason = live_reason(secret.id, a.project.id, a.reason.clone());
-                                            move || reason().unwrap_or_default()
-                                        }{retry}{warning}</td>
-                                        <td>
+                                        <td class="cell-name"><a href=format!("/projects/{}", a.project.name)>{a.project.name.clone()}</a></td>
+                                        <td data-label="Cluster">{a.cluster.clone()}</td>
+                                        <td data-label="Namespace"><code>{a.namespace.clone()}</code></td>
+                                        <td class="cell-status"><LiveAssignmentBadge secret_id=secret.id project_id=a.project.id initial=a.status reason=a.reason.clone() last_sync_at=a.last_sync_at failure=Some(FailureSource { recorded: a.failure, warning: a.last_warning.clone(), spec: detail.spec.clone() }) /></td>
+                                        <td class="reason" data-label="Reason">
+                                            <AssignmentReason secret_id=secret.id assignment=a.clone() spec=detail.spec.clone() />
+                                        </td>
+                                        <td data-label="Last sync">
                                             {live_last_sync(secret.id, a.project.id, a.last_sync_at)}
                                             {external.then(|| view! {
                                                 <LiveEsoRefresh secret_id=secret.id project_id=a.project.id initial=a.refreshed_at interval />
                                             })}
                                         </td>
-                                        <td>
+                                        <td class="cell-actions">
                                             <RowButtons
                                                 actions
                                                 csrf=user.csrf_token.clone()
@@ -369,10 +516,14 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                 </tbody>
             </table>
         </div>
+        {actions.notice.view()}
         {move || actions.error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+        {actions.unreached()}
+        <UsedBySection />
         {detail
             .assign_options
             .clone()
+            .inspect(|options| actions.options.set_value(options.clone()))
             .map(|options| view! { <AssignForm secret_id=secret.id csrf=user.csrf_token.clone() options action=actions.assign /> })}
         {may
             .can_delete
@@ -381,21 +532,61 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                 view! { <DeleteForm secret_id=secret.id name=secret.name.clone() projects csrf=user.csrf_token.clone() action=actions.delete /> }
             })}
         <h2>"History"</h2>
-        <ol class="history">
-            {detail
-                .history
-                .iter()
-                .map(|entry| view! {
-                    <li>
-                        <time>{utc_time(entry.at)}</time>
-                        " "
-                        <strong>{entry.action.clone()}</strong>
-                        {format!(" by {}", entry.actor)}
-                        {(entry.outcome == "denied").then(|| view! { <span class="badge badge-danger">"denied"</span> })}
-                        {entry.detail.clone().map(|d| view! { <span class="muted">{format!(" — {d}")}</span> })}
-                    </li>
-                })
-                .collect_view()}
-        </ol>
+        <History entries=detail.history.clone() />
+    }
+}
+
+/// What saving the assign form changed, in words: the projects added and those removed,
+/// compared with `options` as the form showed them.
+fn assignment_words(options: &[AssignOption], chosen: &[i64]) -> String {
+    let names = |added: bool| {
+        options
+            .iter()
+            .filter(|o| o.assigned != added && chosen.contains(&o.project.id) == added)
+            .map(|o| o.project.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (names(true), names(false)) {
+        (added, removed) if added.is_empty() && removed.is_empty() => {
+            "Assignments saved; nothing changed.".to_owned()
+        }
+        (added, removed) if removed.is_empty() => format!("Assigned to {added}."),
+        (added, removed) if added.is_empty() => format!("Removed from {removed}."),
+        (added, removed) => format!("Assigned to {added}; removed from {removed}."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::listing::ProjectRef;
+
+    fn option(id: i64, name: &str, assigned: bool) -> AssignOption {
+        AssignOption {
+            project: ProjectRef {
+                id,
+                name: name.into(),
+            },
+            cluster: "aws-dev".into(),
+            namespace: name.into(),
+            assigned,
+            collision: None,
+        }
+    }
+
+    #[test]
+    fn saving_assignments_says_what_was_added_and_removed() {
+        let options = [option(1, "payments", true), option(2, "search", false)];
+        assert_eq!(
+            assignment_words(&options, &[1]),
+            "Assignments saved; nothing changed."
+        );
+        assert_eq!(assignment_words(&options, &[]), "Removed from payments.");
+        assert_eq!(assignment_words(&options, &[1, 2]), "Assigned to search.");
+        assert_eq!(
+            assignment_words(&options, &[2]),
+            "Assigned to search; removed from payments."
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod errors;
 pub mod files;
+pub mod form_posts;
 pub mod http;
 pub mod key_rotation;
 pub mod limits;

@@ -268,6 +268,16 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
             [401, 404, 200, 200],
         ),
         (
+            "used_by",
+            Box::new(move |_, _| json!({"id": own})),
+            [401, 404, 200, 200],
+        ),
+        (
+            "used_by",
+            Box::new(move |_, _| json!({"id": org})),
+            [401, 404, 200, 200],
+        ),
+        (
             "create_secret",
             Box::new(
                 move |c, role| json!({"csrf": c.csrf, "input": {"name": format!("own-{}", role.len()), "scope": "Project", "project_id": payments, "use_case": "Generic", "description": "", "spec": external_spec("vault", "payments/token"), "values": []}}),

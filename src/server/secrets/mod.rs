@@ -7,9 +7,12 @@
 mod assignment_rows;
 mod assignments;
 mod commands;
+mod names;
 mod read;
 mod record;
 mod status;
+mod store_conditions;
+mod used_by;
 mod values;
 
 pub mod protected;
@@ -18,9 +21,12 @@ pub use crate::domain::permissions::Visibility;
 pub use assignment_rows::end_adoption;
 pub use assignments::{AssignmentDiff, change_projects, set_assignments, unassign};
 pub use commands::{NewSecret, SecretChanges, adopt, create, delete, request_sync, update};
+pub use names::{ids_by_name, name_path};
 pub use read::{SecretAccess, access, assign_options, detail, list, name_of};
 pub(crate) use record::lock_secret;
 pub use status::{kept_warning, observe, record_warning};
+pub use store_conditions::add_store_conditions;
+pub use used_by::used_by;
 pub use values::decrypt_values;
 pub(crate) use values::sealed_from_row;
 
