@@ -21,6 +21,14 @@ test("no problem shows before a field is left, then beside it; limited fields co
   await expect(name).toHaveAttribute("aria-invalid", "true");
   await expect(page.locator("#secret-store-error")).toHaveCount(0);
   await expect(page.getByRole("alert").filter({ hasText: "problems to fix" })).toHaveCount(0);
+  // A key row's fields count only near their limit (a counter under every cell would bury the
+  // table), and cannot be typed past it.
+  const remote = page.getByLabel("Remote key 1", { exact: true });
+  await expect(remote).toHaveAttribute("maxlength", "1024");
+  await remote.fill(`shared/${"a".repeat(493)}`);
+  await expect(page.getByText(/^\d+ \/ 1024$/)).toHaveCount(0);
+  await remote.fill(`shared/${"a".repeat(893)}`);
+  await expect(page.getByText("900 / 1024", { exact: true })).toBeVisible();
 });
 
 test("after Save every problem shows beside its field, and the summary links to each", async ({ page, consoleErrors }) => {

@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use crate::components::field_message::FieldMessage;
+use crate::domain::validation::{MAX_KEY_NAME_LEN, MAX_REMOTE_KEY_LEN};
 use crate::model::secret::{SecretForm, set_row};
 
 use super::values::ValueCell;
@@ -18,6 +19,16 @@ pub(super) fn row_control_id(list: &str, row: usize, column: &str) -> String {
         "kubernetes"
     };
     format!("{kind}-{row}-{column}")
+}
+
+/// A row control's counter ("230 / 253"), shown once its text passes 80% of `max`: a counter
+/// under every cell of every row would bury the table, and far from the limit it says nothing.
+fn near_limit(text: impl Fn() -> String + Send + Sync + 'static, max: usize) -> impl IntoView {
+    move || {
+        let count = text().chars().count();
+        (count * 5 > max * 4)
+            .then(|| view! { <small class="counter muted">{format!("{count} / {max}")}</small> })
+    }
 }
 
 /// One External row; `row_message` gives a control's message by the control's id.
@@ -68,15 +79,17 @@ pub(super) fn ExternalRow(
         <tr>
             <td>
                 <input name=format!("form[secret_key][{i}]") aria-label=format!("Target key {n}") autocomplete="off" value=start_key id=row_control_id("data", i, "secret_key")
-                    prop:value=now(|f| &f.secret_key)
+                    prop:value=now(|f| &f.secret_key) maxlength=MAX_KEY_NAME_LEN
                     aria-invalid=key.invalid() aria-describedby=key.described_by()
                     on:input=move |ev| set(|f| &mut f.secret_key, event_target_value(&ev)) />
+                {near_limit(now(|f| &f.secret_key), MAX_KEY_NAME_LEN)}
             </td>
             <td>
                 <input name=format!("form[remote_key][{i}]") aria-label=format!("Remote key {n}") autocomplete="off" value=start_remote id=row_control_id("data", i, "remote_key")
-                    prop:value=now(|f| &f.remote_key)
+                    prop:value=now(|f| &f.remote_key) maxlength=MAX_REMOTE_KEY_LEN
                     aria-invalid=remote.invalid() aria-describedby=remote.described_by()
                     on:input=move |ev| set(|f| &mut f.remote_key, event_target_value(&ev)) />
+                {near_limit(now(|f| &f.remote_key), MAX_REMOTE_KEY_LEN)}
             </td>
             <td>
                 <input name=format!("form[property][{i}]") aria-label=format!("Property {n}") autocomplete="off" value=start_property id=row_control_id("data", i, "property")
@@ -139,6 +152,7 @@ pub(super) fn KubernetesRow(
                     autocomplete="off"
                     value=start
                     prop:value=current_key
+                    maxlength=MAX_KEY_NAME_LEN
                     aria-invalid=key.invalid()
                     aria-describedby=key.described_by()
                     on:input=move |ev| {
@@ -147,6 +161,7 @@ pub(super) fn KubernetesRow(
                         form.update(|f| set_row(&mut f.key, i, value));
                     }
                 />
+                {near_limit(current_key, MAX_KEY_NAME_LEN)}
             </td>
             <td>
                 <ValueCell
