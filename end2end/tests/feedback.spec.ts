@@ -46,6 +46,21 @@ test("creating a project says so, moves the focus there and empties the form", a
   await expect(page.getByRole("link", { name, exact: true })).toBeVisible();
 });
 
+test("a refused project lists its problems at the top, focused, each linking to its field", async ({ page, consoleErrors }) => {
+  consoleErrors.allow(/status of (409|422) .*\/api\/create_project/);
+  await new LoginPage(page).signIn(ADMIN);
+  await page.goto("/projects");
+  await new AppShell(page).waitForHydration();
+  await page.getByLabel("Name", { exact: true }).fill("payments");
+  await page.getByLabel("Namespace", { exact: true }).fill(`fb-${Date.now().toString(36)}`);
+  await page.getByRole("button", { name: "Create project" }).click();
+  const summary = page.getByRole("alert").filter({ hasText: "1 problem to fix before saving" });
+  await expect(summary).toBeFocused();
+  const link = summary.getByRole("link", { name: /^Name: a project named `payments` already exists/ });
+  await link.click();
+  await expect(page.getByLabel("Name", { exact: true })).toBeFocused();
+});
+
 test("without JavaScript, a refused sign-in and a refused new user come back with their input", async ({ browser, consoleErrors }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   consoleErrors.watch(context);
@@ -74,5 +89,8 @@ test("without JavaScript, a refused sign-in and a refused new user come back wit
   await expect(page.getByLabel("Initial password (at least 12 characters)")).toHaveValue("");
   await expect(page.getByLabel("Role")).toHaveValue("true");
   await expect(page.locator("#new-email-error")).toContainText("already has an account");
+  // And at the top, linking to the field.
+  const summary = page.getByRole("alert").filter({ hasText: "1 problem to fix before saving" });
+  await expect(summary.getByRole("link", { name: /^Email: .*already has an account/ })).toHaveAttribute("href", "#new-email");
   await context.close();
 });

@@ -103,3 +103,29 @@ fn focus(id: &str) {
         let _ = control.focus();
     }
 }
+
+/// The problems of a form's last refused submit, from what the server `answered`: each
+/// refused field with its control, by the `controls` table (`("email", "new-email")`); a
+/// field without a control is listed without a link.
+pub fn refused_problems<T: 'static>(
+    answered: impl Fn() -> Option<Result<T, crate::error::AppError>> + Send + Sync + 'static,
+    controls: &'static [(&'static str, &'static str)],
+) -> Signal<Vec<Problem>> {
+    Signal::derive(move || {
+        let refused = answered()
+            .and_then(Result::err)
+            .map(|error| error.field_errors())
+            .unwrap_or_default();
+        refused
+            .into_iter()
+            .map(|error| Problem {
+                control: controls
+                    .iter()
+                    .find(|(field, _)| *field == error.field)
+                    .map(|(_, control)| (*control).to_owned()),
+                field: error.field,
+                message: error.message,
+            })
+            .collect()
+    })
+}

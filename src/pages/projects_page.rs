@@ -6,6 +6,7 @@ use leptos_meta::Title;
 
 use crate::api::admin::{CreateProject, list_clusters, list_projects};
 use crate::components::created::Created;
+use crate::components::error_summary::{ErrorSummary, refused_problems};
 use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::flash::failed_post;
 use crate::components::format::utc_time;
@@ -113,6 +114,15 @@ fn ClustersAdmin(
     let namespace = FieldMessage::answered("project-namespace", "namespace", answered)
         .with_help("project-namespace-help");
     let cluster = FieldMessage::answered("project-cluster", "cluster", answered);
+    // Every refused field, listed at the top of the form and linking to it.
+    let problems = refused_problems(
+        answered,
+        &[
+            ("name", "project-name"),
+            ("namespace", "project-namespace"),
+            ("cluster", "project-cluster"),
+        ],
+    );
     let create_error = move || {
         answered()
             .and_then(Result::err)
@@ -140,6 +150,7 @@ fn ClustersAdmin(
                                 <h2>"New project"</h2>
                                 <ActionForm action=create node_ref=created.form attr:class="form narrow">
                                     <input type="hidden" name="csrf" value=csrf />
+                                    <ErrorSummary problems refused=Signal::derive(move || !problems.with(Vec::is_empty)) />
                                     <label for="project-name">"Name"</label>
                                     <input
                                         id="project-name"

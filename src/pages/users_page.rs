@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use crate::api::admin::{CreateUser, SetMemberships, list_projects, list_users};
 use crate::api::auth::SignOutEverywhere;
 use crate::components::created::Created;
+use crate::components::error_summary::{ErrorSummary, refused_problems};
 use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::flash::failed_post;
 use crate::components::load::load;
@@ -63,6 +64,11 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
             .get()
             .is_some_and(|f| f.field("is_admin") == Some("true"))
     };
+    // Every refused field, listed at the top of the form and linking to it.
+    let problems = refused_problems(
+        create_answer,
+        &[("email", "new-email"), ("password", "new-password")],
+    );
     let email = FieldMessage::answered("new-email", "email", create_answer);
     let password = FieldMessage::answered("new-password", "password", create_answer);
     let created = Created::follow(
@@ -126,6 +132,7 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
         <Transition fallback=|| ()>
         <ActionForm action=create node_ref=created.form attr:class="form narrow">
             <input type="hidden" name="csrf" value=user.csrf_token.clone() />
+            <ErrorSummary problems refused=Signal::derive(move || !problems.with(Vec::is_empty)) />
             <label for="new-email">"Email"</label>
             <input
                 id="new-email"
