@@ -1,8 +1,10 @@
 //! Pure rules shared by browser and server: no I/O. Unit-tested beside each file.
 
 pub mod duration;
+pub mod labels;
 pub mod permissions;
 pub mod reason_words;
+pub mod sign_in;
 pub mod spec_diff;
 pub mod status;
 pub mod validation;

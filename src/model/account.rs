@@ -50,7 +50,13 @@ pub struct ProjectSummary {
     pub namespace: String,
     /// Secrets in the project (its own and assigned).
     pub secret_count: i64,
+    /// Its labels (`env=prod`), which organization secrets' selectors match.
+    #[serde(default)]
+    pub labels: crate::domain::labels::Labels,
 }
+
+/// One selector of an organization secret and the projects it matches now.
+pub use crate::model::listing::SelectorMatch;
 
 /// A user in the admin pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,4 +69,24 @@ pub struct UserSummary {
     pub is_admin: bool,
     /// Ids of the projects the user is a member of, ascending.
     pub projects: Vec<i64>,
+    /// Disabled: cannot sign in, and has no session.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Must choose a new password at their next sign-in (after a reset).
+    #[serde(default)]
+    pub must_change_password: bool,
+    /// Signs in with single sign-on: the identity provider decides their role, and they have
+    /// no local password.
+    #[serde(default)]
+    pub single_sign_on: bool,
+}
+
+/// How people may sign in on this console (the sign-in page shows what is on).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    /// The identity provider's name on the "Sign in with …" button, when single sign-on is
+    /// configured.
+    pub single_sign_on: Option<String>,
+    /// Whether the email-and-password form is on (`--local-accounts`).
+    pub local_accounts: bool,
 }

@@ -2,6 +2,7 @@
 
 use sqlx::Row;
 
+use crate::domain::labels::{Labels, format_labels};
 use crate::domain::permissions::Visibility;
 use crate::domain::validation::{FieldError, validate_secret_name};
 use crate::model::account::ProjectSummary;
@@ -65,6 +66,27 @@ pub async fn create_project(
     cluster_id: i64,
     namespace: &str,
 ) -> Result<i64, ServiceError> {
+    create_labelled_project(
+        db,
+        &Actor::new("system"),
+        name,
+        cluster_id,
+        namespace,
+        &Labels::new(),
+    )
+    .await
+}
+
+/// Creates a project carrying `labels`; every organization secret whose selectors match them
+/// is assigned to it in the same transaction (each assignment audited). Returns its id.
+pub async fn create_labelled_project(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    cluster_id: i64,
+    namespace: &str,
+    labels: &Labels,
+) -> Result<i64, ServiceError> {
     validate_secret_name(name).map_err(|mut e| {
         e.field = "name".to_owned();
         e
@@ -109,16 +131,103 @@ pub async fn create_project(
         .into());
     }
     let id = sqlx::query_scalar(
-        "INSERT INTO projects (name, cluster_id, namespace, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO projects (name, cluster_id, namespace, labels, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(name)
     .bind(cluster_id)
     .bind(namespace)
+    .bind(labels_json(labels))
     .bind(now_ms())
     .fetch_one(&mut *tx)
     .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        audit::Entry {
+            action: "project-create",
+            project_id: Some(id),
+            detail: Some(format!(
+                "created project `{name}` on cluster {cluster}, namespace `{namespace}`"
+            )),
+            ..audit::Entry::default()
+        },
+    )
+    .await?;
+    if !labels.is_empty() {
+        audit::record(
+            &mut tx,
+            actor,
+            audit::Entry {
+                action: "project-labels",
+                project_id: Some(id),
+                after: Some(labels_json(labels)),
+                detail: Some(format!(
+                    "created project `{name}` labelled {}",
+                    format_labels(labels)
+                )),
+                ..audit::Entry::default()
+            },
+        )
+        .await?;
+        crate::server::secrets::follow_project_labels(&mut tx, actor).await?;
+    }
     tx.commit().await?;
     Ok(id)
+}
+
+/// Labels as stored: a JSON object, keys sorted.
+fn labels_json(labels: &Labels) -> String {
+    serde_json::to_string(labels).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Replaces a project's labels; the organization secrets whose selectors match (or no longer
+/// match) follow in the same transaction: assigned, or unassigned where only a selector had
+/// assigned them. Audited, with each assignment it caused.
+pub async fn set_labels(
+    db: &Db,
+    actor: &Actor,
+    project_id: i64,
+    labels: &Labels,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT name, labels FROM projects WHERE id = $1")
+            .bind(project_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (name, before) = row.ok_or(ServiceError::NotFound)?;
+    let old: Labels = serde_json::from_str(&before).unwrap_or_default();
+    if &old == labels {
+        return Ok(());
+    }
+    sqlx::query("UPDATE projects SET labels = $1 WHERE id = $2")
+        .bind(labels_json(labels))
+        .bind(project_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        audit::Entry {
+            action: "project-labels",
+            project_id: Some(project_id),
+            before: Some(before),
+            after: Some(labels_json(labels)),
+            detail: Some(format!(
+                "relabelled project `{name}`: {}",
+                if labels.is_empty() {
+                    "no labels".to_owned()
+                } else {
+                    format_labels(labels)
+                }
+            )),
+            ..audit::Entry::default()
+        },
+    )
+    .await?;
+    crate::server::secrets::follow_project_labels(&mut tx, actor).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Every cluster with its reachability and project count.
@@ -167,7 +276,7 @@ pub async fn refs(db: &Db, ids: &[i64]) -> Result<Vec<ProjectRef>, ServiceError>
 /// The projects `visibility` allows, with their cluster and secret count.
 pub async fn list(db: &Db, visibility: &Visibility) -> Result<Vec<ProjectSummary>, ServiceError> {
     let mut sql = Sql::new(
-        "SELECT p.id, p.name, c.name AS cluster, p.namespace, \
+        "SELECT p.id, p.name, c.name AS cluster, p.namespace, p.labels, \
          (SELECT COUNT(*) FROM assignments a WHERE a.project_id = p.id) AS secret_count \
          FROM projects p JOIN clusters c ON c.id = p.cluster_id",
     );
@@ -187,6 +296,7 @@ pub async fn list(db: &Db, visibility: &Visibility) -> Result<Vec<ProjectSummary
                 cluster: row.try_get("cluster")?,
                 namespace: row.try_get("namespace")?,
                 secret_count: row.try_get("secret_count")?,
+                labels: serde_json::from_str(row.try_get::<&str, _>("labels")?).unwrap_or_default(),
             })
         })
         .collect()

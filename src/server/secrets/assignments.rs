@@ -12,8 +12,9 @@ use crate::server::db::Db;
 use crate::server::errors::{ServiceError, invalid};
 use crate::server::work_queue::{self, Op};
 
-use super::assignment_rows::insert_assignment;
+use super::assignment_rows::{insert_assignment, insert_held_assignment, set_by_selector};
 use super::record::{SecretRecord, being_deleted, load, project_name};
+use super::selector_rows::{matching_projects, selector_keeping};
 use super::status::{observe_in, refresh_rollup};
 
 /// What [`set_assignments`] changed.
@@ -125,11 +126,16 @@ pub async fn unassign(
             }
         }
         Some(_) => {
-            let desired = statuses
-                .iter()
-                .filter(|(project, status)| **project != project_id && !status.is_deleting())
-                .map(|(project, _)| *project)
-                .collect();
+            // A selector would put it straight back: say which, and what to change.
+            if let Some(selector) = selector_keeping(&mut tx, id, project_id).await? {
+                let project = project_name(&mut tx, project_id).await?.unwrap_or_default();
+                return Err(ServiceError::Conflict(format!(
+                    "`{}` is assigned to project `{project}` by the selector `{selector}`; change the secret's selectors or the project's labels to remove it",
+                    secret.name
+                )));
+            }
+            let mut desired = named_projects(&mut tx, id).await?;
+            desired.remove(&project_id);
             change_assignments(&mut tx, actor, &secret, desired).await?
         }
     };
@@ -137,11 +143,63 @@ pub async fn unassign(
     Ok(diff)
 }
 
+/// One current assignment as the declarative paths read it.
+#[derive(Debug, Clone, Copy)]
+struct Current {
+    status: AssignmentStatus,
+    /// Only a selector keeps it (it was not named).
+    by_selector: bool,
+}
+
+async fn current_assignments(
+    tx: &mut AnyConnection,
+    secret_id: i64,
+) -> Result<BTreeMap<i64, Current>, ServiceError> {
+    Ok(sqlx::query(
+        "SELECT project_id, status, CASE WHEN by_selector THEN 1 ELSE 0 END AS by_selector \
+         FROM assignments WHERE secret_id = $1",
+    )
+    .bind(secret_id)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|row| -> Result<_, sqlx::Error> {
+        let status: String = row.try_get("status")?;
+        Ok((
+            row.try_get("project_id")?,
+            Current {
+                status: AssignmentStatus::parse(&status).unwrap_or(AssignmentStatus::Pending),
+                by_selector: row.try_get::<i64, _>("by_selector")? == 1,
+            },
+        ))
+    })
+    .collect::<Result<_, _>>()?)
+}
+
+/// The projects a secret is assigned to by name (not only by a selector), leaving out those
+/// being unassigned.
+pub(super) async fn named_projects(
+    tx: &mut AnyConnection,
+    secret_id: i64,
+) -> Result<BTreeSet<i64>, ServiceError> {
+    Ok(current_assignments(tx, secret_id)
+        .await?
+        .into_iter()
+        .filter(|(_, c)| !c.by_selector && !c.status.is_deleting())
+        .map(|(project, _)| project)
+        .collect())
+}
+
+/// Makes a secret's assignments the projects named in `named` plus every project its
+/// selectors match now. A named project that already has an object of that name refuses the
+/// whole change; a matched one gets a Failed row saying why, and the others go ahead. An
+/// assignment only a selector keeps goes when no selector matches any more; a named one stays.
+/// Each change is audited.
 pub(super) async fn change_assignments(
     tx: &mut AnyConnection,
     actor: &Actor,
     secret: &SecretRecord,
-    desired: BTreeSet<i64>,
+    named: BTreeSet<i64>,
 ) -> Result<AssignmentDiff, ServiceError> {
     if secret.scope == Scope::Project {
         return Err(invalid(
@@ -152,24 +210,13 @@ pub(super) async fn change_assignments(
     if secret.deleting {
         return Err(being_deleted(secret));
     }
-    let current: BTreeMap<i64, AssignmentStatus> =
-        sqlx::query("SELECT project_id, status FROM assignments WHERE secret_id = $1")
-            .bind(secret.id)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| -> Result<_, sqlx::Error> {
-                let status: String = row.try_get("status")?;
-                Ok((
-                    row.try_get("project_id")?,
-                    AssignmentStatus::parse(&status).unwrap_or(AssignmentStatus::Pending),
-                ))
-            })
-            .collect::<Result<_, _>>()?;
+    let current = current_assignments(tx, secret.id).await?;
+    // Project → the first selector matching it.
+    let matched: BTreeMap<i64, String> = matching_projects(tx, secret.id).await?;
 
-    // Every named project must exist; names of the current ones are for the audit entry.
+    // Every named project must exist; names of the others are for the audit entries.
     let mut names = BTreeMap::new();
-    for project_id in desired.iter().chain(current.keys()) {
+    for project_id in named.iter().chain(current.keys()).chain(matched.keys()) {
         let name = project_name(tx, *project_id).await?.ok_or_else(|| {
             invalid(
                 "projects",
@@ -180,28 +227,42 @@ pub(super) async fn change_assignments(
     }
 
     let mut diff = AssignmentDiff::default();
-    for (project_id, name) in names.iter().filter(|(id, _)| desired.contains(id)) {
+    let mut held = Vec::new();
+    for (project_id, name) in &names {
+        let is_named = named.contains(project_id);
+        if !is_named && !matched.contains_key(project_id) {
+            continue;
+        }
         match current.get(project_id) {
-            Some(status) if !status::can_reassign(Some(*status)) => {
-                return Err(ServiceError::Conflict(format!(
-                    "`{}` is still being removed from project `{name}`; wait for that to finish (or retry it if it failed), then assign it again",
-                    secret.name
-                )));
+            Some(c) if !status::can_reassign(Some(c.status)) => {
+                // A selector waits for the removal to finish; a name is told to.
+                if is_named {
+                    return Err(ServiceError::Conflict(format!(
+                        "`{}` is still being removed from project `{name}`; wait for that to finish (or retry it if it failed), then assign it again",
+                        secret.name
+                    )));
+                }
             }
-            Some(_) => {}
+            Some(c) => {
+                if c.by_selector == is_named {
+                    set_by_selector(tx, secret.id, *project_id, !is_named).await?;
+                }
+            }
             None => {
                 if let Some((scope, kind)) =
                     namespace_collision(tx, *project_id, &secret.name, secret.id).await?
                 {
-                    return Err(invalid(
-                        "projects",
-                        format!(
-                            "project `{name}` already has a {} {} secret named `{}`, and both would create an object with that name in its namespace; rename one of them first",
-                            scope.as_str().to_lowercase(),
-                            kind.as_str(),
-                            secret.name
-                        ),
-                    ));
+                    let reason = format!(
+                        "project `{name}` already has a {} {} secret named `{}`, and both would create an object with that name in its namespace; rename one of them first",
+                        scope.as_str().to_lowercase(),
+                        kind.as_str(),
+                        secret.name
+                    );
+                    if is_named {
+                        return Err(invalid("projects", reason));
+                    }
+                    held.push((*project_id, reason));
+                    continue;
                 }
                 diff.added.push(*project_id);
             }
@@ -209,29 +270,41 @@ pub(super) async fn change_assignments(
     }
     diff.removed = current
         .iter()
-        .filter(|(project_id, status)| !desired.contains(project_id) && !status.is_deleting())
+        .filter(|(project_id, c)| {
+            !named.contains(project_id)
+                && !matched.contains_key(project_id)
+                && !c.status.is_deleting()
+        })
         .map(|(project_id, _)| *project_id)
         .collect();
 
     for project_id in &diff.added {
-        insert_assignment(tx, secret.id, *project_id).await?;
+        let by_selector = !named.contains(project_id);
+        insert_assignment(tx, secret.id, *project_id, by_selector).await?;
+    }
+    for (project_id, reason) in &held {
+        insert_held_assignment(tx, secret.id, *project_id, reason.clone()).await?;
     }
     for project_id in &diff.removed {
         observe_in(tx, secret.id, *project_id, &Observation::DeleteRequested).await?;
         work_queue::enqueue(tx, secret.id, *project_id, Op::Delete).await?;
     }
     refresh_rollup(tx, secret.id).await?;
-    if !diff.added.is_empty() || !diff.removed.is_empty() {
-        let listed = |ids: &[i64]| -> Vec<String> {
-            ids.iter()
-                .map(|id| {
-                    names
-                        .get(id)
-                        .cloned()
-                        .unwrap_or_else(|| format!("project {id}"))
-                })
-                .collect()
-        };
+    let name_of = |id: &i64| {
+        names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("project {id}"))
+    };
+    // What names asked for: one entry, as before selectors.
+    let by_name = |ids: &[i64]| -> Vec<String> {
+        ids.iter()
+            .filter(|id| named.contains(id) || current.get(id).is_some_and(|c| !c.by_selector))
+            .map(name_of)
+            .collect()
+    };
+    let (named_added, named_removed) = (by_name(&diff.added), by_name(&diff.removed));
+    if !named_added.is_empty() || !named_removed.is_empty() {
         audit::record(
             tx,
             actor,
@@ -243,18 +316,55 @@ pub(super) async fn change_assignments(
                     serde_json::json!({ "projects": current.keys().collect::<Vec<_>>() })
                         .to_string(),
                 ),
-                after: Some(serde_json::json!({ "projects": desired }).to_string()),
+                after: Some(serde_json::json!({ "projects": named }).to_string()),
                 detail: Some(
                     [
-                        ("assigned to", &diff.added),
-                        ("unassigned from", &diff.removed),
+                        ("assigned to", &named_added),
+                        ("unassigned from", &named_removed),
                     ]
                     .iter()
-                    .filter(|(_, ids)| !ids.is_empty())
-                    .map(|(what, ids)| format!("{what} {}", listed(ids).join(", ")))
+                    .filter(|(_, names)| !names.is_empty())
+                    .map(|(what, names)| format!("{what} {}", names.join(", ")))
                     .collect::<Vec<_>>()
                     .join("; "),
                 ),
+                ..Entry::default()
+            },
+        )
+        .await?;
+    }
+    // What selectors did: one entry per project, saying which selector and why.
+    let selector_changes = diff
+        .added
+        .iter()
+        .filter(|id| !named.contains(id))
+        .map(|id| {
+            let selector = matched.get(id).cloned().unwrap_or_default();
+            ("assign-by-selector", *id, format!("assigned to {} because its labels match `{selector}`", name_of(id)))
+        })
+        .chain(held.iter().map(|(id, reason)| {
+            let selector = matched.get(id).cloned().unwrap_or_default();
+            ("assign-by-selector", *id, format!("matched {} by `{selector}`, but not applied there: {reason}", name_of(id)))
+        }))
+        .chain(
+            diff.removed
+                .iter()
+                .filter(|id| current.get(id).is_some_and(|c| c.by_selector))
+                .map(|id| {
+                    ("unassign-by-selector", *id, format!("unassigned from {}: no selector of the secret matches its labels any more", name_of(id)))
+                }),
+        )
+        .collect::<Vec<_>>();
+    for (action, project_id, detail) in selector_changes {
+        audit::record(
+            tx,
+            actor,
+            Entry {
+                action,
+                secret_id: Some(secret.id),
+                secret_name: Some(&secret.name),
+                project_id: Some(project_id),
+                detail: Some(detail),
                 ..Entry::default()
             },
         )
@@ -275,14 +385,7 @@ pub async fn change_projects(
 ) -> Result<AssignmentDiff, ServiceError> {
     let mut tx = db.begin_write().await?;
     let secret = load(&mut tx, id).await?;
-    let current: Vec<i64> = sqlx::query_scalar(
-        "SELECT project_id FROM assignments WHERE secret_id = $1 \
-         AND status NOT IN ('Deleting', 'DeleteFailed')",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut wanted: BTreeSet<i64> = current.into_iter().collect();
+    let mut wanted = named_projects(&mut tx, id).await?;
     for project in projects {
         if add {
             wanted.insert(*project);
