@@ -52,7 +52,7 @@ test("a team member sees only their project and no organization controls", async
 
   await page.getByRole("link", { name: "payments", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "payments" })).toBeVisible();
-  await expect(page.getByRole("link", { name: "Create project secret" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "New project secret" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Assign" })).toHaveCount(0);
   await shell.screenshot("project-payments-member");
 

@@ -5,15 +5,20 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::admin::{SetAllowlist, form_options, get_allowlist, get_project, list_stores};
+use crate::api::project_tab::assignable_secrets;
 use crate::components::allowlist_note::AllowlistNote;
+use crate::components::assigned_to::live_assignment_sets;
+use crate::components::contexts::use_live;
 use crate::components::field_message::{FieldMessage, is_about_any};
+use crate::components::flash::failed_post;
 use crate::components::load::load;
 use crate::components::loaded::Loaded;
 use crate::components::project_admin::ProjectAdmin;
-use crate::components::secrets_table::SecretsTable;
+use crate::components::project_tab_table::{ProjectTabTable, TabActions};
+use crate::components::sync_all_button::SyncAllButton;
 use crate::components::unreachable::{UnreachableNotice, answered};
 use crate::domain::permissions::{Allowlist, unknown_stores_warning};
-use crate::model::listing::SecretQuery;
+use crate::model::account::ProjectSummary;
 
 /// One project's secrets. A project the user may not see is a not-found page (HTTP 404).
 #[component]
@@ -25,13 +30,13 @@ pub fn ProjectSecretsTab() -> impl IntoView {
         <Loaded
             resource=project
             children=move |project, user| {
-                let query = SecretQuery { project_id: Some(project.id), ..SecretQuery::default() };
+                let actions = TabActions::new();
                 view! {
                     <Title text=format!("{} · Secrets", project.name) />
                     <div class="page-header">
                         <h1>{project.name.clone()}</h1>
                         <a class="button primary" href=format!("/projects/{}/secrets/new", project.name)>
-                            "Create project secret"
+                            "New project secret"
                         </a>
                     </div>
                     <p class="muted">
@@ -39,7 +44,12 @@ pub fn ProjectSecretsTab() -> impl IntoView {
                     </p>
                     {(!user.is_admin).then(|| view! { <MemberAllowlist project_id=project.id /> })}
                     <h2>"Secrets"</h2>
-                    <SecretsTable query=Signal::stored(query) />
+                    <SyncAllButton project_id=project.id label=format!("Sync all in {}", project.name) />
+                    <ProjectTabTable project=project.clone() csrf=user.csrf_token.clone() actions />
+                    {user
+                        .permissions
+                        .can_assign_secrets
+                        .then(|| view! { <AssignExistingForm project=project.clone() csrf=user.csrf_token.clone() actions /> })}
                     {user
                         .permissions
                         .can_manage_users
@@ -51,6 +61,99 @@ pub fn ProjectSecretsTab() -> impl IntoView {
                 }
             }
         />
+    }
+}
+
+/// "Assign existing secret" (who may assign): the organization secrets not assigned here yet,
+/// those that would collide with a same-named secret here disabled, and why said in words.
+#[component]
+fn AssignExistingForm(project: ProjectSummary, csrf: String, actions: TabActions) -> impl IntoView {
+    let live = use_live();
+    let assigned_live = live_assignment_sets(live);
+    let project_id = project.id;
+    let options = load(
+        move || {
+            (
+                project_id,
+                actions.changed.get(),
+                live.resync_version(),
+                assigned_live.get(),
+            )
+        },
+        |(id, _, _, _)| assignable_secrets(id),
+    );
+    let failed = failed_post("assign_existing");
+    let field = FieldMessage::answered("assign-existing-secret", "id", move || {
+        actions
+            .assign
+            .value()
+            .get()
+            .or_else(|| failed.get().map(|f| Err(f.error)))
+    });
+    let form = move || {
+        let (csrf, field) = (csrf.clone(), field.clone());
+        options.get().map(|result| match result {
+            Ok(list) if list.is_empty() => view! {
+                <p class="muted">"Every organization secret is assigned to this project already."</p>
+            }
+            .into_any(),
+            Ok(list) => {
+                let blocked: Vec<_> = list
+                    .iter()
+                    .filter_map(|s| s.blocked.clone().map(|why| (s.name.clone(), why)))
+                    .collect();
+                let explained = (!blocked.is_empty()).then(|| view! {
+                    <div id="assign-existing-unavailable">
+                        <p class="muted">"Not available here:"</p>
+                        <ul class="plain">
+                            {blocked.into_iter().map(|(name, why)| view! { <li><strong>{name}</strong>{format!(": {why}.")}</li> }).collect_view()}
+                        </ul>
+                    </div>
+                });
+                let described = field.described_by();
+                let has_blocked = explained.is_some();
+                view! {
+                    <ActionForm action=actions.assign attr:class="form narrow">
+                        <input type="hidden" name="csrf" value=csrf />
+                        <input type="hidden" name="project_id" value=project_id />
+                        <label for="assign-existing-secret">"Organization secret"</label>
+                        <select
+                            id="assign-existing-secret"
+                            name="id"
+                            aria-invalid=field.invalid()
+                            aria-describedby=move || {
+                                let ids: Vec<String> = described()
+                                    .into_iter()
+                                    .chain(has_blocked.then(|| "assign-existing-unavailable".to_owned()))
+                                    .collect();
+                                (!ids.is_empty()).then(|| ids.join(" "))
+                            }
+                        >
+                            {list.into_iter().map(|s| {
+                                let text = match &s.blocked {
+                                    None => format!("{} ({})", s.name, s.kind.as_str()),
+                                    Some(_) => format!("{} ({}), not available: see below", s.name, s.kind.as_str()),
+                                };
+                                view! { <option value=s.id disabled=s.blocked.is_some()>{text}</option> }
+                            }).collect_view()}
+                        </select>
+                        {field.view()}
+                        {explained}
+                        <button type="submit" class="button" disabled=move || actions.assign.pending().get()>
+                            "Assign to this project"
+                        </button>
+                        <UnreachableNotice action=actions.assign />
+                    </ActionForm>
+                }
+                .into_any()
+            }
+            Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+        })
+    };
+    view! {
+        <h2 id="assign-existing">"Assign existing secret"</h2>
+        <p class="muted">{format!("Organization secrets not yet assigned to {}. Each lands as an object of its name in namespace {}.", project.name, project.namespace)}</p>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>{form}</Transition>
     }
 }
 
