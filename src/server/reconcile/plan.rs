@@ -135,7 +135,9 @@ pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<
             (Error::Forbidden(_), _) if observed.namespace_exists.is_none() => {
                 Action::CheckNamespace
             }
-            (Error::Conflict(_), Op::Apply) if !observed.taking_back => Action::TakeBack(error),
+            (Error::Conflict(_), Op::Apply | Op::Sync) if !observed.taking_back => {
+                Action::TakeBack(error)
+            }
             // A delete's 404: the object, or its namespace, is not there any more.
             (Error::NotServed(_), Op::Delete) => Action::Gone,
             (_, Op::Delete) if observed.namespace_missing() => Action::Gone,
@@ -209,6 +211,11 @@ pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<
     }
     match (desired.op, desired.kind, object) {
         (Op::Sync, Kind::ExternalSecret, Some(_)) => Action::ForceSync,
+        // Sync now of a Kubernetes Secret: applied again from the stored values, even when
+        // what is there looks as wanted (the user asked for a write, not a comparison).
+        (Op::Sync, Kind::Secret, _) => Action::Apply {
+            force: observed.taking_back,
+        },
         (_, _, Some(object)) if desired.body.is_some_and(|body| as_wanted(body, object)) => {
             Action::Unchanged {
                 generation: object.metadata.generation.unwrap_or(0),

@@ -16,6 +16,7 @@ use super::record::{
     being_deleted, load, project_name, snapshot, snapshot_replacing, spec_json, stale,
 };
 use super::status::{finish_if_deleted, observe_in, refresh_rollup};
+use super::sync_all::queue_sync;
 use super::values::{check_values, load_values, store_values};
 
 /// Longest description we keep.
@@ -160,7 +161,7 @@ pub async fn create(
         store_values(&mut tx, id, &keys.seal(id, &new.values)?, false).await?;
     }
     if let Some((project_id, _)) = project {
-        insert_assignment(&mut tx, id, project_id).await?;
+        insert_assignment(&mut tx, id, project_id, false).await?;
         refresh_rollup(&mut tx, id).await?;
     }
     audit::record(
@@ -349,8 +350,9 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), ServiceError>
     Ok(())
 }
 
-/// Asks for an immediate re-sync of a secret in the given projects (all, if `None`). Returns how
-/// many assignments were queued.
+/// Asks for an immediate re-sync of a secret in the given projects (all, if `None`); a
+/// Kubernetes Secret's assignments show Pending until applied and seen again (`queue_sync`).
+/// Returns how many were queued.
 pub async fn request_sync(
     db: &Db,
     actor: &Actor,
@@ -372,10 +374,17 @@ pub async fn request_sync(
         let wanted = project_ids.is_none_or(|ids| ids.contains(&project_id));
         let deleting = AssignmentStatus::parse(&status).is_some_and(AssignmentStatus::is_deleting);
         if wanted && !deleting {
-            work_queue::enqueue(&mut tx, id, project_id, Op::Sync).await?;
+            queue_sync(
+                &mut tx,
+                id,
+                project_id,
+                secret.kind == SecretKind::Kubernetes,
+            )
+            .await?;
             queued += 1;
         }
     }
+    refresh_rollup(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,

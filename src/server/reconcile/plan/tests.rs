@@ -111,6 +111,29 @@ fn an_object_already_as_wanted_is_left_unwritten() {
 }
 
 #[test]
+fn sync_now_of_a_kubernetes_secret_applies_it_again_even_as_wanted() {
+    let body = kubernetes_secret(ASSIGNMENT, json!({"password": "czNjcjN0"}));
+    let observed = Observed {
+        object: read(Some(live(&body))),
+        ..Observed::default()
+    };
+    let wanted = desired(Op::Sync, Kind::Secret, Some(&body));
+    assert!(matches!(
+        plan(&wanted, &observed),
+        Action::Apply { force: false }
+    ));
+    // Fields another manager took are taken back, as an apply's would be.
+    let refused = Observed {
+        refused: Some(Error::from(api_error(json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 409,
+            "reason": "Conflict", "message": "Apply failed with 1 conflict",
+        })))),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&wanted, &refused), Action::TakeBack(_)));
+}
+
+#[test]
 fn drift_and_changes_of_ours_are_applied() {
     // Someone edited the spec out of band.
     let body = external_secret(ASSIGNMENT);
