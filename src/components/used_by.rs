@@ -82,6 +82,11 @@ impl UsedByNow {
         now
     }
 
+    /// The latest answer, tracked (`None` until the first).
+    pub fn rows(self) -> Option<Vec<ProjectUsedBy>> {
+        self.0.get()
+    }
+
     /// What the confirmations say before the secret leaves `project` (every project when
     /// `None`): one sentence per project that a workload uses it in or that could not be
     /// checked.

@@ -19,11 +19,13 @@ use leptos_router::hooks::use_params_map;
 use crate::api::admin::{form_options, get_project};
 use crate::api::secrets::{CreateSecretForm, UpdateSecretForm, get_secret, preview_secret};
 use crate::components::flash::AfterFlash;
+use crate::components::key_removal_warning::{KeyRemovalWarning, form_keys};
 use crate::components::load::load;
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFound;
 use crate::components::session::RequireUser;
 use crate::components::unreachable::UnreachableNotice;
+use crate::components::used_by::UsedByNow;
 use crate::error::AppError;
 use crate::model::account::{CurrentUser, ProjectSummary};
 use crate::model::flash::FailedPost;
@@ -79,8 +81,14 @@ pub fn NewProjectSecretPage() -> impl IntoView {
 enum Mode {
     /// A new secret (in a project, for project secrets).
     Create,
-    /// An existing secret at `version`.
-    Edit { id: i64, version: i64, name: String },
+    /// An existing secret at `version`, whose saved keys are `keys` (removing one a workload
+    /// uses is warned about before saving).
+    Edit {
+        id: i64,
+        version: i64,
+        name: String,
+        keys: Vec<String>,
+    },
 }
 
 #[component]
@@ -173,6 +181,16 @@ pub fn EditSecretPage() -> impl IntoView {
             None => Err(AppError::NotFound),
         }
     });
+    // Who uses it, for the warning about a removed key (`components::key_removal_warning`):
+    // asked once the secret is shown, and every few seconds while the page is visible.
+    UsedByNow::provide(
+        id,
+        move || detail.track(),
+        move || {
+            let id = id();
+            !detail.with_untracked(|d| matches!(d, Some(Ok(d)) if Some(d.secret.id) == id))
+        },
+    );
     view! {
         <Loaded
             resource=detail
@@ -186,7 +204,7 @@ pub fn EditSecretPage() -> impl IntoView {
                     &detail.description,
                     &detail.spec,
                 );
-                let mode = Mode::Edit { id: secret.id, version: secret.version, name: secret.name.clone() };
+                let mode = Mode::Edit { id: secret.id, version: secret.version, name: secret.name.clone(), keys: form_keys(&initial) };
                 let id = secret.id.to_string();
                 let form = move |failed: Option<FailedPost>| {
                     let failed = failed.filter(|f| f.field("id") == Some(id.as_str()));
@@ -270,14 +288,22 @@ fn SecretFormBody(
         Mode::Edit { id, .. } => format!("/secrets/{id}"),
         Mode::Create => "/secrets".to_owned(),
     };
+    let original = match &mode {
+        Mode::Edit { keys, .. } => Some(keys.clone()),
+        Mode::Create => None,
+    };
     let fields = move || {
         let cancel = cancel.clone();
+        let warning = original
+            .clone()
+            .map(|original| view! { <KeyRemovalWarning form original /> });
         view! {
             <SecretFields form initial=initial.clone() editing touched submitted hydrated options preview answered />
             {move || server_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
             // The server was away: said beside Save, with Retry (the form is kept as it is).
             <UnreachableNotice action=create />
             <UnreachableNotice action=update />
+            {warning}
             <div class="form-actions">
                 <button
                     type="submit"
@@ -306,7 +332,9 @@ fn SecretFormBody(
             </ActionForm>
         }
         .into_any(),
-        Mode::Edit { id, version, name } => view! {
+        Mode::Edit {
+            id, version, name, ..
+        } => view! {
             <ActionForm action=update attr:class="form secret-form" attr:novalidate=true>
                 <input type="hidden" name="csrf" value=csrf />
                 <input type="hidden" name="id" value=id />
