@@ -24,9 +24,12 @@ test("removing and deleting say what was done, and the focus goes to the message
   await test.step("delete with its form: the list it lands on says so", async () => {
     await page.getByLabel(`Type ${base}-a to confirm`).fill(`${base}-a`);
     await page.getByRole("button", { name: "Delete secret" }).click();
-    await expect(page).toHaveURL(/\/secrets\?deleted=/);
+    await expect(page).toHaveURL(/\/secrets$/);
     const said = page.getByRole("status").filter({ hasText: `Secret ${base}-a deleted.` });
     await expect(said).toBeFocused();
+    await expect(said).toHaveText(`Secret ${base}-a deleted.`);
+    // Said once: the page it lands on has no other message about it.
+    await expect(page.getByText(`Secret ${base}-a deleted.`)).toHaveCount(1);
     await new AppShell(page).screenshot("deleted-notice");
     // Gone with the next filter: the message belongs to the delete only.
     await page.getByRole("button", { name: "Filter" }).click();

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 
 use crate::api::secrets::SetAssignments;
+use crate::components::flash::posted_ids;
 use crate::components::unreachable::UnreachableNotice;
 use crate::components::used_by::UsedByWarning;
 use crate::model::listing::AssignOption;
@@ -13,7 +14,8 @@ use crate::model::listing::AssignOption;
 /// project; projects where the name is taken are shown, disabled, with the reason. "Select
 /// all shown" and "Clear" act on the choices, a live count says how many are chosen, and the
 /// search box empties after a save. Posts the whole set to `action`; works without JavaScript
-/// (the search box and the two buttons need it, and appear only once the page runs).
+/// (the search box and the two buttons need it, and appear only once the page runs; a refused
+/// save comes back with the boxes as the person ticked them).
 #[component]
 pub fn AssignForm(
     secret_id: i64,
@@ -24,13 +26,46 @@ pub fn AssignForm(
     let filter = RwSignal::new(String::new());
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let chosen = RwSignal::new(
-        options
-            .iter()
-            .filter(|o| o.assigned)
-            .map(|o| o.project.id)
-            .collect::<BTreeSet<i64>>(),
-    );
+    let assigned: BTreeSet<i64> = options
+        .iter()
+        .filter(|o| o.assigned)
+        .map(|o| o.project.id)
+        .collect();
+    // The boxes that can be ticked: a blocked project's is disabled (and never sent).
+    let tickable: BTreeSet<i64> = options
+        .iter()
+        .filter(|o| o.collision.is_none() || o.assigned)
+        .map(|o| o.project.id)
+        .collect();
+    // Without JavaScript, a refused save comes back here: the boxes as the person ticked them
+    // (but one blocked since), until an answer of the running page's own says otherwise.
+    let posted = posted_ids("set_assignments", "project_ids", move |failed| {
+        failed.field("id") == Some(secret_id.to_string().as_str())
+    });
+    let posted = Signal::derive(move || {
+        posted.get().map(|ids| {
+            ids.intersection(&tickable)
+                .copied()
+                .collect::<BTreeSet<i64>>()
+        })
+    });
+    // What the person ticked since; until then, what was posted or is saved.
+    let picked = RwSignal::new(None::<BTreeSet<i64>>);
+    let chosen = Signal::derive(move || {
+        picked
+            .get()
+            .or_else(|| {
+                posted
+                    .get()
+                    .filter(|_| action.value().with(Option::is_none))
+            })
+            .unwrap_or_else(|| assigned.clone())
+    });
+    let change = move |edit: &dyn Fn(&mut BTreeSet<i64>)| {
+        let mut set = chosen.get_untracked();
+        edit(&mut set);
+        picked.set(Some(set));
+    };
     // After a save, the search starts again from every project.
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
@@ -45,7 +80,7 @@ pub fn AssignForm(
         .collect();
     let select_shown = move |_| {
         let wanted = filter.get_untracked();
-        chosen.update(|set| {
+        change(&|set| {
             set.extend(
                 pickable
                     .iter()
@@ -75,7 +110,7 @@ pub fn AssignForm(
             <div class="assign-tools">
                 {move || hydrated.get().then(|| view! {
                     <button type="button" class="button small" on:click=select_shown.clone()>"Select all shown"</button>
-                    <button type="button" class="button small" on:click=move |_| chosen.update(BTreeSet::clear)>"Clear"</button>
+                    <button type="button" class="button small" on:click=move |_| change(&BTreeSet::clear)>"Clear"</button>
                 })}
                 <span class="muted" id="assign-count" aria-live="polite">{count}</span>
             </div>
@@ -102,11 +137,11 @@ pub fn AssignForm(
                                     type="checkbox"
                                     name=format!("project_ids[{i}]")
                                     value=id
-                                    checked=option.assigned
+                                    checked=move || chosen.with(|set| set.contains(&id))
                                     prop:checked=move || chosen.with(|set| set.contains(&id))
                                     on:change=move |ev| {
                                         let on = event_target_checked(&ev);
-                                        chosen.update(|set| {
+                                        change(&|set| {
                                             if on {
                                                 set.insert(id);
                                             } else {

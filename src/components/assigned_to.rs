@@ -59,6 +59,7 @@ mod tests {
             },
             status,
             reason: None,
+            last_warning: None,
         }
     }
 

@@ -15,16 +15,11 @@ pub struct Notice {
 }
 
 impl Notice {
-    /// No message yet.
+    /// No message yet (a message after a redirect is the shell's flash, see
+    /// `components::flash`).
     pub fn new() -> Self {
-        Notice::saying(None)
-    }
-
-    /// Starts with `message` (one the page was sent with, after a redirect): rendered on the
-    /// server, focused once the page is hydrated.
-    pub fn saying(message: Option<String>) -> Self {
         let notice = Notice {
-            message: RwSignal::new(message),
+            message: RwSignal::new(None),
             node: NodeRef::new(),
         };
         Effect::new(move |_| {

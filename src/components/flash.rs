@@ -1,9 +1,14 @@
 //! The one-time message a page shows after a form post sent the browser to it (see
 //! `model::flash`): loaded with the page (so the server-rendered page and the hydrated one
-//! agree), again on each navigation. The shell shows a success in a `role="status"` region
-//! and a failed post's problems in words; a form that shows its own problems beside its
-//! fields (and takes its input back) reads the failed post through [`use_failed_post`].
+//! agree), again on each navigation (a new path or query: a filter after a delete drops its
+//! message). The shell shows a success in a `role="status"` region that takes the focus, and
+//! a failed post's problems in words; a form that shows its own problems beside its fields
+//! (and takes its input back) reads the failed post through [`failed_post`] or
+//! [`AfterFlash`].
 
+use std::collections::BTreeSet;
+
+use leptos::html::P;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
@@ -30,7 +35,10 @@ struct FlashContext(Load<Result<Option<Flash>, AppError>>);
 /// Loads the page's flash (again on each navigation) and provides it to the page.
 pub fn provide_flash() {
     let location = use_location();
-    let flash = load(move || location.pathname.get(), take_flash);
+    let flash = load(
+        move || (location.pathname.get(), location.search.get()),
+        |(path, _)| take_flash(path),
+    );
     provide_context(FlashContext(flash));
 }
 
@@ -82,21 +90,53 @@ pub fn failed_post(endpoint: &'static str) -> Signal<Option<FailedPost>> {
     })
 }
 
-/// A success in words (`role="status"`), or what a failed post was refused for, each problem
-/// with its field's name in words (`role="alert"`).
+/// The ids a refused plain post to `endpoint` ticked in its checkbox list `name`, when `mine`
+/// says the post came from this very form (its hidden id, say): so the page the browser is
+/// sent back to shows the boxes as the person left them, not as they were saved. None when
+/// the page was not sent back from such a post. Tracked, like [`failed_post`].
+pub fn posted_ids(
+    endpoint: &'static str,
+    name: &'static str,
+    mine: impl Fn(&FailedPost) -> bool + Send + Sync + 'static,
+) -> Signal<Option<BTreeSet<i64>>> {
+    let failed = failed_post(endpoint);
+    Signal::derive(move || {
+        failed
+            .get()
+            .filter(|failed| mine(failed))
+            .map(|failed| failed.ids(name))
+    })
+}
+
+/// A success in words (`role="status"`), which takes the focus (`autofocus` for a page loaded
+/// without JavaScript, the effect after a navigation in the running app), so a keyboard or
+/// screen-reader user is where the message is, not at the top of the page; or what a failed
+/// post was refused for, each problem with its field's name in words (`role="alert"`).
 #[component]
 pub fn FlashMessages() -> impl IntoView {
     let Some(FlashContext(flash)) = use_context::<FlashContext>() else {
         return ().into_any();
     };
     let current = move || flash.get().and_then(Result::ok).flatten();
+    let said = NodeRef::<P>::new();
+    Effect::new(move |_| {
+        if current().and_then(|f| f.notice).is_some()
+            && let Some(node) = said.get()
+        {
+            let _ = node.focus();
+        }
+    });
     view! {
-        <div class="flash" role="status">
+        <div class="flash">
             <Transition fallback=|| ()>
                 {move || {
-                    current()
-                        .and_then(|f| f.notice)
-                        .map(|notice| view! { <p class="notice success">{notice}</p> })
+                    current().and_then(|f| f.notice).map(|notice| {
+                        view! {
+                            <p class="notice success" role="status" tabindex="-1" autofocus node_ref=said>
+                                {notice}
+                            </p>
+                        }
+                    })
                 }}
             </Transition>
         </div>

@@ -1,7 +1,7 @@
 //! The table of secrets: the Secrets page's (selectable rows, a bulk bar, sorting headers
 //! and a pager, all through the URL) and a project's (that project's assignment per row).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use leptos::prelude::*;
 
@@ -10,12 +10,14 @@ use crate::components::assigned_to::{assigned_to_text, live_assignment_sets};
 use crate::components::contexts::use_live;
 use crate::components::created::Notice;
 use crate::components::field_message::{FieldMessage, is_about_any};
+use crate::components::flash::failed_post;
 use crate::components::format::utc_time;
 use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_reason};
 use crate::components::load::{Load, load};
 use crate::components::unreachable::{Sent, UnreachableNotice, answered};
 use crate::error::AppError;
 use crate::model::account::{CurrentUser, ProjectSummary};
+use crate::model::flash::FailedPost;
 use crate::model::listing::{SecretPermissions, SecretQuery, SecretRow, SortKey};
 
 /// Every project the user may see, as the Secrets page's filter and bulk bar offer them.
@@ -54,6 +56,21 @@ pub fn SecretsTable(
     Effect::new(move |_| {
         changed.track();
         selected.set(HashSet::new());
+    });
+    // Without JavaScript, a refused bulk post comes back here: the rows (and the bar's choices)
+    // as the person ticked them. The server renders the boxes ticked; the running page starts
+    // its selection from them.
+    let kept = selectable.then(|| failed_post("bulk_secrets"));
+    let kept_ids = Signal::derive(move || {
+        kept.and_then(|failed| failed.get())
+            .map(|failed| failed.ids("ids"))
+            .unwrap_or_default()
+    });
+    Effect::new(move |_| {
+        let ids = kept_ids.get();
+        if !ids.is_empty() {
+            selected.set(ids.into_iter().collect());
+        }
     });
     let header = move |key: SortKey, label: &'static str| {
         if !selectable {
@@ -113,7 +130,7 @@ pub fn SecretsTable(
                                             .items
                                             .into_iter()
                                             .enumerate()
-                                            .map(|(i, row)| view! { <SecretRowView row project select=selectable.then_some((i, selected)) /> })
+                                            .map(|(i, row)| view! { <SecretRowView row project select=selectable.then_some(RowSelect { index: i, selected, kept: kept_ids }) /> })
                                             .collect_view()
                                             .into_any(),
                                         Err(error) => {
@@ -160,7 +177,8 @@ pub fn SecretsTable(
                         .iter()
                         .map(|row| (row.id, row.permissions))
                         .collect();
-                    view! { <BulkToolbar action can_assign projects rows selected sent /> }
+                    let kept = kept.and_then(|failed| failed.get());
+                    view! { <BulkToolbar action can_assign projects rows selected sent kept /> }
                 })
             };
             view! {
@@ -248,7 +266,18 @@ fn BulkToolbar(
     rows: Vec<(i64, SecretPermissions)>,
     selected: RwSignal<HashSet<i64>>,
     sent: Sent<BulkSecrets>,
+    kept: Option<FailedPost>,
 ) -> impl IntoView {
+    // A refused plain post's choices, shown again (see `SecretsTable`).
+    let kept_action = StoredValue::new(
+        kept.as_ref()
+            .and_then(|f| f.field("action").map(str::to_owned)),
+    );
+    let kept_projects = StoredValue::new(
+        kept.as_ref()
+            .map(|f| f.ids("project_ids"))
+            .unwrap_or_default(),
+    );
     let offer =
         Memo::new(move |_| selected.with(|chosen| BulkOffer::of(&rows, chosen, can_assign)));
     let confirm = FieldMessage::answered("bulk-confirm", "confirm", move || action.value().get());
@@ -262,22 +291,24 @@ fn BulkToolbar(
             view! { <p class="muted">{format!("You may not change {which} secrets.")}</p> }
         })
     };
+    let was = move |value: &str| kept_action.with_value(|kept| kept.as_deref() == Some(value));
     let choose = move || {
         (!offer.get().is_empty()).then(|| view! {
             <label for="bulk-action">"With the selected secrets"</label>
             <select id="bulk-action" name="action">
-                {move || offer.get().sync.then(|| view! { <option value="sync">"Sync now"</option> })}
+                {move || offer.get().sync.then(|| view! { <option value="sync" selected=was("sync")>"Sync now"</option> })}
                 {move || offer.get().assign.then(|| view! {
-                    <option value="assign">"Assign to the projects below"</option>
-                    <option value="unassign">"Unassign from the projects below"</option>
+                    <option value="assign" selected=was("assign")>"Assign to the projects below"</option>
+                    <option value="unassign" selected=was("unassign")>"Unassign from the projects below"</option>
                 })}
-                {move || offer.get().delete.then(|| view! { <option value="delete">"Delete"</option> })}
+                {move || offer.get().delete.then(|| view! { <option value="delete" selected=was("delete")>"Delete"</option> })}
             </select>
         })
     };
+    let open = kept_projects.with_value(|kept| !kept.is_empty());
     let projects_list = move || {
         offer.get().assign.then(|| view! {
-                <details class="bulk-projects">
+                <details class="bulk-projects" open=open>
                     <summary>"Projects"</summary>
                     <Transition fallback=|| ()>
                         {move || projects.get().and_then(Result::ok).map(|list| {
@@ -285,7 +316,7 @@ fn BulkToolbar(
                                 .enumerate()
                                 .map(|(i, p)| view! {
                                     <label class="checkbox">
-                                        <input type="checkbox" name=format!("project_ids[{i}]") value=p.id />
+                                        <input type="checkbox" name=format!("project_ids[{i}]") value=p.id checked=kept_projects.with_value(|kept| kept.contains(&p.id)) />
                                         {p.name}
                                     </label>
                                 })
@@ -339,10 +370,18 @@ fn status_cell(row: &SecretRow, project: Option<i64>) -> AnyView {
     match (project, brief) {
         (Some(project), Some(brief)) => {
             let id = row.id;
-            let reason = live_reason(id, project, brief.reason.clone());
+            let initial = brief.status;
+            // Said once, in the names of the secret's keys, as on the secret's page.
+            let reason = live_reason(id, project, brief, row.spec.clone());
+            let shown = Memo::new(move |_| reason());
             view! {
-                <LiveAssignmentBadge secret_id=id project_id=project initial=brief.status />
-                {move || reason().map(|r| view! { <p class="cell-reason">{r}</p> })}
+                <LiveAssignmentBadge secret_id=id project_id=project initial />
+                {move || shown.get().reason.map(|r| view! { <p class="cell-reason">{r}</p> })}
+                {move || {
+                    shown.get().warning.map(|w| view! {
+                        <p class="cell-reason warning"><span class="muted">"Controller warning: "</span>{w}</p>
+                    })
+                }}
             }
             .into_any()
         }
@@ -350,13 +389,18 @@ fn status_cell(row: &SecretRow, project: Option<i64>) -> AnyView {
     }
 }
 
+/// A row's checkbox for the bulk bar: its place on the page, the selection, and the ids a
+/// refused plain post had ticked (rendered ticked by the server).
+#[derive(Clone, Copy)]
+struct RowSelect {
+    index: usize,
+    selected: RwSignal<HashSet<i64>>,
+    kept: Signal<BTreeSet<i64>>,
+}
+
 /// One secret's row; with `select` (its index and the selection), a checkbox for the bulk bar.
 #[component]
-fn SecretRowView(
-    row: SecretRow,
-    project: Option<i64>,
-    select: Option<(usize, RwSignal<HashSet<i64>>)>,
-) -> impl IntoView {
+fn SecretRowView(row: SecretRow, project: Option<i64>, select: Option<RowSelect>) -> impl IntoView {
     let live = use_live();
     let (briefs, count, secret_id) = (row.assigned_to.clone(), row.assignment_count, row.id);
     // Follows live events: a project being unassigned leaves the cell at once.
@@ -371,7 +415,7 @@ fn SecretRowView(
     let gone = move || live.is_gone(id);
     view! {
         <tr hidden=gone>
-            {select.map(|(i, selected)| view! {
+            {select.map(|RowSelect { index: i, selected, kept }| view! {
                 <td class="cell-select">
                     <input
                         type="checkbox"
@@ -379,6 +423,7 @@ fn SecretRowView(
                         value=row.id
                         disabled=gone
                         aria-label=format!("Select {}", row.name)
+                        checked=move || selected.with(|s| s.contains(&id)) || kept.with(|k| k.contains(&id))
                         prop:checked=move || selected.with(|s| s.contains(&id))
                         on:change=move |ev| {
                             let checked = event_target_checked(&ev);

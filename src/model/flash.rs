@@ -6,6 +6,8 @@
 //! Nothing secret is in it: fields that carry a value, a password or the CSRF token are never
 //! kept ([`is_secret_field`]).
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -39,18 +41,42 @@ impl FailedPost {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Every posted value of `name` (a multi-select or repeated checkbox).
+    /// Every posted value of the repeated field `name` (a multi-select, or checkboxes named
+    /// `name`, `name[]` or `name[3]`, as the forms number theirs for the server's decoder), in
+    /// the order they were sent.
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.input
             .iter()
-            .filter(|(n, _)| n == name)
+            .filter(|(n, _)| is_one_of(n, name))
             .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The ids a checkbox list `name` was sent with: the boxes the person had ticked (a value
+    /// that is not a number was not one of the form's, and is left out).
+    pub fn ids(&self, name: &str) -> BTreeSet<i64> {
+        self.all(name)
+            .into_iter()
+            .filter_map(|v| v.parse().ok())
             .collect()
     }
 
     /// Whether it was posted to `endpoint` (the server function's name).
     pub fn is_for(&self, endpoint: &str) -> bool {
         self.endpoint == endpoint
+    }
+}
+
+/// Whether the posted field `posted` is one of the repeated field `name`: `name` itself,
+/// `name[]`, or `name[i]` with a number `i`.
+fn is_one_of(posted: &str, name: &str) -> bool {
+    match posted.strip_prefix(name) {
+        Some("") | Some("[]") => true,
+        Some(rest) => rest
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit())),
+        None => false,
     }
 }
 
@@ -112,5 +138,30 @@ mod tests {
         assert_eq!(failed.all("project_ids"), ["1", "3"]);
         assert!(failed.is_for("bulk_secrets"));
         assert_eq!(failed.error.field_errors().len(), 1);
+    }
+
+    #[test]
+    fn numbered_checkboxes_give_back_the_ticked_ids_and_nothing_else() {
+        // As the forms number their checkboxes (`ids[0]`, `project_ids[2]`): unticked ones
+        // are not sent at all, so the numbers have gaps.
+        let failed = FailedPost {
+            endpoint: "bulk_secrets".into(),
+            input: vec![
+                ("ids[0]".into(), "7".into()),
+                ("ids[3]".into(), "12".into()),
+                ("ids_extra".into(), "99".into()),
+                ("ids[x]".into(), "98".into()),
+                ("project_ids[2]".into(), "4".into()),
+                ("project_ids[]".into(), "5".into()),
+                ("project_ids[5]".into(), "not-a-number".into()),
+                ("action".into(), "delete".into()),
+            ],
+            error: AppError::validation("confirm", "type delete to confirm"),
+        };
+        assert_eq!(failed.ids("ids"), BTreeSet::from([7, 12]));
+        assert_eq!(failed.ids("project_ids"), BTreeSet::from([4, 5]));
+        assert_eq!(failed.all("project_ids"), ["4", "5", "not-a-number"]);
+        assert!(failed.ids("user_ids").is_empty());
+        assert_eq!(failed.field("action"), Some("delete"));
     }
 }

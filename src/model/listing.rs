@@ -233,17 +233,6 @@ fn encode(value: &str) -> String {
     out
 }
 
-/// Where the delete form sends the browser: the list, which says which secret was deleted.
-pub fn deleted_href(name: &str) -> String {
-    format!("/secrets?deleted={}", encode(name))
-}
-
-/// The name the list was sent by [`deleted_href`], if it is one a secret can have: a crafted
-/// link cannot make the page say anything else.
-pub fn deleted_name(param: Option<String>) -> Option<String> {
-    param.filter(|name| crate::domain::validation::validate_secret_name(name).is_ok())
-}
-
 /// A project as shown next to a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectRef {
@@ -262,6 +251,10 @@ pub struct AssignmentBrief {
     pub status: AssignmentStatus,
     /// Why, for every status but Synced.
     pub reason: Option<String>,
+    /// The controller's latest warning event, shown with the reason (once, in the person's
+    /// names: `domain::reason_words::shown_once`).
+    #[serde(default)]
+    pub last_warning: Option<String>,
 }
 
 /// One row of the Secrets table.
@@ -294,6 +287,9 @@ pub struct SecretRow {
     /// What the viewer may do with it (none until the server says).
     #[serde(default)]
     pub permissions: SecretPermissions,
+    /// Its spec (no values): the key names an assignment's reason is put in, where the cluster
+    /// names an entry by its place (`spec.data[1]`).
+    pub spec: SecretSpec,
 }
 
 /// What the viewer may do with one secret, decided on the server by
@@ -422,6 +418,10 @@ pub struct SecretDetail {
     /// Part of the detail, not a load of its own, so the page hydrates from one answer.
     #[serde(default)]
     pub assign_options: Option<Vec<AssignOption>>,
+    /// An organization secret's selectors with what each matches now, for whoever may assign
+    /// it; with the detail for the same reason as `assign_options`.
+    #[serde(default)]
+    pub selectors: Option<Vec<SelectorMatch>>,
     /// Its address by name (`/projects/<project>/secrets/<name>` or `/secrets/by-name/<name>`),
     /// which opens this page for whoever may see it.
     #[serde(default)]
@@ -476,20 +476,18 @@ impl BulkOutcome {
     }
 }
 
+/// One selector of an organization secret and the projects it matches now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelectorMatch {
+    /// The selector in its canonical text, e.g. `env=prod,team=payments`.
+    pub selector: String,
+    /// The projects whose labels it matches, by name.
+    pub projects: Vec<ProjectRef>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_list_after_a_delete_names_only_what_a_secret_can_be_named() {
-        assert_eq!(deleted_href("journey-db"), "/secrets?deleted=journey-db");
-        assert_eq!(
-            deleted_name(Some("journey-db".into())).as_deref(),
-            Some("journey-db")
-        );
-        assert_eq!(deleted_name(Some("Call 555 now!".into())), None);
-        assert_eq!(deleted_name(None), None);
-    }
 
     #[test]
     fn a_bulk_outcome_says_what_was_done_and_to_how_many() {

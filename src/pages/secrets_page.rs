@@ -6,33 +6,23 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::admin::list_projects;
-use crate::components::created::Notice;
 use crate::components::load::load;
 use crate::components::new_secret_links::NewSecretLinks;
 use crate::components::permitted::Permitted;
 use crate::components::secrets_table::{ProjectsResource, SecretsTable};
 use crate::components::session::RequireUser;
 use crate::domain::status::SecretStatus;
-use crate::model::listing::{MAX_SEARCH_CHARS, SecretQuery, SortKey, deleted_name};
+use crate::model::listing::{MAX_SEARCH_CHARS, SecretQuery, SortKey};
 use crate::model::secret::{Scope, SecretKind, UseCase};
 
 /// Lists secrets: search, filters, sort and page live in the URL (so a view can be shared and
 /// the back button works); the filter form is a plain GET form. Rows can be selected for a
-/// bulk action. Sent here after a delete, it says which secret was deleted.
+/// bulk action. Sent here after a delete, the shell's flash message says which secret was
+/// deleted.
 #[component]
 pub fn SecretsPage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(|p| SecretQuery::from_params(|key| p.get(key))));
-    let deleted = move || {
-        deleted_name(params.with(|p| p.get("deleted")))
-            .map(|name| format!("Secret {name} deleted."))
-    };
-    let notice = Notice::saying(untrack(deleted));
-    // Said again (and focused) once hydrated; gone once the URL no longer says it.
-    Effect::new(move |_| match deleted() {
-        Some(message) => notice.say(message),
-        None => notice.clear(),
-    });
     view! {
         <Title text="Secrets" />
         <div class="page-header">
@@ -42,7 +32,6 @@ pub fn SecretsPage() -> impl IntoView {
             </Permitted>
             <NewSecretLinks />
         </div>
-        {notice.view()}
         <RequireUser children=move |user| {
             // Read once (for signed-in users only) for the project filter and the bulk bar.
             let projects: ProjectsResource = load(|| (), |_| list_projects());

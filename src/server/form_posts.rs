@@ -218,7 +218,9 @@ fn strip_error_info(to: &str) -> String {
     };
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|pair| !pair.starts_with("__path=") && !pair.starts_with("__err="))
+        .filter(|pair| {
+            !pair.is_empty() && !pair.starts_with("__path=") && !pair.starts_with("__err=")
+        })
         .collect();
     if kept.is_empty() {
         path.to_owned()
@@ -291,6 +293,16 @@ mod tests {
         assert_eq!(path_only("/secrets?page=2"), "/secrets");
         assert_eq!(local("http://console.local:3000/secrets/5"), "/secrets/5");
         assert_eq!(local("/secrets/5?__path=x&__err=y"), "/secrets/5");
+    }
+
+    #[test]
+    fn an_empty_query_leaves_no_question_mark() {
+        assert_eq!(strip_error_info("/tokens?"), "/tokens");
+        assert_eq!(
+            strip_error_info("/projects/payments?&"),
+            "/projects/payments"
+        );
+        assert_eq!(strip_error_info("/secrets?q=db&"), "/secrets?q=db");
     }
 
     #[test]

@@ -122,3 +122,136 @@ async fn a_plain_form_says_what_it_did_or_why_not_on_the_next_page() {
     let html = page(&admin, "/secrets?scope=Organization").await;
     assert!(html.contains("select at least one secret"), "why not");
 }
+
+/// Whether `html` has a checkbox of the list `name` (`name[0]`, `name[1]`, …) for `value`,
+/// ticked.
+fn ticked(html: &str, name: &str, value: i64) -> bool {
+    html.split("<input")
+        .skip(1)
+        .map(|tag| tag.split('>').next().unwrap_or_default())
+        .filter(|tag| {
+            tag.contains(&format!("name=\"{name}[")) && tag.contains(&format!("value=\"{value}\""))
+        })
+        .any(|tag| {
+            tag.split_whitespace().any(|attribute| {
+                matches!(attribute.trim_end_matches('/'), "checked" | "checked=\"\"")
+            })
+        })
+}
+
+#[tokio::test]
+async fn a_refused_plain_checkbox_form_comes_back_with_the_boxes_as_they_were_ticked() {
+    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let csrf = enc(&admin.csrf);
+    let (payments, search) = (
+        crate::live::project_id(&admin, "payments").await,
+        crate::live::project_id(&admin, "search").await,
+    );
+
+    // The bulk bar: two rows and a project ticked, Delete chosen, the confirmation forgotten.
+    let (_, list) = admin
+        .call("list_secrets", json!({"query": {"search": null, "kind": null, "scope": null, "status": null, "project_id": null, "use_case": null, "sort": "Name", "descending": false, "page": 1, "per_page": 50}}))
+        .await;
+    let ids: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.len() >= 3, "{list}");
+    let body = format!(
+        "csrf={csrf}&ids[0]={}&ids[2]={}&action=delete&project_ids[1]={search}&confirm=",
+        ids[0], ids[2]
+    );
+    let response = post_from(&admin, "/secrets", "bulk_secrets", &body).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/secrets");
+    let html = page(&admin, "/secrets").await;
+    assert!(html.contains("type delete to confirm"), "why not, in words");
+    assert!(
+        ticked(&html, "ids", ids[0]) && ticked(&html, "ids", ids[2]),
+        "the rows ticked"
+    );
+    assert!(!ticked(&html, "ids", ids[1]), "and no other");
+    assert!(ticked(&html, "project_ids", search), "the project ticked");
+    assert!(!ticked(&html, "project_ids", payments));
+    assert!(
+        html.contains(r#"<option value="delete" selected"#),
+        "the action kept"
+    );
+    let again = page(&admin, "/secrets").await;
+    assert!(
+        !ticked(&again, "ids", ids[0]),
+        "only on the page it was sent back to"
+    );
+
+    // The assign picker: payments ticked with a project that someone deleted meanwhile.
+    let (status, secret) = admin
+        .call("create_secret", json!({"csrf": admin.csrf, "input": {"name": "ticks-kept", "scope": "Organization", "project_id": null, "use_case": "Generic", "description": "", "spec": crate::auth::external_spec("vault", "shared/x"), "values": []}}))
+        .await;
+    assert_eq!(status, 200, "{secret}");
+    let secret = secret.as_i64().unwrap();
+    let at = format!("/secrets/{secret}");
+    let body = format!("csrf={csrf}&id={secret}&project_ids[0]={payments}&project_ids[1]=999999");
+    let response = post_from(&admin, &at, "set_assignments", &body).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], at.as_str());
+    let html = page(&admin, &at).await;
+    assert!(
+        html.contains("there is no project with id 999999"),
+        "why not"
+    );
+    assert!(
+        ticked(&html, "project_ids", payments),
+        "payments still ticked"
+    );
+    assert!(!ticked(&html, "project_ids", search));
+    assert!(html.contains("1 project selected"), "and counted");
+    assert!(
+        !ticked(&page(&admin, &at).await, "project_ids", payments),
+        "nothing saved"
+    );
+
+    // Memberships on the Users page: the ticked projects of that user's row, not another's.
+    let (status, users) = admin.call("list_users", json!({})).await;
+    assert_eq!(status, 200, "{users}");
+    let id_of = |email: &str| {
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let dev = id_of("dev@example.com");
+    let body = format!("csrf={csrf}&user_id={dev}&project_ids[1]={search}&project_ids[2]=999999");
+    let response = post_from(&admin, "/users", "set_memberships", &body).await;
+    assert_eq!(response.status(), 303);
+    let html = page(&admin, "/users").await;
+    assert!(
+        html.contains("there is no project with id 999999"),
+        "why not"
+    );
+    // A row's boxes: its fieldset, "Projects of <email>".
+    let row = |email: &str| {
+        let start = html.find(&format!("Projects of {email}")).unwrap();
+        let end = html[start..].find("</fieldset>").unwrap();
+        html[start..start + end].to_owned()
+    };
+    let (dev_row, other_row) = (row("dev@example.com"), row("admin@example.com"));
+    assert!(
+        ticked(&dev_row, "project_ids", search),
+        "search ticked for dev"
+    );
+    assert!(
+        !ticked(&dev_row, "project_ids", payments),
+        "payments as unticked"
+    );
+    assert!(
+        !ticked(&other_row, "project_ids", search),
+        "other rows as saved"
+    );
+}

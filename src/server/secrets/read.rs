@@ -137,6 +137,7 @@ fn secret_row(row: &AnyRow) -> Result<SecretRow, ServiceError> {
         version: row.try_get("version")?,
         // The viewer's, filled in by the server function that knows who asks.
         permissions: SecretPermissions::default(),
+        spec: serde_json::from_str(row.try_get("spec")?).map_err(|_| corrupt("spec"))?,
     })
 }
 
@@ -194,7 +195,7 @@ pub async fn list(
     let total: i64 = count.query_scalar().fetch_one(db.pool()).await?;
 
     let mut select = Sql::new(&format!(
-        "SELECT {ROW_COLUMNS} FROM secrets s LEFT JOIN projects p ON p.id = s.project_id"
+        "SELECT {ROW_COLUMNS}, s.spec FROM secrets s LEFT JOIN projects p ON p.id = s.project_id"
     ));
     push_filters(&mut select, query, visibility);
     select.push(&order_by(query, visibility));
@@ -209,8 +210,8 @@ pub async fn list(
     if !items.is_empty() {
         let ids: Vec<i64> = items.iter().map(|row| row.id).collect();
         let mut briefs = Sql::new(
-            "SELECT secret_id, project_id, project_name, status, reason FROM ( \
-               SELECT a.secret_id, a.project_id, p.name AS project_name, a.status, a.reason, \
+            "SELECT secret_id, project_id, project_name, status, reason, last_warning FROM ( \
+               SELECT a.secret_id, a.project_id, p.name AS project_name, a.status, a.reason, a.last_warning, \
                  ROW_NUMBER() OVER (PARTITION BY a.secret_id ORDER BY p.name) AS n \
                FROM assignments a JOIN projects p ON p.id = a.project_id WHERE a.secret_id IN ",
         );
@@ -243,6 +244,7 @@ pub async fn list(
                     status: AssignmentStatus::parse(&status)
                         .ok_or_else(|| corrupt("assignment status"))?,
                     reason: row.try_get("reason")?,
+                    last_warning: row.try_get("last_warning")?,
                 });
             }
         }
@@ -394,6 +396,7 @@ pub async fn detail(
         assignments,
         history,
         assign_options: None,
+        selectors: None,
         name_path: String::new(),
     })
 }
