@@ -201,7 +201,7 @@ impl Server {
         let database_url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
         let db = Db::connect(&DatabaseUrl::new(database_url.clone())).await?;
         db.migrate().await?;
-        crate::server::auth::users::create_user(&db, ADMIN, PASSWORD, true).await?;
+        crate::server::auth::users::create_user(&db, None, ADMIN, PASSWORD, true).await?;
         let extra = prepare(&db, &dir).await?;
         db.close().await;
         let port = free_port()?;

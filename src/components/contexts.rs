@@ -64,6 +64,9 @@ pub enum LiveState {
     /// The server closed this page's stream for a newer one of the same session (too many
     /// tabs); a reload resumes.
     Stopped,
+    /// The server ended the stream because this user was signed out (disabled, or signed out
+    /// everywhere); the page's next request goes to the sign-in page.
+    SignedOut,
 }
 
 impl LiveState {
@@ -74,6 +77,7 @@ impl LiveState {
             LiveState::Live => "Live",
             LiveState::Reconnecting => "Reconnecting…",
             LiveState::Stopped => "Paused: too many tabs (reload to resume)",
+            LiveState::SignedOut => "Signed out",
         }
     }
 
@@ -84,6 +88,7 @@ impl LiveState {
             LiveState::Live => "live",
             LiveState::Reconnecting => "reconnecting",
             LiveState::Stopped => "stopped",
+            LiveState::SignedOut => "signed-out",
         }
     }
 }

@@ -9,8 +9,9 @@ use crate::components::contexts::use_live;
 #[cfg(feature = "hydrate")]
 use crate::components::contexts::{LiveContext, LiveState};
 use crate::components::status_badge::{AssignmentBadge, StatusBadge};
-use crate::domain::reason_words::shown_failure;
+use crate::domain::reason_words::{ShownReason, in_person_names, shown_failure, shown_once};
 use crate::domain::status::{AssignmentStatus, FailureClass, SecretStatus};
+use crate::model::listing::AssignmentBrief;
 use crate::model::secret::SecretSpec;
 
 /// Opens the stream (in the browser, once) and shows its state.
@@ -24,6 +25,20 @@ pub fn LiveIndicator() -> impl IntoView {
         }
         true
     });
+    // Signed out elsewhere (disabled, signed out everywhere): the page's next navigation is a
+    // full load, which the server answers with the sign-in page.
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        #[cfg(feature = "hydrate")]
+        if previous.is_some_and(|p| p != path) && live.state.get_untracked() == LiveState::SignedOut
+        {
+            let _ = window().location().set_href(&path);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = previous;
+        path
+    });
     view! {
         <span class="live-indicator" data-live=move || live.state.get().as_str() role="status">
             <span class="live-dot" aria-hidden="true"></span>
@@ -32,17 +47,27 @@ pub fn LiveIndicator() -> impl IntoView {
     }
 }
 
-/// An assignment's reason, following live events (`initial` until one arrives).
+/// An assignment's reason and the controller's latest warning as a person reads them: said
+/// once, in the names of `spec`'s keys (`domain::reason_words::shown_once`), following live
+/// events (`initial` until one arrives). A warning from before the latest sync is history.
 pub fn live_reason(
     secret_id: i64,
     project_id: i64,
-    initial: Option<String>,
-) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    initial: AssignmentBrief,
+    spec: SecretSpec,
+) -> impl Fn() -> ShownReason + Send + Sync + 'static {
     let live = use_live();
     move || {
-        live.assignment(secret_id, project_id)
-            .map(|a| a.reason)
-            .unwrap_or_else(|| initial.clone())
+        let (status, reason, warning) = match live.assignment(secret_id, project_id) {
+            Some(a) => (a.status, a.reason, a.warning),
+            None => (
+                initial.status,
+                initial.reason.clone(),
+                initial.last_warning.clone(),
+            ),
+        };
+        let warning = warning.filter(|_| status != AssignmentStatus::Synced);
+        shown_once(reason.as_deref(), warning.as_deref(), &spec)
     }
 }
 
@@ -122,8 +147,8 @@ pub struct FailureSource {
 }
 
 /// An assignment's status badge that follows live events; its failure class (sentence and
-/// what to do, when `failure` says how to tell it), reason and last sync show on hover and
-/// focus.
+/// what to do, when `failure` says how to tell it), reason (in the names of `failure`'s spec's
+/// keys) and last sync show on hover and focus.
 #[component]
 pub fn LiveAssignmentBadge(
     secret_id: i64,
@@ -149,13 +174,12 @@ pub fn LiveAssignmentBadge(
         let class = failure
             .as_ref()
             .and_then(|f| shown_failure(status, recorded, warning.as_deref(), &f.spec));
-        let synced =
-            synced.map(|at| format!("last sync {}", crate::components::format::utc_time(at)));
-        [class.map(FailureClass::summary), reason, synced]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" · ")
+        badge_detail(
+            class,
+            reason.as_deref(),
+            synced,
+            failure.as_ref().map(|f| &f.spec),
+        )
     });
     view! {
         <AssignmentBadge
@@ -165,6 +189,26 @@ pub fn LiveAssignmentBadge(
             detail
         />
     }
+}
+
+/// What an assignment badge shows on hover and focus: the failure's summary, the reason in
+/// the names of `spec`'s keys (as the reason cell says it), the last sync.
+fn badge_detail(
+    class: Option<FailureClass>,
+    reason: Option<&str>,
+    synced: Option<i64>,
+    spec: Option<&SecretSpec>,
+) -> String {
+    let reason = reason.map(|reason| match spec {
+        Some(spec) => in_person_names(reason, spec),
+        None => reason.to_owned(),
+    });
+    let synced = synced.map(|at| format!("last sync {}", crate::components::format::utc_time(at)));
+    [class.map(FailureClass::summary), reason, synced]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 #[cfg(feature = "hydrate")]
@@ -225,13 +269,22 @@ fn connect(live: LiveContext) {
     );
     listen("resync", Box::new(move |_| live.resync.update(|n| *n += 1)));
     // Too many streams in this session, and this page's was the oldest: stop rather than
-    // reconnect, which would close another tab's stream in turn.
+    // reconnect, which would close another tab's stream in turn. Or the user was signed out
+    // (disabled, signed out everywhere): nothing to reconnect to.
     let stopping = source.clone();
     listen(
         "closed",
-        Box::new(move |_| {
+        Box::new(move |event| {
             stopping.close();
-            live.state.set(LiveState::Stopped);
+            let signed_out = event
+                .data()
+                .as_string()
+                .is_some_and(|data| data.contains("signed out"));
+            live.state.set(if signed_out {
+                LiveState::SignedOut
+            } else {
+                LiveState::Stopped
+            });
         }),
     );
     let watched = source.clone();
@@ -250,5 +303,43 @@ fn connect(live: LiveContext) {
             .data()
             .as_string()
             .and_then(|data| serde_json::from_str(&data).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::secret::{ExternalDataEntry, ExternalSpec};
+
+    fn entry(secret_key: &str, remote_key: &str) -> ExternalDataEntry {
+        ExternalDataEntry {
+            secret_key: secret_key.into(),
+            remote_key: remote_key.into(),
+            property: None,
+            version: None,
+        }
+    }
+
+    #[test]
+    fn a_badge_names_the_entry_by_the_key_the_person_gave_it() {
+        let spec = SecretSpec::External(ExternalSpec {
+            store: "vault".into(),
+            refresh_interval: "1h".into(),
+            data: vec![
+                entry("username", "shared/db/username"),
+                entry("password", "shared/db/password"),
+            ],
+        });
+        let reason =
+            "error processing spec.data[1] (key: shared/db/password), err: Secret does not exist";
+        let detail = badge_detail(None, Some(reason), None, Some(&spec));
+        assert_eq!(
+            detail,
+            "key password (remote key shared/db/password): Secret does not exist"
+        );
+        assert!(!detail.contains("spec.data"));
+        // Without the spec (nothing to name it by), the cluster's words.
+        assert_eq!(badge_detail(None, Some(reason), None, None), reason);
+        assert_eq!(badge_detail(None, None, None, Some(&spec)), "");
     }
 }

@@ -1,10 +1,13 @@
-//! Users and memberships (platform admins only; the server refuses everyone else).
+//! Users and memberships (platform admins only; the server refuses everyone else): add a
+//! user, set their projects, disable or enable them, change their role, reset their password,
+//! sign them out everywhere.
+
+mod people_forms;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::admin::{CreateUser, SetMemberships, list_projects, list_users};
-use crate::api::auth::SignOutEverywhere;
 use crate::components::created::Created;
 use crate::components::error_summary::{ErrorSummary, refused_problems};
 use crate::components::field_message::{FieldMessage, is_about_any};
@@ -14,6 +17,7 @@ use crate::components::not_found::NotFound;
 use crate::components::session::RequireUser;
 use crate::components::unreachable::{UnreachableNotice, answered};
 use crate::model::account::{CurrentUser, ProjectSummary, UserSummary};
+use people_forms::{AccountCell, PeopleActions, RoleCell};
 
 /// Lists users with their projects; creates users; sets memberships.
 #[component]
@@ -41,10 +45,13 @@ pub fn UsersPage() -> impl IntoView {
 fn UsersAdmin(user: CurrentUser) -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let memberships = ServerAction::<SetMemberships>::new();
-    let sign_out = ServerAction::<SignOutEverywhere>::new();
+    let people = PeopleActions::new();
     // Reloaded after what the server answered (not after a request it never got).
-    let changed = (answered(create), answered(memberships));
-    let users = load(move || (changed.0.get(), changed.1.get()), |_| list_users());
+    let changed = (answered(create), answered(memberships), people.answered());
+    let users = load(
+        move || (changed.0.get(), changed.1.get(), changed.2()),
+        |_| list_users(),
+    );
     let projects = load(|| (), |_| list_projects());
     let csrf = user.csrf_token.clone();
     // A refused email or password is shown at its field; anything else on its own. Without
@@ -101,13 +108,14 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
     };
     view! {
         {memberships_saved}
+        {people.outcome()}
         <UnreachableNotice action=memberships />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 let csrf = csrf.clone();
                 match (users.get(), projects.get()) {
                     (Some(Ok(users)), Some(Ok(projects))) => {
-                        view! { <UsersTable users projects csrf memberships sign_out saved_for /> }.into_any()
+                        view! { <UsersTable users projects csrf memberships people saved_for /> }.into_any()
                     }
                     (Some(Err(error)), _) | (_, Some(Err(error))) => {
                         view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
@@ -116,17 +124,6 @@ fn UsersAdmin(user: CurrentUser) -> impl IntoView {
                 }
             }}
         </Transition>
-        <p role="status" class="muted">
-            {move || {
-                sign_out
-                    .value()
-                    .get()
-                    .map(|result| match result {
-                        Ok(ended) => format!("Signed out everywhere: {ended} session(s) ended."),
-                        Err(error) => error.to_string(),
-                    })
-            }}
-        </p>
         <h2>"Add a user"</h2>
         // In a transition: the server waits for a failed post's input before rendering it.
         <Transition fallback=|| ()>
@@ -177,18 +174,18 @@ fn UsersTable(
     projects: Vec<ProjectSummary>,
     csrf: String,
     memberships: ServerAction<SetMemberships>,
-    sign_out: ServerAction<SignOutEverywhere>,
+    people: PeopleActions,
     saved_for: RwSignal<String>,
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="data-table">
+            <table class="data-table wide">
                 <thead>
                     <tr>
                         <th scope="col">"Email"</th>
                         <th scope="col">"Role"</th>
                         <th scope="col">"Projects"</th>
-                        <th scope="col">"Sessions"</th>
+                        <th scope="col">"Account"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -197,14 +194,20 @@ fn UsersTable(
                         .map(|user| {
                             let projects = projects.clone();
                             let csrf = csrf.clone();
-                            let sign_out_csrf = csrf.clone();
-                            let sign_out_label = format!("Sign {} out everywhere", user.email);
+                            let row_csrf = csrf.clone();
+                            let role_user = user.clone();
+                            let account_user = user.clone();
                             let save_label = format!("Save projects of {}", user.email);
                             let email = user.email.clone();
+                            // A refused plain post comes back with the boxes as they were ticked.
+                            let user_id = user.id.to_string();
+                            let posted = crate::components::flash::posted_ids("set_memberships", "project_ids", move |f| {
+                                f.field("user_id") == Some(user_id.as_str())
+                            });
                             view! {
                                 <tr>
                                     <td class="cell-name">{user.email.clone()}</td>
-                                    <td data-label="Role">{if user.is_admin { "Platform admin" } else { "Team member" }}</td>
+                                    <RoleCell user=role_user csrf=row_csrf.clone() actions=people />
                                     <td class="cell-wrap" data-label="Projects">
                                         <ActionForm action=memberships attr:class="inline-form">
                                             <input type="hidden" name="csrf" value=csrf />
@@ -215,7 +218,8 @@ fn UsersTable(
                                                     .into_iter()
                                                     .enumerate()
                                                     .map(|(i, project)| {
-                                                        let checked = user.projects.contains(&project.id);
+                                                        let (id, saved) = (project.id, user.projects.contains(&project.id));
+                                                        let checked = move || posted.get().map_or(saved, |kept| kept.contains(&id));
                                                         view! {
                                                             <label class="checkbox">
                                                                 <input type="checkbox" name=format!("project_ids[{i}]") value=project.id checked=checked />
@@ -235,15 +239,7 @@ fn UsersTable(
                                             </button>
                                         </ActionForm>
                                     </td>
-                                    <td data-label="Sessions">
-                                        <ActionForm action=sign_out attr:class="inline-form">
-                                            <input type="hidden" name="csrf" value=sign_out_csrf />
-                                            <input type="hidden" name="user_id" value=user.id />
-                                            <button type="submit" class="button small" aria-label=sign_out_label>
-                                                "Sign out everywhere"
-                                            </button>
-                                        </ActionForm>
-                                    </td>
+                                    <AccountCell user=account_user csrf=row_csrf actions=people />
                                 </tr>
                             }
                         })

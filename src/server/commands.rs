@@ -47,7 +47,7 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
     };
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
-    let created = auth::users::create_user(&db, email, &password, true).await;
+    let created = auth::users::create_user(&db, None, email, &password, true).await;
     db.close().await;
     match created {
         Ok(id) => {

@@ -52,6 +52,7 @@ pub async fn seed_if_empty(db: &Db, keys: &Keyring, password: &str) -> Result<bo
     let ml = create_project(db, "ml-training", gcp, "ml-training").await?;
     users::set_allowlist(
         db,
+        None,
         payments,
         &Allowlist {
             stores: vec!["vault".into(), "aws-secrets-manager".into()],
@@ -60,9 +61,9 @@ pub async fn seed_if_empty(db: &Db, keys: &Keyring, password: &str) -> Result<bo
     )
     .await?;
 
-    users::create_user(db, ADMIN_EMAIL, password, true).await?;
-    let dev = users::create_user(db, MEMBER_EMAIL, password, false).await?;
-    users::set_memberships(db, dev, &[payments]).await?;
+    users::create_user(db, None, ADMIN_EMAIL, password, true).await?;
+    let dev = users::create_user(db, None, MEMBER_EMAIL, password, false).await?;
+    users::set_memberships(db, None, dev, &[payments]).await?;
 
     let admin = Actor::new(ADMIN_EMAIL);
     let org = |name: &str, use_case: UseCase, spec: SecretSpec, description: &str| NewSecret {

@@ -67,6 +67,9 @@ pub struct Live {
     pub(crate) sender: broadcast::Sender<i64>,
     pub(crate) clients: Arc<AtomicUsize>,
     streams: Arc<Mutex<OpenStreams>>,
+    /// Users signed out everywhere (or disabled) in this process: their streams end at once
+    /// (other replicas' at their next session check).
+    pub(crate) signed_out: broadcast::Sender<i64>,
 }
 
 impl Live {
@@ -78,6 +81,7 @@ impl Live {
             sender: sender.clone(),
             clients: Arc::new(AtomicUsize::new(0)),
             streams: Arc::default(),
+            signed_out: broadcast::channel(64).0,
         };
         let task = match db.backend() {
             Backend::Sqlite => tokio::spawn(tail(db, sender)),
@@ -99,7 +103,13 @@ impl Live {
             sender,
             clients: Arc::new(AtomicUsize::new(0)),
             streams: Arc::default(),
+            signed_out: broadcast::channel(64).0,
         }
+    }
+
+    /// Ends the open streams of `user_id` in this process now (their sessions are gone).
+    pub fn end_user_streams(&self, user_id: i64) {
+        let _ = self.signed_out.send(user_id);
     }
 
     /// Open SSE streams right now.

@@ -34,6 +34,8 @@ struct Stream {
     checked_at: tokio::time::Instant,
     /// Fires when a newer stream of the same session takes this one's place.
     closed: oneshot::Receiver<()>,
+    /// Users whose sessions just ended (sign out everywhere, disabled).
+    signed_out: broadcast::Receiver<i64>,
     /// The `closed` event is queued: end after sending it.
     ending: bool,
     _slot: StreamSlot,
@@ -75,6 +77,7 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
         pending: vec![Event::default().event("hello").data("{}")],
         checked_at: tokio::time::Instant::now(),
         closed,
+        signed_out: live.signed_out.subscribe(),
         ending: false,
         _slot: slot,
         _guard: ClientGuard(live.clients.clone()),
@@ -117,6 +120,20 @@ impl Stream {
                         .event("closed")
                         .retry(Duration::from_secs(3600))
                         .data(serde_json::json!({ "reason": message }).to_string()),
+                );
+                self.ending = true;
+                return true;
+            }
+            Ok(user_id) = self.signed_out.recv() => {
+                if user_id != self.principal.user_id {
+                    return true;
+                }
+                // Said before closing, so the page stops instead of reconnecting.
+                self.pending.push(
+                    Event::default()
+                        .event("closed")
+                        .retry(Duration::from_secs(3600))
+                        .data(serde_json::json!({ "reason": "you were signed out" }).to_string()),
                 );
                 self.ending = true;
                 return true;

@@ -13,13 +13,13 @@ use crate::support::{Backend, TestServer};
 const PASSWORD: &str = "test-password-123";
 
 /// An open event stream, read event by event.
-struct EventStream {
+pub(crate) struct EventStream {
     response: reqwest::Response,
     buffer: String,
 }
 
 impl EventStream {
-    async fn open(server: &TestServer, email: &str) -> EventStream {
+    pub(crate) async fn open(server: &TestServer, email: &str) -> EventStream {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -48,7 +48,7 @@ impl EventStream {
     }
 
     /// The next event (name, data), or `None` if none arrives in time.
-    async fn next(&mut self, limit: Duration) -> Option<(String, Value)> {
+    pub(crate) async fn next(&mut self, limit: Duration) -> Option<(String, Value)> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             if let Some(end) = self.buffer.find("\n\n") {

@@ -200,7 +200,10 @@ async fn admins_rename_and_delete_projects_and_nothing_is_left_half_done(backend
     .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(audited, ["project-rename", "project-delete"]);
+    assert_eq!(
+        audited,
+        ["project-create", "project-rename", "project-delete"]
+    );
 }
 
 async fn a_secret_opens_by_name_as_by_id_and_is_404_where_hidden(backend: Backend) {

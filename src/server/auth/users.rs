@@ -1,5 +1,6 @@
 //! Local accounts and project memberships. Passwords are hashed with argon2id, off the async
-//! runtime.
+//! runtime. Changes an admin makes to people (create, disable, enable, role, password reset,
+//! memberships, allowlists) are audited here, each in the transaction that makes it.
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
@@ -9,9 +10,14 @@ use zeroize::Zeroizing;
 
 use crate::domain::permissions::{Allowlist, Principal};
 use crate::domain::validation::FieldError;
+use crate::server::audit::{self, Actor};
 use crate::server::clock::now_ms;
 use crate::server::db::Db;
 use crate::server::errors::ServiceError;
+
+pub mod provider_accounts;
+
+pub mod people;
 
 /// Shortest password we accept.
 pub const MIN_PASSWORD_LEN: usize = 12;
@@ -27,6 +33,13 @@ pub struct UserRecord {
     pub is_admin: bool,
     /// Ids of the projects the user is a member of (`memberships`), ascending.
     pub projects: Vec<i64>,
+    /// Disabled: cannot sign in, and has no session.
+    pub disabled: bool,
+    /// Must choose a new password at the next sign-in (after a reset).
+    pub must_change_password: bool,
+    /// Created by single sign-on: the identity provider decides the role (see
+    /// [`provider_managed`]).
+    pub single_sign_on: bool,
 }
 
 async fn hash(password: Zeroizing<String>) -> Result<String, ServiceError> {
@@ -79,6 +92,26 @@ fn validate_email(email: &str) -> Result<String, FieldError> {
     }
 }
 
+/// The users whose role the identity provider decides (and who have no local password): those
+/// with a provider subject (`users.oidc_subject`). Read only if that column is there (a
+/// database without single sign-on's migration has no such user); on a pool connection of its
+/// own, never in a transaction, which a failed statement would abort on PostgreSQL.
+pub async fn provider_managed(db: &Db) -> Vec<i64> {
+    sqlx::query_scalar("SELECT id FROM users WHERE oidc_subject IS NOT NULL")
+        .fetch_all(db.pool())
+        .await
+        .unwrap_or_default()
+}
+
+/// The role's name as pages and audit entries say it.
+pub fn role_name(is_admin: bool) -> &'static str {
+    if is_admin {
+        "platform admin"
+    } else {
+        "team member"
+    }
+}
+
 /// Whether any account exists.
 pub async fn any_user(db: &Db) -> Result<bool, sqlx::Error> {
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
@@ -87,9 +120,11 @@ pub async fn any_user(db: &Db) -> Result<bool, sqlx::Error> {
     Ok(count > 0)
 }
 
-/// Creates a user; returns the id.
+/// Creates a user; returns the id. Audited when an `actor` (an admin) creates them; seeding
+/// and the `create-admin` command pass none.
 pub async fn create_user(
     db: &Db,
+    actor: Option<&Actor>,
     email: &str,
     password: &str,
     is_admin: bool,
@@ -110,15 +145,31 @@ pub async fn create_user(
         return Err(FieldError::new("email", format!("{email} already has an account")).into());
     }
     let hashed = hash(Zeroizing::new(password.to_owned())).await?;
-    Ok(sqlx::query_scalar(
+    let mut tx = db.begin_write().await?;
+    let id = sqlx::query_scalar(
         "INSERT INTO users (email, password_hash, is_admin, disabled, created_at) VALUES ($1, $2, $3, FALSE, $4) RETURNING id",
     )
     .bind(&email)
     .bind(hashed)
     .bind(is_admin)
     .bind(now_ms())
-    .fetch_one(db.pool())
-    .await?)
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(actor) = actor {
+        audit::record(
+            &mut tx,
+            actor,
+            audit::Entry {
+                action: "user-create",
+                target: Some(&email),
+                detail: Some(format!("role {}", role_name(is_admin))),
+                ..audit::Entry::default()
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// The user id for `email` and `password`, or None. Takes as long for an unknown email as for
@@ -129,7 +180,7 @@ pub async fn verify_credentials(
     password: &str,
 ) -> Result<Option<i64>, ServiceError> {
     let row =
-        sqlx::query("SELECT id, password_hash FROM users WHERE email = $1 AND disabled = FALSE")
+        sqlx::query("SELECT id, password_hash FROM users WHERE email = $1 AND disabled = FALSE AND oidc_subject IS NULL")
             .bind(email.trim().to_lowercase())
             .fetch_optional(db.pool())
             .await?;
@@ -170,16 +221,21 @@ pub async fn principal(db: &Db, id: i64) -> Result<Option<Principal>, ServiceErr
     }))
 }
 
-/// Makes `user_id` a member of exactly `projects`.
-pub async fn set_memberships(db: &Db, user_id: i64, projects: &[i64]) -> Result<(), ServiceError> {
+/// Makes `user_id` a member of exactly `projects`. Audited when an `actor` changes them.
+pub async fn set_memberships(
+    db: &Db,
+    actor: Option<&Actor>,
+    user_id: i64,
+    projects: &[i64],
+) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+    let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(&mut *tx)
         .await?;
-    if exists.is_none() {
+    let Some(email) = email else {
         return Err(ServiceError::NotFound);
-    }
+    };
     sqlx::query("DELETE FROM memberships WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)
@@ -202,14 +258,50 @@ pub async fn set_memberships(db: &Db, user_id: i64, projects: &[i64]) -> Result<
             .execute(&mut *tx)
             .await?;
     }
+    if let Some(actor) = actor {
+        let names: Vec<String> = if projects.is_empty() {
+            Vec::new()
+        } else {
+            let list = projects
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            sqlx::query_scalar(&format!(
+                "SELECT name FROM projects WHERE id IN ({list}) ORDER BY name"
+            ))
+            .fetch_all(&mut *tx)
+            .await?
+        };
+        let detail = if names.is_empty() {
+            "member of no project".to_owned()
+        } else {
+            format!("member of {}", names.join(", "))
+        };
+        audit::record(
+            &mut tx,
+            actor,
+            audit::Entry {
+                action: "memberships",
+                target: Some(&email),
+                detail: Some(detail),
+                ..audit::Entry::default()
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }
 
 /// Every user with their memberships.
 pub async fn list_users(db: &Db) -> Result<Vec<UserRecord>, ServiceError> {
+    let single_sign_on = provider_managed(db).await;
     let users = sqlx::query(
-        "SELECT id, email, CASE WHEN is_admin THEN 1 ELSE 0 END AS admin FROM users ORDER BY email",
+        "SELECT id, email, CASE WHEN is_admin THEN 1 ELSE 0 END AS admin, \
+         CASE WHEN disabled THEN 1 ELSE 0 END AS off, \
+         CASE WHEN must_change_password THEN 1 ELSE 0 END AS must_change \
+         FROM users ORDER BY email",
     )
     .fetch_all(db.pool())
     .await?;
@@ -230,6 +322,9 @@ pub async fn list_users(db: &Db) -> Result<Vec<UserRecord>, ServiceError> {
                     .filter(|(u, _)| *u == id)
                     .map(|(_, p)| *p)
                     .collect(),
+                disabled: row.try_get::<i64, _>("off")? != 0,
+                must_change_password: row.try_get::<i64, _>("must_change")? != 0,
+                single_sign_on: single_sign_on.contains(&id),
             })
         })
         .collect()
@@ -256,25 +351,53 @@ pub async fn allowlist(db: &Db, project_id: i64) -> Result<Allowlist, ServiceErr
 }
 
 /// Sets a project's allowlist. Key prefixes must be clean paths (field `key_prefixes`), so a
-/// stored prefix always means the subtree it reads as.
+/// stored prefix always means the subtree it reads as. Audited when an `actor` sets it.
 pub async fn set_allowlist(
     db: &Db,
+    actor: Option<&Actor>,
     project_id: i64,
     allowlist: &Allowlist,
 ) -> Result<(), ServiceError> {
     allowlist.validate_key_prefixes()?;
+    let mut tx = db.begin_write().await?;
     let updated = sqlx::query(
         "UPDATE projects SET allowed_stores = $1, allowed_key_prefixes = $2 WHERE id = $3",
     )
     .bind(serde_json::to_string(&allowlist.stores).expect("strings serialize"))
     .bind(serde_json::to_string(&allowlist.key_prefixes).expect("strings serialize"))
     .bind(project_id)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
         return Err(ServiceError::NotFound);
     }
+    if let Some(actor) = actor {
+        audit::record(
+            &mut tx,
+            actor,
+            audit::Entry {
+                action: "allowlist",
+                project_id: Some(project_id),
+                detail: Some(format!(
+                    "stores: {}; key prefixes: {}",
+                    none_if_empty(&allowlist.stores),
+                    none_if_empty(&allowlist.key_prefixes)
+                )),
+                ..audit::Entry::default()
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
+}
+
+fn none_if_empty(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
 }
 
 #[cfg(test)]
