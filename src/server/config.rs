@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+mod oidc_args;
 mod sim_args;
+pub use oidc_args::{OIDC_CLIENT_SECRET_ENV, OidcArgs, OidcSettings};
 pub use sim_args::SimArgs;
 
 /// Command line of the `secrets-console` binary. Every flag can also be set through the
@@ -179,6 +181,10 @@ pub struct Cli {
     /// same user is refused (Go duration syntax): each is a read of the shared store.
     #[arg(long, env = "SECRETS_CONSOLE_SYNC_NOW_COOLDOWN", default_value = "10s", value_parser = crate::domain::duration::parse_positive)]
     pub sync_now_cooldown: Duration,
+
+    /// Single sign-on through an OpenID Connect provider, and local accounts beside it.
+    #[command(flatten)]
+    pub oidc: OidcArgs,
 }
 
 /// Commands other than serving.
@@ -316,6 +322,8 @@ pub struct Config {
     pub password_checks: u32,
     /// The demo users' password.
     pub demo_password: String,
+    /// Single sign-on options, checked at start-up (`OidcArgs::settings`).
+    pub oidc: OidcArgs,
 }
 
 impl Config {
@@ -356,6 +364,7 @@ impl Config {
             demo,
             simulated_clusters: cli.simulated_clusters.unwrap_or(demo),
             demo_password: cli.demo_password,
+            oidc: cli.oidc,
             trusted_proxies: cli.trusted_proxies,
             allowed_hosts: allowed_hosts(&cli.allowed_hosts, cli.listen),
             metrics_listen: cli.metrics_listen,
