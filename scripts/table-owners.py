@@ -3,7 +3,8 @@
 `assignments` by `server/secrets/assignment_rows.rs`, their status columns by
 `server/secrets/status.rs`, `work_items` by `server/work_queue.rs`, `secret_values` by
 `server/secrets/values.rs` (and the key rotation, which re-wraps every row), `sessions` by
-`server/db/session_store.rs`. Prints each write found elsewhere and exits 1; exits 0 with a
+`server/db/session_store.rs`, `secret_selectors` by `server/secrets/selector_rows.rs`,
+`api_tokens` by `server/auth/tokens.rs`. Prints each write found elsewhere and exits 1; exits 0 with a
 summary otherwise.
 
 The benchmark's seeding (`src/bench/harness.rs`) writes rows in bulk on a database of its
@@ -35,6 +36,8 @@ RULES = [
     ("secret_values", "rows", {"server/secrets/values.rs", "server/key_rotation.rs"},
      lambda stmt: True),
     ("sessions", "rows", {"server/db/session_store.rs"}, lambda stmt: True),
+    ("api_tokens", "rows", {"server/auth/tokens.rs"}, lambda stmt: True),
+    ("secret_selectors", "rows", {"server/secrets/selector_rows.rs"}, lambda stmt: True),
 ]
 
 WRITE = re.compile(

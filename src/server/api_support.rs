@@ -60,8 +60,17 @@ pub async fn reader() -> Result<(AppState, Principal), AppError> {
 
 /// The state and the signed-in caller, for changes: 401 without a session, 403 when `csrf` is
 /// not the session's token.
+/// With an API token (see `auth::bearer`) no CSRF token is needed: a browser never sends the
+/// token by itself; a read-only token is refused (the bearer layer already refused it for
+/// every change it knows of).
 pub async fn writer(csrf: &str) -> Result<(AppState, Principal), AppError> {
     let (state, session) = context().await?;
+    if let Some(caller) = token_caller().await {
+        if caller.access == crate::model::tokens::TokenAccess::ReadOnly {
+            return Err(AppError::Forbidden);
+        }
+        return Ok((state, caller.principal));
+    }
     let principal = super::auth::require(&session, &state, csrf).await?;
     Ok((state, principal))
 }
@@ -94,10 +103,23 @@ pub fn sync_scope(principal: &Principal, access: &SecretAccess) -> Option<Vec<i6
 }
 
 /// The signed-in caller, for reads: 401 without a session.
+/// A request with an API token acts as the token's user.
 pub async fn signed_in(state: &AppState, session: &Session) -> Result<Principal, AppError> {
+    if let Some(caller) = token_caller().await {
+        return Ok(caller.principal);
+    }
     super::auth::principal(session, &state.db, state.session_lifetime)
         .await?
         .ok_or(AppError::Unauthorized)
+}
+
+/// The API token the request came with, once the bearer layer accepted it; None for a browser
+/// session.
+pub async fn token_caller() -> Option<super::auth::bearer::TokenCaller> {
+    leptos_axum::extract::<axum::Extension<super::auth::bearer::TokenCaller>>()
+        .await
+        .ok()
+        .map(|axum::Extension(caller)| caller)
 }
 
 /// The audit actor for a principal.

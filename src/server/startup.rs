@@ -21,6 +21,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
 
     config.check_safe().map_err(anyhow::Error::msg)?;
+    // Single sign-on: every part it needs, the client secret from the environment or its file.
+    let oidc = config
+        .oidc
+        .settings(std::env::var(config::OIDC_CLIENT_SECRET_ENV).ok())
+        .map_err(anyhow::Error::msg)?
+        .map(auth::oidc::OidcProvider::new)
+        .transpose()
+        .map_err(anyhow::Error::msg)?
+        .map(std::sync::Arc::new);
+    if let Some(provider) = &oidc {
+        tracing::info!(
+            ?provider,
+            local_accounts = config.oidc.local_accounts,
+            "single sign-on configured"
+        );
+    }
     // Everything this process writes in its data directory is its user's alone.
     files::private_by_default();
     files::create_private_dir(&config.data_dir).with_context(|| {
@@ -160,6 +176,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )),
         live,
         clusters: cluster_clients,
+        oidc,
+        local_accounts: config.oidc.local_accounts,
+        token_reveals: auth::token_reveal::Reveals::default(),
     };
 
     let sessions = DbSessionStore::new(db.clone());

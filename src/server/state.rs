@@ -37,6 +37,12 @@ pub struct AppState {
     /// A client per cluster, with its store cache (for reads such as the Stores page; the
     /// reconciler has its own).
     pub clusters: std::sync::Arc<Vec<crate::server::cluster::registry::ClusterHandle>>,
+    /// Single sign-on through the OpenID Connect provider, when configured.
+    pub oidc: Option<Arc<super::auth::oidc::OidcProvider>>,
+    /// Whether local email-and-password sign-in is allowed (`--local-accounts`).
+    pub local_accounts: bool,
+    /// API tokens created without JavaScript, waiting to be shown once.
+    pub token_reveals: crate::server::auth::token_reveal::Reveals,
 }
 
 impl FromRef<AppState> for LeptosOptions {
