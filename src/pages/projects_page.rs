@@ -92,6 +92,7 @@ fn labels_cell(
     let (value, aria) = (format_labels(labels), format!("Labels of {project}"));
     view! {
         <td data-label="Labels" class="cell-wrap">
+            {chips}
             <ActionForm action attr:class="inline-form">
                 <input type="hidden" name="csrf" value=csrf />
                 <input type="hidden" name="project_id" value=project_id />
@@ -204,7 +205,8 @@ fn ClustersAdmin(
         answered()
             .and_then(Result::err)
             .filter(|e| {
-                !is_about_any(e, &["name", "namespace", "cluster", "project_labels"]) && !e.is_unreachable()
+                !is_about_any(e, &["name", "namespace", "cluster", "project_labels"])
+                    && !e.is_unreachable()
             })
             .map(|e| e.to_string())
     };
