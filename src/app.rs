@@ -7,6 +7,8 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::contexts::{provide_live_context, provide_user_context};
 use crate::components::layout::AppShell;
+use crate::pages::audit_page::AuditPage;
+use crate::pages::choose_password_page::ChoosePasswordPage;
 use crate::pages::login_page::LoginPage;
 use crate::pages::not_found_page::NotFoundPage;
 use crate::pages::project_secrets_tab::ProjectSecretsTab;
@@ -16,6 +18,7 @@ use crate::pages::secret_detail_page::SecretDetailPage;
 use crate::pages::secret_form_page::{EditSecretPage, NewOrgSecretPage, NewProjectSecretPage};
 use crate::pages::secrets_page::SecretsPage;
 use crate::pages::stores_page::StoresPage;
+use crate::pages::tokens_page::TokensPage;
 use crate::pages::users_page::UsersPage;
 
 /// The HTML document the server renders around [`App`].
@@ -24,8 +27,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let (Some(response), Some(nonce)) = (
         use_context::<leptos_axum::ResponseOptions>(),
         leptos::nonce::use_nonce(),
-    ) && let Ok(value) = axum::http::HeaderValue::from_str(&page_csp(&nonce))
-    {
+    ) && let Ok(value) = axum::http::HeaderValue::from_str(&page_csp(
+        &nonce,
+        use_context::<crate::server::state::AppState>()
+            .and_then(|state| state.oidc.map(|provider| provider.origin().to_owned()))
+            .as_deref(),
+    )) {
         response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
 
@@ -74,7 +81,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects/:name/secrets/:secret") view=ProjectSecretByNamePage ssr=SsrMode::Async />
                     <Route path=path!("/stores") view=StoresPage ssr=SsrMode::Async />
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/password") view=ChoosePasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
                 </Routes>
             </AppShell>
         </Router>
@@ -83,11 +93,16 @@ pub fn App() -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 /// The Content-Security-Policy of a page rendered with `nonce`: scripts only from us or with
-/// the nonce, WebAssembly allowed to compile, nothing framed, forms only to us.
-pub fn page_csp(nonce: &str) -> String {
+/// the nonce, WebAssembly allowed to compile, nothing framed, forms only to us — and to the
+/// identity provider's `provider_origin`, where sign-out's form post (without JavaScript) is
+/// redirected to end its session too; browsers check form-action on redirects.
+pub fn page_csp(nonce: &str, provider_origin: Option<&str>) -> String {
+    let provider = provider_origin
+        .map(|origin| format!(" {origin}"))
+        .unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors 'none'"
+         form-action 'self'{provider}; frame-ancestors 'none'"
     )
 }

@@ -67,6 +67,9 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
                     email: u.email,
                     is_admin: u.is_admin,
                     projects: u.projects,
+                    disabled: u.disabled,
+                    must_change_password: u.must_change_password,
+                    single_sign_on: u.single_sign_on,
                 })
                 .collect())
         }
@@ -77,7 +80,7 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
 /// Creates a user (admins only); returns the id.
 #[server(prefix = "/api", endpoint = "create_user")]
 pub async fn create_user(
-    csrf: String,
+    #[server(default)] csrf: String,
     email: String,
     password: String,
     is_admin: bool,
@@ -86,10 +89,15 @@ pub async fn create_user(
     use crate::server::api_support::{respond, writer_for};
     respond(
         async {
-            let (state, _) = writer_for(&csrf, Action::ManageUsers).await?;
-            let id =
-                crate::server::auth::users::create_user(&state.db, &email, &password, is_admin)
-                    .await?;
+            let (state, principal) = writer_for(&csrf, Action::ManageUsers).await?;
+            let id = crate::server::auth::users::create_user(
+                &state.db,
+                Some(&crate::server::api_support::actor(&principal)),
+                &email,
+                &password,
+                is_admin,
+            )
+            .await?;
             crate::server::form_posts::notice(&format!("User {} created.", email.trim()));
             Ok(id)
         }
@@ -100,7 +108,7 @@ pub async fn create_user(
 /// Makes a user a member of exactly `project_ids` (admins only).
 #[server(prefix = "/api", endpoint = "set_memberships")]
 pub async fn set_memberships(
-    csrf: String,
+    #[server(default)] csrf: String,
     user_id: i64,
     // An empty selection sends no field at all.
     #[server(default)] project_ids: Vec<i64>,
@@ -109,8 +117,14 @@ pub async fn set_memberships(
     use crate::server::api_support::{respond, writer_for};
     respond(
         async {
-            let (state, _) = writer_for(&csrf, Action::ManageUsers).await?;
-            crate::server::auth::users::set_memberships(&state.db, user_id, &project_ids).await?;
+            let (state, principal) = writer_for(&csrf, Action::ManageUsers).await?;
+            crate::server::auth::users::set_memberships(
+                &state.db,
+                Some(&crate::server::api_support::actor(&principal)),
+                user_id,
+                &project_ids,
+            )
+            .await?;
             crate::server::form_posts::notice("Projects saved.");
             Ok(())
         }
@@ -135,21 +149,30 @@ pub async fn list_clusters() -> Result<Vec<ClusterSummary>, AppError> {
 /// Creates a project bound to a namespace of a cluster (admins only); returns its id.
 #[server(prefix = "/api", endpoint = "create_project")]
 pub async fn create_project(
-    csrf: String,
+    #[server(default)] csrf: String,
     name: String,
     cluster_id: i64,
     namespace: String,
+    // `env=prod, team=payments`; organization secrets whose selectors match are assigned.
+    #[server(default)] project_labels: String,
 ) -> Result<i64, AppError> {
     use crate::domain::permissions::Action;
-    use crate::server::api_support::{respond, writer_for};
+    use crate::server::api_support::{actor, respond, writer_for};
     respond(
         async {
-            let (state, _) = writer_for(&csrf, Action::ManageClusters).await?;
+            let (state, principal) = writer_for(&csrf, Action::ManageClusters).await?;
             let name = name.trim();
             let namespace = namespace.trim();
-            let id =
-                crate::server::projects::create_project(&state.db, name, cluster_id, namespace)
-                    .await?;
+            let labels = crate::domain::labels::parse_labels("project_labels", &project_labels)?;
+            let id = crate::server::projects::create_labelled_project(
+                &state.db,
+                &actor(&principal),
+                name,
+                cluster_id,
+                namespace,
+                &labels,
+            )
+            .await?;
             tracing::info!(project = %name, %namespace, cluster_id, "project created");
             crate::server::form_posts::notice(&format!("Project {name} created."));
             Ok(id)
@@ -262,7 +285,7 @@ pub async fn get_allowlist(
 /// installed later).
 #[server(prefix = "/api", endpoint = "set_allowlist")]
 pub async fn set_allowlist(
-    csrf: String,
+    #[server(default)] csrf: String,
     project_id: i64,
     #[server(default)] stores: String,
     #[server(default)] key_prefixes: String,
@@ -272,7 +295,7 @@ pub async fn set_allowlist(
     use crate::server::api_support::{respond, writer_for};
     respond(
         async {
-            let (state, _) = writer_for(&csrf, Action::ManageUsers).await?;
+            let (state, principal) = writer_for(&csrf, Action::ManageUsers).await?;
             let stores = Allowlist::items(&stores);
             for store in &stores {
                 validate_store_name(store).map_err(|e| FieldError::new("stores", e.message))?;
@@ -289,7 +312,13 @@ pub async fn set_allowlist(
                 stores,
                 key_prefixes,
             };
-            crate::server::auth::users::set_allowlist(&state.db, project_id, &allowlist).await?;
+            crate::server::auth::users::set_allowlist(
+                &state.db,
+                Some(&crate::server::api_support::actor(&principal)),
+                project_id,
+                &allowlist,
+            )
+            .await?;
             let (known, complete) =
                 crate::server::cluster::registry::store_names(&state.clusters).await;
             // A cluster that did not answer may have the store: no warning then.
@@ -303,7 +332,7 @@ pub async fn set_allowlist(
 /// there. Answers the new name; the browser is sent to the project's new address.
 #[server(prefix = "/api", endpoint = "rename_project")]
 pub async fn rename_project(
-    csrf: String,
+    #[server(default)] csrf: String,
     project_id: i64,
     name: String,
 ) -> Result<String, AppError> {
@@ -332,7 +361,7 @@ pub async fn rename_project(
 /// The browser is sent to the Projects page.
 #[server(prefix = "/api", endpoint = "delete_project")]
 pub async fn delete_project(
-    csrf: String,
+    #[server(default)] csrf: String,
     project_id: i64,
     #[server(default)] confirm: String,
 ) -> Result<(), AppError> {

@@ -2,7 +2,13 @@
 //! authorizes, calls one `server::` service and maps the error. Nothing else.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
+pub mod people;
+pub mod project_tab;
 pub mod secrets;
+pub mod selectors;
+pub mod sync;
 pub mod system;
+pub mod tokens;
 pub mod used_by;

@@ -49,6 +49,10 @@ pub async fn get_secret(id: i64) -> Result<SecretDetail, AppError> {
             if detail.secret.permissions.can_assign {
                 detail.assign_options =
                     Some(crate::server::secrets::assign_options(&state.db, id).await?);
+                if detail.secret.scope == crate::model::secret::Scope::Organization {
+                    detail.selectors =
+                        Some(crate::server::secrets::selector_matches(&state.db, id).await?);
+                }
             }
             detail.name_path = crate::server::secrets::name_path(&state.db, &detail.secret).await?;
             crate::server::secrets::add_store_conditions(&state.clusters, &mut detail).await;
@@ -113,7 +117,10 @@ pub async fn secret_id_by_name(
 
 /// Creates a secret; returns its id.
 #[server(prefix = "/api", endpoint = "create_secret", input = server_fn::codec::Json)]
-pub async fn create_secret(csrf: String, input: CreateSecretInput) -> Result<i64, AppError> {
+pub async fn create_secret(
+    #[server(default)] csrf: String,
+    input: CreateSecretInput,
+) -> Result<i64, AppError> {
     use crate::server::api_support::{respond, writer};
     respond(
         async {
@@ -127,7 +134,10 @@ pub async fn create_secret(csrf: String, input: CreateSecretInput) -> Result<i64
 /// The create form, as a browser posts it (also without JavaScript): flat fields, rows as
 /// indexed lists; blank rows are ignored. On success the browser is sent to the new secret.
 #[server(prefix = "/api", endpoint = "create_secret_form")]
-pub async fn create_secret_form(csrf: String, form: SecretForm) -> Result<i64, AppError> {
+pub async fn create_secret_form(
+    #[server(default)] csrf: String,
+    form: SecretForm,
+) -> Result<i64, AppError> {
     use crate::server::api_support::{respond, writer};
     respond(
         async {
@@ -185,7 +195,7 @@ pub async fn preview_secret(form: SecretForm) -> Result<String, AppError> {
 /// that it is assigned to (all of them for a member; for an admin, who may do everything, a
 /// few), which is all that decides what a member may see.
 #[cfg(feature = "ssr")]
-fn row_permissions(
+pub(crate) fn row_permissions(
     principal: &crate::domain::permissions::Principal,
     row: &SecretRow,
 ) -> crate::model::listing::SecretPermissions {
@@ -235,7 +245,7 @@ async fn create_checked(
 /// Updates a secret; returns its new version. A stale `version` gives Conflict.
 #[server(prefix = "/api", endpoint = "update_secret", input = server_fn::codec::Json)]
 pub async fn update_secret(
-    csrf: String,
+    #[server(default)] csrf: String,
     id: i64,
     input: UpdateSecretInput,
 ) -> Result<i64, AppError> {
@@ -253,7 +263,7 @@ pub async fn update_secret(
 /// what they were; on success the browser is sent back to the secret.
 #[server(prefix = "/api", endpoint = "update_secret_form")]
 pub async fn update_secret_form(
-    csrf: String,
+    #[server(default)] csrf: String,
     id: i64,
     version: i64,
     form: SecretForm,
@@ -321,7 +331,7 @@ async fn update_checked(
 /// Makes an organization secret's assignments exactly `project_ids`.
 #[server(prefix = "/api", endpoint = "set_assignments")]
 pub async fn set_assignments(
-    csrf: String,
+    #[server(default)] csrf: String,
     id: i64,
     #[server(default)] project_ids: Vec<i64>,
 ) -> Result<(), AppError> {
@@ -347,14 +357,22 @@ pub async fn set_assignments(
 
 /// Unassigns an organization secret from one project (or retries a failed removal).
 #[server(prefix = "/api", endpoint = "unassign_secret")]
-pub async fn unassign_secret(csrf: String, id: i64, project_id: i64) -> Result<(), AppError> {
+pub async fn unassign_secret(
+    #[server(default)] csrf: String,
+    id: i64,
+    project_id: i64,
+) -> Result<(), AppError> {
     use crate::domain::permissions::Action;
     use crate::server::api_support::{actor, authorize_secret, respond, writer};
     respond(
         async {
             let (state, principal) = writer(&csrf).await?;
-            authorize_secret(&state, &principal, Action::AssignSecret, id).await?;
+            let access = authorize_secret(&state, &principal, Action::AssignSecret, id).await?;
             crate::server::secrets::unassign(&state.db, &actor(&principal), id, project_id).await?;
+            crate::server::form_posts::notice(&format!(
+                "{} is being removed from the project.",
+                access.name
+            ));
             Ok(())
         }
         .await,
@@ -362,11 +380,11 @@ pub async fn unassign_secret(csrf: String, id: i64, project_id: i64) -> Result<(
 }
 
 /// Deletes a secret from every cluster, then from the console. From the delete form,
-/// `confirm` must repeat the secret's name, and the browser is then sent to the list, which
-/// says what was deleted.
+/// `confirm` must repeat the secret's name, and the browser is then sent to the list, whose
+/// flash message says what was deleted.
 #[server(prefix = "/api", endpoint = "delete_secret")]
 pub async fn delete_secret(
-    csrf: String,
+    #[server(default)] csrf: String,
     id: i64,
     #[server(default)] confirm: Option<String>,
 ) -> Result<(), AppError> {
@@ -392,8 +410,9 @@ pub async fn delete_secret(
             }
             crate::server::secrets::delete(&state.db, &actor(&principal), id).await?;
             if let Some(name) = confirmed {
-                // The list says what was deleted (a name, never a value).
-                leptos_axum::redirect(&crate::model::listing::deleted_href(&name));
+                // The list says what was deleted (a name, never a value), once.
+                crate::server::form_posts::notice(&format!("Secret {name} deleted."));
+                leptos_axum::redirect("/secrets");
             }
             Ok(())
         }
@@ -420,7 +439,7 @@ pub async fn assign_options(id: i64) -> Result<Vec<AssignOption>, AppError> {
 /// (`project_id`); returns how many assignments were queued.
 #[server(prefix = "/api", endpoint = "sync_secret")]
 pub async fn sync_secret(
-    csrf: String,
+    #[server(default)] csrf: String,
     id: i64,
     #[server(default)] project_id: Option<i64>,
 ) -> Result<i64, AppError> {
@@ -462,7 +481,11 @@ pub async fn sync_secret(
 /// Takes over a same-named object the console does not own in one project (admins only): the
 /// next apply uses server-side apply with `force`.
 #[server(prefix = "/api", endpoint = "adopt_object")]
-pub async fn adopt_object(csrf: String, id: i64, project_id: i64) -> Result<(), AppError> {
+pub async fn adopt_object(
+    #[server(default)] csrf: String,
+    id: i64,
+    project_id: i64,
+) -> Result<(), AppError> {
     use crate::domain::permissions::Action;
     use crate::server::api_support::{actor, authorize_secret, respond, writer};
     respond(
@@ -483,7 +506,7 @@ pub async fn adopt_object(csrf: String, id: i64, project_id: i64) -> Result<(), 
 /// per-secret limit as on its own.
 #[server(prefix = "/api", endpoint = "bulk_secrets")]
 pub async fn bulk_secrets(
-    csrf: String,
+    #[server(default)] csrf: String,
     action: String,
     #[server(default)] ids: Vec<i64>,
     #[server(default)] project_ids: Vec<i64>,

@@ -132,6 +132,9 @@ pub fn AppShell(children: Children) -> impl IntoView {
                         <li>
                             <A href="/projects">"Projects"</A>
                         </li>
+                        <li>
+                            <A href="/tokens">"API tokens"</A>
+                        </li>
                     </Permitted>
                     <Permitted allowed=|may| may.can_view_stores>
                         <li>
@@ -141,6 +144,11 @@ pub fn AppShell(children: Children) -> impl IntoView {
                     <Permitted allowed=|may| may.can_manage_users>
                         <li>
                             <A href="/users">"Users"</A>
+                        </li>
+                    </Permitted>
+                    <Permitted allowed=|may| may.can_manage_users>
+                        <li>
+                            <A href="/audit">"Audit"</A>
                         </li>
                     </Permitted>
                 </ul>

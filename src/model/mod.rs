@@ -3,11 +3,15 @@
 //! Nothing here holds a secret value, a sqlx type or a Kubernetes type.
 
 pub mod account;
+pub mod audit;
 pub mod cluster;
 pub mod flash;
 pub mod listing;
 pub mod live;
+pub mod project_tab;
 pub mod secret;
+pub mod sync;
+pub mod tokens;
 pub mod workloads;
 
 use serde::{Deserialize, Serialize};

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::secrets::{
     AdoptObject, DeleteSecret, SetAssignments, SyncSecret, UnassignSecret, get_secret,
 };
+use crate::api::selectors::SetSecretSelectors;
 use crate::components::assign_form::AssignForm;
 use crate::components::assignment_reason::AssignmentReason;
 use crate::components::contexts::use_live;
@@ -21,6 +22,7 @@ use crate::components::live::{
 use crate::components::load::load;
 use crate::components::loaded::Loaded;
 use crate::components::name_link::NameLink;
+use crate::components::selector_form::SelectorSection;
 use crate::components::unreachable::{Sent, UnreachableNotice, answered};
 use crate::components::used_by::{UsedByNow, UsedBySection, UsedByWarning};
 use crate::domain::status::AssignmentStatus;
@@ -142,6 +144,8 @@ struct RowActions {
     delete: ServerAction<DeleteSecret>,
     adopt: ServerAction<AdoptObject>,
     assign: ServerAction<SetAssignments>,
+    /// Saving the secret's selectors.
+    selectors: ServerAction<SetSecretSelectors>,
     /// How many of them the server answered (not the delete form's: it leaves the page).
     changed: Memo<usize>,
     /// What the last one did, said where the eye is.
@@ -169,7 +173,9 @@ impl RowActions {
             ServerAction::new(),
         );
         let (adopt, assign) = (ServerAction::new(), ServerAction::new());
+        let selectors = ServerAction::new();
         let answers = [
+            answered(selectors),
             answered(sync),
             answered(unassign),
             answered(retry_delete),
@@ -230,6 +236,7 @@ impl RowActions {
             delete: ServerAction::new(),
             adopt,
             assign,
+            selectors,
             changed: Memo::new(move |_| answers.iter().map(|a| a.get()).sum()),
             notice,
             about,
@@ -288,7 +295,6 @@ fn RowButtons(
     may: SecretPermissions,
     secret_id: i64,
     scope: Scope,
-    external: bool,
     assignment: AssignmentDetail,
 ) -> impl IntoView {
     let project = assignment.project.id;
@@ -300,7 +306,9 @@ fn RowButtons(
         move |_| actions.about.set_value(name.get_value())
     };
     let (sync_csrf, sync_label) = (csrf.clone(), format!("Sync now in {name}"));
-    let sync = (external && may.can_sync && !status.is_deleting()).then(move || {
+    // Both kinds: an ExternalSecret is asked to fetch again, a Kubernetes Secret is applied
+    // again from the stored values.
+    let sync = (may.can_sync && !status.is_deleting()).then(move || {
         view! {
             <ActionForm action=actions.sync attr:class="inline-form">
                 <input type="hidden" name="csrf" value=sync_csrf />
@@ -503,7 +511,6 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                                                 may
                                                 secret_id=secret.id
                                                 scope=secret.scope
-                                                external
                                                 assignment=a.clone()
                                             />
                                         </td>
@@ -525,6 +532,10 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
             .clone()
             .inspect(|options| actions.options.set_value(options.clone()))
             .map(|options| view! { <AssignForm secret_id=secret.id csrf=user.csrf_token.clone() options action=actions.assign /> })}
+        {detail
+            .selectors
+            .clone()
+            .map(|saved| view! { <SelectorSection secret_id=secret.id csrf=user.csrf_token.clone() action=actions.selectors saved /> })}
         {may
             .can_delete
             .then(|| {

@@ -47,6 +47,9 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
     let pages = Router::new()
         .route("/live/events", get(super::live_stream::events))
         .route("/metrics", get(super::metrics::metrics_for_admins))
+        .route("/auth/login", get(super::auth::oidc_routes::start))
+        .route("/auth/callback", get(super::auth::oidc_routes::callback))
+        .route("/audit/export", get(super::audit_export::export))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -55,7 +58,13 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         // Inside the session layer: a form post's outcome is kept in the session.
         .layer(middleware::from_fn(super::form_posts::form_posts))
         .layer(session_layer)
-        .layer(middleware::from_fn(same_origin_only));
+        .layer(middleware::from_fn(same_origin_only))
+        // Outside the session layer: a request with an API token is settled (or refused)
+        // without loading a session.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::auth::bearer::bearer,
+        ));
 
     // Probes and the static bundle need no session: no database round trip per asset.
     Router::new()
@@ -87,7 +96,20 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
-        .layer(TraceLayer::new_for_http())
+        // The path only: a query can carry what no log should hold (the authorization code
+        // on `/auth/callback`).
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                // tower_http's own target, so `tower_http=debug` shows requests as before.
+                tracing::debug_span!(
+                    target: "tower_http::trace::make_span",
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    version = ?request.version(),
+                )
+            }),
+        )
         .with_state(state)
 }
 

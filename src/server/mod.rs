@@ -3,6 +3,7 @@
 
 pub mod api_support;
 pub mod audit;
+pub mod audit_export;
 pub mod auth;
 pub mod clock;
 pub mod cluster;

@@ -177,6 +177,12 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
         .call("create_user", json!({"csrf": admin.csrf, "email": "other@example.com", "password": PASSWORD, "is_admin": false}))
         .await;
     assert_eq!(status, 200, "{user}");
+    // A user the people cells act on (the other roles' users must stay signed in).
+    let (status, spare) = admin
+        .call("create_user", json!({"csrf": admin.csrf, "email": "spare@example.com", "password": PASSWORD, "is_admin": false}))
+        .await;
+    assert_eq!(status, 200, "{spare}");
+    let spare = spare.as_i64().unwrap();
     let (_, projects) = admin.call("list_projects", json!({})).await;
     let project = |name: &str| {
         projects
@@ -215,6 +221,34 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
     }
     let (org, org_to_delete) = (payments_only[0], payments_only[1]);
     let own = secret_id(&admin, "payments-api-key").await;
+    let postgres = secret_id(&admin, "postgres-credentials").await;
+    // Projects the rename and delete cells act on (nothing else uses them), and payments'
+    // allowlist as the demo has it, which the allowlist cell saves unchanged.
+    let ml = project("ml-training");
+    let (status, doomed) = admin
+        .call("create_project", json!({"csrf": admin.csrf, "name": "doomed", "cluster_id": cluster, "namespace": "doomed"}))
+        .await;
+    assert_eq!(status, 200, "{doomed}");
+    let doomed = doomed.as_i64().unwrap();
+    let (status, allowlist) = admin
+        .call("get_allowlist", json!({"project_id": payments}))
+        .await;
+    assert_eq!(status, 200, "{allowlist}");
+    let lines = |field: &str| {
+        (allowlist[field].as_array().unwrap().iter())
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (allowed_stores, allowed_prefixes) = (lines("stores"), lines("key_prefixes"));
+    // A project secret of payments as the create form posts it (and as the preview reads it).
+    let form_of = move |name: String| json!({"name": name, "scope": "Project", "project_id": payments, "use_case": "Generic", "description": "", "kind": "Kubernetes", "secret_type": "Opaque", "key": ["K"], "value": ["canary-matrix"]});
+    // The admin's API token, which only the admin may revoke.
+    let (status, token) = admin
+        .call("create_token", json!({"csrf": admin.csrf, "name": "matrix", "access": "read-only", "expires_in_days": 7}))
+        .await;
+    assert_eq!(status, 200, "{token}");
+    let admin_token = token["id"].as_i64().unwrap();
 
     let clients = [
         ("anonymous", Client::anonymous(&server)),
@@ -242,6 +276,12 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
             [200, 200, 200, 200],
         ),
         ("whoami", Box::new(|_, _| json!({})), [200, 200, 200, 200]),
+        (
+            // What the sign-in page offers: asked before anyone signs in.
+            "sign_in_options",
+            Box::new(|_, _| json!({})),
+            [200, 200, 200, 200],
+        ),
         (
             "list_secrets",
             Box::new(move |_, _| query.clone()),
@@ -324,9 +364,63 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
             [401, 403, 403, 200],
         ),
         (
+            "set_user_disabled",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "user_id": spare, "disabled": false})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "set_user_role",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "user_id": spare, "is_admin": false})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "reset_password",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "user_id": spare})),
+            [401, 403, 403, 200],
+        ),
+        // Only a session that just signed in with a reset password may choose one.
+        (
+            "choose_password",
+            Box::new(|_, _| json!({"password": "a-new-password-1", "confirm": "a-new-password-1"})),
+            [401, 401, 401, 401],
+        ),
+        (
+            "list_audit",
+            Box::new(|_, _| json!({"filter": {"action": "sign-in"}})),
+            [401, 403, 403, 200],
+        ),
+        (
             "list_clusters",
             Box::new(|_, _| json!({})),
             [401, 403, 403, 200],
+        ),
+        (
+            "list_my_tokens",
+            Box::new(|_, _| json!({})),
+            [401, 200, 200, 200],
+        ),
+        (
+            "list_all_tokens",
+            Box::new(|_, _| json!({})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "create_token",
+            Box::new(
+                |c, _| json!({"csrf": c.csrf, "name": "matrix", "access": "read-write", "expires_in_days": 7}),
+            ),
+            [401, 200, 200, 200],
+        ),
+        (
+            "take_created_token",
+            Box::new(|_, _| json!({})),
+            [401, 200, 200, 200],
+        ),
+        (
+            // Someone else's token is not there for a member (404, as for no token at all).
+            "revoke_token",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "id": admin_token})),
+            [401, 404, 404, 200],
         ),
         (
             "create_project",
@@ -334,6 +428,45 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
                 move |c, role| json!({"csrf": c.csrf, "name": format!("new-{}", role.len()), "cluster_id": cluster, "namespace": format!("new-{}", role.len())}),
             ),
             [401, 403, 403, 200],
+        ),
+        (
+            "set_project_labels",
+            Box::new(
+                move |c, _| json!({"csrf": c.csrf, "project_id": search, "project_labels": "tier=matrix"}),
+            ),
+            [401, 403, 403, 200],
+        ),
+        (
+            "preview_selectors",
+            Box::new(|_, _| json!({"selectors": "tier=matrix"})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "secret_selectors",
+            Box::new(move |_, _| json!({"id": org})),
+            [401, 404, 403, 200],
+        ),
+        (
+            // No selectors before or after: the admin's is a change of nothing.
+            "set_secret_selectors",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "id": org, "selectors": ""})),
+            [401, 404, 403, 200],
+        ),
+        (
+            "project_tab_rows",
+            Box::new(move |_, _| json!({"project_id": payments})),
+            [401, 404, 200, 200],
+        ),
+        (
+            "assignable_secrets",
+            Box::new(move |_, _| json!({"project_id": payments})),
+            [401, 404, 403, 200],
+        ),
+        (
+            // Already assigned there: the admin's is a change of nothing.
+            "assign_existing",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "project_id": payments, "id": org})),
+            [401, 404, 403, 200],
         ),
         (
             "unassign_secret",
@@ -345,12 +478,105 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
             Box::new(move |c, _| json!({"csrf": c.csrf, "id": org_to_delete})),
             [401, 404, 403, 200],
         ),
+        (
+            "sync_all",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "project_id": payments})),
+            [401, 404, 200, 200],
+        ),
+        (
+            "sync_all",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "cluster_id": cluster})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "rename_project",
+            Box::new(
+                move |c, role| json!({"csrf": c.csrf, "project_id": ml, "name": format!("ml-{}", role.len())}),
+            ),
+            [401, 403, 403, 200],
+        ),
+        (
+            "delete_project",
+            Box::new(
+                move |c, _| json!({"csrf": c.csrf, "project_id": doomed, "confirm": "doomed"}),
+            ),
+            [401, 403, 403, 200],
+        ),
+        (
+            "secret_id_by_name",
+            Box::new(|_, _| json!({"name": "payments-api-key", "project": "payments"})),
+            [401, 404, 200, 200],
+        ),
+        (
+            "get_allowlist",
+            Box::new(move |_, _| json!({"project_id": payments})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "set_allowlist",
+            Box::new(
+                move |c, _| json!({"csrf": c.csrf, "project_id": payments, "stores": allowed_stores, "key_prefixes": allowed_prefixes}),
+            ),
+            [401, 403, 403, 200],
+        ),
+        (
+            "form_options",
+            Box::new(move |_, _| json!({"project_id": payments})),
+            [401, 404, 200, 200],
+        ),
+        (
+            // Every cluster's stores (for organization secrets): admins.
+            "form_options",
+            Box::new(|_, _| json!({})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "list_stores",
+            Box::new(|_, _| json!({})),
+            [401, 403, 403, 200],
+        ),
+        (
+            // Anyone's own (empty) flash: a page without one asks too.
+            "take_flash",
+            Box::new(|_, _| json!({"path": "/secrets"})),
+            [200, 200, 200, 200],
+        ),
+        (
+            "assign_options",
+            Box::new(move |_, _| json!({"id": postgres})),
+            [401, 403, 403, 200],
+        ),
+        (
+            "adopt_object",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "id": own, "project_id": payments})),
+            [401, 404, 403, 200],
+        ),
+        (
+            // Each secret on its own: one the caller may not see is skipped, not refused.
+            "bulk_secrets",
+            Box::new(move |c, _| json!({"csrf": c.csrf, "action": "sync", "ids": [own]})),
+            [401, 200, 200, 200],
+        ),
+        (
+            "create_secret_form",
+            Box::new(
+                move |c, role| json!({"csrf": c.csrf, "form": form_of(format!("form-{}", role.len()))}),
+            ),
+            [401, 404, 200, 200],
+        ),
+        (
+            "preview_secret",
+            Box::new(move |_, _| json!({"form": form_of("previewed".to_owned())})),
+            [401, 404, 200, 200],
+        ),
     ];
     let mut failures = Vec::new();
     for (endpoint, args, expected) in &cells {
         for ((role, client), want) in clients.iter().zip(expected) {
             let (got, body) = client.call(endpoint, args(client, role)).await;
-            if got != *want {
+            // A form post's success is a redirect for a browser, or 200 for a script.
+            let redirected = *want == 200 && got == 302 && endpoint.ends_with("_form");
+            if got != *want && !redirected {
                 failures.push(format!(
                     "{endpoint} as {role}: {got} (expected {want}) {body}"
                 ));
@@ -413,12 +639,95 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
             failures.push(format!("logout as {role}: {got} (expected {want}) {body}"));
         }
     }
+    // Last: it ends every session of the caller, so each role signs in once more for it.
+    let fresh = [
+        Client::anonymous(&server),
+        Client::signed_in(&server, "other@example.com").await,
+        Client::signed_in(&server, "dev@example.com").await,
+        Client::signed_in(&server, "admin@example.com").await,
+    ];
+    for ((role, client), want) in clients
+        .iter()
+        .map(|(role, _)| role)
+        .zip(&fresh)
+        .zip([401, 200, 200, 200])
+    {
+        let (got, body) = client
+            .call("sign_out_everywhere", json!({"csrf": client.csrf}))
+            .await;
+        if got != want && !(want == 200 && got == 302) {
+            failures.push(format!(
+                "sign_out_everywhere as {role}: {got} (expected {want}) {body}"
+            ));
+        }
+    }
+    // Every server function the app registers has a row above: a new one without one fails
+    // here, naming it.
+    let covered: std::collections::BTreeSet<&str> =
+        (cells.iter().map(|(endpoint, _, _)| *endpoint))
+            .chain([
+                "update_secret",
+                "update_secret_form",
+                "delete_secret",
+                "logout",
+                "sign_out_everywhere",
+                // Every signed-in client above signed in through it.
+                "login",
+            ])
+            .collect();
+    for endpoint in registered_endpoints() {
+        if !covered.contains(endpoint.as_str()) {
+            failures.push(format!(
+                "{endpoint} is a server function with no row in the permission matrix"
+            ));
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} cells differ:\n{}",
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The endpoint of every `#[server(..., endpoint = "...")]` under `src/`, as registered.
+fn registered_endpoints() -> std::collections::BTreeSet<String> {
+    fn walk(dir: &std::path::Path, found: &mut std::collections::BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (at, _) in text.match_indices("#[server(") {
+                    let attribute =
+                        &text[at..text[at..].find(")]").map_or(text.len(), |end| at + end)];
+                    if let Some(start) = attribute.find("endpoint = \"") {
+                        let name = &attribute[start + "endpoint = \"".len()..];
+                        found.insert(name[..name.find('"').unwrap()].to_owned());
+                    }
+                }
+            }
+        }
+    }
+    let mut found = std::collections::BTreeSet::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    assert!(
+        found.len() > 20,
+        "the server functions were found: {found:?}"
+    );
+    found
+}
+
+#[test]
+fn every_server_function_is_found_by_the_matrix_check() {
+    let found = registered_endpoints();
+    for endpoint in ["login", "sync_all", "list_secrets", "whoami"] {
+        assert!(found.contains(endpoint), "{endpoint} in {found:?}");
+    }
 }
 
 #[tokio::test]

@@ -98,6 +98,9 @@ async fn a_planted_leak_is_caught_wherever_it_shows() {
     let (status, _) = admin.call("get_secret", json!({"id": id})).await;
     assert_eq!(status, 200);
     get("/secrets?search=canary-search".to_owned()).await;
+    // Request logs hold the path, never the query (an OIDC callback's code is in a query):
+    // a marker in a path is the log line planted here.
+    get("/planted/canary-path".to_owned()).await;
     assert!(
         page.contains("planted canary-description"),
         "the page shows it"

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod audit_log;
 mod auth;
 mod deploy;
 mod failure_classes;
@@ -24,17 +25,23 @@ mod limits;
 mod live;
 mod load;
 mod metrics;
+mod oidc;
 mod pages;
+mod people;
+mod project_tab;
 mod projects;
 mod reconcile;
 mod reconcile_faults;
 mod remote_keys;
 mod safety;
 mod secrets;
+mod selectors;
 mod sessions;
 mod simulated;
 mod startup;
 mod stores;
+mod sync_all;
+mod tokens;
 mod truth;
 mod used_by;
 mod used_by_api;

@@ -1,6 +1,12 @@
 //! Sign-in: local accounts with argon2id passwords, sessions, login throttling.
 
+pub mod bearer;
+pub mod oidc;
+pub mod oidc_routes;
 pub mod throttle;
+pub mod token_reveal;
+pub mod token_uses;
+pub mod tokens;
 pub mod users;
 
 use tower_sessions::Session;
@@ -17,6 +23,11 @@ use crate::server::db::session_store::USER_ID;
 const SIGNED_IN_AT: &str = "signed_in_at";
 /// Session key: the anti-CSRF token every state-changing request must echo.
 const CSRF: &str = "csrf";
+/// Session key: the user who signed in with a reset password and must choose a new one before
+/// anything else (not signed in until they do), and since when (Unix ms).
+const PENDING_PASSWORD: &str = "pending_password";
+/// How long a sign-in with a reset password waits for the new password.
+const PENDING_PASSWORD_MS: i64 = 15 * 60 * 1000;
 
 fn session_error(error: impl std::fmt::Display) -> AppError {
     crate::server::errors::internal(&format!("session store: {error}"))
@@ -53,8 +64,42 @@ pub async fn sign_out_everywhere(state: &AppState, user_id: i64) -> Result<i64, 
         .delete_for_user(user_id)
         .await
         .map_err(|e| crate::server::errors::internal(&e))?;
+    // Open pages of theirs lose their live stream now, not at its next session check.
+    state.live.end_user_streams(user_id);
     tracing::info!(user_id, ended, "signed out everywhere");
     Ok(i64::try_from(ended).unwrap_or(i64::MAX))
+}
+
+/// The user who signed in with a reset password and must choose a new one (see `login`), if
+/// that sign-in was less than 15 minutes ago.
+pub async fn password_change_pending(session: &Session) -> Result<Option<i64>, AppError> {
+    let pending = session
+        .get::<(i64, i64)>(PENDING_PASSWORD)
+        .await
+        .map_err(session_error)?;
+    Ok(pending
+        .filter(|(_, since)| now_ms().saturating_sub(*since) <= PENDING_PASSWORD_MS)
+        .map(|(user_id, _)| user_id))
+}
+
+/// Sets the new password of the user whose sign-in waits for one, then signs them in.
+pub async fn choose_password(
+    state: &AppState,
+    session: &Session,
+    password: &str,
+    confirm: &str,
+) -> Result<(), AppError> {
+    let user_id = password_change_pending(session)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    users::people::choose_password(&state.db, user_id, password, confirm).await?;
+    session
+        .remove::<(i64, i64)>(PENDING_PASSWORD)
+        .await
+        .map_err(session_error)?;
+    sign_in(session, user_id).await?;
+    tracing::info!(user_id, "new password chosen; signed in");
+    Ok(())
 }
 
 /// The signed-in user, or None (no session, past its `lifetime` since sign-in, disabled
@@ -134,6 +179,13 @@ pub async fn login(
     address: &str,
 ) -> Result<(), AppError> {
     const REFUSED: &str = "Wrong email or password.";
+    if !state.local_accounts {
+        return Err(AppError::validation(
+            "password",
+            "Signing in with a password is turned off on this console: use the single sign-on \
+             button instead.",
+        ));
+    }
     if email.chars().count() > MAX_EMAIL_CHARS {
         return Err(AppError::validation(
             "email",
@@ -185,12 +237,31 @@ pub async fn login(
     match user {
         Some(user_id) => {
             state.throttle.succeed(attempt);
+            crate::server::audit::sign_in(&state.db, email, address, true, "password").await;
+            if users::people::must_change_password(&state.db, user_id).await? {
+                // Not signed in yet: the next step is choosing a new password, nothing else.
+                session.cycle_id().await.map_err(session_error)?;
+                session
+                    .insert(PENDING_PASSWORD, (user_id, now_ms()))
+                    .await
+                    .map_err(session_error)?;
+                tracing::info!(user_id, "signed in with a reset password");
+                return Ok(());
+            }
             sign_in(session, user_id).await?;
             tracing::info!(user_id, "signed in");
             Ok(())
         }
         None => {
             tracing::info!(%address, "sign-in refused");
+            crate::server::audit::sign_in(
+                &state.db,
+                email,
+                address,
+                false,
+                "wrong email or password",
+            )
+            .await;
             Err(AppError::validation("password", REFUSED))
         }
     }
@@ -220,6 +291,7 @@ fn new_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares two secrets in time that depends on their length only.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
