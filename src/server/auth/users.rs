@@ -22,6 +22,18 @@ pub mod people;
 /// Shortest password we accept.
 pub const MIN_PASSWORD_LEN: usize = 12;
 
+/// Refuses a password shorter than [`MIN_PASSWORD_LEN`], on the `password` field: the one
+/// check for a new user's password, a reset and a password chosen after a reset.
+fn check_length(password: &str) -> Result<(), FieldError> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(FieldError::new(
+            "password",
+            format!("must be at least {MIN_PASSWORD_LEN} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// A user as the admin pages list them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -130,13 +142,7 @@ pub async fn create_user(
     is_admin: bool,
 ) -> Result<i64, ServiceError> {
     let email = validate_email(email)?;
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(FieldError::new(
-            "password",
-            format!("must be at least {MIN_PASSWORD_LEN} characters"),
-        )
-        .into());
-    }
+    check_length(password)?;
     let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(&email)
         .fetch_optional(db.pool())

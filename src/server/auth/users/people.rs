@@ -9,7 +9,7 @@
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use super::{MIN_PASSWORD_LEN, hash, provider_managed, role_name, verify};
+use super::{check_length, hash, provider_managed, role_name, verify};
 use crate::domain::validation::FieldError;
 use crate::server::audit::{self, Actor};
 use crate::server::db::Db;
@@ -240,16 +240,6 @@ pub async fn reset_password(
     })
 }
 
-fn check_length(password: &str) -> Result<(), FieldError> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(FieldError::new(
-            "password",
-            format!("must be at least {MIN_PASSWORD_LEN} characters"),
-        ));
-    }
-    Ok(())
-}
-
 /// Whether user `user_id` must choose a new password before anything else.
 pub async fn must_change_password(db: &Db, user_id: i64) -> Result<bool, ServiceError> {
     let must: Option<i64> = sqlx::query_scalar(
@@ -343,6 +333,7 @@ pub async fn audit_signed_out_everywhere(
 
 #[cfg(test)]
 mod tests {
+    use super::super::MIN_PASSWORD_LEN;
     use super::*;
 
     #[test]
