@@ -20,7 +20,10 @@ use super::eso::*;
 mod events;
 mod pace;
 mod provider;
+mod render;
+mod strategies;
 mod target;
+mod template;
 
 /// Tunables of the simulated controller. The defaults are real ESO's (`pace` cites them);
 /// a test may go faster only where it says why.
@@ -445,11 +448,19 @@ impl Controller {
         // wrapped as the entry's: "error processing spec.data[0] (key: k), err: …"
         // (`externalsecret_controller_secret.go`); the store's errors are `client_manager.go`'s,
         // and a missing store is the cached client's NotFound, which names the kind.
-        let entry = es
-            .pointer("/spec/data/0/remoteRef/key")
-            .and_then(Value::as_str)
-            .map(|k| format!("error processing spec.data[0] (key: {k}), err: "))
-            .unwrap_or_default();
+        // `dataFrom` is fetched first (`GetProviderSecretData`), so its first entry fails first.
+        let entry = match es.pointer("/spec/dataFrom/0") {
+            Some(first) => ["find", "extract"]
+                .into_iter()
+                .find(|what| first.get(*what).is_some_and(Value::is_object))
+                .map(|what| format!("error processing spec.dataFrom[0].{what}, err: "))
+                .unwrap_or_default(),
+            None => es
+                .pointer("/spec/data/0/remoteRef/key")
+                .and_then(Value::as_str)
+                .map(|k| format!("error processing spec.data[0] (key: {k}), err: "))
+                .unwrap_or_default(),
+        };
         let Some(store) = store else {
             let error = SyncError {
                 message: "could not get secret data from provider".to_owned(),

@@ -201,7 +201,7 @@ async fn assert_writes(c: &Cluster, kind: Kind, name: &str, file: &str) {
     }
 }
 
-async fn create(c: &Cluster, object: Value) {
+pub(crate) async fn create(c: &Cluster, object: Value) {
     c.external_secrets("team")
         .create(&PostParams::default(), &dynamic(object))
         .await
@@ -210,7 +210,7 @@ async fn create(c: &Cluster, object: Value) {
 
 /// An ExternalSecret reading `secretKey password` from `remote` of the store `fake`, with
 /// `target` merged into its `spec.target`.
-fn reading(name: &str, remote: &str, target: Value) -> Value {
+pub(crate) fn reading(name: &str, remote: &str, target: Value) -> Value {
     let mut object =
         serde_json::to_value(external_secret(name, "fake", &[("password", remote, None)])).unwrap();
     if let (Some(spec), Some(extra)) =
@@ -221,7 +221,7 @@ fn reading(name: &str, remote: &str, target: Value) -> Value {
     object
 }
 
-async fn set_store_data(c: &Cluster, data: Value) {
+pub(crate) async fn set_store_data(c: &Cluster, data: Value) {
     c.stores()
         .patch(
             "fake",
@@ -235,7 +235,7 @@ async fn set_store_data(c: &Cluster, data: Value) {
 /// Sets the force-sync annotation, as a user makes ESO fetch again (it does not watch
 /// stores), and waits until the controller has synced the change (`syncedResourceVersion`
 /// follows the ExternalSecret's metadata) or given up on it.
-async fn force_sync(c: &Cluster, name: &str) {
+pub(crate) async fn force_sync(c: &Cluster, name: &str) {
     let es = c.external_secrets("team");
     let before = es.get(name).await.unwrap().data["status"]["syncedResourceVersion"].clone();
     let stamp = format!("{:?}", std::time::SystemTime::now());
@@ -258,14 +258,14 @@ async fn force_sync(c: &Cluster, name: &str) {
     .await;
 }
 
-async fn secret(c: &Cluster, name: &str) -> Option<Secret> {
+pub(crate) async fn secret(c: &Cluster, name: &str) -> Option<Secret> {
     Api::<Secret>::namespaced(c.client.clone(), "team")
         .get_opt(name)
         .await
         .unwrap()
 }
 
-fn value(secret: &Secret, key: &str) -> String {
+pub(crate) fn value(secret: &Secret, key: &str) -> String {
     String::from_utf8(secret.data.as_ref().unwrap()[key].0.clone()).unwrap()
 }
 
@@ -493,4 +493,24 @@ async fn a_store_missing_or_not_ready_is_worded_as_eso_words_it() {
         "eso-store-not-found.json",
     )
     .await;
+}
+
+/// A template calling a function ESO's engine does not define: the parse error, wrapped by
+/// `execute`, `valueScopeApply`, `Parser.MergeMap`, `ApplyTemplate` and the mutation function,
+/// in a Warning event; Ready False "could not update secret"; no Secret.
+#[tokio::test]
+async fn a_template_with_an_unknown_function_fails_as_eso_words_it() {
+    let c = Cluster::start().await;
+    c.team_with_ready_store(json!([{"key": "db/password", "value": "s3cr3t"}]))
+        .await;
+    let template = json!({"template": {"data": {"password": "{{ .password | frobnicate }}"}}});
+    create(&c, reading("templated", "db/password", template)).await;
+    assert_writes(
+        &c,
+        Kind::ExternalSecret,
+        "templated",
+        "eso-template-unknown-function.json",
+    )
+    .await;
+    assert!(secret(&c, "templated").await.is_none(), "nothing written");
 }

@@ -5,6 +5,7 @@
 mod conformance;
 mod controller;
 mod discovery;
+mod eso_features;
 mod eso_truth;
 mod patches;
 mod semantics;

@@ -2,9 +2,13 @@
 
 use serde_json::{Value, json};
 
+use crate::sim::eso::{
+    CREATED_BY_LABEL, DATA_HASH_ANNOTATION, MANAGED_LABEL, MANAGER, api_message, controller_ref,
+    data_hash, sha224_hex,
+};
 use crate::sim::store::{Key, WriteContext};
 
-use super::*;
+use super::{Controller, SyncError, render};
 
 impl Controller {
     /// Creates or updates the target Secret as ESO does (Create/Update with its field manager).
@@ -28,11 +32,58 @@ impl Controller {
             .pointer("/metadata/namespace")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        // Another ExternalSecret's, by name: ESO compares group, kind and name, not the uid
-        // ("for consistency with the SetControllerReference function"), so an ExternalSecret
-        // deleted and created again under its name takes its old Secret back.
-        if let Some(existing) = existing
-            && let Some(owner) = controller_ref(existing)
+        let manager = format!("externalsecrets.external-secrets.io/{es_name}");
+        let immutable = es.pointer("/spec/target/immutable") == Some(&json!(true));
+        let mut secret = existing.cloned().unwrap_or_else(|| {
+            json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": target_key.name, "namespace": target_key.namespace},
+            })
+        });
+        for field in ["labels", "annotations"] {
+            if !secret["metadata"][field].is_object() {
+                secret["metadata"][field] = json!({});
+            }
+        }
+        if !secret["data"].is_object() {
+            secret["data"] = json!({});
+        }
+        if immutable {
+            secret["immutable"] = json!(true);
+        }
+        // ESO's mutationFunc (`externalsecret_controller.go`): the keys this ExternalSecret
+        // wrote go first (`getManagedDataKeys`), then `ApplyTemplate` writes metadata, type
+        // and data, unless the target is immutable and exists already
+        // (`objectDoesNotExistOrCanBeMutated`).
+        if existing.is_none() || !immutable {
+            for key in render::managed_keys(&secret, &manager, &["f:data"]) {
+                if let Some(map) = secret["data"].as_object_mut() {
+                    map.remove(&key);
+                }
+            }
+            let store = self.store.clone();
+            let namespace = target_key.namespace.clone();
+            let lookup = move |kind: &str, name: &str| {
+                let type_id = crate::sim::resources::by_kind("", kind)?;
+                store.get(&Key::new(type_id, &namespace, name)).ok()
+            };
+            // updateSecret wraps the mutation's error (errMutate), createSecret does not.
+            render::apply_template(es, &mut secret, &data, &manager, &lookup).map_err(|error| {
+                SyncError {
+                    message: "could not update secret".to_owned(),
+                    detail: match existing {
+                        Some(_) => format!("unable to mutate secret {}: {error}", target_key.name),
+                        None => error,
+                    },
+                    terminal: false,
+                }
+            })?;
+        }
+        // applyOwnership. Another ExternalSecret's, by name: ESO compares group, kind and
+        // name, not the uid ("for consistency with the SetControllerReference function"), so
+        // an ExternalSecret deleted and created again under its name takes its old Secret back.
+        if let Some(owner) = controller_ref(&secret)
             && owner["kind"] == "ExternalSecret"
             && owner["name"].as_str() != Some(es_name)
         {
@@ -46,13 +97,11 @@ impl Controller {
                 terminal: true,
             });
         }
-        // ESO makes itself the controller (`controllerutil.SetControllerReference` in
-        // `applyOwnership`, pkg/controllers/externalsecret/externalsecret_controller.go), which
+        // ESO makes itself the controller (`controllerutil.SetControllerReference`), which
         // fails for a Secret another controller owns: "failed to take ownership of target
         // secret", SyncedError, and no retry (the error is not returned to the work queue).
         if creation == "Owner"
-            && let Some(existing) = existing
-            && let Some(owner) = controller_ref(existing)
+            && let Some(owner) = controller_ref(&secret)
             && owner["kind"] != "ExternalSecret"
         {
             return Err(SyncError {
@@ -67,83 +116,16 @@ impl Controller {
                 terminal: true,
             });
         }
-        // ESO's mutationFunc leaves an existing Secret's data, labels and annotations alone when
-        // the ExternalSecret asks for an immutable target (`objectDoesNotExistOrCanBeMutated`):
-        // the template is not applied, only ownership, the managed label and the data hash.
-        let keep = existing.is_some() && es.pointer("/spec/target/immutable") == Some(&json!(true));
-        let mut secret = existing.cloned().unwrap_or_else(|| {
-            json!({
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": {"name": target_key.name, "namespace": target_key.namespace},
-            })
-        });
-        // Without a template, the ExternalSecret's labels and annotations are copied over.
-        let (mut labels, mut annotations) = if keep {
-            (json!({}), json!({}))
-        } else {
-            (
-                es.pointer("/metadata/labels")
-                    .cloned()
-                    .unwrap_or_else(|| json!({})),
-                es.pointer("/metadata/annotations")
-                    .cloned()
-                    .unwrap_or_else(|| json!({})),
-            )
-        };
-        if !keep && let Some(template) = es.pointer("/spec/target/template") {
-            labels = template
-                .pointer("/metadata/labels")
-                .cloned()
-                .unwrap_or_else(|| json!({}));
-            annotations = template
-                .pointer("/metadata/annotations")
-                .cloned()
-                .unwrap_or_else(|| json!({}));
-            if let Some(t) = template.get("type").and_then(Value::as_str) {
-                secret["type"] = json!(t);
-            }
-        }
-        let kept = || {
-            secret
-                .get("data")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let final_data = match creation {
-            _ if keep => kept(),
-            "Merge" | "CreateOrMerge" => {
-                let mut merged = kept();
-                merged.extend(data);
-                merged
-            }
-            _ => data,
-        };
-        labels[MANAGED_LABEL] = json!("true");
+        // SetControllerReference adds (or updates) this owner and keeps the others; another
+        // creation policy drops this ExternalSecret's controller reference
+        // (RemoveControllerReference) and the created-by label.
+        let mut owners: Vec<Value> = secret
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        owners.retain(|o| !(o["kind"] == "ExternalSecret" && o["name"] == es_name));
         if creation == "Owner" {
-            labels[CREATED_BY_LABEL] = json!(sha224_hex(&format!("{es_namespace}/{es_name}")));
-        }
-        annotations[DATA_HASH_ANNOTATION] = json!(data_hash(&final_data));
-        for (field, value) in [("labels", labels), ("annotations", annotations)] {
-            let merged = secret["metadata"]
-                .get(field)
-                .cloned()
-                .unwrap_or_else(|| json!({}));
-            let mut merged = merged;
-            if let (Some(m), Some(v)) = (merged.as_object_mut(), value.as_object()) {
-                m.extend(v.clone());
-            }
-            secret["metadata"][field] = merged;
-        }
-        if creation == "Owner" {
-            // SetControllerReference adds (or updates) this owner and keeps the others.
-            let mut owners: Vec<Value> = secret
-                .pointer("/metadata/ownerReferences")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            owners.retain(|o| !(o["kind"] == "ExternalSecret" && o["name"] == es_name));
             owners.push(json!({
                 "apiVersion": "external-secrets.io/v1",
                 "kind": "ExternalSecret",
@@ -152,12 +134,23 @@ impl Controller {
                 "controller": true,
                 "blockOwnerDeletion": true,
             }));
+        }
+        if owners.is_empty() {
+            if let Some(metadata) = secret["metadata"].as_object_mut() {
+                metadata.remove("ownerReferences");
+            }
+        } else {
             secret["metadata"]["ownerReferences"] = Value::Array(owners);
         }
-        if es.pointer("/spec/target/immutable") == Some(&json!(true)) {
-            secret["immutable"] = json!(true);
+        let labels = &mut secret["metadata"]["labels"];
+        if creation == "Owner" {
+            labels[CREATED_BY_LABEL] = json!(sha224_hex(&format!("{es_namespace}/{es_name}")));
+        } else if let Some(map) = labels.as_object_mut() {
+            map.remove(CREATED_BY_LABEL);
         }
-        secret["data"] = Value::Object(final_data);
+        labels[MANAGED_LABEL] = json!("true");
+        let final_data = secret["data"].as_object().cloned().unwrap_or_default();
+        secret["metadata"]["annotations"][DATA_HASH_ANNOTATION] = json!(data_hash(&final_data));
         let ctx = WriteContext::new(&format!("externalsecrets.external-secrets.io/{es_name}"));
         // updateSecret wraps what an update fails with (errUpdate; a conflict it passes on as
         // it is), createSecret passes the create's error on as it is.
