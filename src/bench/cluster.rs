@@ -53,7 +53,9 @@ fn spec() -> ExternalSpec {
             remote_key: REMOTE_KEY.to_owned(),
             property: None,
             version: None,
+            ..Default::default()
         }],
+        ..Default::default()
     }
 }
 

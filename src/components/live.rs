@@ -317,6 +317,7 @@ mod tests {
             remote_key: remote_key.into(),
             property: None,
             version: None,
+            ..Default::default()
         }
     }
 
@@ -329,6 +330,7 @@ mod tests {
                 entry("username", "shared/db/username"),
                 entry("password", "shared/db/password"),
             ],
+            ..Default::default()
         });
         let reason =
             "error processing spec.data[1] (key: shared/db/password), err: Secret does not exist";

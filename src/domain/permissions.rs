@@ -361,6 +361,73 @@ pub fn check_allowlist(allowlist: &Allowlist, spec: &SecretSpec) -> Result<(), F
             return Err(FieldError::new(field, message));
         }
     }
+    check_allowlist_beyond_data(allowlist, external)
+}
+
+/// The allowlist for what a manifest adds to key rows: `dataFrom[].extract.key` is checked as
+/// a remote key is; a `find` must name a `path` inside an allowed prefix (without one it would
+/// search the whole store); a `sourceRef` (another store, or a generator that can mint
+/// credentials) is for admins. Errors name manifest paths, e.g. `spec.dataFrom[0].find.path`.
+fn check_allowlist_beyond_data(
+    allowlist: &Allowlist,
+    external: &crate::model::secret::ExternalSpec,
+) -> Result<(), FieldError> {
+    let within = |key: &str| {
+        allowlist
+            .key_prefixes
+            .iter()
+            .any(|prefix| key_within_prefix(key, prefix))
+    };
+    let outside = |field: String, what: &str| {
+        let allowed = if allowlist.key_prefixes.is_empty() {
+            "none yet: ask an admin to allow a key prefix for this project".to_owned()
+        } else {
+            allowlist.key_prefixes.join(", ")
+        };
+        Err(FieldError::new(
+            field,
+            format!("this project may only read {what} inside its allowed key prefixes: {allowed}"),
+        ))
+    };
+    let admins_only = |field: String| {
+        Err(FieldError::new(
+            field,
+            "only an admin may set sourceRef: it reads from another store or a generator, \
+             outside this project's allowlist",
+        ))
+    };
+    for (i, entry) in external.data.iter().enumerate() {
+        if entry.source_ref.is_some() {
+            return admins_only(format!("spec.data[{i}].sourceRef"));
+        }
+    }
+    for (i, item) in external.data_from.iter().enumerate() {
+        if item.source_ref.is_some() {
+            return admins_only(format!("spec.dataFrom[{i}].sourceRef"));
+        }
+        if let Some(extract) = &item.extract {
+            let field = format!("spec.dataFrom[{i}].extract.key");
+            validate_remote_key(&field, &extract.key)?;
+            if !within(&extract.key) {
+                return outside(field, "remote keys");
+            }
+        }
+        if let Some(find) = &item.find {
+            let field = format!("spec.dataFrom[{i}].find.path");
+            match find.path.as_deref() {
+                // A folder may be written with its trailing `/` (`payments/`).
+                Some(path) if within(path.strip_suffix('/').unwrap_or(path)) => {}
+                Some(_) => return outside(field, "find paths"),
+                None => {
+                    return Err(FieldError::new(
+                        field,
+                        "set a path inside one of this project's allowed key prefixes: a find \
+                         without one searches the whole store",
+                    ));
+                }
+            }
+        }
+    }
     Ok(())
 }
 

@@ -229,6 +229,7 @@ mod tests {
             remote_key: remote.into(),
             property: None,
             version: None,
+            ..Default::default()
         };
         SecretSpec::External(ExternalSpec {
             store: "vault".into(),
@@ -237,6 +238,7 @@ mod tests {
                 entry("username", "shared/db/username"),
                 entry("password", "shared/db/password"),
             ],
+            ..Default::default()
         })
     }
 
@@ -389,7 +391,9 @@ mod tests {
                 remote_key: "shared/db".into(),
                 property: None,
                 version: Some("v7".into()),
+                ..Default::default()
             }],
+            ..Default::default()
         });
         let warning =
             Some("error processing spec.data[0] (key: shared/db), err: Secret does not exist");

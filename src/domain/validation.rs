@@ -462,7 +462,7 @@ fn external_errors(spec: &ExternalSpec) -> Vec<FieldError> {
     let mut errors = Vec::new();
     errors.extend(validate_store_name(&spec.store).err());
     errors.extend(validate_refresh_interval(&spec.refresh_interval).err());
-    if spec.data.is_empty() {
+    if spec.data.is_empty() && spec.data_from.is_empty() {
         errors.push(FieldError::new(
             "data",
             "add at least one key: each entry names a key of the secret and where its value is \
@@ -535,14 +535,11 @@ fn unique_key<'a>(
 
 fn use_case_errors(use_case: UseCase, spec: &SecretSpec) -> Vec<FieldError> {
     let (field, keys): (&str, Vec<&str>) = match spec {
-        SecretSpec::External(external) => (
-            "data",
-            external
-                .data
-                .iter()
-                .map(|e| e.secret_key.as_str())
-                .collect(),
-        ),
+        // Keys read with `dataFrom` are known only to the store: nothing to check.
+        SecretSpec::External(external) => match super::target_keys::target_keys(external) {
+            Some(keys) => ("data", keys),
+            None => return Vec::new(),
+        },
         SecretSpec::Kubernetes(kubernetes) => {
             ("keys", kubernetes.keys.iter().map(String::as_str).collect())
         }

@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::external::{
+    ExternalDataFrom, ExternalTarget, MetadataPolicy, RefreshPolicy, Strategies,
+};
+
 /// Gives a fieldless enum `ALL`, `as_str` (the variant's name, as stored and sent) and `parse`.
 macro_rules! named_variants {
     ($ty:ident { $($variant:ident),+ $(,)? }) => {
@@ -74,8 +78,9 @@ named_variants!(UseCase {
 });
 
 /// One entry of an External secret: `secret_key` in the target Secret ← `remote_key` in the
-/// store (optionally one JSON `property` of it, optionally a pinned `version`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// store (optionally one JSON `property` of it, optionally a pinned `version`), with the rest
+/// of the v1 `remoteRef` and `sourceRef` (see [`crate::model::external`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExternalDataEntry {
     /// Key in the Kubernetes Secret that ESO creates.
     pub secret_key: String,
@@ -85,17 +90,97 @@ pub struct ExternalDataEntry {
     pub property: Option<String>,
     /// A pinned version in the store.
     pub version: Option<String>,
+    /// `remoteRef.metadataPolicy`.
+    #[serde(default, skip_serializing_if = "MetadataPolicy::is_default")]
+    pub metadata_policy: MetadataPolicy,
+    /// `remoteRef`'s conversion, decoding and null-byte strategies.
+    #[serde(default, skip_serializing_if = "Strategies::is_default")]
+    pub strategies: Strategies,
+    /// `sourceRef`, kept as written (a generator or another store; refused for members).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ref: Option<serde_json::Value>,
 }
 
-/// The spec of an External secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The spec of an External secret: the whole ExternalSecret v1 spec but the parts the console
+/// owns (the store kind, the target's name, labels). The fields after `data` are optional in
+/// storage (see [`crate::model::external`]), so specs stored before them still read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExternalSpec {
     /// The ClusterSecretStore to read from.
     pub store: String,
     /// How often ESO re-reads the store, in Go duration syntax (`1h0m0s`).
     pub refresh_interval: String,
-    /// What to read.
+    /// What to read, key by key.
     pub data: Vec<ExternalDataEntry>,
+    /// `spec.dataFrom`: whole secrets to extract or find.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_from: Vec<ExternalDataFrom>,
+    /// `spec.target` but its name: policies and template.
+    #[serde(default, skip_serializing_if = "ExternalTarget::is_default")]
+    pub target: ExternalTarget,
+    /// `spec.refreshPolicy`.
+    #[serde(default, skip_serializing_if = "RefreshPolicy::is_default")]
+    pub refresh_policy: RefreshPolicy,
+    /// `spec.syncWindows`, kept as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_windows: Option<serde_json::Value>,
+}
+
+impl ExternalSpec {
+    /// The fields the form does not edit, as JSON for its hidden field: this spec without
+    /// store, interval and the key rows' own fields (each row keeps its `secret_key`, to match
+    /// its extras again). Empty when there are none.
+    pub fn form_extras(&self) -> String {
+        let data = self.data.iter().map(|e| ExternalDataEntry {
+            secret_key: e.secret_key.clone(),
+            metadata_policy: e.metadata_policy,
+            strategies: e.strategies.clone(),
+            source_ref: e.source_ref.clone(),
+            ..Default::default()
+        });
+        let extras = ExternalSpec {
+            data: data.filter(|e| *e != Self::bare(e)).collect(),
+            store: String::new(),
+            refresh_interval: String::new(),
+            ..self.clone()
+        };
+        if extras == ExternalSpec::default() {
+            return String::new();
+        }
+        serde_json::to_string(&extras).unwrap_or_default()
+    }
+
+    fn bare(entry: &ExternalDataEntry) -> ExternalDataEntry {
+        ExternalDataEntry {
+            secret_key: entry.secret_key.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// This spec (from the form's rows) with the extras of [`Self::form_extras`] put back;
+    /// a row's extras follow its `secret_key`. Unreadable extras are ignored.
+    pub fn with_form_extras(mut self, extras: &str) -> Self {
+        let Ok(extras) = serde_json::from_str::<ExternalSpec>(extras) else {
+            return self;
+        };
+        for entry in &mut self.data {
+            if let Some(extra) = extras
+                .data
+                .iter()
+                .find(|e| e.secret_key == entry.secret_key)
+            {
+                entry.metadata_policy = extra.metadata_policy;
+                entry.strategies = extra.strategies.clone();
+                entry.source_ref = extra.source_ref.clone();
+            }
+        }
+        ExternalSpec {
+            store: self.store,
+            refresh_interval: self.refresh_interval,
+            data: self.data,
+            ..extras
+        }
+    }
 }
 
 /// The spec of a Kubernetes secret: its type and key names. Values are write-only and never
@@ -111,6 +196,10 @@ pub struct KubernetesSpec {
 /// A secret's spec, by kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a spec is one per secret, never in a hot collection; boxing would touch every match"
+)]
 pub enum SecretSpec {
     /// See [`ExternalSpec`].
     External(ExternalSpec),
@@ -225,6 +314,14 @@ pub struct CreateSecretInput {
     pub spec: SecretSpec,
     /// Values of a Kubernetes secret (write-only).
     pub values: SecretValues,
+    /// Organization secrets: projects (`projects.id`) to assign it to in the same step, in the
+    /// same transaction (a project secret with any is refused).
+    #[serde(default)]
+    pub assign_to: Vec<i64>,
+    /// Organization secrets: selectors to assign it by in the same step, one a line, in the
+    /// syntax the detail page's selector form takes (`env=prod`); blank for none.
+    #[serde(default)]
+    pub selectors: String,
 }
 
 /// What the edit form sends.
@@ -277,6 +374,14 @@ pub struct SecretForm {
     pub key: Vec<String>,
     /// Kubernetes rows: values (write-only).
     pub value: FormValues,
+    /// Create form, organization secrets: the ticked projects to assign it to at once.
+    pub assign_to: Vec<i64>,
+    /// Create form, organization secrets: selectors to assign it by, one a line.
+    pub selectors: String,
+    /// External: the spec's fields the form does not edit (`dataFrom`, template, policies,
+    /// per-key strategies), as [`ExternalSpec::form_extras`] writes them; a hidden field, so
+    /// saving the form never drops what a manifest set.
+    pub external_extra: String,
 }
 
 /// Sets row `i` of one of a form's row lists, growing the list with blank rows as needed (the
@@ -357,6 +462,7 @@ impl SecretForm {
             SecretSpec::External(external) => {
                 form.store = external.store.clone();
                 form.refresh_interval = external.refresh_interval.clone();
+                form.external_extra = external.form_extras();
                 for entry in &external.data {
                     form.secret_key.push(entry.secret_key.clone());
                     form.remote_key.push(entry.remote_key.clone());
@@ -442,19 +548,24 @@ impl SecretForm {
                         remote_key: cell(&self.remote_key, i),
                         property: optional(cell(&self.property, i)),
                         version: optional(cell(&self.version, i)),
+                        ..Default::default()
                     })
                     .collect();
                 let refresh = self.refresh_interval.trim();
                 (
-                    SecretSpec::External(ExternalSpec {
-                        store: self.store.trim().to_owned(),
-                        refresh_interval: if refresh.is_empty() {
-                            "1h0m0s".to_owned()
-                        } else {
-                            refresh.to_owned()
-                        },
-                        data,
-                    }),
+                    SecretSpec::External(
+                        ExternalSpec {
+                            store: self.store.trim().to_owned(),
+                            refresh_interval: if refresh.is_empty() {
+                                "1h0m0s".to_owned()
+                            } else {
+                                refresh.to_owned()
+                            },
+                            data,
+                            ..Default::default()
+                        }
+                        .with_form_extras(&self.external_extra),
+                    ),
                     SecretValues::default(),
                 )
             }
@@ -495,6 +606,8 @@ impl SecretForm {
             description: self.description.trim().to_owned(),
             spec,
             values,
+            assign_to: self.assign_to.clone(),
+            selectors: self.selectors.trim().to_owned(),
         })
     }
 }

@@ -239,7 +239,9 @@ fn spec(store: &str, remote_key: &str) -> SecretSpec {
             remote_key: remote_key.into(),
             property: None,
             version: None,
+            ..Default::default()
         }],
+        ..Default::default()
     })
 }
 
@@ -491,4 +493,72 @@ fn stores_no_cluster_offers_are_warned_about_not_refused() {
         "{warning}"
     );
     assert_eq!(unknown_stores_warning(&[]), None);
+}
+
+/// A spec with one `dataFrom` item and no key rows, as a pasted manifest gives.
+fn data_from(item: crate::model::external::ExternalDataFrom) -> SecretSpec {
+    let SecretSpec::External(mut external) = spec("vault", "payments/db") else {
+        unreachable!("spec is External")
+    };
+    external.data.clear();
+    external.data_from = vec![item];
+    SecretSpec::External(external)
+}
+
+#[test]
+fn a_members_find_outside_the_allowlist_is_refused_naming_its_path() {
+    use crate::model::external::{ExternalDataFrom, ExternalFind};
+    let allow = Allowlist {
+        stores: vec!["vault".into()],
+        key_prefixes: vec!["payments/".into()],
+    };
+    let find = |path: Option<&str>| {
+        data_from(ExternalDataFrom {
+            find: Some(ExternalFind {
+                path: path.map(str::to_owned),
+                name_regexp: Some(".*".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+    };
+    assert!(check_allowlist(&allow, &find(Some("payments/"))).is_ok());
+    assert!(check_allowlist(&allow, &find(Some("payments/db"))).is_ok());
+    for outside in [
+        Some("search"),
+        Some("payments-admin/"),
+        Some("payments/../search"),
+        None,
+    ] {
+        let error = check_allowlist(&allow, &find(outside)).unwrap_err();
+        assert_eq!(error.field, "spec.dataFrom[0].find.path", "{outside:?}");
+    }
+}
+
+#[test]
+fn a_members_extract_key_is_checked_as_keys_are_and_source_refs_are_for_admins() {
+    use crate::model::external::{ExternalDataFrom, ExternalExtract};
+    let allow = Allowlist {
+        stores: vec!["vault".into()],
+        key_prefixes: vec!["payments/".into()],
+    };
+    let extract = |key: &str| {
+        data_from(ExternalDataFrom {
+            extract: Some(ExternalExtract {
+                key: key.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+    };
+    assert!(check_allowlist(&allow, &extract("payments/postgres")).is_ok());
+    let error = check_allowlist(&allow, &extract("shared/postgres")).unwrap_err();
+    assert_eq!(error.field, "spec.dataFrom[0].extract.key");
+    assert!(error.message.contains("payments/"), "{}", error.message);
+    let generator = data_from(ExternalDataFrom {
+        source_ref: Some(serde_json::json!({"generatorRef": {"kind": "Password", "name": "p"}})),
+        ..Default::default()
+    });
+    let error = check_allowlist(&allow, &generator).unwrap_err();
+    assert_eq!(error.field, "spec.dataFrom[0].sourceRef");
 }

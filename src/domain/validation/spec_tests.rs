@@ -157,10 +157,12 @@ fn external_spec_errors_come_in_field_order() {
                 remote_key: " x".to_owned(),
                 property: Some(String::new()),
                 version: Some(" ".to_owned()),
+                ..Default::default()
             },
             entry("password", "prod/db"),
             entry("password", ""),
         ],
+        ..Default::default()
     });
     let errors = validate_all(UseCase::Generic, &spec);
     assert_eq!(
@@ -271,6 +273,7 @@ fn arb_spec() -> impl Strategy<Value = SecretSpec> {
                 remote_key,
                 property,
                 version,
+                ..Default::default()
             },
         );
     prop_oneof![
@@ -284,6 +287,7 @@ fn arb_spec() -> impl Strategy<Value = SecretSpec> {
                     store,
                     refresh_interval,
                     data,
+                    ..Default::default()
                 }
             )),
         (arb_text(), proptest::collection::vec(arb_text(), 0..4)).prop_map(

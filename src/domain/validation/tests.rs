@@ -30,6 +30,7 @@ pub(super) fn entry(secret_key: &str, remote_key: &str) -> ExternalDataEntry {
         remote_key: remote_key.to_owned(),
         property: None,
         version: None,
+        ..Default::default()
     }
 }
 
@@ -38,6 +39,7 @@ pub(super) fn external(entries: Vec<ExternalDataEntry>) -> SecretSpec {
         store: "vault-prod".to_owned(),
         refresh_interval: "1h".to_owned(),
         data: entries,
+        ..Default::default()
     })
 }
 

@@ -7,6 +7,8 @@
 use base64::Engine;
 use serde_json::{Value, json};
 
+mod eso_fields;
+
 use crate::domain::validation::DOCKER_CONFIG_JSON_TYPE;
 use crate::model::secret::{ExternalSpec, KubernetesSpec, Scope, SecretValues, UseCase};
 
@@ -86,58 +88,65 @@ pub fn target_type(use_case: UseCase) -> Option<&'static str> {
     (use_case == UseCase::ImagePullSecret).then_some(DOCKER_CONFIG_JSON_TYPE)
 }
 
-/// The ExternalSecret for an External secret: every field the v1 schema defaults is pinned,
-/// and the strategies ESO would assume are written out. A use case whose Secret needs a type
-/// gets a template carrying it; a template replaces the ExternalSecret's labels on the target
-/// with its own (`setMetadata` in the same file), so it carries ours too, or the target would
-/// fall out of the console's label-selected watch.
+/// The ExternalSecret for an External secret, in canonical form: every field the v1 schema
+/// defaults is pinned, the strategies and policies ESO would assume are written out (see
+/// [`eso_fields`]), and the CRD's defaults inside raw parts (`rewrite`, `sourceRef`,
+/// `templateFrom`) are filled, so a cluster stores exactly this. A use case whose Secret needs a
+/// type gets a template carrying it; a template replaces the ExternalSecret's labels on the
+/// target with its own (`setMetadata` in ESO's
+/// pkg/controllers/externalsecret/externalsecret_controller_template.go), so it carries ours
+/// too, or the target would fall out of the console's label-selected watch.
 pub fn external_secret(placement: &Placement, spec: &ExternalSpec, use_case: UseCase) -> Manifest {
-    let data: Vec<Value> = spec
-        .data
-        .iter()
-        .map(|entry| {
-            let mut remote_ref = json!({
-                "key": entry.remote_key,
-                "conversionStrategy": "Default",
-                "decodingStrategy": "None",
-                "metadataPolicy": "None",
-                "nullBytePolicy": "Ignore",
-            });
-            if let Some(property) = entry.property.as_deref().filter(|p| !p.is_empty()) {
-                remote_ref["property"] = json!(property);
-            }
-            if let Some(version) = entry.version.as_deref().filter(|v| !v.is_empty()) {
-                remote_ref["version"] = json!(version);
-            }
-            json!({"secretKey": entry.secret_key, "remoteRef": remote_ref})
-        })
-        .collect();
     let metadata = placement.metadata();
-    let mut target = json!({
-        "name": placement.name,
-        "creationPolicy": "Owner",
-        "deletionPolicy": "Retain",
+    let target = eso_fields::target(
+        &placement.name,
+        &spec.target,
+        target_type(use_case),
+        &metadata["labels"],
+    );
+    let mut body = json!({
+        "refreshInterval": spec.refresh_interval,
+        "refreshPolicy": spec.refresh_policy.as_str(),
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": spec.store},
+        "target": target,
     });
-    if let Some(secret_type) = target_type(use_case) {
-        target["template"] = json!({
-            "type": secret_type,
-            "engineVersion": "v2",
-            "mergePolicy": "Replace",
-            "metadata": {"labels": metadata["labels"]},
-        });
+    // Empty lists are left out, as a cluster would keep them if written: a spec with only
+    // dataFrom has no `data`, and one with only data (every spec before dataFrom) no `dataFrom`.
+    if !spec.data.is_empty() {
+        body["data"] = spec.data.iter().map(eso_fields::data_entry).collect();
     }
-    Manifest(json!({
+    if !spec.data_from.is_empty() {
+        body["dataFrom"] = spec.data_from.iter().map(eso_fields::data_from).collect();
+    }
+    if let Some(windows) = &spec.sync_windows {
+        body["syncWindows"] = windows.clone();
+    }
+    let mut object = json!({
         "apiVersion": "external-secrets.io/v1",
         "kind": "ExternalSecret",
         "metadata": metadata,
-        "spec": {
-            "refreshInterval": spec.refresh_interval,
-            "refreshPolicy": "Periodic",
-            "secretStoreRef": {"kind": "ClusterSecretStore", "name": spec.store},
-            "target": target,
-            "data": data,
-        },
-    }))
+        "spec": body,
+    });
+    crate::server::eso::crd::external_secret_v1().apply_defaults(&mut object);
+    Manifest(object)
+}
+
+/// The canonical ExternalSecret of [`external_secret`] as YAML, for the secret page's "YAML
+/// out" view and its GitOps download: exactly the object applied (an ExternalSecret holds no
+/// values, only where they are read from). Keys are in sorted order, as `kubectl get -o yaml`
+/// prints them.
+pub fn external_secret_yaml(
+    placement: &Placement,
+    spec: &ExternalSpec,
+    use_case: UseCase,
+) -> String {
+    let Manifest(object) = external_secret(placement, spec, use_case);
+    manifest_yaml(&object)
+}
+
+/// Any object as YAML (the form's preview and the YAML-out view).
+pub fn manifest_yaml(object: &Value) -> String {
+    serde_saphyr::to_string(object).unwrap_or_default()
 }
 
 /// The Secret for a Kubernetes secret, with its values and their keyed fingerprint.
@@ -220,14 +229,17 @@ mod tests {
                     remote_key: "shared/postgres".into(),
                     property: Some("username".into()),
                     version: None,
+                    ..Default::default()
                 },
                 ExternalDataEntry {
                     secret_key: "password".into(),
                     remote_key: "shared/postgres/password".into(),
                     property: None,
                     version: Some("v2".into()),
+                    ..Default::default()
                 },
             ],
+            ..Default::default()
         }
     }
 
@@ -279,6 +291,7 @@ mod tests {
             remote_key: "shared/registry/dockerconfigjson".into(),
             property: None,
             version: None,
+            ..Default::default()
         }];
         let Manifest(written) = external_secret(&placement(), &spec, UseCase::ImagePullSecret);
         let template = &written["spec"]["target"]["template"];
@@ -355,6 +368,7 @@ mod tests {
                         remote_key,
                         property,
                         version,
+                        ..Default::default()
                     }
                 });
             (
@@ -366,6 +380,7 @@ mod tests {
                     store,
                     refresh_interval: validate_refresh_interval(&refresh).unwrap_or(refresh),
                     data,
+                    ..Default::default()
                 })
         }
 
