@@ -198,6 +198,7 @@ pub async fn list_stores() -> Result<Vec<ClusterStores>, AppError> {
                     cluster: handle.name.clone(),
                     error,
                     stores,
+                    eso: handle.eso.summary(),
                 }
             }))
             .await;

@@ -52,6 +52,34 @@ pub struct ClusterSummary {
     pub checked_at: Option<i64>,
     /// How many projects have a namespace on this cluster.
     pub project_count: i64,
+    /// Its External Secrets Operator, as last discovered.
+    pub eso: EsoSummary,
+}
+
+/// A cluster's External Secrets Operator as discovered (`server::cluster::eso_served`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EsoSummary {
+    /// Whether discovery has answered yet.
+    pub discovered: bool,
+    /// The `external-secrets.io` version the console writes there (`v1`, `v1beta1`); `None`
+    /// when the group is not served (ESO is not installed).
+    pub api_version: Option<String>,
+    /// The operator's release (`v2.9.0`), when its Deployment could be read.
+    pub version: Option<String>,
+}
+
+impl EsoSummary {
+    /// How the Projects and Stores pages say it: `ESO v2.9.0 · external-secrets.io/v1`.
+    pub fn describe(&self) -> String {
+        if !self.discovered {
+            return "not discovered yet".to_owned();
+        }
+        let Some(api) = &self.api_version else {
+            return "External Secrets Operator not installed".to_owned();
+        };
+        let release = self.version.as_deref().unwrap_or("version unknown");
+        format!("ESO {release} · external-secrets.io/{api}")
+    }
 }
 
 /// A ClusterSecretStore as the Stores page shows it.
@@ -78,6 +106,8 @@ pub struct ClusterStores {
     pub error: Option<String>,
     /// Its stores, by name.
     pub stores: Vec<StoreSummary>,
+    /// Its External Secrets Operator, as this replica last discovered it.
+    pub eso: EsoSummary,
 }
 
 /// What a create form may offer: store names to pick from, and for team members the remote-key
@@ -91,4 +121,24 @@ pub struct FormOptions {
     pub key_prefixes: Vec<String>,
     /// Whether the choices are limited by the project's allowlist.
     pub limited: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operator_is_described_by_release_and_served_version() {
+        let mut eso = EsoSummary::default();
+        assert_eq!(eso.describe(), "not discovered yet");
+        eso.discovered = true;
+        assert_eq!(eso.describe(), "External Secrets Operator not installed");
+        eso.api_version = Some("v1beta1".to_owned());
+        assert_eq!(
+            eso.describe(),
+            "ESO version unknown · external-secrets.io/v1beta1"
+        );
+        eso.version = Some("v0.16.2".to_owned());
+        assert_eq!(eso.describe(), "ESO v0.16.2 · external-secrets.io/v1beta1");
+    }
 }

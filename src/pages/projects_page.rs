@@ -312,6 +312,7 @@ fn ClustersTable(clusters: Vec<ClusterSummary>) -> impl IntoView {
                         <th scope="col">"Connection"</th>
                         <th scope="col">"API server"</th>
                         <th scope="col">"Version"</th>
+                        <th scope="col">"External Secrets"</th>
                         <th scope="col">"Projects"</th>
                         <th scope="col">"Sync"</th>
                     </tr>
@@ -346,6 +347,7 @@ fn ClustersTable(clusters: Vec<ClusterSummary>) -> impl IntoView {
                                         <span class="muted detail">" "{detail}</span>
                                     </td>
                                     <td data-label="Version">{c.server_version.unwrap_or_default()}</td>
+                                    <td data-label="External Secrets" class="eso-served" data-eso-api=c.eso.api_version.clone().unwrap_or_default()>{c.eso.describe()}</td>
                                     <td data-label="Projects">{c.project_count}</td>
                                     <td data-label="Sync"><SyncAllButton cluster_id=c.id label=sync_label /></td>
                                 </tr>

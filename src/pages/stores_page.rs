@@ -50,6 +50,9 @@ fn ClusterSection(cluster: ClusterStores) -> impl IntoView {
     let heading = format!("stores-{}", cluster.cluster);
     view! {
         <h2 id=heading.clone()>{cluster.cluster.clone()}</h2>
+        <p class="muted eso-served" data-eso-api=cluster.eso.api_version.clone().unwrap_or_default()>
+            {cluster.eso.describe()}
+        </p>
         {cluster.error.clone().map(|error| view! { <p class="error" role="alert">{error}</p> })}
         <div class="table-wrap">
             <table class="data-table" aria-labelledby=heading>

@@ -6,7 +6,7 @@ use crate::domain::labels::{Labels, format_labels};
 use crate::domain::permissions::Visibility;
 use crate::domain::validation::{FieldError, validate_secret_name};
 use crate::model::account::ProjectSummary;
-use crate::model::cluster::{ClusterSummary, Reachability};
+use crate::model::cluster::{ClusterSummary, EsoSummary, Reachability};
 use crate::model::listing::ProjectRef;
 use crate::server::audit::{self, Actor};
 use crate::server::clock::now_ms;
@@ -234,7 +234,7 @@ pub async fn set_labels(
 pub async fn clusters(db: &Db) -> Result<Vec<ClusterSummary>, ServiceError> {
     let rows = sqlx::query(
         "SELECT c.id, c.name, c.connection, c.health, c.health_error, c.server_version, \
-         c.health_checked_at, (SELECT COUNT(*) FROM projects p WHERE p.cluster_id = c.id) AS project_count \
+         c.health_checked_at, c.eso_api_version, c.eso_version, c.eso_checked_at, (SELECT COUNT(*) FROM projects p WHERE p.cluster_id = c.id) AS project_count \
          FROM clusters c ORDER BY c.name",
     )
     .fetch_all(db.pool())
@@ -251,6 +251,11 @@ pub async fn clusters(db: &Db) -> Result<Vec<ClusterSummary>, ServiceError> {
                 server_version: row.try_get("server_version")?,
                 checked_at: row.try_get("health_checked_at")?,
                 project_count: row.try_get("project_count")?,
+                eso: EsoSummary {
+                    discovered: row.try_get::<Option<i64>, _>("eso_checked_at")?.is_some(),
+                    api_version: row.try_get("eso_api_version")?,
+                    version: row.try_get("eso_version")?,
+                },
             })
         })
         .collect::<Result<_, sqlx::Error>>()

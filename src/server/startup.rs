@@ -120,9 +120,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let store_watches: Vec<_> = clusters
         .iter()
         .filter_map(|handle| {
-            handle
-                .stores
-                .start(handle.watch_client.clone(), &handle.name)
+            handle.stores.start(
+                handle.watch_client.clone(),
+                &handle.name,
+                handle.eso.clone(),
+            )
         })
         .collect();
     let (live, live_feed) = live::Live::start(db.clone(), config.database_url.expose().to_owned());

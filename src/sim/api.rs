@@ -53,6 +53,10 @@ pub fn router(state: ApiState) -> Router {
         .fallback(rest)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            super::legacy_eso::translate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             authenticate,
         ))
         .layer(axum::middleware::from_fn(super::status::catch_panic))
@@ -93,7 +97,12 @@ async fn faults_put(
     State(state): State<ApiState>,
     axum::Json(settings): axum::Json<FaultSettings>,
 ) -> axum::Json<FaultSettings> {
+    let relabel = settings.eso_v1beta1_only != state.faults.eso_v1beta1_only();
     state.faults.set(settings);
+    if relabel {
+        let release = super::legacy_eso::release(state.faults.eso_v1beta1_only());
+        super::legacy_eso::seed_operator(&state.store, release);
+    }
     axum::Json(state.faults.settings())
 }
 

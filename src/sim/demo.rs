@@ -45,8 +45,10 @@ fn entries(store: &str) -> Vec<Value> {
     data
 }
 
-/// Creates the demo stores that are missing (existing ones are left as they are).
+/// Creates the demo stores that are missing (existing ones are left as they are), and the
+/// operator's Deployment the console reads ESO's release from.
 pub fn seed_stores(store: &Store) {
+    super::legacy_eso::seed_operator(store, super::legacy_eso::CURRENT_RELEASE);
     let Some(css) = resources::by_kind("external-secrets.io", "ClusterSecretStore") else {
         return;
     };

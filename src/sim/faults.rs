@@ -37,6 +37,10 @@ pub struct FaultSettings {
     /// a resource it does not serve (404 NotFound, "the server could not find the requested
     /// resource"), and its controller does nothing.
     pub eso_uninstalled: bool,
+    /// External Secrets Operator is an older install that serves `external-secrets.io` at
+    /// `v1beta1` only, not `v1` (`legacy_eso.rs`).
+    #[serde(rename = "esoV1beta1Only")]
+    pub eso_v1beta1_only: bool,
 }
 
 /// Shared, live fault switches of one cluster.
@@ -117,6 +121,14 @@ impl Faults {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .eso_uninstalled
+    }
+
+    /// Whether External Secrets Operator serves `v1beta1` only.
+    pub fn eso_v1beta1_only(&self) -> bool {
+        self.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .eso_v1beta1_only
     }
 
     /// Clears every fault.

@@ -18,6 +18,7 @@ pub mod es_schemas;
 pub mod eso;
 pub mod faults;
 pub mod kinds;
+pub mod legacy_eso;
 pub mod managed;
 pub mod openapi;
 mod openapi_proto;

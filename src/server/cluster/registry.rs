@@ -28,6 +28,9 @@ pub struct ClusterHandle {
     pub creates_namespaces: bool,
     /// Its ClusterSecretStores, kept by a watch that start-up starts on every replica.
     pub stores: super::store_cache::StoreCache,
+    /// The External Secrets Operator it runs and the API version it serves, discovered by
+    /// the store watch each time it (re)starts.
+    pub eso: super::eso_served::EsoServed,
 }
 
 impl std::fmt::Debug for ClusterHandle {
@@ -176,6 +179,7 @@ pub async fn simulated(db: &Db, kubeconfig: &Path) -> Result<Vec<ClusterHandle>,
             watch_client: clients.watches,
             creates_namespaces: true,
             stores: super::store_cache::StoreCache::default(),
+            eso: super::eso_served::EsoServed::default(),
         });
     }
     Ok(handles)
@@ -227,6 +231,7 @@ pub async fn from_kubeconfig(db: &Db, path: &Path) -> Result<Vec<ClusterHandle>,
             watch_client: clients.watches,
             creates_namespaces: false,
             stores: super::store_cache::StoreCache::default(),
+            eso: super::eso_served::EsoServed::default(),
         });
     }
     // Clusters registered from an earlier kubeconfig that no longer has their context.
@@ -269,6 +274,26 @@ pub async fn record_health(
     .bind(health)
     .bind(version)
     .bind(error)
+    .bind(crate::server::clock::now_ms())
+    .bind(cluster_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records what discovery found about a cluster's External Secrets Operator (`eso_served`):
+/// the API version the console uses there (NULL: not installed) and the operator's release.
+pub async fn record_eso(
+    db: &Db,
+    cluster_id: i64,
+    install: &super::eso_served::EsoInstall,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE clusters SET eso_api_version = $1, eso_version = $2, eso_checked_at = $3 \
+         WHERE id = $4",
+    )
+    .bind(install.api_version)
+    .bind(install.eso_version.as_deref())
     .bind(crate::server::clock::now_ms())
     .bind(cluster_id)
     .execute(db.pool())

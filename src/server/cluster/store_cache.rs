@@ -15,16 +15,23 @@ use kube::runtime::utils::Backoff as _;
 use kube::runtime::watcher::{self, DefaultBackoff, Event};
 use tokio::sync::watch;
 
+use super::eso_served::EsoServed;
 use crate::model::cluster::StoreSummary;
 
 /// How long a reader waits for a cluster's first list of stores (as long as the LIST it
 /// replaces was given).
 const FIRST_LIST_DEADLINE: Duration = Duration::from_secs(5);
 
-/// `external-secrets.io/v1` ClusterSecretStore, cluster-scoped.
+/// `external-secrets.io/v1` ClusterSecretStore, cluster-scoped: the store's keys (whatever
+/// version the watch reads).
 fn resource() -> ApiResource {
+    resource_at("v1")
+}
+
+/// ClusterSecretStore at `version` of `external-secrets.io`, as the cluster serves it.
+fn resource_at(version: &str) -> ApiResource {
     ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("external-secrets.io", "v1", "ClusterSecretStore"),
+        &GroupVersionKind::gvk(super::eso_served::GROUP, version, "ClusterSecretStore"),
         "clustersecretstores",
     )
 }
@@ -53,20 +60,22 @@ impl Default for StoreCache {
 impl StoreCache {
     /// Starts the watch that feeds this cache through `client` (a cluster's watch client:
     /// a quiet watch must not hit a single request's deadline); it runs until aborted and
-    /// restarts with back-off on errors. `None` when it was started already.
+    /// restarts with back-off on errors, discovering before each start which External Secrets
+    /// Operator the cluster runs (into `eso`). `None` when it was started already.
     pub fn start(
         &self,
         client: kube::Client,
         cluster: &str,
+        eso: EsoServed,
     ) -> Option<tokio::task::JoinHandle<()>> {
         let writer = self
             .writer
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()?;
-        let api = Api::all_with(client, &resource());
         Some(tokio::spawn(feed(
-            api,
+            client,
+            eso,
             writer,
             self.error.clone(),
             cluster.to_owned(),
@@ -107,7 +116,8 @@ impl StoreCache {
 /// starts over with a fresh list after a back-off: a watch that resumes says nothing when it
 /// succeeds, so only a list that completes can tell the error is over.
 async fn feed(
-    api: Api<DynamicObject>,
+    client: kube::Client,
+    eso: EsoServed,
     mut writer: Writer<DynamicObject>,
     error: Arc<watch::Sender<Option<String>>>,
     cluster: String,
@@ -115,6 +125,15 @@ async fn feed(
     let config = watcher::Config::default().timeout(super::timeouts::WATCH_TIMEOUT_SECS);
     let mut backoff = DefaultBackoff::default();
     loop {
+        // A (re)start is a reconnect: the operator may have been installed or upgraded since.
+        match super::eso_served::discover(&client).await {
+            Ok(install) => eso.set(install),
+            Err(reason) => {
+                tracing::debug!(%cluster, %reason, "External Secrets Operator not discovered")
+            }
+        }
+        let api: Api<DynamicObject> =
+            Api::all_with(client.clone(), &resource_at(eso.api_version()));
         let mut events = std::pin::pin!(watcher::watcher(api.clone(), config.clone()));
         while let Some(event) = events.next().await {
             match event {

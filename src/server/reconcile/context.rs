@@ -60,10 +60,17 @@ pub(crate) struct Context {
     pub(crate) options: Options,
 }
 
-/// The kube resource of ExternalSecret.
+/// The kube resource of ExternalSecret at `v1`: the key of the watcher's store, whatever
+/// version the cluster serves.
 pub fn external_secret_resource() -> ApiResource {
+    external_secret_resource_at("v1")
+}
+
+/// The kube resource of ExternalSecret at `version` of `external-secrets.io`: what requests
+/// to a cluster use, at the version it serves (`ClusterHandle::eso`).
+pub fn external_secret_resource_at(version: &str) -> ApiResource {
     ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("external-secrets.io", "v1", "ExternalSecret"),
+        &GroupVersionKind::gvk("external-secrets.io", version, "ExternalSecret"),
         "externalsecrets",
     )
 }

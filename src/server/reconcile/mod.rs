@@ -10,6 +10,7 @@ mod error;
 mod events;
 pub mod leader;
 mod plan;
+mod watch_streams;
 pub mod watcher;
 
 use context::{Context, Rejudge, exponential_backoff};
@@ -102,7 +103,10 @@ async fn finish(ctx: &Context, item: &Item, outcome: Outcome) -> Result<(), sqlx
 /// between two probes goes unnoticed here; its changes' back-offs are short, as it was.)
 async fn health(ctx: Arc<Context>, cluster: ClusterHandle) {
     let mut down = false;
+    let mut recorded_eso = None;
+    let mut eso_changes = cluster.eso.subscribe();
     loop {
+        record_eso(&ctx, &cluster, &mut recorded_eso).await;
         let outcome = registry::probe(&cluster.client).await;
         match (&outcome, down) {
             (Err(reason), false) => {
@@ -127,14 +131,45 @@ async fn health(ctx: Arc<Context>, cluster: ClusterHandle) {
         } else {
             ctx.options.health_interval
         };
-        tokio::time::sleep(pause).await;
+        // A discovery is recorded at once; a probe waits its turn.
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = eso_changes.changed() => {}
+        }
+    }
+}
+
+/// Records what the store watch last discovered of the cluster's External Secrets Operator
+/// (`eso_served`), when it changed since `recorded`: the Projects page shows it.
+async fn record_eso(
+    ctx: &Context,
+    cluster: &ClusterHandle,
+    recorded: &mut Option<crate::server::cluster::eso_served::EsoInstall>,
+) {
+    let current = cluster.eso.current();
+    if current.is_none() || current == *recorded {
+        return;
+    }
+    let Some(install) = current else { return };
+    match registry::record_eso(&ctx.db, cluster.id, &install).await {
+        Ok(()) => *recorded = Some(install),
+        Err(error) => {
+            tracing::warn!(cluster = %cluster.name, %error, "could not record the External Secrets Operator version");
+        }
     }
 }
 
 /// How often an unreachable cluster is probed.
 const DOWN_PROBE: Duration = Duration::from_secs(1);
 
+/// How long the worker waits for a cluster's first discovery before it writes anything.
+const DISCOVERY_WAIT: Duration = Duration::from_secs(10);
+
 async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
+    // ExternalSecrets are written at the version the cluster serves: wait (a little) for the
+    // store watch's first discovery, rather than write `v1` to an install that serves only
+    // `v1beta1` and have it refused.
+    cluster.eso.discovered(DISCOVERY_WAIT).await;
     // Only the leader works the queue, so claims still held belong to a leader that died
     // mid-work (a crash, a SIGKILL): release them now rather than when they expire.
     if let Err(error) = work_queue::release_claims(&ctx.db, cluster.id).await {

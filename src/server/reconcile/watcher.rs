@@ -9,23 +9,25 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use futures::StreamExt;
 use futures::stream::{AbortHandle, Abortable, SelectAll};
-use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DynamicObject};
-use kube::runtime::WatchStreamExt;
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::watcher::{self, Event as WatchEvent};
+use kube::runtime::watcher::Event as WatchEvent;
 
-use super::context::{Context, WatchBackoff, external_secret_resource, secret_resource};
+use super::context::{
+    Context, external_secret_resource, external_secret_resource_at, secret_resource,
+};
 use super::events;
+use super::watch_streams::{following, logged, owned_watch};
 use crate::domain::status::{self, ConditionStatus, Observation, ReadyCondition};
 use crate::model::secret::SecretValues;
 use crate::server::audit::{self, Actor};
 use crate::server::cluster::manifest::{
-    ANNOTATION_FINGERPRINT, LABEL_ASSIGNMENT_ID, LABEL_SECRET_ID, OWNED_SELECTOR,
+    ANNOTATION_FINGERPRINT, LABEL_ASSIGNMENT_ID, LABEL_SECRET_ID,
 };
-use crate::server::cluster::registry::{self, ClusterHandle};
+use crate::server::cluster::registry::ClusterHandle;
 use crate::server::errors::ServiceError;
 use crate::server::secrets;
 use crate::server::work_queue::{self, Op};
@@ -302,43 +304,6 @@ async fn remove_orphan(
     }
 }
 
-/// The watch of our objects of one kind (by label), on the cluster's watch client: a list,
-/// then the changes; an interrupted watch resumes after a [`WatchBackoff`], relisting when its
-/// resourceVersion has expired.
-fn owned_watch<K>(api: Api<K>) -> impl Stream<Item = watcher::Result<WatchEvent<K>>> + Send
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
-{
-    let config = watcher::Config::default()
-        .labels(OWNED_SELECTOR)
-        .timeout(registry::WATCH_TIMEOUT_SECS);
-    watcher::watcher(api, config).backoff(WatchBackoff::default())
-}
-
-/// The events of a watch, its interruptions logged (it resumes by itself).
-fn logged<K>(
-    events: impl Stream<Item = watcher::Result<WatchEvent<K>>> + Send + 'static,
-    cluster: &ClusterHandle,
-    kind: &'static str,
-) -> futures::stream::BoxStream<'static, WatchEvent<K>>
-where
-    K: Send + 'static,
-{
-    let name = cluster.name.clone();
-    events
-        .filter_map(move |event| {
-            let name = name.clone();
-            async move {
-                event
-                    .map_err(
-                        |error| tracing::warn!(cluster = %name, %error, "{kind} watch interrupted"),
-                    )
-                    .ok()
-            }
-        })
-        .boxed()
-}
-
 /// The project namespaces of one cluster, as the database has them now.
 async fn project_namespaces(ctx: &Context, cluster: &ClusterHandle) -> Option<BTreeSet<String>> {
     let rows: Vec<String> = sqlx::query_scalar(
@@ -571,7 +536,13 @@ async fn judge_external_secret(
     es: &DynamicObject,
 ) {
     let Some((secret_id, project_id, _)) = assignment(ctx, &es.metadata).await else {
-        remove_orphan(ctx, cluster, &es.metadata, &external_secret_resource()).await;
+        remove_orphan(
+            ctx,
+            cluster,
+            &es.metadata,
+            &external_secret_resource_at(cluster.eso.api_version()),
+        )
+        .await;
         return;
     };
     let (namespace, name) = key_of(&es.metadata);
@@ -651,16 +622,20 @@ async fn watch_external_secrets(
     ctx: Arc<Context>,
     cluster: ClusterHandle,
     seen: Arc<Mutex<Seen>>,
-    writer: reflector::store::Writer<DynamicObject>,
+    mut writer: reflector::store::Writer<DynamicObject>,
 ) {
-    let api: Api<DynamicObject> =
-        Api::all_with(cluster.watch_client.clone(), &external_secret_resource());
+    // At the version the cluster serves, started over at another when discovery finds one.
+    let (client, named) = (cluster.watch_client.clone(), cluster.clone());
+    let mut events = following(cluster.eso.clone(), move |version| {
+        let api = Api::all_with(client.clone(), &external_secret_resource_at(version));
+        logged(owned_watch(api), &named, "ExternalSecret")
+    });
     let store = writer.as_reader();
-    let mut events = logged(owned_watch(api).reflect(writer), &cluster, "ExternalSecret");
     // What the store held when a relist began: whatever the relist does not list again was
     // deleted while the watch was away, and no Delete event will ever say so.
     let mut before_relist: Vec<Arc<DynamicObject>> = Vec::new();
     while let Some(event) = events.next().await {
+        writer.apply_watcher_event(&event);
         match event {
             WatchEvent::Apply(es) | WatchEvent::InitApply(es) => {
                 if es.metadata.deletion_timestamp.is_none() {
