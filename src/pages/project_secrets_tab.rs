@@ -16,6 +16,7 @@ use crate::components::loaded::Loaded;
 use crate::components::project_admin::ProjectAdmin;
 use crate::components::project_tab_table::{ProjectTabTable, TabActions};
 use crate::components::sync_all_button::SyncAllButton;
+use crate::components::unmanaged_objects::UnmanagedObjects;
 use crate::components::unreachable::{UnreachableNotice, answered};
 use crate::domain::permissions::{Allowlist, unknown_stores_warning};
 use crate::model::account::ProjectSummary;
@@ -50,6 +51,10 @@ pub fn ProjectSecretsTab() -> impl IntoView {
                         .permissions
                         .can_assign_secrets
                         .then(|| view! { <AssignExistingForm project=project.clone() csrf=user.csrf_token.clone() actions /> })}
+                    {user
+                        .permissions
+                        .can_manage_clusters
+                        .then(|| view! { <UnmanagedObjects project=project.clone() csrf=user.csrf_token.clone() /> })}
                     {user
                         .permissions
                         .can_manage_users

@@ -1,11 +1,14 @@
 //! Talking to clusters: the objects we apply (`manifest`), a client per cluster (`registry`),
-//! each cluster's ClusterSecretStores kept by a watch (`store_cache`), the workloads that use a
-//! Secret (`workloads`).
+//! each cluster's ClusterSecretStores kept by a watch (`store_cache`), the External Secrets
+//! Operator it runs (`eso_served`), the workloads that use a Secret (`workloads`), the objects
+//! in a namespace the console does not manage (`unmanaged`).
 
+pub mod eso_served;
 pub mod manifest;
 pub mod registry;
 pub mod store_cache;
 pub mod timeouts;
+pub mod unmanaged;
 pub mod workloads;
 
 /// The `Ready` condition in an object's `status.conditions` (an ExternalSecret's, a

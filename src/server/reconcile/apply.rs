@@ -6,7 +6,7 @@ use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams
 use serde_json::json;
 use sqlx::Row;
 
-use super::context::{Context, Rejudge, external_secret_resource, secret_resource};
+use super::context::{Context, Rejudge, external_secret_resource_at, secret_resource};
 use super::error::Error;
 use super::plan::{Action, Desired, Kind, Observed, plan};
 use crate::domain::status::{FailureClass, Observation};
@@ -35,6 +35,8 @@ struct Target {
     use_case: UseCase,
     cluster: String,
     adopt: bool,
+    /// Take over the existing object without changing its data ("Manage with the console").
+    take_over: bool,
 }
 
 async fn load_target(ctx: &Context, item: &Item) -> Result<Option<Target>, Error> {
@@ -42,7 +44,8 @@ async fn load_target(ctx: &Context, item: &Item) -> Result<Option<Target>, Error
         "SELECT a.id AS assignment_id, s.name AS name, s.scope AS scope, s.spec AS spec, \
          s.use_case AS use_case, \
          p.namespace AS namespace, c.name AS cluster, \
-         CASE WHEN a.adopt THEN 1 ELSE 0 END AS adopt FROM assignments a \
+         CASE WHEN a.adopt THEN 1 ELSE 0 END AS adopt, \
+         CASE WHEN a.take_over THEN 1 ELSE 0 END AS take_over FROM assignments a \
          JOIN secrets s ON s.id = a.secret_id JOIN projects p ON p.id = a.project_id \
          JOIN clusters c ON c.id = p.cluster_id WHERE a.secret_id = $1 AND a.project_id = $2",
     )
@@ -74,6 +77,7 @@ async fn load_target(ctx: &Context, item: &Item) -> Result<Option<Target>, Error
             .unwrap_or(UseCase::Generic),
         cluster: row.try_get("cluster")?,
         adopt: row.try_get::<i64, _>("adopt")? == 1,
+        take_over: row.try_get::<i64, _>("take_over")? == 1,
     }))
 }
 
@@ -127,6 +131,15 @@ fn failure_of(kind: Kind, error: &Error, namespace_missing: bool) -> Option<Fail
         Error::NotServed(_) if kind == Kind::ExternalSecret => Some(FailureClass::OperatorMissing),
         _ => None,
     }
+}
+
+/// Why an object being taken over was left alone: its content is no longer what was read.
+fn diverged_reason(target: &Target, kind: Kind) -> String {
+    let kind = kind.name();
+    format!(
+        "The {kind} `{}` in namespace `{}` on cluster {} changed after it was brought under management, so the console did not take it over and left it untouched. Adopt it to write the console's copy over it, or delete this secret to leave the object as it is.",
+        target.placement.name, target.placement.namespace, target.cluster
+    )
 }
 
 fn foreign_reason(target: &Target, kind: Kind) -> String {
@@ -184,7 +197,10 @@ pub(super) async fn process(
         return Ok(Outcome::Done);
     };
     let (kind, resource) = match target.spec {
-        SecretSpec::External(_) => (Kind::ExternalSecret, external_secret_resource()),
+        SecretSpec::External(_) => (
+            Kind::ExternalSecret,
+            external_secret_resource_at(cluster.eso.api_version()),
+        ),
         SecretSpec::Kubernetes(_) => (Kind::Secret, secret_resource()),
     };
     let namespace = &target.placement.namespace;
@@ -194,11 +210,12 @@ pub(super) async fn process(
     let op = item.op;
     let manifest = match (op, &target.spec) {
         (Op::Delete, _) => None,
-        (_, SecretSpec::External(spec)) => Some(manifest::external_secret(
-            &target.placement,
-            spec,
-            target.use_case,
-        )),
+        (_, SecretSpec::External(spec)) => {
+            let mut manifest = manifest::external_secret(&target.placement, spec, target.use_case);
+            // Written at the version the cluster serves (`v1beta1` on older installs).
+            crate::server::cluster::eso_served::serve_as(&mut manifest, cluster.eso.api_version());
+            Some(manifest)
+        }
         (_, SecretSpec::Kubernetes(spec)) => {
             let values = secrets::decrypt_values(&ctx.db, &ctx.keys, item.secret_id).await?;
             let fingerprint = ctx.keys.fingerprint(&values);
@@ -218,6 +235,7 @@ pub(super) async fn process(
         assignment_id: target.placement.assignment_id,
         body,
         adopt: target.adopt && op != Op::Delete,
+        take_over: target.take_over && op != Op::Delete,
         creates_namespaces: cluster.creates_namespaces,
         target_type: match &target.spec {
             SecretSpec::External(_) => manifest::target_type(target.use_case),
@@ -263,6 +281,29 @@ pub(super) async fn process(
                     }
                     Err(error) => observed.refused = Some(error.into()),
                 }
+            }
+            Action::TakeOver { resource_version } => {
+                // Forced, so the console's manager owns the fields it wrote identically; at the
+                // resourceVersion compared, so a change since is not overwritten (409: read again).
+                let mut body = body.expect("a take-over has a manifest").clone();
+                body["metadata"]["resourceVersion"] = json!(resource_version);
+                let params = PatchParams::apply(manifest::FIELD_MANAGER).force();
+                match api.patch(name, &params, &Patch::Apply(&body)).await {
+                    Ok(object) => {
+                        tracing::info!(cluster = %target.cluster, %namespace, %name, "took over an existing object without changing its data");
+                        let generation = object.metadata.generation.unwrap_or(0);
+                        return applied(ctx, item, &target, generation, rejudge).await;
+                    }
+                    Err(kube::Error::Api(status)) if status.code == 409 => {
+                        observed.object = Some(read(&api, name).await);
+                    }
+                    Err(error) => observed.refused = Some(error.into()),
+                }
+            }
+            Action::Diverged { kind } => {
+                let reason = diverged_reason(&target, kind);
+                observe(ctx, item, Observation::ForeignObject { reason }).await?;
+                return Ok(Outcome::Done);
             }
             Action::Unchanged { generation } => {
                 return applied(ctx, item, &target, generation, rejudge).await;
@@ -427,6 +468,9 @@ async fn applied(
     if target.adopt {
         secrets::end_adoption(&ctx.db, target.placement.assignment_id).await?;
         tracing::info!(cluster = %target.cluster, namespace = %target.placement.namespace, name = %target.placement.name, "adopted an existing object");
+    }
+    if target.take_over {
+        secrets::end_take_over(&ctx.db, target.placement.assignment_id).await?;
     }
     observe(ctx, item, Observation::Applied { generation }).await?;
     let _ = rejudge.send((

@@ -10,6 +10,7 @@ use super::error::{Error, Policy, error_policy};
 use crate::server::cluster::manifest::{
     FIELD_MANAGER, LABEL_ASSIGNMENT_ID, LABEL_MANAGED_BY, LABEL_SECRET_ID, MANAGED_BY,
 };
+use crate::server::cluster::unmanaged::canonical_spec;
 use crate::server::work_queue::Op;
 
 /// The kind of object an assignment becomes.
@@ -41,6 +42,9 @@ pub(crate) struct Desired<'a> {
     pub(crate) body: Option<&'a Value>,
     /// An admin asked to take over a same-named object we do not own.
     pub(crate) adopt: bool,
+    /// An admin brought the existing object under management ("Manage with the console"):
+    /// take it while its content is what we would write, never changing its data.
+    pub(crate) take_over: bool,
     /// The console may create a missing namespace (the built-in simulated clusters only).
     pub(crate) creates_namespaces: bool,
     /// The type the Secret ESO writes must have (`target.template.type`), if any.
@@ -86,6 +90,19 @@ pub(crate) enum Action<'a> {
     Apply {
         /// Take fields from other managers (an adoption, or fields taken back).
         force: bool,
+    },
+    /// Take over an object we do not own whose content is already what we would write: a
+    /// forced apply at `resource_version`, which adds our labels and annotations and changes
+    /// no data (a 409 means it changed since it was read: read it again).
+    TakeOver {
+        /// The `metadata.resourceVersion` compared.
+        resource_version: Option<&'a str>,
+    },
+    /// An object being taken over no longer holds what was read when it was brought under
+    /// management: record it, touch nothing.
+    Diverged {
+        /// Its kind.
+        kind: Kind,
     },
     /// Ours, and already as wanted: nothing to write. At `generation`.
     Unchanged {
@@ -171,6 +188,18 @@ pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<
     if desired.adopt {
         return Action::Apply { force: true };
     }
+    if desired.take_over
+        && let Some(object) = object
+        && !ours(object, desired.assignment_id)
+    {
+        return if desired.body.is_some_and(|body| same_content(body, object)) {
+            Action::TakeOver {
+                resource_version: object.metadata.resource_version.as_deref(),
+            }
+        } else {
+            Action::Diverged { kind: desired.kind }
+        };
+    }
     if let Some(object) = object
         && !ours(object, desired.assignment_id)
         && !stripped_of_ours(object)
@@ -191,7 +220,8 @@ pub(crate) fn plan<'a>(desired: &Desired<'_>, observed: &'a Observed) -> Action<
         // deletes dependents seconds after their owner): ESO writes over it once it is gone.
         Some(Ok(Some(target)))
             if !ours(target, desired.assignment_id)
-                && !earlier_of_ours(target, desired.secret_id) =>
+                && !earlier_of_ours(target, desired.secret_id)
+                && !object.is_some_and(|object| controlled_by(target, object)) =>
         {
             return Action::Foreign { kind: Kind::Secret };
         }
@@ -285,18 +315,43 @@ fn as_wanted(body: &Value, live: &DynamicObject) -> bool {
             })
         })
     };
-    let whole = |field: &str| body.get(field) == live.data.get(field);
     subset("labels", live.metadata.labels.as_ref())
         && subset("annotations", live.metadata.annotations.as_ref())
         && match body["kind"].as_str() {
-            Some("Secret") => {
-                let live_type = live.data.get("type").and_then(Value::as_str);
-                body["type"].as_str() == Some(live_type.unwrap_or("Opaque"))
-                    && body.get("data").filter(|d| !is_empty(d))
-                        == live.data.get("data").filter(|d| !is_empty(d))
-            }
-            _ => whole("spec"),
+            Some("Secret") => same_secret_content(body, live),
+            _ => body.get("spec") == live.data.get("spec"),
         }
+}
+
+/// A Secret's `type` and `data` are the same in both.
+fn same_secret_content(body: &Value, live: &DynamicObject) -> bool {
+    let live_type = live.data.get("type").and_then(Value::as_str);
+    body["type"].as_str() == Some(live_type.unwrap_or("Opaque"))
+        && body.get("data").filter(|d| !is_empty(d))
+            == live.data.get("data").filter(|d| !is_empty(d))
+}
+
+/// Whether a live object we do not own already holds what we would write, so taking it over
+/// changes no data: a Secret's type and data are equal; an ExternalSecret's spec means the
+/// same to External Secrets Operator (its canonical form is what we would apply).
+fn same_content(body: &Value, live: &DynamicObject) -> bool {
+    match body["kind"].as_str() {
+        Some("Secret") => same_secret_content(body, live),
+        _ => {
+            let name = live.metadata.name.as_deref().unwrap_or_default();
+            let spec = live.data.get("spec").unwrap_or(&Value::Null);
+            body.get("spec").is_some() && body.get("spec") == canonical_spec(name, spec).as_ref()
+        }
+    }
+}
+
+/// Whether `target` is controlled by the live object `owner` (ESO's Secret of our
+/// ExternalSecret, before its controller copied our labels onto it).
+fn controlled_by(target: &DynamicObject, owner: &DynamicObject) -> bool {
+    owner.metadata.uid.as_deref().is_some_and(|uid| {
+        (target.metadata.owner_references.iter().flatten())
+            .any(|reference| reference.controller == Some(true) && reference.uid == uid)
+    })
 }
 
 fn is_empty(value: &Value) -> bool {

@@ -121,3 +121,27 @@ pub async fn end_adoption(db: &Db, assignment_id: i64) -> Result<(), sqlx::Error
         .await?;
     Ok(())
 }
+
+/// Marks an assignment's applies as a take-over of the existing object of its name ("Manage
+/// with the console"): it is taken only while its content equals what the console writes.
+pub(super) async fn request_take_over(
+    conn: &mut AnyConnection,
+    secret_id: i64,
+    project_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE assignments SET take_over = TRUE WHERE secret_id = $1 AND project_id = $2")
+        .bind(secret_id)
+        .bind(project_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends a take-over: the object is the console's once one apply succeeded.
+pub async fn end_take_over(db: &Db, assignment_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE assignments SET take_over = FALSE WHERE id = $1")
+        .bind(assignment_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

@@ -64,6 +64,7 @@ fn desired(op: Op, kind: Kind, body: Option<&Value>) -> Desired<'_> {
         assignment_id: ASSIGNMENT,
         body,
         adopt: false,
+        take_over: false,
         creates_namespaces: false,
         target_type: None,
     }
@@ -566,4 +567,75 @@ fn an_object_of_ours_with_its_labels_taken_off_gets_them_back() {
         ..Observed::default()
     };
     assert!(matches!(plan(&wanted, &observed), Action::Foreign { .. }));
+}
+
+#[test]
+fn a_secret_brought_under_management_is_taken_only_while_its_data_is_what_was_read() {
+    let body = kubernetes_secret(ASSIGNMENT, json!({"password": "czNjcjN0"}));
+    // Created with kubectl: no labels of ours, no annotations.
+    let mut theirs = live(&body);
+    theirs.metadata.labels = None;
+    theirs.metadata.annotations = None;
+    let taking = Desired {
+        take_over: true,
+        ..desired(Op::Apply, Kind::Secret, Some(&body))
+    };
+    let observed = Observed {
+        object: read(Some(theirs.clone())),
+        ..Observed::default()
+    };
+    assert!(matches!(
+        plan(&taking, &observed),
+        Action::TakeOver {
+            resource_version: Some("42")
+        }
+    ));
+    // Without the flag it is a foreign object, as before.
+    let plain = desired(Op::Apply, Kind::Secret, Some(&body));
+    assert!(matches!(plan(&plain, &observed), Action::Foreign { .. }));
+    // Changed since it was read: left alone, never overwritten.
+    theirs.data["data"] = json!({"password": "b3RoZXI="});
+    let observed = Observed {
+        object: read(Some(theirs)),
+        ..Observed::default()
+    };
+    assert!(matches!(
+        plan(&taking, &observed),
+        Action::Diverged { kind: Kind::Secret }
+    ));
+}
+
+#[test]
+fn an_external_secret_written_briefly_is_taken_over_as_its_canonical_form() {
+    let mut body = external_secret(ASSIGNMENT);
+    let brief = body["spec"].clone();
+    body["spec"] = crate::server::cluster::unmanaged::canonical_spec("db", &brief).unwrap();
+    let mut theirs = live(&external_secret(ASSIGNMENT));
+    theirs.metadata.labels = None;
+    // ESO's Secret, controlled by that ExternalSecret, is not in the way.
+    let mut target = live(&kubernetes_secret(ASSIGNMENT, json!({})));
+    target.metadata.labels = None;
+    target.metadata.owner_references = Some(vec![
+        serde_json::from_value(json!({
+        "apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "name": "db",
+        "uid": "0b5f6c1e", "controller": true}))
+        .unwrap(),
+    ]);
+    let taking = Desired {
+        take_over: true,
+        ..desired(Op::Apply, Kind::ExternalSecret, Some(&body))
+    };
+    let observed = Observed {
+        object: read(Some(theirs.clone())),
+        target: read(Some(target)),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&taking, &observed), Action::TakeOver { .. }));
+    // Another store since: not what was taken.
+    theirs.data["spec"]["secretStoreRef"]["name"] = json!("aws");
+    let observed = Observed {
+        object: read(Some(theirs)),
+        ..Observed::default()
+    };
+    assert!(matches!(plan(&taking, &observed), Action::Diverged { .. }));
 }
