@@ -202,7 +202,7 @@ fn list(errors: &[FieldError]) -> String {
 /// `project_ids` "Projects". Every form names a field's problem with this (the one place field
 /// paths get their words).
 pub fn field_label(field: &str) -> String {
-    const NAMED: [(&str, &str); 21] = [
+    const NAMED: [(&str, &str); 22] = [
         ("name", "Name"),
         ("use_case", "Use case"),
         ("description", "Description"),
@@ -224,6 +224,7 @@ pub fn field_label(field: &str) -> String {
         ("key_prefixes", "Key prefixes"),
         ("project_labels", "Labels"),
         ("selectors", "Selectors"),
+        ("assign_to", "Assign to projects"),
     ];
     if let Some((_, label)) = NAMED.iter().find(|(name, _)| *name == field) {
         return (*label).to_owned();

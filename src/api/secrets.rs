@@ -125,7 +125,7 @@ pub async fn create_secret(
     respond(
         async {
             let (state, principal) = writer(&csrf).await?;
-            create_checked(&state, &principal, input).await
+            Ok(create_checked(&state, &principal, input).await?.0)
         }
         .await,
     )
@@ -149,8 +149,12 @@ pub async fn create_secret_form(
             ))?;
             let input = form.into_input()?;
             let name = input.name.clone();
-            let id = create_checked(&state, &principal, input).await?;
-            crate::server::form_posts::notice(&format!("Secret {name} created."));
+            let (id, assigned) = create_checked(&state, &principal, input).await?;
+            crate::server::form_posts::notice(&match assigned {
+                0 => format!("Secret {name} created."),
+                1 => format!("Secret {name} created and assigned to 1 project."),
+                n => format!("Secret {name} created and assigned to {n} projects."),
+            });
             leptos_axum::redirect(&format!("/secrets/{id}"));
             Ok(id)
         }
@@ -208,13 +212,14 @@ pub(crate) fn row_permissions(
     crate::domain::permissions::secret_permissions(principal, &target)
 }
 
-/// Every check a create must pass, then the create.
+/// Every check a create must pass, then the create (with the assignments it names, in the
+/// same transaction). Returns the id and how many projects it was assigned to.
 #[cfg(feature = "ssr")]
 async fn create_checked(
     state: &crate::server::state::AppState,
     principal: &crate::domain::permissions::Principal,
     input: CreateSecretInput,
-) -> Result<i64, AppError> {
+) -> Result<(i64, usize), AppError> {
     use crate::domain::permissions::{Action, Target, check_allowlist};
     use crate::server::api_support::{actor, check};
     let target = Target::NewSecret {
@@ -222,6 +227,17 @@ async fn create_checked(
         project: input.project_id,
     };
     check(state, principal, Action::CreateSecret, &target, None).await?;
+    // Assigning in the same step asks what assigning afterwards would.
+    if !input.assign_to.is_empty() || !input.selectors.trim().is_empty() {
+        check(
+            state,
+            principal,
+            Action::AssignSecret,
+            &Target::Global,
+            None,
+        )
+        .await?;
+    }
     state.protected_names.check(&input.name)?;
     crate::server::limits::check_refresh_interval(&input.spec, state.min_refresh_interval)?;
     if !principal.is_admin
@@ -238,8 +254,13 @@ async fn create_checked(
         description: input.description,
         spec: input.spec,
         values: input.values,
+        assign_to: input.assign_to,
+        selectors: input.selectors,
     };
-    Ok(crate::server::secrets::create(&state.db, &state.keys, &actor(principal), new).await?)
+    let (id, diff) =
+        crate::server::secrets::create_assigning(&state.db, &state.keys, &actor(principal), new)
+            .await?;
+    Ok((id, diff.added.len()))
 }
 
 /// Updates a secret; returns its new version. A stale `version` gives Conflict.

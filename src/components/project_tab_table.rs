@@ -211,6 +211,7 @@ fn TabRow(
         failure: row.failure,
         store_condition: None,
         retry: None,
+        by_selector: false,
     };
     let failure = FailureSource {
         recorded: row.failure,

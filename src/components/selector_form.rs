@@ -3,23 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::api::selectors::{SetSecretSelectors, preview_selectors};
-use crate::components::load::load;
+use crate::api::selectors::SetSecretSelectors;
+use crate::components::selector_preview::{SelectorPreview, listed};
 use crate::components::unreachable::UnreachableNotice;
-use crate::model::listing::{ProjectRef, SelectorMatch};
-
-/// Project names as a sentence's list, or what to say when there are none.
-fn listed(projects: &[ProjectRef]) -> String {
-    if projects.is_empty() {
-        "no project yet".to_owned()
-    } else {
-        projects
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
+use crate::model::listing::SelectorMatch;
 
 /// "Assigned by selector" (for who may assign the secret): the saved selectors with their
 /// matches, and a form taking one selector a line (`env=prod`, `env=prod,team=payments`,
@@ -36,15 +23,6 @@ pub fn SelectorSection(
     saved: Vec<SelectorMatch>,
 ) -> impl IntoView {
     let typed = RwSignal::new(None::<String>);
-    let preview = load(
-        move || typed.get(),
-        |text| async move {
-            match text {
-                Some(text) if !text.trim().is_empty() => Some(preview_selectors(text).await),
-                _ => None,
-            }
-        },
-    );
     let error = move || {
         action
             .value()
@@ -100,61 +78,12 @@ pub fn SelectorSection(
                     <p id="secret-selectors-help" class="muted">
                         "Requirements on one line must all hold: env=prod,team=payments. Also key!=value, key in (a,b), key notin (a,b), key (present) and !key (absent). Empty the box to remove every selector."
                     </p>
-                    <SelectorPreview preview typed />
+                    <SelectorPreview id="secret-selectors-preview" typed />
                     {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
                     <button type="submit" class="button primary">"Save selectors"</button>
                     <UnreachableNotice action />
                 </ActionForm>
             }
         }
-    }
-}
-
-/// The projects the typed selectors would match now, updated as the person types.
-#[component]
-fn SelectorPreview(
-    preview: crate::components::load::Load<Option<Result<Vec<ProjectRef>, crate::error::AppError>>>,
-    typed: RwSignal<Option<String>>,
-) -> impl IntoView {
-    view! {
-        <div id="secret-selectors-preview" class="selector-preview" role="status" aria-live="polite">
-            <Transition fallback=|| ()>
-                {move || {
-                    typed.with(Option::is_some).then(|| {
-                        preview.get().flatten().map(|answer| match answer {
-                            Ok(projects) => view! {
-                                <p>
-                                    <strong>"Preview: "</strong>
-                                    {format!("would match {}", listed(&projects))}
-                                </p>
-                            }
-                            .into_any(),
-                            Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
-                        })
-                    })
-                }}
-            </Transition>
-        </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn matched_projects_read_as_a_list_or_say_none() {
-        assert_eq!(listed(&[]), "no project yet");
-        let projects = [
-            ProjectRef {
-                id: 1,
-                name: "payments".into(),
-            },
-            ProjectRef {
-                id: 2,
-                name: "search".into(),
-            },
-        ];
-        assert_eq!(listed(&projects), "payments, search");
     }
 }

@@ -358,6 +358,9 @@ pub struct AssignmentDetail {
     pub store_condition: Option<String>,
     /// When the console tries again after failed attempts to reach or change the cluster.
     pub retry: Option<RetryInfo>,
+    /// Only a selector of the secret keeps it (it was not named): it goes when none matches.
+    #[serde(default)]
+    pub by_selector: bool,
 }
 
 /// Pending cluster work that failed before and waits for its next attempt.

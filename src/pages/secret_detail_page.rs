@@ -8,6 +8,7 @@ use crate::api::secrets::{
     AdoptObject, DeleteSecret, SetAssignments, SyncSecret, UnassignSecret, get_secret,
 };
 use crate::api::selectors::SetSecretSelectors;
+use crate::components::applied_objects::AppliedObjects;
 use crate::components::assign_form::AssignForm;
 use crate::components::assignment_reason::AssignmentReason;
 use crate::components::contexts::use_live;
@@ -28,7 +29,9 @@ use crate::components::used_by::{UsedByNow, UsedBySection, UsedByWarning};
 use crate::domain::status::AssignmentStatus;
 use crate::error::AppError;
 use crate::model::account::CurrentUser;
-use crate::model::listing::{AssignOption, AssignmentDetail, SecretDetail, SecretPermissions};
+use crate::model::listing::{
+    AssignOption, AssignmentDetail, SecretDetail, SecretPermissions, SelectorMatch,
+};
 use crate::model::secret::{Scope, SecretSpec};
 
 /// One secret. Absent, or not visible to this user: the not-found page (HTTP 404).
@@ -365,6 +368,7 @@ fn RowButtons(
                 >
                     "Adopt existing"
                 </button>
+                <span class="muted">" Replaces that object's data with the console's."</span>
             </ActionForm>
         }
     });
@@ -491,7 +495,10 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
                             .map(|a| {
                                 view! {
                                     <tr>
-                                        <td class="cell-name"><a href=format!("/projects/{}", a.project.name)>{a.project.name.clone()}</a></td>
+                                        <td class="cell-name">
+                                            <a href=format!("/projects/{}", a.project.name)>{a.project.name.clone()}</a>
+                                            {a.by_selector.then(|| view! { <span class="muted via-selector">{via_selector(detail.selectors.as_deref(), a.project.id)}</span> })}
+                                        </td>
                                         <td data-label="Cluster">{a.cluster.clone()}</td>
                                         <td data-label="Namespace"><code>{a.namespace.clone()}</code></td>
                                         <td class="cell-status"><LiveAssignmentBadge secret_id=secret.id project_id=a.project.id initial=a.status reason=a.reason.clone() last_sync_at=a.last_sync_at failure=Some(FailureSource { recorded: a.failure, warning: a.last_warning.clone(), spec: detail.spec.clone() }) /></td>
@@ -527,6 +534,7 @@ fn SecretDetailView(detail: SecretDetail, user: CurrentUser, actions: RowActions
         {move || actions.error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
         {actions.unreached()}
         <UsedBySection />
+        <AppliedObjects secret_id=secret.id />
         {detail
             .assign_options
             .clone()
@@ -568,10 +576,36 @@ fn assignment_words(options: &[AssignOption], chosen: &[i64]) -> String {
     }
 }
 
+/// The note on a row only a selector keeps: which selector, when the viewer may see them.
+fn via_selector(selectors: Option<&[SelectorMatch]>, project_id: i64) -> String {
+    selectors
+        .unwrap_or_default()
+        .iter()
+        .find(|m| m.projects.iter().any(|p| p.id == project_id))
+        .map_or_else(
+            || " via selector".to_owned(),
+            |m| format!(" via selector {}", m.selector),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::listing::ProjectRef;
+
+    #[test]
+    fn a_row_a_selector_keeps_names_the_selector_when_it_is_known() {
+        let saved = [SelectorMatch {
+            selector: "env=prod".into(),
+            projects: vec![ProjectRef {
+                id: 3,
+                name: "blue".into(),
+            }],
+        }];
+        assert_eq!(via_selector(Some(&saved), 3), " via selector env=prod");
+        assert_eq!(via_selector(Some(&saved), 4), " via selector");
+        assert_eq!(via_selector(None, 3), " via selector");
+    }
 
     fn option(id: i64, name: &str, assigned: bool) -> AssignOption {
         AssignOption {

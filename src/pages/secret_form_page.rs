@@ -8,6 +8,7 @@
 //! the fieldset of the other kind, and previews the exact object that will be applied (values
 //! masked).
 
+mod assign;
 mod fields;
 mod rows;
 mod values;
@@ -30,6 +31,7 @@ use crate::error::AppError;
 use crate::model::account::{CurrentUser, ProjectSummary};
 use crate::model::flash::FailedPost;
 use crate::model::secret::{FormValues, Scope, SecretForm, set_row};
+use assign::CreateAssignSection;
 use fields::{SecretFields, shown_at_a_field};
 
 /// `/secrets/new`: an organization secret.
@@ -149,6 +151,8 @@ fn as_posted(failed: &FailedPost, page: &SecretForm) -> SecretForm {
             ("property", Some(i)) => set_row(&mut form.property, i, value),
             ("version", Some(i)) => set_row(&mut form.version, i, value),
             ("key", Some(i)) => set_row(&mut form.key, i, value),
+            ("assign_to", Some(_)) => form.assign_to.extend(value.parse::<i64>().ok()),
+            ("selectors", None) => form.selectors = value,
             _ => {}
         }
     }
@@ -239,6 +243,8 @@ fn SecretFormBody(
     let update = ServerAction::<UpdateSecretForm>::new();
     let editing = matches!(mode, Mode::Edit { .. });
     let project_id = initial.project_id;
+    // A new organization secret is assigned in the same step, by whoever may assign.
+    let assigning = !editing && project_id.is_none() && user.permissions.can_assign_secrets;
     let form = RwSignal::new(initial.clone());
     // Only once the bundle runs may the other kind's fieldset be hidden: without JavaScript
     // both stay visible, and the kind radio decides which one the server reads.
@@ -299,6 +305,7 @@ fn SecretFormBody(
             .map(|original| view! { <KeyRemovalWarning form original /> });
         view! {
             <SecretFields form initial=initial.clone() editing touched submitted hydrated options preview answered />
+            {assigning.then(|| view! { <CreateAssignSection form hydrated answered /> })}
             {move || server_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
             // The server was away: said beside Save, with Retry (the form is kept as it is).
             <UnreachableNotice action=create />
@@ -343,6 +350,8 @@ fn SecretFormBody(
                 <input type="hidden" name="form[scope]" value=form.get_untracked().scope />
                 {project_id.map(|id| view! { <input type="hidden" name="form[project_id]" value=id /> })}
                 <input type="hidden" name="form[kind]" value=form.get_untracked().kind />
+                // What a manifest set that the form cannot show (dataFrom, template, …).
+                <input type="hidden" name="form[external_extra]" value=form.get_untracked().external_extra />
                 {fields()}
             </ActionForm>
         }
@@ -365,6 +374,9 @@ mod tests {
                 ("form[key][0]", "password"),
                 ("form[key][2]", "user"),
                 ("form[remote_key][1]", "x/y"),
+                ("form[assign_to][0]", "7"),
+                ("form[assign_to][3]", "9"),
+                ("form[selectors]", "env=prod\nteam=payments"),
             ]
             .map(|(n, v)| (n.to_owned(), v.to_owned()))
             .to_vec(),
@@ -381,6 +393,8 @@ mod tests {
         assert_eq!((form.scope.as_str(), form.project_id), ("Project", Some(4)));
         assert_eq!(form.key, ["password", "", "user"]);
         assert_eq!(form.remote_key, ["", "x/y"]);
+        assert_eq!(form.assign_to, [7, 9], "the ticks are kept");
+        assert_eq!(form.selectors, "env=prod\nteam=payments");
         assert!(form.value.0.iter().all(String::is_empty));
         assert_eq!(form.value.0.len(), 3);
     }

@@ -30,8 +30,10 @@ fn external(store: &str, entries: &[(&str, &str)]) -> SecretSpec {
                 remote_key: (*remote).to_owned(),
                 property: None,
                 version: None,
+                ..Default::default()
             })
             .collect(),
+        ..Default::default()
     })
 }
 
@@ -74,6 +76,8 @@ pub async fn seed_if_empty(db: &Db, keys: &Keyring, password: &str) -> Result<bo
         description: description.to_owned(),
         spec,
         values: SecretValues::default(),
+        assign_to: Vec::new(),
+        selectors: String::new(),
     };
     let postgres = secrets::create(
         db,
@@ -141,6 +145,8 @@ pub async fn seed_if_empty(db: &Db, keys: &Keyring, password: &str) -> Result<bo
                 "API_KEY".to_owned(),
                 "demo-payments-key-0001".to_owned(),
             )]),
+            assign_to: Vec::new(),
+            selectors: String::new(),
         },
     )
     .await?;

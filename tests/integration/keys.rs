@@ -67,6 +67,8 @@ async fn rotation_rewraps_every_data_key_and_values_stay_readable(backend: Backe
                 keys: vec!["password".into()],
             }),
             values: SecretValues::from_pairs([("password".to_owned(), format!("pw-{i}"))]),
+            assign_to: Vec::new(),
+            selectors: String::new(),
         };
         ids.push(
             secrets::create(&db, &before, &Actor::new("admin@example.com"), new)

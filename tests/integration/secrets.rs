@@ -136,9 +136,13 @@ fn external(name: &str, scope: Scope, project_id: Option<i64>) -> NewSecret {
                 remote_key: format!("team/{name}"),
                 property: None,
                 version: None,
+                ..Default::default()
             }],
+            ..Default::default()
         }),
         values: SecretValues::default(),
+        assign_to: Vec::new(),
+        selectors: String::new(),
     }
 }
 
@@ -157,6 +161,8 @@ fn kubernetes(name: &str, scope: Scope, project_id: Option<i64>, password: &str)
             ("username".to_owned(), "app".to_owned()),
             ("password".to_owned(), password.to_owned()),
         ]),
+        assign_to: Vec::new(),
+        selectors: String::new(),
     }
 }
 

@@ -132,6 +132,8 @@ async fn after_random_changes_and_faults_every_status_agrees_with_the_cluster(ba
                     description: String::new(),
                     spec,
                     values,
+                    assign_to: Vec::new(),
+                    selectors: String::new(),
                 },
             )
             .await
@@ -290,7 +292,9 @@ fn external(remote_key: &str) -> SecretSpec {
             remote_key: remote_key.into(),
             property: None,
             version: None,
+            ..Default::default()
         }],
+        ..Default::default()
     })
 }
 

@@ -8,6 +8,7 @@ use super::{
     FieldError, validate_all, validate_min_refresh_interval, validate_secret_name,
     validate_typed_value,
 };
+use crate::domain::labels::parse_selectors;
 use crate::model::secret::{SecretForm, SecretSpec};
 
 /// Every problem of `form`, in field order; `min_refresh`: the shortest refresh interval
@@ -43,6 +44,10 @@ pub fn form_problems(form: &SecretForm, min_refresh: Duration) -> Vec<FieldError
         }
         Err(error) => found.push(error),
     }
+    // The create form's selectors, as the selector form reads them.
+    if let Err(error) = parse_selectors("selectors", &form.selectors) {
+        found.push(error);
+    }
     found
 }
 
@@ -62,12 +67,13 @@ mod tests {
             refresh_interval: "1h".into(),
             secret_key: vec!["a".into(), "b".into()],
             remote_key: vec!["".into(), "x/b".into()],
+            selectors: "env=prod\ntier in web".into(),
             ..SecretForm::default()
         };
         let fields: Vec<String> = form_problems(&form, DEFAULT_MIN_REFRESH_INTERVAL)
             .into_iter()
             .map(|e| e.field)
             .collect();
-        assert_eq!(fields, ["name", "store", "data[0].remote_key"]);
+        assert_eq!(fields, ["name", "store", "data[0].remote_key", "selectors"]);
     }
 }

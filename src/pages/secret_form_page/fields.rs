@@ -48,8 +48,15 @@ pub fn shown_at_a_field(error: &AppError, editing: bool) -> bool {
     let single = SINGLE_FIELDS
         .iter()
         .any(|(name, _)| name == field && !(editing && *name == "name"));
-    single || row_list(field).is_some()
+    single || row_list(field).is_some() || ASSIGN_FIELDS.iter().any(|(name, _)| name == field)
 }
+
+/// The create form's assigning fields (`assign`), with the control each problem sends the
+/// person to.
+const ASSIGN_FIELDS: [(&str, &str); 2] = [
+    ("assign_to", super::assign::PROJECTS_CONTROL),
+    ("selectors", super::assign::SELECTORS_CONTROL),
+];
 
 /// The row list a problem belongs to: `data` (External rows) or `keys` (Kubernetes rows, and
 /// their values: `values.<key>`).
@@ -95,7 +102,11 @@ fn control_of(form: &SecretForm, field: &str) -> Option<String> {
 
 /// The control a problem of `field` sends the person to: its own, or a list's first row.
 fn control_for(form: &SecretForm, field: &str) -> Option<String> {
-    if let Some((_, id)) = SINGLE_FIELDS.iter().find(|(name, _)| *name == field) {
+    if let Some((_, id)) = SINGLE_FIELDS
+        .iter()
+        .chain(&ASSIGN_FIELDS)
+        .find(|(name, _)| *name == field)
+    {
         return Some((*id).to_owned());
     }
     match field {

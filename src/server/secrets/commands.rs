@@ -1,5 +1,8 @@
 //! What users do to secrets: create, update, delete, sync now, adopt.
 
+use std::collections::BTreeSet;
+
+use crate::domain::labels::parse_selectors;
 use crate::domain::status::{AssignmentStatus, Observation};
 use crate::domain::validation::{validate_refresh_interval, validate_secret_name, validate_spec};
 use crate::model::secret::{Scope, SecretKind, SecretSpec, SecretValues, UseCase};
@@ -11,10 +14,11 @@ use crate::server::errors::{ServiceError, invalid};
 use crate::server::work_queue::{self, Op};
 
 use super::assignment_rows::{insert_assignment, request_adoption};
-use super::assignments::namespace_collision;
+use super::assignments::{AssignmentDiff, change_assignments, namespace_collision};
 use super::record::{
     being_deleted, load, project_name, snapshot, snapshot_replacing, spec_json, stale,
 };
+use super::selector_rows::store_selectors;
 use super::status::{finish_if_deleted, observe_in, refresh_rollup};
 use super::sync_all::queue_sync;
 use super::values::{check_values, load_values, store_values};
@@ -57,20 +61,58 @@ pub(super) fn check_common(
     let mut canonical = spec.clone();
     if let SecretSpec::External(external) = &mut canonical {
         external.refresh_interval = validate_refresh_interval(&external.refresh_interval)?;
+        // The fields only a manifest sets (dataFrom, template, policies) against the CRD
+        // schema and the console's rules: a spec arrives as JSON from any client.
+        if let Some(error) = crate::server::eso::check_spec(external, use_case)
+            .into_iter()
+            .next()
+        {
+            return Err(error.into());
+        }
     }
     Ok(canonical)
 }
 
-/// Creates a secret. A project secret gets its one assignment (and its cluster work) at once.
+/// Creates a secret. A project secret gets its one assignment (and its cluster work) at once;
+/// an organization secret, the projects and selectors it names (see [`create_assigning`]).
 pub async fn create(
     db: &Db,
     keys: &Keyring,
     actor: &Actor,
     new: NewSecret,
 ) -> Result<i64, ServiceError> {
+    Ok(create_assigning(db, keys, actor, new).await?.0)
+}
+
+/// Creates a secret and, for an organization secret, stores its selectors and assigns it to
+/// the projects in `assign_to` and those the selectors match, all in one transaction: exactly
+/// as assigning right after creating would (a named project with a same-named object refuses
+/// the whole create; a project only a selector matches gets a Failed row saying why), but a
+/// refusal leaves nothing written, not even the secret. Returns its id and what was assigned.
+pub async fn create_assigning(
+    db: &Db,
+    keys: &Keyring,
+    actor: &Actor,
+    new: NewSecret,
+) -> Result<(i64, AssignmentDiff), ServiceError> {
     validate_secret_name(&new.name)?;
     check_common(new.use_case, &new.description, &new.spec)?;
     check_values(&new.spec, &new.values)?;
+    let selectors = parse_selectors("selectors", &new.selectors)?;
+    if new.scope == Scope::Project {
+        let refused = |field: &str| {
+            invalid(
+                field,
+                "a project secret stays in its own project; only organization secrets are assigned to other projects or by selector",
+            )
+        };
+        if !new.assign_to.is_empty() {
+            return Err(refused("assign_to"));
+        }
+        if !selectors.is_empty() {
+            return Err(refused("selectors"));
+        }
+    }
     let kind = new.spec.kind();
 
     let mut tx = db.begin_write().await?;
@@ -78,7 +120,7 @@ pub async fn create(
         (Scope::Organization, Some(_)) => {
             return Err(invalid(
                 "project_id",
-                "organization secrets belong to no project; assign them to projects after creating them",
+                "organization secrets belong to no project; name the projects to assign it to in `assign_to` instead",
             ));
         }
         (Scope::Organization, None) => None,
@@ -177,8 +219,24 @@ pub async fn create(
         },
     )
     .await?;
+    let mut diff = AssignmentDiff::default();
+    if new.scope == Scope::Organization && (!new.assign_to.is_empty() || !selectors.is_empty()) {
+        // The same steps (and audit entries) as the selector form and the assign form after
+        // creating; the named projects' problems are this form's `assign_to`.
+        store_selectors(&mut tx, actor, id, &new.name, &selectors).await?;
+        let secret = load(&mut tx, id).await?;
+        let named = new.assign_to.iter().copied().collect::<BTreeSet<i64>>();
+        diff = change_assignments(&mut tx, actor, &secret, named)
+            .await
+            .map_err(|error| match error {
+                ServiceError::Invalid(problem) if problem.field == "projects" => {
+                    invalid("assign_to", problem.message)
+                }
+                other => other,
+            })?;
+    }
     tx.commit().await?;
-    Ok(id)
+    Ok((id, diff))
 }
 
 /// Updates a secret's use case, description, spec and values. `expected_version` is the version

@@ -289,7 +289,8 @@ pub async fn detail(
     let mut assignments = Sql::new(
         "SELECT a.project_id, p.name AS project_name, p.namespace, c.name AS cluster_name, a.status, a.reason, \
          a.last_sync_at, a.last_warning, a.eso_refreshed_at, CASE WHEN a.adoptable THEN 1 ELSE 0 END AS adoptable, \
-         a.failure, w.attempts, w.not_before, w.last_error FROM assignments a \
+         a.failure, CASE WHEN a.by_selector THEN 1 ELSE 0 END AS by_selector, \
+         w.attempts, w.not_before, w.last_error FROM assignments a \
          JOIN projects p ON p.id = a.project_id JOIN clusters c ON c.id = p.cluster_id \
          LEFT JOIN work_items w ON w.secret_id = a.secret_id AND w.project_id = a.project_id \
          WHERE a.secret_id = ",
@@ -326,6 +327,7 @@ pub async fn detail(
                     .as_deref()
                     .and_then(FailureClass::parse),
                 store_condition: None,
+                by_selector: row.try_get::<i64, _>("by_selector")? == 1,
                 retry: match row.try_get::<Option<i64>, _>("attempts")? {
                     Some(attempts) if attempts > 0 => Some(RetryInfo {
                         attempts,
