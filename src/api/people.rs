@@ -69,7 +69,8 @@ pub async fn set_user_role(
 }
 
 /// Resets a user's local password (admins only) to `password`, or, left empty, to a temporary
-/// password answered here once (never stored but as its hash, never logged). The user must
+/// password answered here once (never stored but as its hash, never logged; a form posted
+/// without JavaScript gets a page showing it as the post's response). The user must
 /// choose a new one at their next sign-in before anything else; their sessions end now.
 #[server(prefix = "/api", endpoint = "reset_password")]
 pub async fn reset_password(
@@ -96,6 +97,13 @@ pub async fn reset_password(
                     "Password of {} reset: they choose a new one at their next sign-in.",
                     reset.email
                 ));
+            } else {
+                // Without JavaScript the answer is shown by the post's own response page.
+                crate::server::form_posts::show_once(
+                    &format!("Temporary password for {}", reset.email),
+                    "Shown once: hand it over now. They choose a new password at their next \
+                     sign-in. Reloading this page would reset the password again.",
+                );
             }
             Ok(reset.temporary.map(|t| t.to_string()))
         }

@@ -13,7 +13,10 @@
 //!   beside its field;
 //! - succeeded: a server function's [`notice`] ("Secret db-password created.") is kept for the
 //!   page the browser is sent to next, for the plain post and for the bundle's call that
-//!   navigates alike, and a plain post's redirect becomes a 303.
+//!   navigates alike, and a plain post's redirect becomes a 303;
+//! - succeeded with a text to show once (a temporary password, see [`show_once`]): a plain
+//!   post gets a page showing it as its response, no redirect, so that the text is never kept
+//!   for a later request (a flash must never hold a secret).
 //!
 //! The page takes its flash when it loads ([`take`], through a server function), so the
 //! server-rendered page and the hydrated one agree.
@@ -29,11 +32,20 @@ use tower_sessions::Session;
 use crate::error::AppError;
 use crate::model::flash::{FailedPost, Flash, is_secret_field};
 
+mod once_page;
+
 /// The session key of the flash.
 const FLASH: &str = "flash";
 
 /// The (internal) response header a server function names its success in; never sent on.
 const NOTICE_HEADER: &str = "x-console-notice";
+
+/// The (internal) response header a server function asks in for its answer to be shown once
+/// to a plain form post ([`show_once`]); never sent on.
+const SHOW_ONCE_HEADER: &str = "x-console-show-once";
+
+/// Largest answer read back to be shown once.
+const MAX_SHOWN_BODY: usize = 4 * 1024;
 
 /// Largest form body kept to be shown again (larger posts are only refused, not echoed):
 /// the body limit of the whole router.
@@ -57,6 +69,19 @@ pub fn notice(message: &str) {
         && let Ok(value) = HeaderValue::from_str(&percent_encode(message))
     {
         response.insert_header(header::HeaderName::from_static(NOTICE_HEADER), value);
+    }
+}
+
+/// Says, from inside a server function that answers a text meant to be seen once (a
+/// temporary password), that a form posted without JavaScript is answered with a page showing
+/// it under `title`, with `note` beneath, and not with a redirect (see the module's
+/// documentation). The bundle's call gets its answer as always.
+pub fn show_once(title: &str, note: &str) {
+    let value = format!("{}.{}", percent_encode(title), percent_encode(note));
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(value) = HeaderValue::from_str(&value)
+    {
+        response.insert_header(header::HeaderName::from_static(SHOW_ONCE_HEADER), value);
     }
 }
 
@@ -102,6 +127,10 @@ pub async fn form_posts(request: Request, next: Next) -> Response {
         .headers_mut()
         .remove(NOTICE_HEADER)
         .and_then(|v| v.to_str().ok().map(percent_decode));
+    let show_once = response
+        .headers_mut()
+        .remove(SHOW_ONCE_HEADER)
+        .and_then(|v| v.to_str().ok().map(str::to_owned));
     let Some(session) = session else {
         return response;
     };
@@ -141,6 +170,23 @@ pub async fn form_posts(request: Request, next: Next) -> Response {
         };
         keep(&session, &back, flash).await;
         return see_other(&back);
+    }
+    if let Some(asked) = show_once {
+        let (_, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, MAX_SHOWN_BODY)
+            .await
+            .unwrap_or_default();
+        let (title, note) = asked.split_once('.').unwrap_or((&asked, ""));
+        if let Ok(Some(text)) = serde_json::from_slice::<Option<String>>(&bytes) {
+            return once_page::OncePage {
+                title: &percent_decode(title),
+                text: &text,
+                note: &percent_decode(note),
+                back: &back,
+            }
+            .response();
+        }
+        tracing::error!("a form's answer to show once could not be read");
     }
     let to = location.unwrap_or(back);
     if let Some(notice) = notice {

@@ -1,12 +1,13 @@
 //! The audit of people and power (issue 22, point 5): every sign-in (with the account and the
-//! client address), sign-out and change to users, memberships, allowlists and projects is
-//! exactly one entry; the Audit page's server function pages and filters them, newest first;
+//! client address), sign-out and change to users, memberships, allowlists, projects and API
+//! tokens is exactly one entry, and so is each change a single sign-on makes to its user; the Audit page's server function pages and filters them, newest first;
 //! the export gives the same entries as JSON lines. Admins only.
 
 use serde_json::{Value, json};
 
 use crate::auth::{Client, PASSWORD, demo_server, external_spec};
 use crate::live::project_id;
+use crate::oidc::{KEY_1, TestProvider, come_back, start_sign_in};
 use crate::on_both_backends;
 use crate::people::user_id;
 use crate::support::Backend;
@@ -50,13 +51,15 @@ async fn newest(
 }
 
 async fn every_change_to_people_and_power_writes_exactly_one_entry(backend: Backend) {
-    let (server, db) = demo_server(&backend, Vec::new()).await;
+    let provider = TestProvider::start().await;
+    let (server, db) = demo_server(&backend, provider.env()).await;
     let pool = db.any_pool().await;
     let mut before = counts(&pool).await;
     let mut problems = Vec::new();
-    // Runs one step, then checks it wrote exactly one entry, of `action`.
+    // Runs one step, then checks it wrote exactly one entry of each of `actions` (sorted) and
+    // nothing else; one action alone may be given as a string.
     macro_rules! step {
-        ($action:expr, $body:expr) => {{
+        ([$($action:expr),+], $body:expr) => {{
             let result = $body;
             let after = counts(&pool).await;
             let added: Vec<(String, i64)> = after
@@ -64,12 +67,16 @@ async fn every_change_to_people_and_power_writes_exactly_one_entry(backend: Back
                 .map(|(a, n)| (a.clone(), n - before.get(a).copied().unwrap_or(0)))
                 .filter(|(_, n)| *n != 0)
                 .collect();
-            if added != vec![($action.to_owned(), 1)] {
-                problems.push(format!("{}: wrote {added:?}", $action));
+            let wanted: Vec<(String, i64)> = vec![$(($action.to_owned(), 1)),+];
+            if added != wanted {
+                problems.push(format!("{wanted:?}: wrote {added:?}"));
             }
             before = after;
             result
         }};
+        ($action:expr, $body:expr) => {
+            step!([$action], $body)
+        };
     }
 
     let admin = step!(
@@ -109,6 +116,100 @@ async fn every_change_to_people_and_power_writes_exactly_one_entry(backend: Back
         }
     };
     let csrf = admin.csrf.clone();
+
+    // API tokens: created and revoked, naming their owner.
+    let token = step!("token-create", call("create_token", json!({"csrf": csrf, "name": "audited-token", "access": "read-only", "expires_in_days": 7})).await);
+    let (actor, target, _, _, detail) = newest(&pool, "token-create").await;
+    assert_eq!(actor, "admin@example.com");
+    assert_eq!(target.as_deref(), Some("admin@example.com"));
+    let token_text = token["token"].as_str().unwrap().to_owned();
+    assert!(
+        !detail.unwrap_or_default().contains(&token_text),
+        "the token's text in the log"
+    );
+    step!(
+        "token-revoke",
+        call("revoke_token", json!({"csrf": csrf, "id": token["id"]})).await
+    );
+    // Revoking it again changes nothing, and writes nothing.
+    call("revoke_token", json!({"csrf": csrf, "id": token["id"]})).await;
+    assert_eq!(counts(&pool).await, before, "a second revoke was audited");
+
+    // Single sign-on: the first sign-in creates the user and sets their memberships from
+    // their groups; a change of groups is a role change and a membership change; an unchanged
+    // sign-in is a sign-in alone; a new email from the provider is an update.
+    let sso = |sub: &'static str, groups: &'static [&'static str], email: Option<&'static str>| {
+        let (client, provider) = (Client::anonymous(&server), &provider);
+        async move {
+            let started = start_sign_in(&client).await;
+            let mut claims = provider.claims(&started.nonce, sub, groups);
+            if let Some(email) = email {
+                claims["email"] = json!(email);
+            }
+            provider.will_answer(&claims, KEY_1);
+            assert_eq!(come_back(&client, &started.state).await, "/secrets");
+        }
+    };
+    step!(
+        ["memberships", "sign-in", "user-create"],
+        sso("sso-ada", &["project:payments"], None).await
+    );
+    let (actor, target, _, _, detail) = newest(&pool, "user-create").await;
+    assert_eq!(actor, "sso-ada@sso.example.com");
+    assert_eq!(target.as_deref(), Some("sso-ada@sso.example.com"));
+    assert_eq!(detail.as_deref(), Some("single sign-on: role team member"));
+    step!(
+        ["memberships", "sign-in", "user-role"],
+        sso(
+            "sso-ada",
+            &[
+                "secrets-console-admins",
+                "project:payments",
+                "project:search"
+            ],
+            None
+        )
+        .await
+    );
+    assert_eq!(
+        newest(&pool, "user-role").await.4.as_deref(),
+        Some("single sign-on: team member → platform admin")
+    );
+    assert_eq!(
+        newest(&pool, "memberships").await.4.as_deref(),
+        Some("single sign-on: member of payments, search")
+    );
+    step!(
+        "sign-in",
+        sso(
+            "sso-ada",
+            &[
+                "project:search",
+                "secrets-console-admins",
+                "project:payments"
+            ],
+            None
+        )
+        .await
+    );
+    step!(
+        ["sign-in", "user-update"],
+        sso(
+            "sso-ada",
+            &[
+                "secrets-console-admins",
+                "project:payments",
+                "project:search"
+            ],
+            Some("ada.new@sso.example.com")
+        )
+        .await
+    );
+    assert_eq!(
+        newest(&pool, "user-update").await.4.as_deref(),
+        Some("single sign-on: email sso-ada@sso.example.com → ada.new@sso.example.com")
+    );
+
     let new_user = step!("user-create", call("create_user", json!({"csrf": csrf, "email": "audited@example.com", "password": PASSWORD, "is_admin": false})).await)
         .as_i64()
         .unwrap();
@@ -187,6 +288,57 @@ async fn every_change_to_people_and_power_writes_exactly_one_entry(backend: Back
         call("reset_password", json!({"csrf": csrf, "user_id": new_user})).await
     );
     let temporary = temporary.as_str().unwrap().to_owned();
+
+    // The user signs in with it, chooses their own password, makes a token, which an admin
+    // revokes, and signs themselves out everywhere.
+    let user = Client::anonymous(&server);
+    step!("sign-in", {
+        let (status, body) = user
+            .call(
+                "login",
+                json!({"email": "audited@example.com", "password": temporary}),
+            )
+            .await;
+        assert!(status < 400, "{status} {body}");
+    });
+    step!("password-change", {
+        let (status, body) = user
+            .call(
+                "choose_password",
+                json!({"password": "audited-own-password", "confirm": "audited-own-password"}),
+            )
+            .await;
+        assert!(status < 400, "{status} {body}");
+    });
+    let their_csrf = user.call("whoami", json!({})).await.1["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, theirs) = step!(
+        "token-create",
+        user.call(
+            "create_token",
+            json!({"csrf": their_csrf, "name": "theirs", "access": "read-write", "expires_in_days": 1})
+        )
+        .await
+    );
+    assert_eq!(status, 200, "{theirs}");
+    step!(
+        "token-revoke",
+        call("revoke_token", json!({"csrf": csrf, "id": theirs["id"]})).await
+    );
+    let (actor, target, _, _, _) = newest(&pool, "token-revoke").await;
+    assert_eq!(actor, "admin@example.com");
+    assert_eq!(target.as_deref(), Some("audited@example.com"), "the owner");
+    step!("user-sign-out-everywhere", {
+        let (status, body) = user
+            .call("sign_out_everywhere", json!({"csrf": their_csrf}))
+            .await;
+        assert!(status < 400, "{status} {body}");
+    });
+    let (actor, target, _, _, _) = newest(&pool, "user-sign-out-everywhere").await;
+    assert_eq!(actor, "audited@example.com");
+    assert_eq!(target.as_deref(), Some("audited@example.com"));
     step!(
         "user-sign-out-everywhere",
         call(
@@ -236,11 +388,11 @@ async fn every_change_to_people_and_power_writes_exactly_one_entry(backend: Back
         .await
         .unwrap();
     assert!(
-        !texts
-            .iter()
-            .flatten()
-            .any(|t| t.contains(&temporary) || t.contains(PASSWORD)),
-        "a password in the audit log"
+        !texts.iter().flatten().any(|t| t.contains(&temporary)
+            || t.contains(PASSWORD)
+            || t.contains("audited-own-password")
+            || t.contains(&token_text)),
+        "a password or token in the audit log"
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -2,13 +2,17 @@
 //! wrong on purpose (another audience, expired, tampered, signed with a key the provider does
 //! not publish), which no real provider issues: so a small provider of our own on loopback
 //! stands in — discovery, JWKS and a token endpoint handing out the ID token the test made,
-//! signed with the test keys in `oidc_keys/` (made for these tests, used nowhere else). The
-//! journeys through a real provider (npm's oidc-provider) are in end2end/tests/oidc.spec.ts.
+//! signed with the test keys in `oidc_keys/` (made for these tests, used nowhere else), and a
+//! userinfo endpoint answering what the test says. The journeys through a real provider (npm's
+//! oidc-provider) are in end2end/tests/oidc.spec.ts. The audit walk (`audit_log.rs`) signs in
+//! through this provider too.
 
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,13 +26,15 @@ use crate::support::{Backend, TestServer};
 
 on_both_backends!(
     a_member_of_the_admin_group_signs_in_as_admin_and_a_replayed_answer_is_refused,
-    a_user_removed_from_the_admin_group_is_a_member_at_next_sign_in
+    a_user_removed_from_the_admin_group_is_a_member_at_next_sign_in,
+    a_cross_site_callback_reloads_from_our_site_and_signs_in_once,
+    email_and_groups_missing_from_the_id_token_are_read_from_userinfo
 );
 
 const CLIENT_ID: &str = "secrets-console-test";
 
 /// The test keys: (key id, PEM).
-const KEY_1: (&str, &str) = ("key-1", include_str!("oidc_keys/test-key-1.pem"));
+pub(crate) const KEY_1: (&str, &str) = ("key-1", include_str!("oidc_keys/test-key-1.pem"));
 const KEY_2: (&str, &str) = ("key-2", include_str!("oidc_keys/test-key-2.pem"));
 
 fn signing_key((kid, pem): (&str, &str)) -> CoreRsaPrivateSigningKey {
@@ -43,16 +49,44 @@ struct ProviderState {
     published: Vec<Value>,
     /// The ID token its token endpoint hands out next.
     id_token: Option<String>,
+    /// What its userinfo endpoint answers (a 500 when None: it was not meant to be asked).
+    userinfo: Option<Value>,
+    /// How many times the userinfo endpoint was asked, with the right access token.
+    userinfo_calls: usize,
 }
 
 /// The stand-in provider on loopback.
-struct TestProvider {
+pub(crate) struct TestProvider {
     issuer: String,
     state: Arc<Mutex<ProviderState>>,
 }
 
+/// The userinfo endpoint: what the test set, for the access token the token endpoint gave.
+async fn userinfo(
+    State(state): State<Arc<Mutex<ProviderState>>>,
+    headers: HeaderMap,
+) -> impl IntoResponse {
+    if headers.get("authorization").and_then(|v| v.to_str().ok())
+        != Some("Bearer test-access-token")
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "invalid_token"})),
+        );
+    }
+    let mut state = state.lock().unwrap();
+    state.userinfo_calls += 1;
+    match state.userinfo.clone() {
+        Some(answer) => (StatusCode::OK, Json(answer)),
+        None => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": "unexpected"})),
+        ),
+    }
+}
+
 impl TestProvider {
-    async fn start() -> TestProvider {
+    pub(crate) async fn start() -> TestProvider {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(ProviderState::default()));
@@ -61,6 +95,7 @@ impl TestProvider {
             "authorization_endpoint": format!("{issuer}/authorize"),
             "token_endpoint": format!("{issuer}/token"),
             "jwks_uri": format!("{issuer}/jwks"),
+            "userinfo_endpoint": format!("{issuer}/userinfo"),
             "end_session_endpoint": format!("{issuer}/logout"),
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
@@ -94,6 +129,7 @@ impl TestProvider {
                     },
                 ),
             )
+            .route("/userinfo", get(userinfo))
             .with_state(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         let provider = TestProvider { issuer, state };
@@ -110,12 +146,12 @@ impl TestProvider {
     }
 
     /// Makes the token endpoint hand out `claims`, signed with `key`.
-    fn will_answer(&self, claims: &Value, key: (&str, &str)) {
+    pub(crate) fn will_answer(&self, claims: &Value, key: (&str, &str)) {
         self.state.lock().unwrap().id_token = Some(sign(claims, key));
     }
 
     /// The environment that points the console at this provider.
-    fn env(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("SECRETS_CONSOLE_OIDC_ISSUER_URL", self.issuer.clone()),
             ("SECRETS_CONSOLE_OIDC_CLIENT_ID", CLIENT_ID.to_owned()),
@@ -129,7 +165,7 @@ impl TestProvider {
     }
 
     /// Claims of a good ID token for `nonce`, for the person `sub` in `groups`.
-    fn claims(&self, nonce: &str, sub: &str, groups: &[&str]) -> Value {
+    pub(crate) fn claims(&self, nonce: &str, sub: &str, groups: &[&str]) -> Value {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -166,12 +202,12 @@ fn sign(claims: &Value, key: (&str, &str)) -> String {
 }
 
 /// A sign-in started at the console: its `state` and `nonce`, as the provider received them.
-struct Started {
-    state: String,
-    nonce: String,
+pub(crate) struct Started {
+    pub(crate) state: String,
+    pub(crate) nonce: String,
 }
 
-async fn start_sign_in(client: &Client) -> Started {
+pub(crate) async fn start_sign_in(client: &Client) -> Started {
     let response = client
         .http
         .get(format!("{}/auth/login", client.base))
@@ -197,7 +233,7 @@ async fn start_sign_in(client: &Client) -> Started {
 }
 
 /// The provider sends the browser back; where the console sends it next.
-async fn come_back(client: &Client, state: &str) -> String {
+pub(crate) async fn come_back(client: &Client, state: &str) -> String {
     let response = client
         .http
         .get(format!(
@@ -289,6 +325,175 @@ async fn a_user_removed_from_the_admin_group_is_a_member_at_next_sign_in(backend
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(projects, ["payments"]);
+}
+
+/// The provider's redirect back arriving as a cross-site navigation: the browser sends no
+/// SameSite=Strict cookie, and says where the navigation came from.
+async fn come_back_cross_site(server: &TestServer, state: &str) -> reqwest::Response {
+    let without_cookies = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    without_cookies
+        .get(format!(
+            "{}/auth/callback?code=test-code&state={state}",
+            server.base
+        ))
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "navigate")
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The URL the reload page sends the browser to (its meta refresh), unescaped.
+fn reload_target(page: &str) -> String {
+    let start = page
+        .find("url=")
+        .map(|at| at + "url=".len())
+        .unwrap_or_else(|| panic!("no refresh in {page}"));
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].replace("&amp;", "&")
+}
+
+/// Follows the reload page as the browser does: a same-site navigation, with the cookie.
+async fn reload(client: &Client, target: &str) -> String {
+    let response = client
+        .http
+        .get(format!("{}{target}", client.base))
+        .header("sec-fetch-site", "same-origin")
+        .header("sec-fetch-mode", "navigate")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303, "{target}");
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn a_cross_site_callback_reloads_from_our_site_and_signs_in_once(backend: Backend) {
+    let provider = TestProvider::start().await;
+    let (server, _db) = sso_server(&backend, &provider).await;
+    let client = Client::anonymous(&server);
+    let started = start_sign_in(&client).await;
+    provider.will_answer(
+        &provider.claims(&started.nonce, "ida", &["project:payments"]),
+        KEY_1,
+    );
+
+    // Cross-site, without the session cookie: not refused, but a page that loads the same
+    // answer again from our own site. It starts no session of its own (a cookie set here
+    // would replace the one holding the sign-in) and is not kept by any cache.
+    let response = come_back_cross_site(&server, &started.state).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers().get("set-cookie").is_none(),
+        "{:?}",
+        response.headers()
+    );
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Signing you in"), "{page}");
+    assert!(
+        page.contains("Continue</a>"),
+        "a link for when refresh is off: {page}"
+    );
+    let target = reload_target(&page);
+    assert!(target.starts_with("/auth/callback?"), "{target}");
+    assert!(
+        target.contains(&format!("state={}", started.state)) && target.contains("code=test-code"),
+        "{target}"
+    );
+    assert_eq!(whoami(&client).await, Value::Null, "not signed in yet");
+
+    // The reload is same-site: the cookie comes along and the sign-in completes.
+    assert_eq!(reload(&client, &target).await, "/secrets");
+    let me = whoami(&client).await;
+    assert_eq!(me["email"], "ida@sso.example.com");
+    assert_eq!(me["projects"][0]["name"], "payments");
+
+    // The same answer again, from the browser's history (cross-site, then reloaded): refused
+    // in words, and the sign-in that did complete is left alone.
+    let again = come_back_cross_site(&server, &started.state).await;
+    assert_eq!(again.status().as_u16(), 200);
+    let location = reload(&client, &reload_target(&again.text().await.unwrap())).await;
+    assert_eq!(location, "/login?sso=unknown-attempt");
+    let page = refusal_page(&client, &location).await;
+    assert!(
+        page.contains("This sign-in was already completed"),
+        "{page}"
+    );
+    assert_eq!(whoami(&client).await["email"], "ida@sso.example.com");
+
+    // A browser that sends no cookie even then is refused the same way, not sent round again.
+    let stranger = Client::anonymous(&server);
+    let location = reload(&stranger, &target).await;
+    assert_eq!(location, "/login?sso=unknown-attempt");
+    assert_eq!(whoami(&stranger).await, Value::Null);
+}
+
+async fn email_and_groups_missing_from_the_id_token_are_read_from_userinfo(backend: Backend) {
+    let provider = TestProvider::start().await;
+    let (server, _db) = sso_server(&backend, &provider).await;
+    let sign_in = |claims: Value| {
+        let (client, provider) = (Client::anonymous(&server), &provider);
+        async move {
+            let started = start_sign_in(&client).await;
+            let mut claims = claims;
+            claims["nonce"] = json!(started.nonce);
+            provider.will_answer(&claims, KEY_1);
+            let location = come_back(&client, &started.state).await;
+            (client, location)
+        }
+    };
+    // An ID token with neither email nor groups (only a user name); userinfo has both.
+    let mut sparse = provider.claims("", "dora", &[]);
+    let object = sparse.as_object_mut().unwrap();
+    object.remove("email");
+    object.remove("email_verified");
+    object.remove("groups");
+    object.insert("preferred_username".to_owned(), json!("dora"));
+    provider.state.lock().unwrap().userinfo = Some(json!({
+        "sub": "dora",
+        "email": "dora@sso.example.com",
+        "email_verified": true,
+        "groups": ["secrets-console-admins", "project:search"],
+    }));
+    let (client, location) = sign_in(sparse.clone()).await;
+    assert_eq!(location, "/secrets");
+    let me = whoami(&client).await;
+    assert_eq!(
+        me["email"], "dora@sso.example.com",
+        "the email from userinfo"
+    );
+    assert_eq!(me["is_admin"], true, "the groups from userinfo");
+    assert_eq!(provider.state.lock().unwrap().userinfo_calls, 1);
+
+    // An ID token with an email and groups is the whole answer: userinfo is not asked.
+    let (client, _) = sign_in(provider.claims("", "dora", &["project:payments"])).await;
+    assert_eq!(whoami(&client).await["is_admin"], false);
+    assert_eq!(
+        provider.state.lock().unwrap().userinfo_calls,
+        1,
+        "not asked"
+    );
+
+    // Userinfo answering for someone else (a substituted access token) is refused.
+    provider.state.lock().unwrap().userinfo = Some(json!({
+        "sub": "mallory",
+        "email": "mallory@sso.example.com",
+        "groups": ["secrets-console-admins"],
+    }));
+    let (client, location) = sign_in(sparse.clone()).await;
+    assert_eq!(location, "/login?sso=signature");
+    let page = refusal_page(&client, &location).await;
+    assert!(page.contains("could not be verified"), "{page}");
+    assert_eq!(whoami(&client).await, Value::Null);
+
+    // Userinfo failing when it is needed: refused, never signed in with no groups.
+    provider.state.lock().unwrap().userinfo = None;
+    let (client, location) = sign_in(sparse).await;
+    assert_eq!(location, "/login?sso=unavailable");
+    assert_eq!(whoami(&client).await, Value::Null);
 }
 
 /// Starts a sign-in, has the provider answer with `claims` (given the nonce) signed with

@@ -1,6 +1,7 @@
 //! People (issue 22, point 3): an admin disables and enables a user (their sessions and open
 //! live streams end at once), changes their role (effective at their next request), resets
-//! their password (they must choose a new one before anything else); no change may leave the
+//! their password (they must choose a new one before anything else; without JavaScript the
+//! temporary password is shown once, by the post's own response); no change may leave the
 //! console without an admin.
 
 use std::time::Duration;
@@ -70,11 +71,19 @@ async fn a_disabled_users_open_stream_ends_and_their_next_request_is_signed_out(
         .await;
     assert_eq!(status, 200, "{body}");
 
-    // The open page hears at once (not at the stream's 30 s session check) and stops.
-    let (name, data) = stream
-        .next(Duration::from_secs(5))
-        .await
-        .expect("the stream says it ends");
+    // The open page hears at once (not at the stream's 30 s session check) and stops. Updates
+    // the reconciler sent just before may come first.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let (name, data) = loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let (name, data) = stream
+            .next(left)
+            .await
+            .expect("the stream says it ends, within 5 s");
+        if name != "status" {
+            break (name, data);
+        }
+    };
     assert_eq!(name, "closed", "{data}");
     assert!(
         data["reason"].as_str().unwrap().contains("signed out"),
@@ -257,4 +266,86 @@ async fn a_reset_password_must_be_replaced_before_anything_else(backend: Backend
     )
     .await;
     assert!(to.contains("/password"), "{to}");
+}
+
+#[tokio::test]
+async fn without_javascript_a_temporary_password_is_shown_once_and_kept_nowhere() {
+    let (server, db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let id = user_id(&admin, "dev@example.com").await;
+    let users_page = |client: &Client| {
+        let request = client.http.get(format!("{}/users", client.base));
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(
+        users_page(&admin)
+            .await
+            .contains("action=\"/api/reset_password\""),
+        "the Users page posts its reset form there"
+    );
+    // The form as a browser without JavaScript posts it, the password field left empty.
+    let post = |password: &'static str| {
+        admin
+            .http
+            .post(format!("{}/api/reset_password", admin.base))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", format!("{}/users", admin.base))
+            .form(&[
+                ("csrf", admin.csrf.as_str()),
+                ("user_id", id.to_string().as_str()),
+                ("password", password),
+            ])
+            .send()
+    };
+    let response = post("").await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "a page, not a redirect");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(response.headers().get("x-console-show-once").is_none());
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Temporary password for dev@example.com"),
+        "{page}"
+    );
+    assert!(page.contains("Shown once"), "{page}");
+    assert!(page.contains("href=\"/users\""), "the way back: {page}");
+    let start = page
+        .find("class=\"temporary-password\">")
+        .map(|at| at + "class=\"temporary-password\">".len())
+        .expect("the temporary password");
+    let temporary: String = page[start..].chars().take_while(|c| *c != '<').collect();
+    assert!(temporary.len() >= 12, "{temporary}");
+
+    // It signs the user in, to choose their own password.
+    let (status, to) = sign_in(&Client::anonymous(&server), "dev@example.com", &temporary).await;
+    assert!(status < 400 && to.contains("/password"), "{status} {to}");
+    // Shown once: the Users page does not show it again, no session keeps it.
+    assert!(
+        !users_page(&admin).await.contains(&temporary),
+        "shown twice"
+    );
+    let hex: String = temporary.bytes().map(|b| format!("{b:02X}")).collect();
+    let (in_sessions,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE hex(data) LIKE '%' || $1 || '%'")
+            .bind(&hex)
+            .fetch_one(&db.any_pool().await)
+            .await
+            .unwrap();
+    assert_eq!(in_sessions, 0, "a session keeps the temporary password");
+
+    // A password the admin typed is not shown: back to the Users page, which says so.
+    let response = post("typed-by-the-admin").await.unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.headers()["location"], "/users");
+    let page = users_page(&admin).await;
+    assert!(
+        page.contains("Password of dev@example.com reset"),
+        "the notice: {page}"
+    );
+    assert!(!page.contains("typed-by-the-admin"));
 }

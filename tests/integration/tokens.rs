@@ -236,7 +236,7 @@ async fn a_read_write_token_creates_assigns_and_syncs_and_a_read_only_one_cannot
 
     // Creating is audited (three tokens), never with the token's text.
     let audit: Vec<(String,)> =
-        sqlx::query_as("SELECT detail FROM audit_entries WHERE action = 'token_create'")
+        sqlx::query_as("SELECT detail FROM audit_entries WHERE action = 'token-create'")
             .fetch_all(&pool)
             .await
             .unwrap();
@@ -279,7 +279,7 @@ async fn revoked_expired_and_disabled_tokens_are_refused(backend: Backend) {
     );
     let pool = db.any_pool().await;
     let (count,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM audit_entries WHERE action = 'token_revoke'")
+        sqlx::query_as("SELECT COUNT(*) FROM audit_entries WHERE action = 'token-revoke'")
             .fetch_one(&pool)
             .await
             .unwrap();

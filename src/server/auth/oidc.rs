@@ -2,7 +2,9 @@
 //! (once, then cached), the authorization code flow with PKCE, and the ID token's checks —
 //! issuer, audience, expiry, nonce, and its signature against the provider's JWKS. A token
 //! signed with a key the cached JWKS does not know makes us fetch the JWKS again once (the
-//! provider rotated its keys) before refusing.
+//! provider rotated its keys) before refusing. When the ID token names no email or carries no
+//! groups claim, the provider's userinfo endpoint (if it has one) is asked for them, with the
+//! access token of the same exchange and the ID token's subject as the one it must answer for.
 //!
 //! Every refusal is an [`SsoRefusal`]: a sentence for the person, never the token or the
 //! provider's own error text. The technical reason goes to the log, without token material.
@@ -17,11 +19,12 @@ use openidconnect::core::{
     CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, AuthorizationCode, ClaimsVerificationError, Client, ClientId, ClientSecret,
-    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenClaims,
-    IssuerUrl, JsonWebKeySet, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope,
-    SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    AccessToken, AdditionalClaims, AuthorizationCode, ClaimsVerificationError, Client, ClientId,
+    ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    IdTokenClaims, IssuerUrl, JsonWebKeySet, LogoutRequest, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
+    RedirectUrl, Scope, SignatureVerificationError, StandardErrorResponse, StandardTokenResponse,
+    SubjectIdentifier, TokenResponse, UserInfoClaims, UserInfoError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -277,7 +280,50 @@ impl OidcProvider {
             tracing::warn!(%error, reason = refusal.code(), "single sign-on: ID token refused");
             refusal
         })?;
-        identity(&self.settings, &claims)
+        let mut said = Said::from_id_token(&claims, &self.settings.groups_claim);
+        if said.lacks_something()
+            && let Some(more) = self
+                .user_info(&metadata, response.access_token(), claims.subject())
+                .await?
+        {
+            said = said.or(more);
+        }
+        identity(
+            &self.settings,
+            claims.issuer().as_str(),
+            claims.subject().as_str(),
+            said,
+        )
+    }
+
+    /// What the provider's userinfo endpoint says about `subject`, or None when it has no such
+    /// endpoint. A refusal when it cannot be asked, or answers for someone else.
+    async fn user_info(
+        &self,
+        metadata: &ProviderMetadataWithLogout,
+        access_token: &AccessToken,
+        subject: &SubjectIdentifier,
+    ) -> Result<Option<Said>, SsoRefusal> {
+        let client = self.client(metadata)?;
+        let Ok(request) = client.user_info(access_token.clone(), Some(subject.clone())) else {
+            return Ok(None);
+        };
+        let answer: Result<UserInfoClaims<OtherClaims, CoreGenderClaim>, _> =
+            request.request_async(&self.http).await;
+        match answer {
+            Ok(info) => Ok(Some(Said::from_user_info(
+                &info,
+                &self.settings.groups_claim,
+            ))),
+            Err(UserInfoError::ClaimsVerification(error)) => {
+                tracing::warn!(%error, "single sign-on: the userinfo answer was refused");
+                Err(SsoRefusal::BadSignature)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "single sign-on: the userinfo endpoint failed");
+                Err(SsoRefusal::ProviderUnavailable)
+            }
+        }
     }
 
     fn verify(
@@ -357,17 +403,75 @@ fn token_error_words<E: std::error::Error>(
     }
 }
 
-/// Who the verified claims name, and what their groups make them here.
-fn identity(settings: &OidcSettings, claims: &Claims) -> Result<ProviderIdentity, SsoRefusal> {
-    let verified_email = claims
-        .email()
-        .filter(|_| claims.email_verified() != Some(false))
-        .map(|email| email.as_str().to_owned());
-    let username = claims
-        .preferred_username()
-        .map(|name| name.as_str().to_owned());
-    let name = verified_email
-        .or(username)
+/// What the provider said about the person: from the ID token, filled in from the userinfo
+/// endpoint where the token is silent.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Said {
+    /// The email, unless the provider says it is not verified.
+    email: Option<String>,
+    /// The preferred user name (the fallback when there is no email).
+    username: Option<String>,
+    /// The groups claim as it came (see [`groups`]), if there was one.
+    groups: Option<serde_json::Value>,
+}
+
+impl Said {
+    fn from_id_token(claims: &Claims, groups_claim: &str) -> Said {
+        Said {
+            email: claims
+                .email()
+                .filter(|_| claims.email_verified() != Some(false))
+                .map(|email| email.as_str().to_owned()),
+            username: claims
+                .preferred_username()
+                .map(|name| name.as_str().to_owned()),
+            groups: claims.additional_claims().claims.get(groups_claim).cloned(),
+        }
+    }
+
+    fn from_user_info(
+        info: &UserInfoClaims<OtherClaims, CoreGenderClaim>,
+        groups_claim: &str,
+    ) -> Said {
+        Said {
+            email: info
+                .email()
+                .filter(|_| info.email_verified() != Some(false))
+                .map(|email| email.as_str().to_owned()),
+            username: info
+                .preferred_username()
+                .map(|name| name.as_str().to_owned()),
+            groups: info.additional_claims().claims.get(groups_claim).cloned(),
+        }
+    }
+
+    /// Whether the userinfo endpoint is worth asking: no email, or no groups claim at all (an
+    /// empty one is an answer).
+    fn lacks_something(&self) -> bool {
+        self.email.is_none() || self.groups.is_none()
+    }
+
+    /// This, with what it lacks taken from `more`.
+    fn or(self, more: Said) -> Said {
+        Said {
+            email: self.email.or(more.email),
+            username: self.username.or(more.username),
+            groups: self.groups.or(more.groups),
+        }
+    }
+}
+
+/// Who the provider's answer names (`issuer` and `subject` from the verified ID token), and
+/// what their groups make them here.
+fn identity(
+    settings: &OidcSettings,
+    issuer: &str,
+    subject: &str,
+    said: Said,
+) -> Result<ProviderIdentity, SsoRefusal> {
+    let name = said
+        .email
+        .or(said.username)
         .map(|name| name.trim().to_lowercase())
         .filter(|name| {
             !name.is_empty()
@@ -375,15 +479,10 @@ fn identity(settings: &OidcSettings, claims: &Claims) -> Result<ProviderIdentity
                 && !name.chars().any(char::is_control)
         })
         .ok_or(SsoRefusal::NoIdentity)?;
-    let groups = groups(
-        claims
-            .additional_claims()
-            .claims
-            .get(&settings.groups_claim),
-    );
+    let groups = groups(said.groups.as_ref());
     let (is_admin, projects) = roles(settings, &groups);
     Ok(ProviderIdentity {
-        subject: format!("{} {}", claims.issuer().as_str(), claims.subject().as_str()),
+        subject: format!("{issuer} {subject}"),
         name,
         is_admin,
         projects,
@@ -466,6 +565,33 @@ mod tests {
         assert_eq!(groups(Some(&serde_json::json!("a"))), ["a".to_owned()]);
         assert!(groups(None).is_empty());
         assert!(groups(Some(&serde_json::json!({"a": 1}))).is_empty());
+    }
+
+    #[test]
+    fn what_the_id_token_says_wins_and_userinfo_fills_in_what_it_lacks() {
+        let token = Said {
+            email: None,
+            username: Some("ada".to_owned()),
+            groups: Some(serde_json::json!([])),
+        };
+        assert!(token.lacks_something());
+        let info = Said {
+            email: Some("ada@example.com".to_owned()),
+            username: Some("someone-else".to_owned()),
+            groups: Some(serde_json::json!(["secrets-console-admins"])),
+        };
+        let merged = token.or(info);
+        assert_eq!(merged.email.as_deref(), Some("ada@example.com"));
+        assert_eq!(merged.username.as_deref(), Some("ada"));
+        assert_eq!(
+            merged.groups,
+            Some(serde_json::json!([])),
+            "the token's (empty) groups"
+        );
+        assert!(!merged.lacks_something());
+        let identity = identity(&settings(), "https://sso.example.com", "s1", merged).unwrap();
+        assert_eq!(identity.name, "ada@example.com");
+        assert!(!identity.is_admin);
     }
 
     #[test]

@@ -68,6 +68,11 @@ fn generate() -> String {
     format!("{PREFIX}{digits}")
 }
 
+/// Action of the audit entry of a token's creation.
+pub const TOKEN_CREATE: &str = "token-create";
+/// Action of the audit entry of a token's revocation.
+pub const TOKEN_REVOKE: &str = "token-revoke";
+
 /// Creates a token for `owner`, audited; the answer is the only place its text appears.
 pub async fn create(
     db: &Db,
@@ -112,7 +117,8 @@ pub async fn create(
         &mut tx,
         &Actor::new(owner.email.clone()),
         Entry {
-            action: "token_create",
+            action: TOKEN_CREATE,
+            target: Some(&owner.email),
             detail: Some(format!(
                 "API token {name} ({hint}…, {}, {days} days) of {}",
                 access.label().to_lowercase(),
@@ -206,7 +212,8 @@ pub async fn revoke(db: &Db, by: &Principal, id: i64) -> Result<String, ServiceE
         &mut tx,
         &Actor::new(by.email.clone()),
         Entry {
-            action: "token_revoke",
+            action: TOKEN_REVOKE,
+            target: Some(&email),
             detail: Some(format!("API token {name} ({hint}…) of {email}")),
             ..Entry::default()
         },
