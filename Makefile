@@ -1,10 +1,13 @@
 # The two commands: `make run` and `make test`. Both install what is missing first.
 .PHONY: run test setup e2e pg-start pg-stop
 
-## Serve the app at http://127.0.0.1:3000 on its embedded default (SQLite + demo data).
+## Serve the app at http://127.0.0.1:3000 on its embedded default (SQLite + demo data): the
+## release build of scripts/build-release.sh (the same bundle the tests and the image use),
+## served by the binary itself.
 run:
 	scripts/setup.sh run
-	PATH="$(CURDIR)/end2end/node_modules/.bin:$$PATH" cargo leptos serve --release --precompress
+	scripts/build-release.sh
+	exec target/release/secrets-console
 
 ## Every check and test; ends with "summary: N passed, N failed".
 test:

@@ -100,7 +100,9 @@ pub struct Cli {
     #[arg(long, env = "SECRETS_CONSOLE_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
-    /// Sign a user out after this long without a request (Go duration syntax: 30m, 1h30m).
+    /// Sign a user out after this long without a request (Go duration syntax: 30m, 1h30m). The
+    /// session is written back at most once a minute (a tenth of this, if shorter), so it may
+    /// end up to that much sooner.
     #[arg(long, env = "SECRETS_CONSOLE_SESSION_IDLE", default_value = "30m", value_parser = crate::domain::duration::parse_positive)]
     pub session_idle: Duration,
 

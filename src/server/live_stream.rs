@@ -42,7 +42,12 @@ struct Stream {
     _guard: ClientGuard,
 }
 
-/// How long changes are gathered before they are sent (a fan-out of 500 is one burst).
+/// Changes are gathered until the burst is over — no new one for this long — so that a
+/// fan-out's events go out together, while a single change goes out at once. The live feed
+/// hands over everything one commit wrote in one go, so a few milliseconds is enough.
+const QUIET: Duration = Duration::from_millis(4);
+/// The longest changes are gathered before they are sent, however long the burst lasts (a
+/// fan-out to 500 projects is a steady stream of events for seconds).
 const COALESCE: Duration = Duration::from_millis(30);
 /// How often a stream checks that its session is still alive.
 const SESSION_CHECK: Duration = Duration::from_secs(30);
@@ -161,8 +166,12 @@ impl Stream {
         if !take(first) {
             return false;
         }
-        let until = tokio::time::Instant::now() + COALESCE;
-        while let Ok(received) = tokio::time::timeout_at(until, self.receiver.recv()).await {
+        let cap = tokio::time::Instant::now() + COALESCE;
+        loop {
+            let until = cap.min(tokio::time::Instant::now() + QUIET);
+            let Ok(received) = tokio::time::timeout_at(until, self.receiver.recv()).await else {
+                break;
+            };
             if !take(received) {
                 return false;
             }

@@ -163,10 +163,14 @@ impl Rig {
                             remote_key: (*remote).into(),
                             property: None,
                             version: None,
+                            ..Default::default()
                         })
                         .collect(),
+                    ..Default::default()
                 }),
                 values: SecretValues::default(),
+                assign_to: Vec::new(),
+                selectors: String::new(),
             },
         )
         .await
@@ -539,6 +543,63 @@ async fn a_failure_keeps_its_detail_after_the_warning_event_expires(backend: Bac
             "the detail was lost with the event: {reason}"
         );
     }
+}
+
+/// The resync judges every object again each period (every second here); for an object whose
+/// status has not changed that is reads only: no row is written, and no lock is waited for.
+async fn a_resync_that_changes_nothing_writes_nothing(backend: Backend) {
+    let rig = Rig::new(&backend).await;
+    let id = rig
+        .org_secret(
+            "billing-db",
+            "1h0m0s",
+            &[("password", "shared/missing/password")],
+            &[rig.payments],
+        )
+        .await;
+    rig.until_status(id, rig.payments, "SyncedError", 20).await;
+    // Settled: the failure's warning kept, a resync pass or two over it.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let written = || async {
+        sqlx::query_as::<_, (i64, Option<String>)>(
+            "SELECT updated_at, last_warning FROM assignments WHERE secret_id = $1 AND project_id = $2",
+        )
+        .bind(id)
+        .bind(rig.payments)
+        .fetch_one(rig.db.pool())
+        .await
+        .unwrap()
+    };
+    let before = written().await;
+    let kept = before.1.clone().expect("the failure's warning is kept");
+    assert!(kept.contains("shared/missing/password"), "{kept}");
+
+    // Another writer holds the assignment meanwhile (on SQLite, the whole database): a
+    // judgement that took the write lock would wait for it, even to change nothing (on
+    // PostgreSQL an UPDATE passes over a row its WHERE does not match, so this holds anyway).
+    let other = rig.test_db.any_pool().await;
+    let mut held = other.begin().await.unwrap();
+    sqlx::query("UPDATE assignments SET status = status WHERE secret_id = $1 AND project_id = $2")
+        .bind(id)
+        .bind(rig.payments)
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(1),
+        secrets::record_warning(&rig.db, id, rig.payments, &kept),
+    )
+    .await
+    .expect("the warning already kept is not written again")
+    .unwrap();
+    held.rollback().await.unwrap();
+
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        written().await,
+        before,
+        "resync passes over an unchanged object wrote its row"
+    );
 }
 
 /// An object of ours that no assignment claims — what an apply sent by a process just before it
@@ -965,9 +1026,13 @@ async fn image_pull_secrets_arrive_typed_and_bad_docker_configs_are_refused(back
                     remote_key: "shared/registry/dockerconfigjson".into(),
                     property: None,
                     version: None,
+                    ..Default::default()
                 }],
+                ..Default::default()
             }),
             values: SecretValues::default(),
+            assign_to: Vec::new(),
+            selectors: String::new(),
         },
     )
     .await
@@ -1008,6 +1073,8 @@ async fn image_pull_secrets_arrive_typed_and_bad_docker_configs_are_refused(back
                 ".dockerconfigjson".to_owned(),
                 "canary-registry-password".to_owned(),
             )]),
+            assign_to: Vec::new(),
+            selectors: String::new(),
         },
     )
     .await
@@ -1098,6 +1165,7 @@ async fn unassign_then_assign_again_waits_for_the_garbage_collector(backend: Bac
 
 on_both_backends!(
     the_detail_says_when_eso_last_fetched,
+    a_resync_that_changes_nothing_writes_nothing,
     an_object_no_assignment_claims_is_removed_and_audited,
     unassign_then_assign_again_waits_for_the_garbage_collector,
     image_pull_secrets_arrive_typed_and_bad_docker_configs_are_refused,

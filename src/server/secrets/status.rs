@@ -239,12 +239,20 @@ pub async fn kept_warning(db: &Db, secret_id: i64, project_id: i64) -> Option<St
 /// kept until the assignment is Synced or applied again: events expire (an hour after their
 /// last write by default), and a failure External Secrets Operator does not retry outlives its
 /// event. A new warning is sent to open pages: the failure's class is told from it.
+///
+/// Every judgement of a failing object asks for this (the resync every 15 s among them), and
+/// the warning is almost always the one kept: that is answered from a read. On SQLite an
+/// `UPDATE` that matches no row still takes the database's write lock, waiting behind every
+/// other writer for it.
 pub async fn record_warning(
     db: &Db,
     secret_id: i64,
     project_id: i64,
     warning: &str,
 ) -> Result<(), sqlx::Error> {
+    if kept_warning(db, secret_id, project_id).await.as_deref() == Some(warning) {
+        return Ok(());
+    }
     let mut conn = db.pool().acquire().await?;
     let changed = sqlx::query(
         "UPDATE assignments SET last_warning = $1 WHERE secret_id = $2 AND project_id = $3 \
