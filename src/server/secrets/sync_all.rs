@@ -10,6 +10,7 @@ use crate::server::audit::{self, Actor, Entry};
 use crate::server::clock::now_ms;
 use crate::server::db::Db;
 use crate::server::errors::ServiceError;
+use crate::server::live;
 use crate::server::work_queue::{self, Op};
 
 use super::record::lock_secret;
@@ -33,6 +34,11 @@ pub enum SyncScope {
 /// Pending until it is seen again, so its last sync marks the re-apply. An ExternalSecret is
 /// asked to fetch again (`force-sync`) and keeps its status and kept warning: ESO's next fetch
 /// time marks the sync, and a failure's detail outlives the request.
+///
+/// Open pages are told about the ExternalSecret too, though nothing changed yet: a progress
+/// line counts from the states the stream reported, and `refreshTime` has whole seconds, so a
+/// fetch in the same second as the one before changes no recorded state and sends no event.
+/// Without this one, such a row would wait for an event that never comes.
 pub(super) async fn queue_sync(
     conn: &mut AnyConnection,
     secret_id: i64,
@@ -42,6 +48,8 @@ pub(super) async fn queue_sync(
     work_queue::enqueue(&mut *conn, secret_id, project_id, Op::Sync).await?;
     if kubernetes {
         observe_in(conn, secret_id, project_id, &Observation::DesiredChanged).await?;
+    } else {
+        live::emit(conn, secret_id).await?;
     }
     Ok(())
 }
