@@ -2,8 +2,10 @@
 //! authorizes, calls one `server::` service and maps the error. Nothing else.
 
 pub mod admin;
+pub mod applied;
 pub mod audit;
 pub mod auth;
+pub mod eso_yaml;
 pub mod people;
 pub mod project_tab;
 pub mod secrets;
@@ -11,4 +13,5 @@ pub mod selectors;
 pub mod sync;
 pub mod system;
 pub mod tokens;
+pub mod unmanaged;
 pub mod used_by;

@@ -2,6 +2,7 @@
 //! shell, the sign-in gate and page loader, the contexts).
 
 pub mod allowlist_note;
+pub mod applied_objects;
 pub mod assign_form;
 pub mod assigned_to;
 pub mod assignment_reason;
@@ -26,8 +27,10 @@ pub mod project_admin;
 pub mod project_tab_table;
 pub mod secrets_table;
 pub mod selector_form;
+pub mod selector_preview;
 pub mod session;
 pub mod status_badge;
 pub mod sync_all_button;
+pub mod unmanaged_objects;
 pub mod unreachable;
 pub mod used_by;

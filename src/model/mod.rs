@@ -3,8 +3,11 @@
 //! Nothing here holds a secret value, a sqlx type or a Kubernetes type.
 
 pub mod account;
+pub mod applied;
 pub mod audit;
 pub mod cluster;
+pub mod eso_yaml;
+pub mod external;
 pub mod flash;
 pub mod listing;
 pub mod live;
@@ -12,6 +15,7 @@ pub mod project_tab;
 pub mod secret;
 pub mod sync;
 pub mod tokens;
+pub mod unmanaged;
 pub mod workloads;
 
 use serde::{Deserialize, Serialize};

@@ -39,10 +39,7 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         .with_expiry(Expiry::OnInactivity(
             tower_sessions::cookie::time::Duration::try_from(config.session_idle)
                 .unwrap_or(tower_sessions::cookie::time::Duration::minutes(30)),
-        ))
-        // Every request of a signed-in user pushes the idle deadline out; without this the
-        // deadline would only move when the session's data changes.
-        .with_always_save(true);
+        ));
 
     let pages = Router::new()
         .route("/live/events", get(super::live_stream::events))
@@ -50,6 +47,10 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         .route("/auth/login", get(super::auth::oidc_routes::start))
         .route("/auth/callback", get(super::auth::oidc_routes::callback))
         .route("/audit/export", get(super::audit_export::export))
+        .route(
+            "/secrets/{id}/manifest",
+            get(super::manifest_download::download),
+        )
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -57,6 +58,11 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Inside the session layer: a form post's outcome is kept in the session.
         .layer(middleware::from_fn(super::form_posts::form_posts))
+        // Requests push the idle deadline out, writing the session back at most once a minute.
+        .layer(middleware::from_fn_with_state(
+            super::session_touch::touch_interval(config.session_idle),
+            super::session_touch::touch,
+        ))
         .layer(session_layer)
         .layer(middleware::from_fn(same_origin_only))
         // Outside the session layer: a request with an API token is settled (or refused)

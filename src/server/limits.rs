@@ -195,6 +195,7 @@ mod tests {
                 store: "vault".into(),
                 refresh_interval: interval.into(),
                 data: Vec::new(),
+                ..Default::default()
             })
         };
         let min = Duration::from_secs(60);

@@ -85,6 +85,7 @@ impl Client {
             "create_secret",
             "update_secret",
             "preview_secret",
+            "parse_external_secret_yaml",
         ];
         let request = self.http.post(format!("{}/api/{endpoint}", self.base));
         let request = if json_endpoints.contains(&endpoint) {
@@ -314,6 +315,16 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
         ),
         (
             "used_by",
+            Box::new(move |_, _| json!({"id": org})),
+            [401, 404, 200, 200],
+        ),
+        (
+            "applied_manifests",
+            Box::new(move |_, _| json!({"id": own})),
+            [401, 404, 200, 200],
+        ),
+        (
+            "applied_manifests",
             Box::new(move |_, _| json!({"id": org})),
             [401, 404, 200, 200],
         ),
@@ -552,6 +563,19 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
             [401, 404, 403, 200],
         ),
         (
+            "unmanaged_objects",
+            Box::new(move |_, _| json!({"project_id": payments})),
+            [401, 404, 403, 200],
+        ),
+        (
+            // No such Secret: the admin is let through to the service, which says so (422).
+            "manage_existing",
+            Box::new(
+                move |c, _| json!({"csrf": c.csrf, "project_id": payments, "kind": "Secret", "name": "no-such-secret"}),
+            ),
+            [401, 404, 403, 422],
+        ),
+        (
             // Each secret on its own: one the caller may not see is skipped, not refused.
             "bulk_secrets",
             Box::new(move |c, _| json!({"csrf": c.csrf, "action": "sync", "ids": [own]})),
@@ -567,6 +591,14 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
         (
             "preview_secret",
             Box::new(move |_, _| json!({"form": form_of("previewed".to_owned())})),
+            [401, 404, 200, 200],
+        ),
+        (
+            // A manifest within payments' allowlist: read, never saved.
+            "parse_external_secret_yaml",
+            Box::new(
+                move |_, _| json!({"yaml": "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: {name: parsed}\nspec:\n  secretStoreRef: {name: vault, kind: ClusterSecretStore}\n  dataFrom: [{extract: {key: payments/token}}]\n", "project_id": payments}),
+            ),
             [401, 404, 200, 200],
         ),
     ];
@@ -1040,8 +1072,14 @@ async fn sessions_end_after_their_lifetime_however_active() {
 
 #[tokio::test]
 async fn static_assets_and_probes_create_no_session() {
-    let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
+    // A session is written back at most every tenth of its idle timeout (0.2 s here).
+    let (server, _db) = demo_server(
+        &Backend::Sqlite,
+        vec![("SECRETS_CONSOLE_SESSION_IDLE", "2s".to_owned())],
+    )
+    .await;
     let client = Client::signed_in(&server, "dev@example.com").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let health = client
         .http
         .get(server.url("/healthz"))

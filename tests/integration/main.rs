@@ -9,7 +9,10 @@ mod support;
 
 mod audit_log;
 mod auth;
+mod create_assign;
 mod deploy;
+mod eso_served;
+mod eso_yaml;
 mod failure_classes;
 mod form_flash;
 mod forms;
@@ -43,6 +46,7 @@ mod stores;
 mod sync_all;
 mod tokens;
 mod truth;
+mod unmanaged;
 mod used_by;
 mod used_by_api;
 mod watches;
