@@ -7,8 +7,8 @@
 //! The release comes from the label ESO's Helm chart puts on its controller Deployment,
 //! `app.kubernetes.io/version` (`external-secrets.labels` in the chart's `_helpers.tpl`; the
 //! CRDs it installs carry no version), in the operator's namespace: reading it needs `list` on
-//! Deployments there (`deploy/base/rbac/rbac.yaml`, `secrets-console-eso-version`), and without
-//! it the release shows as unknown, which changes nothing else.
+//! Deployments there, which the shipped RBAC does not grant (`docs/deploy.md` says how), and
+//! without it the release shows as unknown, which changes nothing else.
 //!
 //! Discovered each time a cluster's ClusterSecretStore watch (re)starts, on every replica: at
 //! start-up and after every failure, so a reconnect or an operator upgrade is picked up.
@@ -127,10 +127,110 @@ async fn operator_release(client: &kube::Client, deadline: Duration) -> Option<S
 }
 
 /// Rewrites a canonical ExternalSecret (built at `v1`, `manifest::external_secret`) to
-/// `version`: the group's `v1beta1` spec has every field the console writes, unchanged, so
-/// only `apiVersion` differs.
-pub fn serve_as(manifest: &mut super::manifest::Manifest, version: &str) {
+/// `version`. `v1beta1`'s schema is `v1`'s without a few later fields (compared field by field
+/// in ESO's CRD): a `v1beta1` API server prunes them, so what the console wrote and what the
+/// cluster keeps would differ at every comparison. A pinned default among them is left out;
+/// a field the secret really uses cannot be written there and is refused, naming it (`Err`:
+/// the sentence the assignment shows).
+pub fn serve_as(manifest: &mut super::manifest::Manifest, version: &str) -> Result<(), String> {
     manifest.0["apiVersion"] = serde_json::json!(format!("{GROUP}/{version}"));
+    if version == "v1" {
+        return Ok(());
+    }
+    let spec = &mut manifest.0["spec"];
+    let mut refused: Vec<String> = Vec::new();
+    if let Some(items) = spec["data"].as_array_mut() {
+        for (i, item) in items.iter_mut().enumerate() {
+            let path = format!("spec.data[{i}].remoteRef");
+            drop_default(
+                &mut refused,
+                &mut item["remoteRef"],
+                &path,
+                "nullBytePolicy",
+                "Ignore",
+            );
+        }
+    }
+    if let Some(items) = spec["dataFrom"].as_array_mut() {
+        for (i, item) in items.iter_mut().enumerate() {
+            for part in ["extract", "find"] {
+                if item.get(part).is_some() {
+                    let path = format!("spec.dataFrom[{i}].{part}");
+                    drop_default(
+                        &mut refused,
+                        &mut item[part],
+                        &path,
+                        "nullBytePolicy",
+                        "Ignore",
+                    );
+                }
+            }
+            if let Some(rewrites) = item["rewrite"].as_array() {
+                for (j, rewrite) in rewrites.iter().enumerate() {
+                    if rewrite.get("merge").is_some() {
+                        refused.push(format!("spec.dataFrom[{i}].rewrite[{j}].merge"));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(items) = spec
+        .pointer_mut("/target/template/templateFrom")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for (i, item) in items.iter_mut().enumerate() {
+            let path = format!("spec.target.template.templateFrom[{i}]");
+            drop_default(&mut refused, item, &path, "valuesDecodingStrategy", "None");
+        }
+    }
+    for (pointer, path) in [
+        ("/syncWindows", "spec.syncWindows"),
+        ("/target/manifest", "spec.target.manifest"),
+        (
+            "/target/template/metadata/finalizers",
+            "spec.target.template.metadata.finalizers",
+        ),
+    ] {
+        if spec.pointer(pointer).is_some() {
+            refused.push(path.to_owned());
+        }
+    }
+    if spec
+        .pointer("/target/creationPolicy")
+        .and_then(serde_json::Value::as_str)
+        == Some("CreateOrMerge")
+    {
+        refused.push("spec.target.creationPolicy: CreateOrMerge".to_owned());
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "This cluster's External Secrets Operator serves only {GROUP}/{version}, which has no {}. Upgrade the operator, or edit the secret to do without it.",
+            refused.join(", ")
+        ))
+    }
+}
+
+/// Leaves out `field` of `object` when it holds `default`; any other value is `path.field` in
+/// `refused` (a field the served version does not have).
+fn drop_default(
+    refused: &mut Vec<String>,
+    object: &mut serde_json::Value,
+    path: &str,
+    field: &str,
+    default: &str,
+) {
+    let Some(map) = object.as_object_mut() else {
+        return;
+    };
+    match map.get(field) {
+        None => {}
+        Some(value) if value.as_str() == Some(default) => {
+            map.remove(field);
+        }
+        Some(_) => refused.push(format!("{path}.{field}")),
+    }
 }
 
 /// One cluster's discovered install, shared by its tasks: `None` until first discovered.
@@ -186,12 +286,6 @@ impl EsoServed {
     pub fn subscribe(&self) -> watch::Receiver<Option<EsoInstall>> {
         self.0.subscribe()
     }
-
-    /// Waits until discovery first answered, at most `limit`.
-    pub async fn discovered(&self, limit: Duration) {
-        let mut changes = self.subscribe();
-        let _ = tokio::time::timeout(limit, changes.wait_for(Option::is_some)).await;
-    }
 }
 
 #[cfg(test)]
@@ -220,6 +314,76 @@ mod tests {
             served.api_version(),
             "v1",
             "without ESO every version fails alike"
+        );
+    }
+
+    fn manifest(spec: serde_json::Value) -> super::super::manifest::Manifest {
+        super::super::manifest::Manifest(serde_json::json!({
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "ExternalSecret",
+            "spec": spec,
+        }))
+    }
+
+    #[test]
+    fn v1beta1_leaves_out_pinned_defaults_it_does_not_have() {
+        let mut object = manifest(serde_json::json!({
+            "data": [{"secretKey": "a", "remoteRef": {"key": "k", "nullBytePolicy": "Ignore", "decodingStrategy": "None"}}],
+            "dataFrom": [{"extract": {"key": "k", "nullBytePolicy": "Ignore"}}],
+            "target": {"creationPolicy": "Owner", "template": {"templateFrom": [{"literal": "x", "valuesDecodingStrategy": "None"}]}},
+        }));
+        let v1 = object.clone();
+        assert_eq!(serve_as(&mut object.clone(), "v1"), Ok(()));
+        assert_eq!(serve_as(&mut object, "v1beta1"), Ok(()));
+        assert_eq!(object.0["apiVersion"], "external-secrets.io/v1beta1");
+        assert!(
+            object
+                .0
+                .pointer("/spec/data/0/remoteRef/nullBytePolicy")
+                .is_none()
+        );
+        assert_eq!(
+            object.0["spec"]["data"][0]["remoteRef"]["decodingStrategy"],
+            "None"
+        );
+        assert!(
+            object
+                .0
+                .pointer("/spec/dataFrom/0/extract/nullBytePolicy")
+                .is_none()
+        );
+        assert!(
+            object
+                .0
+                .pointer("/spec/target/template/templateFrom/0/valuesDecodingStrategy")
+                .is_none()
+        );
+        assert!(
+            v1.0.pointer("/spec/data/0/remoteRef/nullBytePolicy")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn v1beta1_refuses_what_it_cannot_hold_naming_each_field() {
+        let mut object = manifest(serde_json::json!({
+            "data": [{"secretKey": "a", "remoteRef": {"key": "k", "nullBytePolicy": "Fail"}}],
+            "dataFrom": [{"find": {"name": {"regexp": "x"}}, "rewrite": [{"merge": {"strategy": "Extract"}}]}],
+            "syncWindows": {"windows": []},
+            "target": {"creationPolicy": "CreateOrMerge"},
+        }));
+        let error = serve_as(&mut object, "v1beta1").unwrap_err();
+        for field in [
+            "spec.data[0].remoteRef.nullBytePolicy",
+            "spec.dataFrom[0].rewrite[0].merge",
+            "spec.syncWindows",
+            "CreateOrMerge",
+        ] {
+            assert!(error.contains(field), "{field} in {error}");
+        }
+        assert!(
+            error.contains("serves only external-secrets.io/v1beta1"),
+            "{error}"
         );
     }
 }

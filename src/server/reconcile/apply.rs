@@ -212,8 +212,23 @@ pub(super) async fn process(
         (Op::Delete, _) => None,
         (_, SecretSpec::External(spec)) => {
             let mut manifest = manifest::external_secret(&target.placement, spec, target.use_case);
-            // Written at the version the cluster serves (`v1beta1` on older installs).
-            crate::server::cluster::eso_served::serve_as(&mut manifest, cluster.eso.api_version());
+            // Written at the version the cluster serves (`v1beta1` on older installs), unless
+            // the secret uses a field that version does not have: nothing is written then.
+            if let Err(reason) = crate::server::cluster::eso_served::serve_as(
+                &mut manifest,
+                cluster.eso.api_version(),
+            ) {
+                observe(
+                    ctx,
+                    item,
+                    Observation::ApplyRefused {
+                        reason,
+                        failure: None,
+                    },
+                )
+                .await?;
+                return Ok(Outcome::Done);
+            }
             Some(manifest)
         }
         (_, SecretSpec::Kubernetes(spec)) => {

@@ -162,14 +162,20 @@ async fn record_eso(
 /// How often an unreachable cluster is probed.
 const DOWN_PROBE: Duration = Duration::from_secs(1);
 
-/// How long the worker waits for a cluster's first discovery before it writes anything.
-const DISCOVERY_WAIT: Duration = Duration::from_secs(10);
-
 async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
-    // ExternalSecrets are written at the version the cluster serves: wait (a little) for the
-    // store watch's first discovery, rather than write `v1` to an install that serves only
-    // `v1beta1` and have it refused.
-    cluster.eso.discovered(DISCOVERY_WAIT).await;
+    // ExternalSecrets are written at the version the cluster serves. The store watch discovers
+    // it as it starts, but the worker does not wait on another task for it (a reconciler may
+    // run without one, and waiting held every first write back): it asks the cluster itself
+    // when nothing is known yet. A cluster that does not answer gets `v1` until a discovery
+    // does; a write it refuses is retried like any other.
+    if cluster.eso.current().is_none() {
+        match crate::server::cluster::eso_served::discover(&cluster.client).await {
+            Ok(install) => cluster.eso.set(install),
+            Err(error) => {
+                tracing::warn!(cluster = %cluster.name, %error, "could not discover which External Secrets Operator the cluster runs");
+            }
+        }
+    }
     // Only the leader works the queue, so claims still held belong to a leader that died
     // mid-work (a crash, a SIGKILL): release them now rather than when they expire.
     if let Err(error) = work_queue::release_claims(&ctx.db, cluster.id).await {
