@@ -6,14 +6,30 @@
 use leptos::prelude::*;
 
 use crate::api::applied::applied_manifests;
+use crate::components::contexts::use_live;
 use crate::components::load::load;
+use crate::error::AppError;
 use crate::model::applied::AppliedManifest;
 
 /// The section, loaded once per page view of secret `secret_id` (the page renders it again
-/// when the secret or its assignments change).
+/// when the secret or its assignments change). Never asked for a secret the live stream says
+/// is gone: the page keeps showing a deleted secret as it was, and the request would be a 404.
 #[component]
 pub fn AppliedObjects(secret_id: i64) -> impl IntoView {
-    let manifests = load(move || secret_id, applied_manifests);
+    let live = use_live();
+    let manifests = load(
+        move || secret_id,
+        move |id| {
+            let gone = untrack(|| live.is_gone(id));
+            async move {
+                if gone {
+                    Err(AppError::NotFound)
+                } else {
+                    applied_manifests(id).await
+                }
+            }
+        },
+    );
     view! {
         <section aria-labelledby="applied-objects">
         <h2 id="applied-objects">"Applied objects"</h2>
@@ -31,6 +47,8 @@ pub fn AppliedObjects(secret_id: i64) -> impl IntoView {
                             .map(|manifest| view! { <AppliedObject secret_id manifest /> })
                             .collect_view()
                             .into_any(),
+                        // Deleted meanwhile: the page says so above.
+                        Err(AppError::NotFound) => ().into_any(),
                         Err(error) => {
                             view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
                         }
