@@ -1,9 +1,11 @@
-//! The create/edit form's YAML tab: a pasted ExternalSecret manifest read into a spec.
+//! The create/edit form's YAML tab: a pasted ExternalSecret manifest read into a spec, and the
+//! form's spec written out as one ("Edit as YAML").
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::eso_yaml::ParsedExternalSecret;
+use crate::model::secret::SecretForm;
 
 /// Reads an ExternalSecret manifest (`external-secrets.io/v1` or `v1beta1`, YAML or JSON):
 /// validated against the CRD schema and the console's rules, every problem naming its path
@@ -50,6 +52,29 @@ pub async fn parse_external_secret_yaml(
                     .map_err(in_manifest)?;
             }
             Ok(parsed)
+        }
+        .await,
+    )
+}
+
+/// The create/edit form's External secret as the manifest the YAML tab shows for "Edit as
+/// YAML": `external-secrets.io/v1`, every default pinned, every field the form holds (its
+/// hidden extras too), without the namespace and labels the console sets. Reads nothing
+/// stored: the form is the caller's own, so any signed-in person may ask.
+#[server(prefix = "/api", endpoint = "external_secret_form_yaml", input = server_fn::codec::Json)]
+pub async fn external_secret_form_yaml(form: SecretForm) -> Result<String, AppError> {
+    use crate::server::api_support::{reader, respond};
+    respond(
+        async {
+            reader().await?;
+            let input = form.into_input()?;
+            let crate::model::secret::SecretSpec::External(spec) = &input.spec else {
+                return Err(AppError::validation(
+                    "kind",
+                    "only an External secret is written as an ExternalSecret manifest",
+                ));
+            };
+            Ok(crate::server::eso::authoring_yaml(&input.name, spec))
         }
         .await,
     )

@@ -86,6 +86,7 @@ impl Client {
             "update_secret",
             "preview_secret",
             "parse_external_secret_yaml",
+            "external_secret_form_yaml",
         ];
         let request = self.http.post(format!("{}/api/{endpoint}", self.base));
         let request = if json_endpoints.contains(&endpoint) {
@@ -600,6 +601,14 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
                 move |_, _| json!({"yaml": "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: {name: parsed}\nspec:\n  secretStoreRef: {name: vault, kind: ClusterSecretStore}\n  dataFrom: [{extract: {key: payments/token}}]\n", "project_id": payments}),
             ),
             [401, 404, 200, 200],
+        ),
+        (
+            // The caller's own form written as a manifest: nothing stored is read.
+            "external_secret_form_yaml",
+            Box::new(
+                |_, _| json!({"form": {"name": "written", "scope": "Organization", "use_case": "Generic", "kind": "External", "store": "vault", "refresh_interval": "1h", "secret_key": ["token"], "remote_key": ["shared/token"]}}),
+            ),
+            [401, 200, 200, 200],
         ),
     ];
     let mut failures = Vec::new();

@@ -154,6 +154,29 @@ pub fn check_spec(spec: &ExternalSpec, use_case: UseCase) -> Vec<FieldError> {
     errors
 }
 
+/// The manifest a person edits for `spec` (the YAML tab's "Edit as YAML"): the canonical
+/// ExternalSecret named `name`, but without the namespace and the console's labels, which are
+/// set per project when it is applied. Read back by [`parse_external_secret`], it gives `spec`.
+pub fn authoring_yaml(name: &str, spec: &ExternalSpec) -> String {
+    let placement = Placement {
+        secret_id: 0,
+        assignment_id: 0,
+        scope: Scope::Organization,
+        name: name.to_owned(),
+        namespace: String::new(),
+    };
+    // Generic: the use case's Secret type is the console's to add, not part of the spec.
+    let Manifest(mut object) = external_secret(&placement, spec, UseCase::Generic);
+    object["metadata"] = serde_json::json!({ "name": name });
+    if let Some(labels) = object
+        .pointer_mut("/spec/target/template/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        labels.retain(|key, _| !parse::OUR_LABELS.contains(&key.as_str()));
+    }
+    crate::server::cluster::manifest::manifest_yaml(&object)
+}
+
 /// Records the paths `pruned` lost from `original`: fields ExternalSecret v1 does not have.
 /// kubectl's strict field validation refuses them too; silently dropping one would lose what
 /// the author meant (a typo such as `refreshIntervall`).

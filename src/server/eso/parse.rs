@@ -19,7 +19,7 @@ use crate::server::cluster::manifest::{
 
 /// The labels the console puts on the objects it applies (and into a template's metadata): a
 /// manifest carrying them was written by the console; they are not the user's.
-const OUR_LABELS: [&str; 4] = [
+pub const OUR_LABELS: [&str; 4] = [
     LABEL_MANAGED_BY,
     LABEL_SECRET_ID,
     LABEL_ASSIGNMENT_ID,

@@ -316,3 +316,21 @@ fn check_spec_refuses_what_the_crd_refuses_in_a_spec_sent_as_json() {
         .collect();
     assert_eq!(fields, ["spec.dataFrom[0].rewrite[0].regexp.target"]);
 }
+
+#[test]
+fn a_spec_written_for_the_yaml_tab_reads_back_the_same_for_every_corpus_manifest() {
+    for (file, manifest) in corpus() {
+        let Ok(read) = parse_external_secret(&manifest) else {
+            continue;
+        };
+        let yaml = authoring_yaml(&read.name, &read.spec);
+        assert!(
+            !yaml.contains("namespace:") && !yaml.contains(LABEL_MANAGED_BY),
+            "{file}: the console's fields are left out:\n{yaml}"
+        );
+        let again = parse_external_secret(&yaml)
+            .unwrap_or_else(|errors| panic!("{file}: {errors:?}\n{yaml}"));
+        assert_eq!((again.name, again.spec), (read.name, read.spec), "{file}");
+        assert!(again.notes.is_empty(), "{file}: {:?}", again.notes);
+    }
+}
