@@ -12,6 +12,7 @@ mod assign;
 mod fields;
 mod rows;
 mod values;
+mod yaml_tab;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -33,6 +34,7 @@ use crate::model::flash::FailedPost;
 use crate::model::secret::{FormValues, Scope, SecretForm, set_row};
 use assign::CreateAssignSection;
 use fields::{SecretFields, shown_at_a_field};
+use yaml_tab::{LoadedNotice, YamlPanel, YamlTab, YamlTabs};
 
 /// `/secrets/new`: an organization secret.
 #[component]
@@ -153,6 +155,7 @@ fn as_posted(failed: &FailedPost, page: &SecretForm) -> SecretForm {
             ("key", Some(i)) => set_row(&mut form.key, i, value),
             ("assign_to", Some(_)) => form.assign_to.extend(value.parse::<i64>().ok()),
             ("selectors", None) => form.selectors = value,
+            ("external_extra", None) => form.external_extra = value,
             _ => {}
         }
     }
@@ -271,6 +274,8 @@ fn SecretFormBody(
             }
         },
     );
+    // The YAML tab (External secrets, once the bundle runs).
+    let yaml = YamlTab::closed();
     let pending = Signal::derive(move || create.pending().get() || update.pending().get());
     // The server's refusal of the last submit (also after a submit without JavaScript: the
     // page it is sent back to carries it).
@@ -303,8 +308,29 @@ fn SecretFormBody(
         let warning = original
             .clone()
             .map(|original| view! { <KeyRemovalWarning form original /> });
+        // The Form and YAML tabs (type-erased: the form's view type is deep enough as it is).
+        let tabs = view! {
+            <YamlTabs tab=yaml form hydrated />
+            <YamlPanel tab=yaml form hydrated editing />
+            <div
+                id="panel-form"
+                role=move || hydrated.get().then_some("tabpanel")
+                aria-labelledby=move || hydrated.get().then_some("tab-form")
+                hidden=move || yaml.shown(form, hydrated)
+            >
+                <LoadedNotice tab=yaml />
+                // Drawn again from the form's state when a manifest is loaded into it: the
+                // fields hold what they were first given.
+                {move || {
+                    yaml.loads.track();
+                    let initial = form.get_untracked();
+                    view! { <SecretFields form initial editing touched submitted hydrated options preview answered yaml /> }.into_any()
+                }}
+            </div>
+        }
+        .into_any();
         view! {
-            <SecretFields form initial=initial.clone() editing touched submitted hydrated options preview answered />
+            {tabs}
             {assigning.then(|| view! { <CreateAssignSection form hydrated answered /> })}
             {move || server_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
             // The server was away: said beside Save, with Retry (the form is kept as it is).
@@ -316,7 +342,10 @@ fn SecretFormBody(
                     type="submit"
                     class="button primary"
                     disabled=move || pending.get()
-                    on:click=move |_| submitted.set(true)
+                    on:click=move |_| {
+                        submitted.set(true);
+                        yaml.show_form();
+                    }
                 >
                     {move || match (pending.get(), editing) {
                         (true, _) => "Saving…",
@@ -335,6 +364,13 @@ fn SecretFormBody(
                 <input type="hidden" name="csrf" value=csrf />
                 <input type="hidden" name="form[scope]" value=form.get_untracked().scope />
                 {project_id.map(|id| view! { <input type="hidden" name="form[project_id]" value=id /> })}
+                // What a manifest loaded in the YAML tab set that the form cannot show.
+                <input
+                    type="hidden"
+                    name="form[external_extra]"
+                    value=form.get_untracked().external_extra
+                    prop:value=move || form.with(|f| f.external_extra.clone())
+                />
                 {fields()}
             </ActionForm>
         }
@@ -351,7 +387,12 @@ fn SecretFormBody(
                 {project_id.map(|id| view! { <input type="hidden" name="form[project_id]" value=id /> })}
                 <input type="hidden" name="form[kind]" value=form.get_untracked().kind />
                 // What a manifest set that the form cannot show (dataFrom, template, …).
-                <input type="hidden" name="form[external_extra]" value=form.get_untracked().external_extra />
+                <input
+                    type="hidden"
+                    name="form[external_extra]"
+                    value=form.get_untracked().external_extra
+                    prop:value=move || form.with(|f| f.external_extra.clone())
+                />
                 {fields()}
             </ActionForm>
         }

@@ -17,6 +17,7 @@ use crate::model::secret::{SecretForm, UseCase};
 
 use super::rows::{ExternalRow, KubernetesRow, row_control_id};
 use super::values::{DockerConfigHelper, choose_type};
+use super::yaml_tab::{YamlExtras, YamlTab};
 
 /// Secret types offered for Kubernetes secrets (service-account tokens are never managed here).
 const SECRET_TYPES: &[&str] = &[
@@ -141,6 +142,7 @@ pub fn SecretFields(
     options: Load<Result<FormOptions, AppError>>,
     preview: Load<Result<String, AppError>>,
     answered: Signal<Option<AppError>>,
+    yaml: YamlTab,
 ) -> impl IntoView {
     // A form sent back (or being edited) has its rows, and one blank row more (a new one gets
     // a few blank rows: all a browser without JavaScript has to type into).
@@ -472,6 +474,7 @@ pub fn SecretFields(
             >
                 "Add key"
             </button>
+            <YamlExtras tab=yaml form />
         </fieldset>
 
         <fieldset
