@@ -1,16 +1,24 @@
 //! A pasted ExternalSecret manifest over HTTP: read by the YAML tab's server function, saved
 //! with every field through create, and a team member held to the project's allowlist (a
-//! `find` outside it refused naming `spec.dataFrom[0].find.path`), on both backends.
+//! `find` outside it refused naming `spec.dataFrom[0].find.path`), on both backends; and the
+//! YAML tab's journey to the simulated cluster (issue 23's first "Done when").
 
+use std::time::Duration;
+
+use kube::api::Api;
+use secrets_console::model::secret::{ExternalSpec, Scope, SecretForm, SecretSpec, UseCase};
 use serde_json::{Value, json};
 
-use crate::auth::{Client, demo_server, secret_id};
+use crate::auth::{Client, demo_server, demo_server_on, secret_id};
 use crate::on_both_backends;
+use crate::reconcile::external_secrets;
+use crate::simulated::client_for;
 use crate::support::Backend;
 
 on_both_backends!(
     a_members_find_outside_the_allowlist_is_refused_naming_its_path,
     a_pasted_manifest_is_saved_with_every_field_and_reads_back,
+    a_pasted_v1beta1_manifest_lands_as_v1_with_its_data_from_and_template,
 );
 
 async fn payments_id(client: &Client) -> i64 {
@@ -107,4 +115,122 @@ async fn a_pasted_manifest_is_saved_with_every_field_and_reads_back(backend: Bac
         stored["target"]["template"]["data"]["DATABASE_URL"],
         "postgres://{{ .username }}@db/app"
     );
+}
+
+/// The journey of issue 23's first "Done when", through the server functions the YAML tab and
+/// the create form call: a `v1beta1` manifest with `dataFrom` extract and a template is read,
+/// posted as the form (its hidden extras included) and assigned to payments; the simulated
+/// cluster then holds the canonical v1 ExternalSecret with both intact, and its target Secret
+/// the extracted keys and the templated one. "Edit as YAML" writes the form back as a manifest
+/// that reads back to the same spec.
+async fn a_pasted_v1beta1_manifest_lands_as_v1_with_its_data_from_and_template(backend: Backend) {
+    let data_dir = tempfile::tempdir().unwrap();
+    let db = backend.fresh_database().await;
+    let server = demo_server_on(&db, Vec::new(), Some(data_dir.path())).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let payments = payments_id(&admin).await;
+    let template = "postgres://{{ .username }}:{{ .password }}@{{ .host }}/app";
+    let yaml = format!(
+        "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n  name: \
+         journey-postgres\nspec:\n  refreshInterval: 1h\n  secretStoreRef:\n    name: vault\n    \
+         kind: ClusterSecretStore\n  target:\n    template:\n      engineVersion: v2\n      \
+         mergePolicy: Merge\n      data:\n        url: \"{template}\"\n  dataFrom:\n  - extract:\n      \
+         key: shared/postgres\n"
+    );
+    let (status, parsed) = admin
+        .call("parse_external_secret_yaml", json!({"yaml": yaml}))
+        .await;
+    assert_eq!(status, 200, "{parsed}");
+    let spec: ExternalSpec = serde_json::from_value(parsed["spec"].clone()).unwrap();
+    // The form as the YAML tab fills it: no rows, everything else in the hidden field.
+    let mut form = SecretForm::of(
+        "journey-postgres",
+        Scope::Organization,
+        None,
+        UseCase::Generic,
+        "",
+        &SecretSpec::External(spec.clone()),
+    );
+    form.assign_to = vec![payments];
+    assert!(form.secret_key.is_empty() && !form.external_extra.is_empty());
+    let posted = serde_json::to_value(&form).unwrap();
+    let (status, body) = admin
+        .call(
+            "create_secret_form",
+            json!({"csrf": admin.csrf, "form": posted}),
+        )
+        .await;
+    assert!(status == 200 || status == 302, "{status} {body}");
+    let id = secret_id(&admin, "journey-postgres").await;
+    let (_, detail) = admin.call("get_secret", json!({"id": id})).await;
+    let stored: ExternalSpec = serde_json::from_value({
+        let mut spec = detail["spec"].clone();
+        spec.as_object_mut().unwrap().remove("kind");
+        spec
+    })
+    .unwrap();
+    assert_eq!(stored, spec, "saved with every field");
+
+    // Synced in payments.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, detail) = admin.call("get_secret", json!({"id": id})).await;
+        if detail["assignments"][0]["status"] == "Synced" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not Synced: {}",
+            detail["assignments"]
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // `kubectl get externalsecret journey-postgres -n payments -o yaml`: v1, intact.
+    let cluster = client_for(&data_dir.path().join("sim").join("kubeconfig"), "aws-dev").await;
+    let applied = external_secrets(&cluster, "payments")
+        .get("journey-postgres")
+        .await
+        .unwrap();
+    let types = applied.types.clone().unwrap();
+    assert_eq!(types.api_version, "external-secrets.io/v1");
+    let applied_spec = &applied.data["spec"];
+    assert_eq!(
+        applied_spec["dataFrom"][0]["extract"]["key"], "shared/postgres",
+        "{applied_spec}"
+    );
+    let applied_template = &applied_spec["target"]["template"];
+    assert_eq!(applied_template["data"]["url"], template, "{applied_spec}");
+    assert_eq!(applied_template["mergePolicy"], "Merge");
+    assert_eq!(applied_template["engineVersion"], "v2");
+
+    // The target Secret: the extracted keys, and the templated one assembled from them.
+    let secret = Api::<k8s_openapi::api::core::v1::Secret>::namespaced(cluster, "payments")
+        .get("journey-postgres")
+        .await
+        .unwrap();
+    let data = secret.data.unwrap_or_default();
+    let keys: Vec<&str> = data.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["host", "password", "url", "username"]);
+    assert_eq!(
+        String::from_utf8(data["url"].0.clone()).unwrap(),
+        "postgres://app:demo-postgres-password@postgres.shared.svc/app"
+    );
+
+    // "Edit as YAML": the form written back as a manifest reads back to the same spec.
+    let (status, yaml) = admin
+        .call("external_secret_form_yaml", json!({"form": posted}))
+        .await;
+    assert_eq!(status, 200, "{yaml}");
+    let yaml = yaml.as_str().unwrap().to_owned();
+    assert!(
+        yaml.contains("extract:") && !yaml.contains("namespace:"),
+        "{yaml}"
+    );
+    let (status, again) = admin
+        .call("parse_external_secret_yaml", json!({"yaml": yaml}))
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["spec"], parsed["spec"]);
+    assert_eq!(again["notes"], json!([]), "nothing the console owns in it");
 }
