@@ -204,7 +204,7 @@ pub fn preview(input: &crate::model::secret::CreateSecretInput, namespace: &str)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::secret::ExternalDataEntry;
     use crate::sim::schema::Schema;
@@ -243,8 +243,9 @@ mod tests {
         }
     }
 
-    /// The real ExternalSecret v1 schema from `../shared/crds` (test data).
-    fn real_schema() -> Option<Schema> {
+    /// A version's `openAPIV3Schema` of the real ExternalSecret CRD in `../shared/crds` (test
+    /// data), or `None` with `SECRETS_CONSOLE_SKIP_CRD_TESTS=1`.
+    pub(crate) fn real_crd(version: &str) -> Option<Value> {
         if std::env::var("SECRETS_CONSOLE_SKIP_CRD_TESTS").as_deref() == Ok("1") {
             return None;
         }
@@ -261,11 +262,16 @@ mod tests {
         let text = std::fs::read_to_string(dir.join("external-secrets.io_externalsecrets.yaml"))
             .expect("CRD readable");
         let crd: Value = serde_saphyr::from_str(&text).expect("CRD parses");
-        let v1 = crd["spec"]["versions"]
+        let found = crd["spec"]["versions"]
             .as_array()
-            .and_then(|v| v.iter().find(|v| v["name"] == "v1"))
-            .expect("v1");
-        Some(Schema::new(v1["schema"]["openAPIV3Schema"].clone()))
+            .and_then(|v| v.iter().find(|v| v["name"] == version))
+            .expect("version present");
+        Some(found["schema"]["openAPIV3Schema"].clone())
+    }
+
+    /// The real ExternalSecret v1 schema from `../shared/crds` (test data).
+    fn real_schema() -> Option<Schema> {
+        real_crd("v1").map(Schema::new)
     }
 
     #[test]

@@ -5,34 +5,9 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::domain::validation::validate_refresh_interval;
+use crate::server::cluster::manifest::tests::real_crd;
 use crate::server::cluster::manifest::{LABEL_MANAGED_BY, external_secret_yaml};
 use crate::sim::schema::Schema;
-
-/// A version's `openAPIV3Schema` of the real ExternalSecret CRD in `../shared/crds` (test
-/// data), or `None` with `SECRETS_CONSOLE_SKIP_CRD_TESTS=1`.
-fn real_crd(version: &str) -> Option<Value> {
-    if std::env::var("SECRETS_CONSOLE_SKIP_CRD_TESTS").as_deref() == Ok("1") {
-        return None;
-    }
-    let candidates = [
-        std::env::var_os("SECRETS_CONSOLE_ESO_CRDS").map(std::path::PathBuf::from),
-        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/crds")),
-        Some("/work/shared/crds".into()),
-    ];
-    let dir = candidates
-        .iter()
-        .flatten()
-        .find(|d| d.is_dir())
-        .unwrap_or_else(|| panic!("the real ESO CRDs are not in {candidates:?}"));
-    let text = std::fs::read_to_string(dir.join("external-secrets.io_externalsecrets.yaml"))
-        .expect("CRD readable");
-    let crd: Value = serde_saphyr::from_str(&text).expect("CRD parses");
-    let found = crd["spec"]["versions"]
-        .as_array()
-        .and_then(|v| v.iter().find(|v| v["name"] == version))
-        .expect("version present");
-    Some(found["schema"]["openAPIV3Schema"].clone())
-}
 
 fn without_descriptions(value: &Value) -> Value {
     match value {
