@@ -146,12 +146,31 @@ pub(super) fn ValueCell(
 
 /// Reads the chosen file into the value; a file that is not UTF-8 text is refused by name
 /// (a Secret's value typed here is text; its bytes go to the cluster as they are).
-#[cfg(feature = "hydrate")]
 fn load_file(
     ev: &leptos::ev::Event,
     n: usize,
     set_value: impl Fn(String) + Clone + 'static,
     problem: RwSignal<Option<String>>,
+) {
+    read_text_file(ev, move |read| match read {
+        Ok(text) => {
+            problem.set(None);
+            set_value(text);
+        }
+        Err(name) => problem.set(Some(format!(
+            "Value {n}: {name} is not a text file (UTF-8); load a PEM or other text file, or \
+             paste the value"
+        ))),
+    });
+}
+
+/// Reads the file chosen in `ev`'s input in the browser and hands `done` its text, or the
+/// file's name when it is not UTF-8 text. The input is cleared, so the same file can be
+/// chosen again.
+#[cfg(feature = "hydrate")]
+pub(super) fn read_text_file(
+    ev: &leptos::ev::Event,
+    done: impl FnOnce(Result<String, String>) + 'static,
 ) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
@@ -169,22 +188,13 @@ fn load_file(
     let Ok(reader) = web_sys::FileReader::new() else {
         return;
     };
-    let done = reader.clone();
+    let result = reader.clone();
     let onload = Closure::once(move || {
-        let bytes = done
+        let bytes = result
             .result()
             .map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec())
             .unwrap_or_default();
-        match String::from_utf8(bytes) {
-            Ok(text) => {
-                problem.set(None);
-                set_value(text);
-            }
-            Err(_) => problem.set(Some(format!(
-                "Value {n}: {name} is not a text file (UTF-8); load a PEM or other text file, or \
-                 paste the value"
-            ))),
-        }
+        done(String::from_utf8(bytes).map_err(|_| name));
     });
     reader.set_onload(Some(onload.as_ref().unchecked_ref()));
     onload.forget();
@@ -192,12 +202,11 @@ fn load_file(
     input.set_value("");
 }
 
+/// Files are read in the browser only.
 #[cfg(not(feature = "hydrate"))]
-fn load_file(
+pub(super) fn read_text_file(
     _: &leptos::ev::Event,
-    _: usize,
-    _: impl Fn(String) + Clone + 'static,
-    _: RwSignal<Option<String>>,
+    _: impl FnOnce(Result<String, String>) + 'static,
 ) {
 }
 

@@ -446,49 +446,18 @@ pub fn YamlExtras(tab: YamlTab, form: RwSignal<SecretForm>) -> impl IntoView {
 }
 
 /// Reads the chosen file into the manifest; a file that is not UTF-8 text is refused by name.
-#[cfg(feature = "hydrate")]
 fn read_file(ev: &leptos::ev::Event, tab: YamlTab) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-
-    let Some(input) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-    else {
-        return;
-    };
-    let Some(file) = input.files().and_then(|files| files.get(0)) else {
-        return;
-    };
-    let name = file.name();
-    let Ok(reader) = web_sys::FileReader::new() else {
-        return;
-    };
-    let done = reader.clone();
-    let onload = Closure::once(move || {
-        let bytes = done
-            .result()
-            .map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec())
-            .unwrap_or_default();
-        match String::from_utf8(bytes) {
-            Ok(text) => {
-                tab.problem.set(None);
-                tab.errors.set(Vec::new());
-                tab.text.set(text);
-            }
-            Err(_) => tab.problem.set(Some(format!(
-                "{name} is not a text file (UTF-8): load a YAML or JSON manifest"
-            ))),
+    super::values::read_text_file(ev, move |read| match read {
+        Ok(text) => {
+            tab.problem.set(None);
+            tab.errors.set(Vec::new());
+            tab.text.set(text);
         }
+        Err(name) => tab.problem.set(Some(format!(
+            "{name} is not a text file (UTF-8): load a YAML or JSON manifest"
+        ))),
     });
-    reader.set_onload(Some(onload.as_ref().unchecked_ref()));
-    onload.forget();
-    let _ = reader.read_as_array_buffer(&file);
-    input.set_value("");
 }
-
-#[cfg(not(feature = "hydrate"))]
-fn read_file(_: &leptos::ev::Event, _: YamlTab) {}
 
 #[cfg(test)]
 mod tests {
