@@ -41,9 +41,11 @@ pub fn use_of(endpoint: &str) -> Option<Use> {
         | "list_audit"
         | "unmanaged_objects"
         | "parse_external_secret_yaml"
+        | "external_secret_form_yaml"
         | "applied_manifests" => Use::Read,
         "create_secret"
         | "create_secret_form"
+        | "create_secret_yaml_form"
         | "update_secret"
         | "update_secret_form"
         | "set_assignments"

@@ -139,7 +139,12 @@ pub fn serve_as(manifest: &mut super::manifest::Manifest, version: &str) -> Resu
     }
     let spec = &mut manifest.0["spec"];
     let mut refused: Vec<String> = Vec::new();
-    if let Some(items) = spec["data"].as_array_mut() {
+    // `get_mut`, not `spec["data"]`: indexing a JSON object mutably inserts a `null` for an
+    // absent key, and a `dataFrom: null` the cluster drops would differ at every comparison.
+    if let Some(items) = spec
+        .get_mut("data")
+        .and_then(serde_json::Value::as_array_mut)
+    {
         for (i, item) in items.iter_mut().enumerate() {
             let path = format!("spec.data[{i}].remoteRef");
             drop_default(
@@ -151,7 +156,10 @@ pub fn serve_as(manifest: &mut super::manifest::Manifest, version: &str) -> Resu
             );
         }
     }
-    if let Some(items) = spec["dataFrom"].as_array_mut() {
+    if let Some(items) = spec
+        .get_mut("dataFrom")
+        .and_then(serde_json::Value::as_array_mut)
+    {
         for (i, item) in items.iter_mut().enumerate() {
             for part in ["extract", "find"] {
                 if item.get(part).is_some() {
