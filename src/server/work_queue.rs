@@ -150,33 +150,31 @@ pub async fn retry_now(db: &Db, cluster_id: i64) -> Result<u64, sqlx::Error> {
 }
 
 /// The work of `item` is done: its row goes, unless a newer request arrived meanwhile (then
-/// it is released for the next round). The caller holds the database's write turn.
-pub async fn complete(db: &Db, item: &Item) -> Result<(), sqlx::Error> {
+/// it is released for the next round). In the caller's write transaction: the reconciler
+/// finishes a batch of rows in one.
+pub async fn complete(conn: &mut AnyConnection, item: &Item) -> Result<(), sqlx::Error> {
     let removed = sqlx::query("DELETE FROM work_items WHERE id = $1 AND seq = $2")
         .bind(item.id)
         .bind(item.seq)
-        .execute(db.pool())
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     if removed == 0 {
-        sqlx::query("UPDATE work_items SET locked_until = NULL WHERE id = $1")
-            .bind(item.id)
-            .execute(db.pool())
-            .await?;
+        release(conn, item).await?;
     }
     Ok(())
 }
 
-/// The work of `item` failed with `error`: tried again after `delay`. The caller holds the
-/// database's write turn.
+/// The work of `item` failed with `error`: tried again after `delay` (a newer request
+/// meanwhile is released as it is). In the caller's write transaction.
 pub async fn retry_later(
-    db: &Db,
+    conn: &mut AnyConnection,
     item: &Item,
     delay: Duration,
     error: &str,
 ) -> Result<(), sqlx::Error> {
     let not_before = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE work_items SET attempts = attempts + 1, not_before = $1, locked_until = NULL, \
          last_error = $2 WHERE id = $3 AND seq = $4",
     )
@@ -184,11 +182,20 @@ pub async fn retry_later(
     .bind(error)
     .bind(item.id)
     .bind(item.seq)
-    .execute(db.pool())
-    .await?;
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        release(conn, item).await?;
+    }
+    Ok(())
+}
+
+/// Releases the claim on `item`'s row (a newer request replaced it while it was worked).
+async fn release(conn: &mut AnyConnection, item: &Item) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE work_items SET locked_until = NULL WHERE id = $1")
         .bind(item.id)
-        .execute(db.pool())
+        .execute(conn)
         .await?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams
 use serde_json::json;
 use sqlx::Row;
 
-use super::context::{Context, Rejudge, external_secret_resource_at, secret_resource};
+use super::context::{Context, external_secret_resource_at, secret_resource};
 use super::error::Error;
 use super::plan::{Action, Desired, Kind, Observed, plan};
 use crate::domain::status::{FailureClass, Observation};
@@ -23,6 +23,15 @@ use crate::server::work_queue::{Item, Op};
 pub(super) enum Outcome {
     /// Finished (whatever the cluster said is recorded as an observation).
     Done,
+    /// The API server accepted the apply (or had it already): the object is at `generation`.
+    /// Recorded with the row's end, in the finisher's batch; then the watcher judges `object`
+    /// (namespace, name) again.
+    Applied {
+        /// `metadata.generation` after the apply.
+        generation: i64,
+        /// Which object.
+        object: (String, String),
+    },
     /// Try again after the back-off, for this reason (nothing recorded, or a refusal recorded
     /// that may heal by itself).
     Retry(String),
@@ -190,7 +199,6 @@ pub(super) async fn process(
     ctx: &Context,
     cluster: &ClusterHandle,
     item: &Item,
-    rejudge: &Rejudge,
 ) -> Result<Outcome, Error> {
     let Some(target) = load_target(ctx, item).await? else {
         // The assignment is gone (its delete finished): nothing left to do.
@@ -292,7 +300,7 @@ pub(super) async fn process(
                 match result {
                     Ok(object) => {
                         let generation = object.metadata.generation.unwrap_or(0);
-                        return applied(ctx, item, &target, generation, rejudge).await;
+                        return applied(ctx, &target, generation).await;
                     }
                     Err(error) => observed.refused = Some(error.into()),
                 }
@@ -307,7 +315,7 @@ pub(super) async fn process(
                     Ok(object) => {
                         tracing::info!(cluster = %target.cluster, %namespace, %name, "took over an existing object without changing its data");
                         let generation = object.metadata.generation.unwrap_or(0);
-                        return applied(ctx, item, &target, generation, rejudge).await;
+                        return applied(ctx, &target, generation).await;
                     }
                     Err(kube::Error::Api(status)) if status.code == 409 => {
                         observed.object = Some(read(&api, name).await);
@@ -321,7 +329,7 @@ pub(super) async fn process(
                 return Ok(Outcome::Done);
             }
             Action::Unchanged { generation } => {
-                return applied(ctx, item, &target, generation, rejudge).await;
+                return applied(ctx, &target, generation).await;
             }
             Action::ForceSync => {
                 let patch =
@@ -471,15 +479,9 @@ async fn take_back_recorded(
     Ok(())
 }
 
-/// Records an accepted (or already satisfied) apply, ends an adoption, and has the watcher
-/// judge again what it saw of the object before this was recorded.
-async fn applied(
-    ctx: &Context,
-    item: &Item,
-    target: &Target,
-    generation: i64,
-    rejudge: &Rejudge,
-) -> Result<Outcome, Error> {
+/// An accepted (or already satisfied) apply: ends an adoption or a take-over now; the status
+/// is recorded by the finisher, which then has the watcher judge the object again.
+async fn applied(ctx: &Context, target: &Target, generation: i64) -> Result<Outcome, Error> {
     if target.adopt {
         secrets::end_adoption(&ctx.db, target.placement.assignment_id).await?;
         tracing::info!(cluster = %target.cluster, namespace = %target.placement.namespace, name = %target.placement.name, "adopted an existing object");
@@ -487,12 +489,13 @@ async fn applied(
     if target.take_over {
         secrets::end_take_over(&ctx.db, target.placement.assignment_id).await?;
     }
-    observe(ctx, item, Observation::Applied { generation }).await?;
-    let _ = rejudge.send((
-        target.placement.namespace.clone(),
-        target.placement.name.clone(),
-    ));
-    Ok(Outcome::Done)
+    Ok(Outcome::Applied {
+        generation,
+        object: (
+            target.placement.namespace.clone(),
+            target.placement.name.clone(),
+        ),
+    })
 }
 
 /// Records a refusal as Failed (DeleteRefused for a delete) with its reason; one that may heal

@@ -19,7 +19,6 @@ pub use context::{Options, external_secret_resource};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use tokio::task::JoinHandle;
 
 use self::apply::Outcome;
@@ -29,7 +28,8 @@ use crate::server::clock::now_ms;
 use crate::server::cluster::registry::{self, ClusterHandle};
 use crate::server::crypto::Keyring;
 use crate::server::db::Db;
-use crate::server::secrets;
+use crate::server::errors::ServiceError;
+use crate::server::secrets::{self, Report};
 use crate::server::work_queue::{self, Item};
 
 /// The running reconciler: one worker and one watcher per cluster, and the delete deadline.
@@ -85,16 +85,93 @@ fn backoff(options: &Options, attempts: i64) -> Duration {
     exponential_backoff(options.base_backoff, options.max_backoff, attempts)
 }
 
-async fn finish(ctx: &Context, item: &Item, outcome: Outcome) -> Result<(), sqlx::Error> {
-    let _turn = ctx.db.write_turn().await;
-    match outcome {
-        Outcome::Done => work_queue::complete(&ctx.db, item).await,
-        Outcome::Retry(error) => {
-            let delay = backoff(&ctx.options, item.attempts);
-            work_queue::retry_later(&ctx.db, item, delay, &error).await
+/// A worked change on its way to [`finisher`].
+type Finished = (Item, Outcome);
+
+/// Records the outcomes of a batch of worked changes in one write transaction: the applies'
+/// statuses, then each row finished or put back with its retry delay. Then the watcher judges
+/// again what it saw of each applied object, now that the apply is recorded.
+async fn finish(ctx: &Context, batch: &[Finished], rejudge: &Rejudge) {
+    let recorded = match record_outcomes(ctx, batch).await {
+        Ok(()) => true,
+        // One row the batch could not record must not hold back the others: each alone.
+        Err(error) if batch.len() > 1 => {
+            tracing::debug!(%error, "could not record a batch of outcomes; recording them one by one");
+            for finished in batch {
+                if let Err(error) = record_outcomes(ctx, std::slice::from_ref(finished)).await {
+                    tracing::warn!(%error, "could not record the outcome of cluster work");
+                }
+            }
+            true
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not record the outcome of cluster work");
+            false
+        }
+    };
+    if !recorded {
+        return;
+    }
+    for (_, outcome) in batch {
+        if let Outcome::Applied { object, .. } = outcome {
+            let _ = rejudge.send(object.clone());
         }
     }
 }
+
+async fn record_outcomes(ctx: &Context, batch: &[Finished]) -> Result<(), ServiceError> {
+    let applied: Vec<Report> = batch
+        .iter()
+        .filter_map(|(item, outcome)| match outcome {
+            Outcome::Applied { generation, .. } => Some(Report {
+                secret_id: item.secret_id,
+                project_id: item.project_id,
+                observation: Observation::Applied {
+                    generation: *generation,
+                },
+            }),
+            _ => None,
+        })
+        .collect();
+    let mut tx = ctx.db.begin_write().await?;
+    secrets::observe_all_in(&mut tx, &applied).await?;
+    for (item, outcome) in batch {
+        match outcome {
+            Outcome::Done | Outcome::Applied { .. } => work_queue::complete(&mut tx, item).await?,
+            Outcome::Retry(error) => {
+                let delay = backoff(&ctx.options, item.attempts);
+                work_queue::retry_later(&mut tx, item, delay, error).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes worked changes as they come and records them: whatever finished while the last
+/// batch was being written is the next batch (one transaction for a burst, none held back
+/// when work trickles in).
+async fn finisher(
+    ctx: Arc<Context>,
+    rejudge: Rejudge,
+    mut finished: tokio::sync::mpsc::UnboundedReceiver<Finished>,
+) {
+    let mut batch = Vec::new();
+    while let Some(first) = finished.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH
+            && let Ok(next) = finished.try_recv()
+        {
+            batch.push(next);
+        }
+        finish(&ctx, &batch, &rejudge).await;
+        batch.clear();
+    }
+}
+
+/// Most outcomes recorded in one transaction (a shorter hold of SQLite's write lock for the
+/// writers that wait behind it: a user's change among them).
+const MAX_BATCH: usize = 64;
 
 /// Probes the cluster's API server now and then, for the reachability shown in the app. While
 /// it is unreachable it is probed every [`DOWN_PROBE`]; when it answers again, every change
@@ -181,55 +258,104 @@ async fn worker(ctx: Arc<Context>, cluster: ClusterHandle, rejudge: Rejudge) {
     if let Err(error) = work_queue::release_claims(&ctx.db, cluster.id).await {
         tracing::warn!(cluster = %cluster.name, %error, "could not release stale claims");
     }
-    let mut wake = ctx
+    let wake = ctx
         .options
         .wake
         .as_ref()
         .map(tokio::sync::broadcast::Sender::subscribe);
+    let (finished, outcomes) = tokio::sync::mpsc::unbounded_channel();
+    tokio::join!(
+        work(ctx.clone(), cluster, finished, wake),
+        finisher(ctx, rejudge, outcomes)
+    );
+}
+
+/// Works the cluster's queue, [`Options::concurrency`] changes at a time: a change starts as
+/// soon as another ends, from a batch claimed ahead; each outcome goes to the [`finisher`].
+async fn work(
+    ctx: Arc<Context>,
+    cluster: ClusterHandle,
+    finished: tokio::sync::mpsc::UnboundedSender<Finished>,
+    mut wake: Option<tokio::sync::broadcast::Receiver<i64>>,
+) {
+    let concurrency = ctx.options.concurrency.max(1);
+    let mut running = tokio::task::JoinSet::new();
+    let mut waiting = std::collections::VecDeque::new();
     loop {
-        let items = match work_queue::claim(&ctx.db, cluster.id, ctx.options.concurrency * 4).await
-        {
-            Ok(items) => items,
-            Err(error) => {
-                tracing::warn!(cluster = %cluster.name, %error, "could not read the work queue");
-                Vec::new()
-            }
-        };
-        if items.is_empty() {
-            match wake.as_mut() {
-                Some(changes) => {
-                    if !wait_for_change(changes, ctx.options.poll).await {
-                        wake = None;
-                    }
+        if waiting.len() < concurrency {
+            match work_queue::claim(&ctx.db, cluster.id, concurrency * 4 - waiting.len()).await {
+                Ok(items) => waiting.extend(items),
+                Err(error) => {
+                    tracing::warn!(cluster = %cluster.name, %error, "could not read the work queue");
                 }
-                None => tokio::time::sleep(ctx.options.poll).await,
+            }
+        }
+        while running.len() < concurrency
+            && let Some(item) = waiting.pop_front()
+        {
+            running.spawn(work_one(
+                ctx.clone(),
+                cluster.clone(),
+                item,
+                finished.clone(),
+            ));
+        }
+        if running.len() == concurrency {
+            // Every slot is taken: the next look at the queue is when one is free.
+            if let Some(Err(error)) = running.join_next().await
+                && error.is_panic()
+            {
+                tracing::error!(cluster = %cluster.name, %error, "working a change panicked");
             }
             continue;
         }
-        futures::stream::iter(items)
-            .for_each_concurrent(ctx.options.concurrency, |item| {
-                let ctx = ctx.clone();
-                let cluster = cluster.clone();
-                let rejudge = rejudge.clone();
-                async move {
-                    let outcome = match apply::process(&ctx, &cluster, &item, &rejudge).await {
-                        Ok(outcome) => outcome,
-                        Err(error) => match error_policy(&error) {
-                            Policy::Retry => Outcome::Retry(error.to_string()),
-                            // Recorded already where it was refused.
-                            Policy::Refuse { .. } => Outcome::Done,
-                        },
-                    };
-                    if let Outcome::Retry(reason) = &outcome {
-                        tracing::info!(cluster = %cluster.name, secret_id = item.secret_id, project_id = item.project_id, op = item.op.as_str(), attempts = item.attempts + 1, reason = %reason, "will retry");
-                    }
-                    if let Err(error) = finish(&ctx, &item, outcome).await {
-                        tracing::warn!(%error, "could not record the outcome of cluster work");
-                    }
+        // A slot is free and nothing claimable waits: look again when something changed, the
+        // poll passed, or a running change ended.
+        let changed = async {
+            match wake.as_mut() {
+                Some(changes) => wait_for_change(changes, ctx.options.poll).await,
+                None => {
+                    tokio::time::sleep(ctx.options.poll).await;
+                    true
                 }
-            })
-            .await;
+            }
+        };
+        tokio::select! {
+            Some(ended) = running.join_next(), if !running.is_empty() => {
+                if let Err(error) = ended
+                    && error.is_panic()
+                {
+                    tracing::error!(cluster = %cluster.name, %error, "working a change panicked");
+                }
+            }
+            open = changed => {
+                if !open {
+                    wake = None;
+                }
+            }
+        }
     }
+}
+
+/// Works one change and hands its outcome to the finisher.
+async fn work_one(
+    ctx: Arc<Context>,
+    cluster: ClusterHandle,
+    item: Item,
+    finished: tokio::sync::mpsc::UnboundedSender<Finished>,
+) {
+    let outcome = match apply::process(&ctx, &cluster, &item).await {
+        Ok(outcome) => outcome,
+        Err(error) => match error_policy(&error) {
+            Policy::Retry => Outcome::Retry(error.to_string()),
+            // Recorded already where it was refused.
+            Policy::Refuse { .. } => Outcome::Done,
+        },
+    };
+    if let Outcome::Retry(reason) = &outcome {
+        tracing::info!(cluster = %cluster.name, secret_id = item.secret_id, project_id = item.project_id, op = item.op.as_str(), attempts = item.attempts + 1, reason = %reason, "will retry");
+    }
+    let _ = finished.send((item, outcome));
 }
 
 /// Waits until something changed or `poll` passed, then takes every change already waiting

@@ -9,8 +9,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use futures::StreamExt;
 use futures::stream::{AbortHandle, Abortable, SelectAll};
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -29,7 +29,7 @@ use crate::server::cluster::manifest::{
 };
 use crate::server::cluster::registry::ClusterHandle;
 use crate::server::errors::ServiceError;
-use crate::server::secrets;
+use crate::server::secrets::{self, Report};
 use crate::server::work_queue::{self, Op};
 
 /// What the watchers of one cluster share.
@@ -59,47 +59,122 @@ pub(crate) async fn run(
         listed: std::collections::HashSet::new(),
     }));
     let (namespace_tx, namespace_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (judge_tx, judge_rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::join!(
-        watch_secrets(ctx.clone(), cluster.clone(), seen.clone(), namespace_rx),
-        watch_external_secrets(ctx.clone(), cluster.clone(), seen.clone(), writer),
+        watch_secrets(
+            ctx.clone(),
+            cluster.clone(),
+            seen.clone(),
+            namespace_rx,
+            judge_tx.clone()
+        ),
+        watch_external_secrets(ctx.clone(), cluster.clone(), seen.clone(), writer, judge_rx),
         judge_again(
             ctx.clone(),
             cluster.clone(),
             seen.clone(),
             rejudge,
-            namespace_tx
+            (namespace_tx, judge_tx.clone())
         ),
-        resync(ctx, cluster, seen),
+        resync(ctx, cluster, seen, judge_tx),
     );
 }
 
-/// Judges again each object the worker names after recording an apply.
+/// ExternalSecrets to judge again, by (namespace, name): every judgement of an ExternalSecret
+/// is made by the task of its watch, from the latest object it has seen. Judged elsewhere
+/// from a copy taken earlier, a judgement could land after a newer one and undo it: a Synced
+/// turned back into Pending, with nothing left to judge it again until the resync.
+type JudgeExternalSecrets = tokio::sync::mpsc::UnboundedSender<(String, String)>;
+
+/// Judges again each object the worker names after recording an apply: the names that
+/// arrived together, in one burst.
 async fn judge_again(
     ctx: Arc<Context>,
     cluster: ClusterHandle,
     seen: Arc<Mutex<Seen>>,
     mut rejudge: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
-    namespaces: tokio::sync::mpsc::UnboundedSender<String>,
+    (namespaces, external_secrets): (
+        tokio::sync::mpsc::UnboundedSender<String>,
+        JudgeExternalSecrets,
+    ),
 ) {
-    while let Some(key) = rejudge.recv().await {
-        // An object was just applied: its namespace is watched from now on (a project
-        // created a moment ago is not in the last namespace refresh).
-        let _ = namespaces.send(key.0.clone());
-        let (es, secret) = seen
-            .lock()
-            .map(|s| {
-                (
-                    s.external_secrets.get(&es_ref(&key)),
-                    s.secrets.get(&key).cloned(),
-                )
-            })
-            .unwrap_or_default();
-        if let Some(es) = es {
-            judge_external_secret(&ctx, &cluster, &seen, &es).await;
-        } else if let Some(secret) = secret
-            && !is_external_secret_target(&secret)
+    let mut burst = Burst::default();
+    while let Some(first) = rejudge.recv().await {
+        let mut keys = vec![first];
+        while keys.len() < BURST
+            && let Ok(key) = rejudge.try_recv()
         {
-            judge_kubernetes_secret(&ctx, &cluster, &secret).await;
+            keys.push(key);
+        }
+        for key in keys {
+            // An object was just applied: its namespace is watched from now on (a project
+            // created a moment ago is not in the last namespace refresh).
+            let _ = namespaces.send(key.0.clone());
+            let (es, secret) = seen
+                .lock()
+                .map(|s| {
+                    (
+                        s.external_secrets.get(&es_ref(&key)).is_some(),
+                        s.secrets.get(&key).cloned(),
+                    )
+                })
+                .unwrap_or_default();
+            if es {
+                let _ = external_secrets.send(key);
+            } else if let Some(secret) = secret
+                && !is_external_secret_target(&secret)
+            {
+                burst.secret(secret);
+            }
+        }
+        burst.judge(&ctx, &cluster, &seen).await;
+    }
+}
+
+/// Most watch events (or objects) judged together; their statuses are written in one
+/// transaction.
+const BURST: usize = 256;
+
+/// Objects to judge together: those of a burst of watch events, each once in its latest
+/// state. Judging one at a time wrote each status in a transaction of its own, and a watch's
+/// events waited behind those writes.
+#[derive(Default)]
+struct Burst {
+    external_secrets: HashMap<(String, String), Arc<DynamicObject>>,
+    secrets: HashMap<(String, String), Secret>,
+}
+
+impl Burst {
+    fn external_secret(&mut self, es: Arc<DynamicObject>) {
+        self.external_secrets.insert(key_of(&es.metadata), es);
+    }
+
+    fn secret(&mut self, secret: Secret) {
+        self.secrets.insert(key_of(&secret.metadata), secret);
+    }
+
+    /// Judges every object gathered and records what changed, in one transaction; then puts
+    /// back the Secrets edited out of band.
+    async fn judge(&mut self, ctx: &Context, cluster: &ClusterHandle, seen: &Arc<Mutex<Seen>>) {
+        let mut reports = Vec::new();
+        let mut edited = Vec::new();
+        for (_, es) in self.external_secrets.drain() {
+            if let Some(report) = assess_external_secret(ctx, cluster, seen, &es).await {
+                reports.push(report);
+            }
+        }
+        for (_, secret) in self.secrets.drain() {
+            if let Some((report, matches)) = assess_kubernetes_secret(ctx, cluster, &secret).await {
+                if !matches {
+                    edited.push((report.secret_id, report.project_id));
+                }
+                reports.push(report);
+            }
+        }
+        record(ctx, &reports).await;
+        for (secret_id, project_id) in edited {
+            let what = "Secret edited outside secrets-console";
+            heal(ctx, &cluster.name, secret_id, project_id, what).await;
         }
     }
 }
@@ -108,7 +183,12 @@ async fn judge_again(
 /// converge on the truth whatever was missed. Its own task: a pass over thousands of objects
 /// takes a while, and the judgements the worker asks for after each apply must not wait for
 /// it (they did, and a burst of applies sat Pending for up to a resync period).
-async fn resync(ctx: Arc<Context>, cluster: ClusterHandle, seen: Arc<Mutex<Seen>>) {
+async fn resync(
+    ctx: Arc<Context>,
+    cluster: ClusterHandle,
+    seen: Arc<Mutex<Seen>>,
+    external_secrets: JudgeExternalSecrets,
+) {
     let mut ticks = tokio::time::interval(ctx.options.resync);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -122,36 +202,50 @@ async fn resync(ctx: Arc<Context>, cluster: ClusterHandle, seen: Arc<Mutex<Seen>
                 )
             })
             .unwrap_or_default();
-        for es in all_es
-            .iter()
-            .filter(|es| es.metadata.deletion_timestamp.is_none())
+        for es in all_es {
+            let _ = external_secrets.send(key_of(&es.metadata));
+        }
+        let mut burst = Burst::default();
+        for secret in all_secrets
+            .into_iter()
+            .filter(|s| !is_external_secret_target(s))
         {
-            judge_external_secret(&ctx, &cluster, &seen, es).await;
+            burst.secret(secret);
+            if burst.secrets.len() == BURST {
+                burst.judge(&ctx, &cluster, &seen).await;
+            }
         }
-        for secret in all_secrets.iter().filter(|s| !is_external_secret_target(s)) {
-            judge_kubernetes_secret(&ctx, &cluster, secret).await;
-        }
+        burst.judge(&ctx, &cluster, &seen).await;
     }
 }
 
-/// Judges one of our Kubernetes Secrets: present, and holding what we wrote?
-async fn judge_kubernetes_secret(ctx: &Context, cluster: &ClusterHandle, secret: &Secret) {
+/// Judges one of our Kubernetes Secrets: present, and holding what we wrote? The report,
+/// and whether the data matched (`None`: nothing to record).
+async fn assess_kubernetes_secret(
+    ctx: &Context,
+    cluster: &ClusterHandle,
+    secret: &Secret,
+) -> Option<(Report, bool)> {
     let Some((secret_id, project_id, status)) = assignment(ctx, &secret.metadata).await else {
         remove_orphan(ctx, cluster, &secret.metadata, &secret_resource()).await;
-        return;
+        return None;
     };
-    if status != "Deleting" {
-        let matches = fingerprint_matches(ctx, secret_id, secret).await;
-        let observation = Observation::KubernetesSecret {
-            present: true,
-            fingerprint_matches: matches,
-        };
-        observe(ctx, secret_id, project_id, observation).await;
-        if !matches {
-            let what = "Secret edited outside secrets-console";
-            heal(ctx, &cluster.name, secret_id, project_id, what).await;
-        }
+    if status == "Deleting" {
+        return None;
     }
+    let matches = fingerprint_matches(ctx, secret_id, secret).await;
+    let observation = Observation::KubernetesSecret {
+        present: true,
+        fingerprint_matches: matches,
+    };
+    Some((
+        Report {
+            secret_id,
+            project_id,
+            observation,
+        },
+        matches,
+    ))
 }
 
 fn key_of(meta: &kube::api::ObjectMeta) -> (String, String) {
@@ -185,6 +279,23 @@ async fn observe(ctx: &Context, secret_id: i64, project_id: i64, observation: Ob
             Ok(_) | Err(ServiceError::NotFound) => return,
             Err(error) if attempt == 4 => {
                 tracing::warn!(%error, secret_id, project_id, "could not record a status");
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await,
+        }
+    }
+}
+
+/// Records the reports of a burst (those that change nothing cost a read), waiting out a busy
+/// database as [`observe`] does.
+async fn record(ctx: &Context, reports: &[Report]) {
+    if reports.is_empty() {
+        return;
+    }
+    for attempt in 0..5_u32 {
+        match secrets::observe_all(&ctx.db, reports).await {
+            Ok(()) => return,
+            Err(error) if attempt == 4 => {
+                tracing::warn!(%error, reports = reports.len(), "could not record statuses");
             }
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await,
         }
@@ -350,9 +461,11 @@ async fn watch_secrets(
     cluster: ClusterHandle,
     seen: Arc<Mutex<Seen>>,
     mut more: tokio::sync::mpsc::UnboundedReceiver<String>,
+    external_secrets: JudgeExternalSecrets,
 ) {
     let mut events = SelectAll::new();
     let mut watched: HashMap<String, AbortHandle> = HashMap::new();
+    let mut burst = Burst::default();
     let mut refresh = tokio::time::interval(ctx.options.namespace_refresh);
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -381,83 +494,104 @@ async fn watch_secrets(
                 continue;
             }
         };
-        let (namespace, event) = event;
-        match event {
-            WatchEvent::Apply(secret) | WatchEvent::InitApply(secret) => {
-                let key = key_of(&secret.metadata);
-                let fresh = seen
-                    .lock()
-                    .map(|mut s| s.secrets.insert(key.clone(), secret.clone()).is_none())
-                    .unwrap_or(false);
-                if is_external_secret_target(&secret) {
-                    if fresh {
-                        reevaluate_target(&ctx, &cluster, &seen, &key).await;
-                    }
-                    continue;
+        // The events already waiting come with it: their objects are judged together.
+        let mut pending = vec![event];
+        while pending.len() < BURST
+            && let Some(Some(next)) = events.next().now_or_never()
+        {
+            pending.push(next);
+        }
+        for (namespace, event) in pending {
+            let sink = (&mut burst, &external_secrets);
+            secret_event(&ctx, &cluster, &seen, sink, namespace, event).await;
+        }
+        burst.judge(&ctx, &cluster, &seen).await;
+    }
+}
+
+/// Takes in one event of a namespace's Secret watch; what it asks to judge joins `burst`.
+async fn secret_event(
+    ctx: &Context,
+    cluster: &ClusterHandle,
+    seen: &Arc<Mutex<Seen>>,
+    (burst, external_secrets): (&mut Burst, &JudgeExternalSecrets),
+    namespace: String,
+    event: WatchEvent<Secret>,
+) {
+    match event {
+        WatchEvent::Apply(secret) | WatchEvent::InitApply(secret) => {
+            let key = key_of(&secret.metadata);
+            let fresh = seen
+                .lock()
+                .map(|mut s| s.secrets.insert(key.clone(), secret.clone()).is_none())
+                .unwrap_or(false);
+            if is_external_secret_target(&secret) {
+                if fresh {
+                    reevaluate_target(seen, external_secrets, &key);
                 }
-                judge_kubernetes_secret(&ctx, &cluster, &secret).await;
+                return;
             }
-            WatchEvent::Delete(secret) => {
-                let key = key_of(&secret.metadata);
-                if let Ok(mut s) = seen.lock() {
-                    s.secrets.remove(&key);
-                }
-                if is_external_secret_target(&secret) {
-                    reevaluate_target(&ctx, &cluster, &seen, &key).await;
-                    continue;
-                }
-                if let Some((secret_id, project_id, status)) =
-                    assignment(&ctx, &secret.metadata).await
-                {
-                    if status == "Deleting" || status == "DeleteFailed" {
-                        observe(&ctx, secret_id, project_id, Observation::ObjectGone).await;
-                    } else {
-                        observe(
-                            &ctx,
-                            secret_id,
-                            project_id,
-                            Observation::KubernetesSecret {
-                                present: false,
-                                fingerprint_matches: false,
-                            },
-                        )
-                        .await;
-                        heal(
-                            &ctx,
-                            &cluster.name,
-                            secret_id,
-                            project_id,
-                            "Secret deleted (or its labels removed) outside secrets-console",
-                        )
-                        .await;
-                    }
+            burst.secret(secret);
+        }
+        WatchEvent::Delete(secret) => {
+            let key = key_of(&secret.metadata);
+            if let Ok(mut s) = seen.lock() {
+                s.secrets.remove(&key);
+            }
+            if is_external_secret_target(&secret) {
+                reevaluate_target(seen, external_secrets, &key);
+                return;
+            }
+            // What came before it is recorded first, as it happened.
+            burst.judge(ctx, cluster, seen).await;
+            if let Some((secret_id, project_id, status)) = assignment(ctx, &secret.metadata).await {
+                if status == "Deleting" || status == "DeleteFailed" {
+                    observe(ctx, secret_id, project_id, Observation::ObjectGone).await;
+                } else {
+                    observe(
+                        ctx,
+                        secret_id,
+                        project_id,
+                        Observation::KubernetesSecret {
+                            present: false,
+                            fingerprint_matches: false,
+                        },
+                    )
+                    .await;
+                    heal(
+                        ctx,
+                        &cluster.name,
+                        secret_id,
+                        project_id,
+                        "Secret deleted (or its labels removed) outside secrets-console",
+                    )
+                    .await;
                 }
             }
-            WatchEvent::InitDone => {
-                // Now a target missing here is missing: judge what waited for this list.
-                let waiting: Vec<Arc<DynamicObject>> = seen
-                    .lock()
-                    .map(|mut s| {
-                        s.listed.insert(namespace.clone());
-                        s.external_secrets.state_filter(|es| {
-                            es.metadata.namespace.as_deref() == Some(namespace.as_str())
-                        })
+        }
+        WatchEvent::InitDone => {
+            // Now a target missing here is missing: judge what waited for this list.
+            let waiting: Vec<Arc<DynamicObject>> = seen
+                .lock()
+                .map(|mut s| {
+                    s.listed.insert(namespace.clone());
+                    s.external_secrets.state_filter(|es| {
+                        es.metadata.namespace.as_deref() == Some(namespace.as_str())
                     })
-                    .unwrap_or_default();
-                for es in waiting
-                    .iter()
-                    .filter(|es| es.metadata.deletion_timestamp.is_none())
-                {
-                    judge_external_secret(&ctx, &cluster, &seen, es).await;
-                }
+                })
+                .unwrap_or_default();
+            for es in waiting {
+                let _ = external_secrets.send(key_of(&es.metadata));
             }
-            WatchEvent::Init => {
-                // A relist: what it does not list again is gone (deleted while the watch was
-                // down), so that namespace is forgotten until the list is done.
-                if let Ok(mut s) = seen.lock() {
-                    s.secrets.retain(|(ns, _), _| *ns != namespace);
-                    s.listed.remove(&namespace);
-                }
+        }
+        WatchEvent::Init => {
+            // What was gathered is judged while its namespace is still listed.
+            burst.judge(ctx, cluster, seen).await;
+            // A relist: what it does not list again is gone (deleted while the watch was
+            // down), so that namespace is forgotten until the list is done.
+            if let Ok(mut s) = seen.lock() {
+                s.secrets.retain(|(ns, _), _| *ns != namespace);
+                s.listed.remove(&namespace);
             }
         }
     }
@@ -501,10 +635,9 @@ async fn fingerprint_matches(ctx: &Context, secret_id: i64, secret: &Secret) -> 
 }
 
 /// A target Secret appeared or vanished: the ExternalSecret writing it is judged again.
-async fn reevaluate_target(
-    ctx: &Context,
-    cluster: &ClusterHandle,
+fn reevaluate_target(
     seen: &Arc<Mutex<Seen>>,
+    external_secrets: &JudgeExternalSecrets,
     key: &(String, String),
 ) {
     let writers: Vec<Arc<DynamicObject>> = seen
@@ -516,7 +649,7 @@ async fn reevaluate_target(
         })
         .unwrap_or_default();
     for es in writers {
-        judge_external_secret(ctx, cluster, seen, &es).await;
+        let _ = external_secrets.send(key_of(&es.metadata));
     }
 }
 
@@ -529,12 +662,14 @@ fn target_name(es: &DynamicObject) -> String {
         .unwrap_or_default()
 }
 
-async fn judge_external_secret(
+/// Judges one of our ExternalSecrets: what ESO says of it, and whether its Secret is there
+/// (`None`: nothing to record, or not yet: its namespace's Secrets are not listed).
+async fn assess_external_secret(
     ctx: &Context,
     cluster: &ClusterHandle,
     seen: &Arc<Mutex<Seen>>,
     es: &DynamicObject,
-) {
+) -> Option<Report> {
     let Some((secret_id, project_id, _)) = assignment(ctx, &es.metadata).await else {
         remove_orphan(
             ctx,
@@ -543,7 +678,7 @@ async fn judge_external_secret(
             &external_secret_resource_at(cluster.eso.api_version()),
         )
         .await;
-        return;
+        return None;
     };
     let (namespace, name) = key_of(&es.metadata);
     let Some(target_present) = seen
@@ -556,7 +691,7 @@ async fn judge_external_secret(
         })
     else {
         // Its namespace's Secrets are not listed yet; judged when they are.
-        return;
+        return None;
     };
     let condition = crate::server::cluster::ready_condition(&es.data);
     let mut ready = condition.map(|c| ReadyCondition {
@@ -598,19 +733,17 @@ async fn judge_external_secret(
         )
         .ok()
         .map(|at| at.0.as_millisecond());
-    observe(
-        ctx,
+    Some(Report {
         secret_id,
         project_id,
-        Observation::ExternalSecret {
+        observation: Observation::ExternalSecret {
             generation: es.metadata.generation.unwrap_or(0),
             synced_generation,
             ready,
             target_present,
             refreshed_at,
         },
-    )
-    .await;
+    })
 }
 
 /// The key of an ExternalSecret in the reflector's store.
@@ -623,10 +756,11 @@ async fn watch_external_secrets(
     cluster: ClusterHandle,
     seen: Arc<Mutex<Seen>>,
     mut writer: reflector::store::Writer<DynamicObject>,
+    mut asked: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
 ) {
     // At the version the cluster serves, started over at another when discovery finds one.
     let (client, named) = (cluster.watch_client.clone(), cluster.clone());
-    let mut events = following(cluster.eso.clone(), move |version| {
+    let events = following(cluster.eso.clone(), move |version| {
         let api = Api::all_with(client.clone(), &external_secret_resource_at(version));
         logged(owned_watch(api), &named, "ExternalSecret")
     });
@@ -634,24 +768,70 @@ async fn watch_external_secrets(
     // What the store held when a relist began: whatever the relist does not list again was
     // deleted while the watch was away, and no Delete event will ever say so.
     let mut before_relist: Vec<Arc<DynamicObject>> = Vec::new();
-    while let Some(event) = events.next().await {
-        writer.apply_watcher_event(&event);
-        match event {
-            WatchEvent::Apply(es) | WatchEvent::InitApply(es) => {
-                if es.metadata.deletion_timestamp.is_none() {
-                    judge_external_secret(&ctx, &cluster, &seen, &es).await;
+    // While a relist runs, the store still holds what it held before it: the objects listed
+    // so far are the latest.
+    let mut relisted: Option<HashMap<(String, String), Arc<DynamicObject>>> = None;
+    let mut burst = Burst::default();
+    // The events already waiting are taken together: their objects are judged at once.
+    let mut events = events.ready_chunks(BURST);
+    loop {
+        tokio::select! {
+            chunk = events.next() => {
+                let Some(chunk) = chunk else { return };
+                for event in chunk {
+                    writer.apply_watcher_event(&event);
+                    match event {
+                        WatchEvent::Apply(es) | WatchEvent::InitApply(es) => {
+                            let es = Arc::new(es);
+                            if let Some(relisted) = relisted.as_mut() {
+                                relisted.insert(key_of(&es.metadata), es.clone());
+                            }
+                            if es.metadata.deletion_timestamp.is_none() {
+                                burst.external_secret(es);
+                            }
+                        }
+                        WatchEvent::Delete(es) => {
+                            burst.judge(&ctx, &cluster, &seen).await;
+                            external_secret_gone(&ctx, &cluster, &es).await;
+                        }
+                        WatchEvent::Init => {
+                            burst.judge(&ctx, &cluster, &seen).await;
+                            before_relist = store.state();
+                            relisted = Some(HashMap::new());
+                        }
+                        WatchEvent::InitDone => {
+                            burst.judge(&ctx, &cluster, &seen).await;
+                            relisted = None;
+                            for es in std::mem::take(&mut before_relist) {
+                                if store.get(&es_ref(&key_of(&es.metadata))).is_none() {
+                                    external_secret_gone(&ctx, &cluster, &es).await;
+                                }
+                            }
+                        }
+                    }
                 }
             }
-            WatchEvent::Delete(es) => external_secret_gone(&ctx, &cluster, &es).await,
-            WatchEvent::Init => before_relist = store.state(),
-            WatchEvent::InitDone => {
-                for es in std::mem::take(&mut before_relist) {
-                    if store.get(&es_ref(&key_of(&es.metadata))).is_none() {
-                        external_secret_gone(&ctx, &cluster, &es).await;
+            Some(first) = asked.recv() => {
+                let mut keys = vec![first];
+                while keys.len() < BURST
+                    && let Ok(key) = asked.try_recv()
+                {
+                    keys.push(key);
+                }
+                for key in keys {
+                    let latest = relisted
+                        .as_ref()
+                        .and_then(|r| r.get(&key).cloned())
+                        .or_else(|| store.get(&es_ref(&key)));
+                    if let Some(es) = latest
+                        && es.metadata.deletion_timestamp.is_none()
+                    {
+                        burst.external_secret(es);
                     }
                 }
             }
         }
+        burst.judge(&ctx, &cluster, &seen).await;
     }
 }
 

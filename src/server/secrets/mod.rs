@@ -35,7 +35,7 @@ pub use project_tab::{assignable_to, project_rows};
 pub use read::{SecretAccess, access, assign_options, detail, list, name_of};
 pub(crate) use record::lock_secret;
 pub use selectors::{follow_project_labels, preview, selector_matches, set_selectors};
-pub use status::{kept_warning, observe, record_warning};
+pub use status::{Report, kept_warning, observe, observe_all, observe_all_in, record_warning};
 pub use store_conditions::add_store_conditions;
 pub use sync_all::{SyncScope, sync_all};
 pub use unmanaged::{list_unmanaged, manage};

@@ -21,8 +21,18 @@ pub(crate) async fn refresh_rollup(
     conn: &mut AnyConnection,
     secret_id: i64,
 ) -> Result<(), ServiceError> {
+    if rollup_changed(conn, secret_id).await? {
+        live::emit(conn, secret_id).await?;
+    }
+    Ok(())
+}
+
+/// Recomputes a secret's rolled-up status; whether it changed. The rollup depends only on
+/// which statuses occur, so each is read once: a secret assigned to 500 projects is 500 rows,
+/// and this runs after every status it records.
+async fn rollup_changed(conn: &mut AnyConnection, secret_id: i64) -> Result<bool, ServiceError> {
     let statuses: Vec<String> =
-        sqlx::query_scalar("SELECT status FROM assignments WHERE secret_id = $1")
+        sqlx::query_scalar("SELECT DISTINCT status FROM assignments WHERE secret_id = $1")
             .bind(secret_id)
             .fetch_all(&mut *conn)
             .await?;
@@ -42,10 +52,7 @@ pub(crate) async fn refresh_rollup(
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    if changed > 0 {
-        live::emit(conn, secret_id).await?;
-    }
-    Ok(())
+    Ok(changed > 0)
 }
 
 /// An assignment's state as recorded, with whether it may be adopted.
@@ -125,13 +132,27 @@ pub(super) async fn observe_in(
     project_id: i64,
     observation: &Observation,
 ) -> Result<Option<AssignmentState>, ServiceError> {
+    let (next, changed) = store_observation(conn, secret_id, project_id, observation).await?;
+    if changed {
+        live::emit(conn, secret_id).await?;
+    }
+    Ok(next)
+}
+
+/// [`observe_in`] without the live event: the new state, and whether anything was written.
+async fn store_observation(
+    conn: &mut AnyConnection,
+    secret_id: i64,
+    project_id: i64,
+    observation: &Observation,
+) -> Result<(Option<AssignmentState>, bool), ServiceError> {
     let current = recorded(conn, secret_id, project_id).await?;
     let Some(next) = after(&current, observation) else {
         remove_assignment(&mut *conn, secret_id, project_id).await?;
-        live::emit(conn, secret_id).await?;
-        return Ok(None);
+        return Ok((None, true));
     };
-    if next != current {
+    let changed = next != current;
+    if changed {
         let synced_now = next.state.status == AssignmentStatus::Synced
             && current.state.status != AssignmentStatus::Synced;
         sqlx::query(
@@ -159,9 +180,8 @@ pub(super) async fn observe_in(
         .bind(next.state.failure.map(FailureClass::as_str))
         .execute(&mut *conn)
         .await?;
-        live::emit(conn, secret_id).await?;
     }
-    Ok(Some(next.state))
+    Ok((Some(next.state), changed))
 }
 
 /// Records what the cluster reported about one assignment, then the rollup; a finished delete
@@ -193,12 +213,109 @@ pub async fn observe(
     Ok(next)
 }
 
+/// What the cluster reported about one assignment, for [`observe_all`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Whose assignment.
+    pub secret_id: i64,
+    /// In which project.
+    pub project_id: i64,
+    /// What was seen or done.
+    pub observation: Observation,
+}
+
+/// Records many reports at once, as [`observe`] records one: those that change nothing are
+/// answered from reads, the others written in one transaction, each secret's rollup refreshed
+/// once and one live event sent per secret that changed. A report about an assignment that is
+/// gone is dropped. Reports about the same assignment are applied in their order.
+///
+/// A fan-out's statuses arrive in bursts (a watch event for each of hundreds of objects): one
+/// transaction each waited its turn behind every other writer.
+pub async fn observe_all(db: &Db, reports: &[Report]) -> Result<(), ServiceError> {
+    // An assignment is written when any of its reports changes it: a later report that
+    // changes nothing against what is recorded may still undo an earlier one.
+    let mut changes = std::collections::HashSet::new();
+    {
+        let mut conn = db.pool().acquire().await?;
+        for report in reports {
+            let key = (report.secret_id, report.project_id);
+            if changes.contains(&key) {
+                continue;
+            }
+            match recorded(&mut conn, report.secret_id, report.project_id).await {
+                Ok(current) if after(&current, &report.observation).as_ref() == Some(&current) => {}
+                Ok(_) => {
+                    changes.insert(key);
+                }
+                Err(ServiceError::NotFound) => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let changing: Vec<&Report> = reports
+        .iter()
+        .filter(|r| changes.contains(&(r.secret_id, r.project_id)))
+        .collect();
+    let mut tx = db.begin_write().await?;
+    observe_all_in(&mut tx, changing).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`observe_all`] inside the caller's transaction, without the reads first.
+pub async fn observe_all_in<'a>(
+    conn: &mut AnyConnection,
+    reports: impl IntoIterator<Item = &'a Report>,
+) -> Result<(), ServiceError> {
+    let reports: Vec<&Report> = reports.into_iter().collect();
+    // Locked in one order, so two batches never wait for each other's locks.
+    let secrets: std::collections::BTreeSet<i64> = reports.iter().map(|r| r.secret_id).collect();
+    for secret_id in &secrets {
+        lock_secret(conn, *secret_id).await?;
+    }
+    let mut changed = std::collections::BTreeSet::new();
+    for report in reports {
+        match store_observation(
+            conn,
+            report.secret_id,
+            report.project_id,
+            &report.observation,
+        )
+        .await
+        {
+            Ok((_, true)) => {
+                changed.insert(report.secret_id);
+            }
+            Ok((_, false)) | Err(ServiceError::NotFound) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    for secret_id in secrets {
+        let settled = settle(conn, secret_id).await?;
+        if settled || changed.contains(&secret_id) {
+            live::emit(conn, secret_id).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes a secret that is being deleted once its last assignment is gone; otherwise
 /// refreshes its rollup.
 pub(super) async fn finish_if_deleted(
     conn: &mut AnyConnection,
     secret_id: i64,
 ) -> Result<(), ServiceError> {
+    if settle(conn, secret_id).await? {
+        live::emit(conn, secret_id).await?;
+    }
+    Ok(())
+}
+
+/// [`finish_if_deleted`] without the live event: whether the secret went or its rollup changed.
+async fn settle(conn: &mut AnyConnection, secret_id: i64) -> Result<bool, ServiceError> {
     let remaining: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM assignments WHERE secret_id = $1")
             .bind(secret_id)
@@ -214,11 +331,10 @@ pub(super) async fn finish_if_deleted(
         0
     };
     if deleted == 0 {
-        refresh_rollup(conn, secret_id).await?;
+        rollup_changed(conn, secret_id).await
     } else {
-        live::emit(conn, secret_id).await?;
+        Ok(true)
     }
-    Ok(())
 }
 
 /// The warning kept for an assignment's current failure (see [`record_warning`]).
