@@ -21,6 +21,23 @@ pub async fn list_projects() -> Result<Vec<ProjectSummary>, AppError> {
     )
 }
 
+/// The names of the projects the caller may see, by name (the Secrets page's project filter
+/// and bulk bar): [`list_projects`] without the counts and labels, a fraction of the query
+/// and of the page's hydration data.
+#[server(prefix = "/api", endpoint = "list_project_names")]
+pub async fn list_project_names() -> Result<Vec<crate::model::listing::ProjectRef>, AppError> {
+    use crate::domain::permissions::Action;
+    use crate::server::api_support::{reader_for, respond};
+    respond(
+        async {
+            let (state, principal) = reader_for(Action::ListProjects).await?;
+            let visibility = crate::server::secrets::Visibility::of(&principal);
+            Ok(crate::server::projects::names(&state.db, &visibility).await?)
+        }
+        .await,
+    )
+}
+
 /// One project, by name: NotFound unless the caller may see it.
 #[server(prefix = "/api", endpoint = "get_project")]
 pub async fn get_project(name: String) -> Result<ProjectSummary, AppError> {

@@ -16,12 +16,13 @@ use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_reason}
 use crate::components::load::{Load, load};
 use crate::components::unreachable::{Sent, UnreachableNotice, answered};
 use crate::error::AppError;
-use crate::model::account::{CurrentUser, ProjectSummary};
+use crate::model::account::CurrentUser;
 use crate::model::flash::FailedPost;
-use crate::model::listing::{SecretPermissions, SecretQuery, SecretRow, SortKey};
+use crate::model::listing::{ProjectRef, SecretPermissions, SecretQuery, SecretRow, SortKey};
 
-/// Every project the user may see, as the Secrets page's filter and bulk bar offer them.
-pub type ProjectsResource = Load<Result<Vec<ProjectSummary>, AppError>>;
+/// Every project the user may see, by name, as the Secrets page's filter and bulk bar offer
+/// them.
+pub type ProjectsResource = Load<Result<Vec<ProjectRef>, AppError>>;
 
 /// A table of secrets for `query`; with `bulk` (the signed-in user), rows can be selected for a
 /// bulk action, and the headers sort and the footer pages through the URL.

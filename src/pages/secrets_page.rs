@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::admin::list_projects;
+use crate::api::admin::list_project_names;
 use crate::components::load::load;
 use crate::components::new_secret_links::NewSecretLinks;
 use crate::components::permitted::Permitted;
@@ -34,7 +34,7 @@ pub fn SecretsPage() -> impl IntoView {
         </div>
         <RequireUser children=move |user| {
             // Read once (for signed-in users only) for the project filter and the bulk bar.
-            let projects: ProjectsResource = load(|| (), |_| list_projects());
+            let projects: ProjectsResource = load(|| (), |_| list_project_names());
             view! {
                 <Filters query projects />
                 <SecretsTable query bulk=(user, projects) />

@@ -51,10 +51,16 @@ pub fn router(state: AppState, sessions: DbSessionStore, config: &Config) -> Rou
             "/secrets/{id}/manifest",
             get(super::manifest_download::download),
         )
-        .leptos_routes(&state, routes, {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
+        // A page render looks up who is asking once, however many of its loads ask.
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            super::auth::request_memo::provide_for_page_render,
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Inside the session layer: a form post's outcome is kept in the session.
         .layer(middleware::from_fn(super::form_posts::form_posts))

@@ -278,6 +278,26 @@ pub async fn refs(db: &Db, ids: &[i64]) -> Result<Vec<ProjectRef>, ServiceError>
         .collect())
 }
 
+/// The names of the projects `visibility` allows, by name: what a filter or a choice of
+/// projects shows, without the counts and labels of [`list`]. Read on every view of the
+/// Secrets page, so it comes as one row of JSON (`Sql::json_rows`).
+pub async fn names(db: &Db, visibility: &Visibility) -> Result<Vec<ProjectRef>, ServiceError> {
+    let mut sql = Sql::json_rows(db.backend(), "id, name", "name");
+    sql.push(" FROM projects");
+    if let Visibility::Projects(ids) = visibility {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql.push(" WHERE id IN ").bind_list(ids);
+    }
+    Ok(sql
+        .fetch_json_rows::<(i64, String)>(db.pool())
+        .await?
+        .into_iter()
+        .map(|(id, name)| ProjectRef { id, name })
+        .collect())
+}
+
 /// The projects `visibility` allows, with their cluster and secret count.
 pub async fn list(db: &Db, visibility: &Visibility) -> Result<Vec<ProjectSummary>, ServiceError> {
     let mut sql = Sql::new(

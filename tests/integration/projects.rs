@@ -18,6 +18,7 @@ on_both_backends!(
     a_secret_opens_by_name_as_by_id_and_is_404_where_hidden,
     an_allowlist_naming_a_store_no_cluster_has_is_saved_with_a_warning,
     members_see_what_their_project_allows_and_where_to_create,
+    the_secrets_page_offers_the_projects_each_person_may_see_by_name,
 );
 
 /// A page as a browser without JavaScript gets it: (status, body).
@@ -362,4 +363,36 @@ async fn members_see_what_their_project_allows_and_where_to_create(backend: Back
     assert!(!html.contains("Create organization secret"));
     let (_, html) = page(&admin, "/secrets").await;
     assert!(html.contains("Create organization secret") && !html.contains("New secret in"));
+}
+
+/// The Secrets page's project filter and bulk bar read the projects' names on their own
+/// (`list_project_names`, one row of JSON): the same projects, in the same order, as the
+/// Projects page lists for each person; none for someone in no project.
+async fn the_secrets_page_offers_the_projects_each_person_may_see_by_name(backend: Backend) {
+    let (server, _db) = demo_server(&backend, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let member = Client::signed_in(&server, "dev@example.com").await;
+    let (status, user) = admin
+        .call("create_user", json!({"csrf": admin.csrf, "email": "nobody@example.com", "password": PASSWORD, "is_admin": false}))
+        .await;
+    assert_eq!(status, 200, "{user}");
+    let nobody = Client::signed_in(&server, "nobody@example.com").await;
+    for (who, client) in [("admin", &admin), ("member", &member), ("nobody", &nobody)] {
+        let (status, listed) = client.call("list_projects", json!({})).await;
+        assert_eq!(status, 200, "{who}: {listed}");
+        let expected: Vec<Value> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| json!({"id": p["id"], "name": p["name"]}))
+            .collect();
+        let (status, names) = client.call("list_project_names", json!({})).await;
+        assert_eq!(status, 200, "{who}: {names}");
+        assert_eq!(names, Value::Array(expected.clone()), "{who}");
+        match who {
+            "admin" => assert!(expected.len() > 1, "the demo has several projects"),
+            "member" => assert!(!expected.is_empty(), "dev is in a project"),
+            _ => assert!(expected.is_empty(), "{expected:?}"),
+        }
+    }
 }

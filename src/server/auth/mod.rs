@@ -3,6 +3,7 @@
 pub mod bearer;
 pub mod oidc;
 pub mod oidc_routes;
+pub mod request_memo;
 pub mod throttle;
 pub mod token_reveal;
 pub mod token_uses;
@@ -122,9 +123,15 @@ pub async fn principal(
         sign_out(session).await?;
         return Ok(None);
     }
-    users::principal(db, user_id)
-        .await
-        .map_err(|e| crate::server::errors::internal(&e))
+    // Once per page render: the shell and the page's loads each ask (see `request_memo`).
+    let found = match leptos::prelude::use_context::<request_memo::PrincipalMemo>() {
+        Some(memo) => {
+            memo.get_or_load(user_id, || users::principal(db, user_id))
+                .await
+        }
+        None => users::principal(db, user_id).await,
+    };
+    found.map_err(|e| crate::server::errors::internal(&e))
 }
 
 /// The session's CSRF token (created on first use, also for anonymous sessions).

@@ -209,8 +209,15 @@ pub async fn list(
 
     if !items.is_empty() {
         let ids: Vec<i64> = items.iter().map(|row| row.id).collect();
-        let mut briefs = Sql::new(
-            "SELECT secret_id, project_id, project_name, status, reason, last_warning FROM ( \
+        // One row of JSON rather than a row per assignment (`Sql::json_rows`): up to 250 on a
+        // page of 50, on every view of the Secrets page.
+        let mut briefs = Sql::json_rows(
+            db.backend(),
+            "secret_id, project_id, project_name, status, reason, last_warning",
+            "secret_id, project_name",
+        );
+        briefs.push(
+            " FROM ( \
                SELECT a.secret_id, a.project_id, p.name AS project_name, a.status, a.reason, a.last_warning, \
                  ROW_NUMBER() OVER (PARTITION BY a.secret_id ORDER BY p.name) AS n \
                FROM assignments a JOIN projects p ON p.id = a.project_id WHERE a.secret_id IN ",
@@ -231,20 +238,20 @@ pub async fn list(
             // A project's page needs that project's assignment, however far down the list.
             briefs.push(" OR project_id = ").bind(Param::Int(project));
         }
-        briefs.push(" ORDER BY secret_id, project_name");
-        for row in briefs.query().fetch_all(db.pool()).await? {
-            let secret_id: i64 = row.try_get("secret_id")?;
-            let status: String = row.try_get("status")?;
+        type Brief = (i64, i64, String, String, Option<String>, Option<String>);
+        for (secret_id, project_id, project_name, status, reason, last_warning) in
+            briefs.fetch_json_rows::<Brief>(db.pool()).await?
+        {
             if let Some(item) = items.iter_mut().find(|item| item.id == secret_id) {
                 item.assigned_to.push(AssignmentBrief {
                     project: ProjectRef {
-                        id: row.try_get("project_id")?,
-                        name: row.try_get("project_name")?,
+                        id: project_id,
+                        name: project_name,
                     },
                     status: AssignmentStatus::parse(&status)
                         .ok_or_else(|| corrupt("assignment status"))?,
-                    reason: row.try_get("reason")?,
-                    last_warning: row.try_get("last_warning")?,
+                    reason,
+                    last_warning,
                 });
             }
         }
