@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 
 use crate::components::contexts::{provide_live_context, provide_user_context};
 use crate::components::layout::AppShell;
@@ -71,25 +71,66 @@ pub fn App() -> impl IntoView {
                     // Async: the server waits for the user (and the page's data) before it sends
                     // headers, so a sign-in redirect is a real 302 and a hidden project a real 404.
                     <Route path=path!("/secrets") view=SecretsPage ssr=SsrMode::Async />
-                    <Route path=path!("/secrets/new") view=NewOrgSecretPage ssr=SsrMode::Async />
-                    <Route path=path!("/secrets/by-name/:secret") view=OrgSecretByNamePage ssr=SsrMode::Async />
-                    <Route path=path!("/secrets/:id") view=SecretDetailPage ssr=SsrMode::Async />
-                    <Route path=path!("/secrets/:id/edit") view=EditSecretPage ssr=SsrMode::Async />
-                    <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
-                    <Route path=path!("/projects/:name") view=ProjectSecretsTab ssr=SsrMode::Async />
-                    <Route path=path!("/projects/:name/secrets/new") view=NewProjectSecretPage ssr=SsrMode::Async />
-                    <Route path=path!("/projects/:name/secrets/:secret") view=ProjectSecretByNamePage ssr=SsrMode::Async />
-                    <Route path=path!("/stores") view=StoresPage ssr=SsrMode::Async />
-                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
-                    <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/password") view=ChoosePasswordPage ssr=SsrMode::Async />
-                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
+                    // Every other page is a lazy route: its code is fetched when it is visited.
+                    <Route path=path!("/secrets/new") view={Lazy::<NewOrgSecretRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/secrets/by-name/:secret") view={Lazy::<OrgSecretByNameRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/secrets/:id") view={Lazy::<SecretDetailRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/secrets/:id/edit") view={Lazy::<EditSecretRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/projects") view={Lazy::<ProjectsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:name") view={Lazy::<ProjectSecretsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:name/secrets/new") view={Lazy::<NewProjectSecretRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:name/secrets/:secret") view={Lazy::<ProjectSecretByNameRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/stores") view={Lazy::<StoresRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/password") view={Lazy::<ChoosePasswordRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </AppShell>
         </Router>
     }
 }
+
+/// Declares `$route`, a lazy route showing `$page`: the page's code is split out of the main
+/// WASM (`cargo leptos build --split`) and fetched when the page is first visited, so the first
+/// load of the Secrets page carries only the shell, the shared components and that page. The
+/// route has no data of its own: the page loads its data as before, once its code is there.
+macro_rules! lazy_page {
+    ($($route:ident => $page:ident),+ $(,)?) => {$(
+        #[doc = concat!("[`", stringify!($page), "`], fetched when first visited.")]
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(this: Self) -> AnyView {
+                let $route = this;
+                view! { <$page /> }.into_any()
+            }
+        }
+    )+};
+}
+
+lazy_page!(
+    NewOrgSecretRoute => NewOrgSecretPage,
+    OrgSecretByNameRoute => OrgSecretByNamePage,
+    SecretDetailRoute => SecretDetailPage,
+    EditSecretRoute => EditSecretPage,
+    ProjectsRoute => ProjectsPage,
+    ProjectSecretsRoute => ProjectSecretsTab,
+    NewProjectSecretRoute => NewProjectSecretPage,
+    ProjectSecretByNameRoute => ProjectSecretByNamePage,
+    StoresRoute => StoresPage,
+    UsersRoute => UsersPage,
+    TokensRoute => TokensPage,
+    LoginRoute => LoginPage,
+    ChoosePasswordRoute => ChoosePasswordPage,
+    AuditRoute => AuditPage,
+);
 
 #[cfg(feature = "ssr")]
 /// The Content-Security-Policy of a page rendered with `nonce`: scripts only from us or with

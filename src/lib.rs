@@ -21,10 +21,11 @@ pub mod bench;
 #[cfg(feature = "ssr")]
 pub mod sim;
 
-/// Entry point of the WASM bundle: attaches the reactive app to the server-rendered HTML.
+/// Entry point of the WASM bundle: attaches the reactive app to the server-rendered HTML, once
+/// the code of the page's route is there (a lazy route's chunks are fetched first).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_lazy(app::App);
 }
