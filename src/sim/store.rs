@@ -93,6 +93,9 @@ pub struct WriteContext {
     pub validation: super::strict::recorder::FieldValidation,
     /// The request's warnings, and a patch body's strict errors (`super::strict`).
     pub recorder: super::strict::recorder::Recorder,
+    /// Written at `external-secrets.io/v1beta1` (an older operator install, `legacy_eso`):
+    /// an ExternalSecret is pruned by v1beta1's schema, which lacks some of v1's fields.
+    pub v1beta1: bool,
 }
 
 impl WriteContext {
@@ -104,6 +107,7 @@ impl WriteContext {
             strict: false,
             validation: super::strict::recorder::FieldValidation::default(),
             recorder: super::strict::recorder::Recorder::default(),
+            v1beta1: false,
         }
     }
 }
@@ -309,7 +313,12 @@ fn check_strict(type_id: TypeId, object: &Value, ctx: &WriteContext) -> Result<(
         return Ok(());
     }
     let t = &TYPES[type_id];
-    let unknown = kinds::unknown_fields(t, object);
+    let mut unknown = kinds::unknown_fields(t, object);
+    let mut version = t.version;
+    if ctx.v1beta1 && t.kind == "ExternalSecret" {
+        unknown.extend(super::legacy_eso::v1_only_fields(object));
+        version = "v1beta1";
+    }
     if unknown.is_empty() {
         return Ok(());
     }
@@ -321,7 +330,6 @@ fn check_strict(type_id: TypeId, object: &Value, ctx: &WriteContext) -> Result<(
         "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
         listed.join(", "),
         kind = t.kind,
-        version = t.version,
     )))
 }
 

@@ -484,3 +484,80 @@ async fn refresh_policies_created_once_on_change_and_periodic() {
         "CreatedOnce never refreshes"
     );
 }
+
+/// An older operator install, serving `external-secrets.io` at `v1beta1` only: what is written
+/// there is pruned by v1beta1's structural schema, as kube-apiserver prunes a custom resource
+/// by the version it is written at. v1's own fields (`spec.syncWindows`, `nullBytePolicy`)
+/// are dropped silently, on create and on a patch alike, and refused by name under
+/// `fieldValidation=Strict`; everything v1beta1 has is kept.
+#[tokio::test]
+async fn a_v1beta1_write_is_pruned_by_v1beta1s_schema() {
+    let c = Cluster::start().await;
+    c.namespace("team").await;
+    let (code, _) = c
+        .raw(
+            "PUT",
+            "/sim/faults",
+            "application/json",
+            json!({"esoV1beta1Only": true}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let path = "/apis/external-secrets.io/v1beta1/namespaces/team/externalsecrets";
+    let object = |name: &str| {
+        json!({
+            "apiVersion": "external-secrets.io/v1beta1", "kind": "ExternalSecret",
+            "metadata": {"name": name},
+            "spec": {
+                "refreshInterval": "1h",
+                "secretStoreRef": {"name": "fake", "kind": "ClusterSecretStore"},
+                "syncWindows": {"kind": "Allow", "windows": [{"schedule": "0 9 * * *", "duration": "8h"}]},
+                "data": [{"secretKey": "a", "remoteRef": {"key": "k", "property": "p", "nullBytePolicy": "Fail"}}],
+            },
+        })
+    };
+
+    let (code, body) = c
+        .raw(
+            "POST",
+            &format!("{path}?fieldValidation=Strict"),
+            "application/json",
+            object("strict"),
+        )
+        .await;
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(
+        body["message"],
+        "ExternalSecret in version \"v1beta1\" cannot be handled as a ExternalSecret: strict \
+         decoding error: unknown field \"spec.data[0].remoteRef.nullBytePolicy\", unknown field \
+         \"spec.syncWindows\""
+    );
+
+    let (code, created) = c
+        .raw("POST", path, "application/json", object("pruned"))
+        .await;
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(created["apiVersion"], "external-secrets.io/v1beta1");
+    let spec = &created["spec"];
+    assert!(spec.get("syncWindows").is_none(), "{spec}");
+    let remote = &spec["data"][0]["remoteRef"];
+    assert!(remote.get("nullBytePolicy").is_none(), "{remote}");
+    assert_eq!(
+        (&remote["key"], &remote["property"]),
+        (&json!("k"), &json!("p"))
+    );
+    assert_eq!(spec["refreshInterval"], "1h", "what v1beta1 has is kept");
+
+    let patch = json!({"spec": {"syncWindows": {"kind": "Deny", "windows": []}}});
+    let (code, patched) = c
+        .raw(
+            "PATCH",
+            &format!("{path}/pruned"),
+            "application/merge-patch+json",
+            patch,
+        )
+        .await;
+    assert_eq!(code, 200, "{patched}");
+    assert!(patched["spec"].get("syncWindows").is_none(), "{patched}");
+    assert_eq!(patched["metadata"]["generation"], 1, "nothing changed");
+}

@@ -97,6 +97,9 @@ impl Store {
             o.remove("status");
         }
         check_strict(type_id, &object, ctx)?;
+        if ctx.v1beta1 {
+            crate::sim::legacy_eso::prune_v1beta1(t, &mut object);
+        }
         // The uid is the server's before the strategy sees the object (a Job's generated
         // selector names it): `FillObjectMetaSystemFields` runs before `BeforeCreate`.
         let uid = uuid::Uuid::new_v4().to_string();
@@ -343,6 +346,9 @@ impl Store {
             }
         }
         check_strict(key.type_id, &new, ctx)?;
+        if ctx.v1beta1 {
+            crate::sim::legacy_eso::prune_v1beta1(t, &mut new);
+        }
         let errors = kinds::admit(t, &mut new, Some(&old));
         if !errors.is_empty() {
             return Err(invalid(key, &errors));
