@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use crate::api::applied::applied_manifests;
+use crate::components::clipboard::copy_text;
 use crate::components::contexts::use_live;
 use crate::components::load::load;
 use crate::error::AppError;
@@ -67,10 +68,11 @@ fn AppliedObject(secret_id: i64, manifest: AppliedManifest) -> impl IntoView {
     let copied = RwSignal::new(None::<&'static str>);
     let yaml = StoredValue::new(manifest.yaml.clone());
     let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        copy_text(&yaml.get_value(), copied);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = yaml;
+        copy_text(
+            &yaml.get_value(),
+            copied,
+            "Select the manifest and copy it.",
+        )
     };
     let heading = format!("applied-{}", manifest.project_id);
     let labelled_by = heading.clone();
@@ -101,35 +103,4 @@ fn AppliedObject(secret_id: i64, manifest: AppliedManifest) -> impl IntoView {
             </p>
         </section>
     }
-}
-
-/// Writes `text` to the clipboard, saying whether it worked (the clipboard may be refused:
-/// then the person selects the block and copies it).
-#[cfg(feature = "hydrate")]
-fn copy_text(text: &str, said: RwSignal<Option<&'static str>>) {
-    use js_sys::{Function, Promise, Reflect};
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::{JsCast, JsValue};
-
-    const REFUSED: &str = "Select the manifest and copy it.";
-    let window: JsValue = window().into();
-    let get = |on: &JsValue, key: &str| Reflect::get(on, &JsValue::from_str(key)).ok();
-    let clipboard = get(&window, "navigator").and_then(|n| get(&n, "clipboard"));
-    let written = clipboard.and_then(|clipboard| {
-        let write = get(&clipboard, "writeText")?.dyn_into::<Function>().ok()?;
-        write
-            .call1(&clipboard, &JsValue::from_str(text))
-            .ok()?
-            .dyn_into::<Promise>()
-            .ok()
-    });
-    let Some(written) = written else {
-        said.set(Some(REFUSED));
-        return;
-    };
-    let done = Closure::once(move |_: JsValue| said.set(Some("Copied.")));
-    let refused = Closure::once(move |_: JsValue| said.set(Some(REFUSED)));
-    let _ = written.then2(&done, &refused);
-    done.forget();
-    refused.forget();
 }

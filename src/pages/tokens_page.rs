@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use crate::api::tokens::{
     CreateToken, RevokeToken, list_all_tokens, list_my_tokens, take_created_token,
 };
+use crate::components::clipboard::copy_text;
 use crate::components::flash::failed_post;
 use crate::components::format::utc_time;
 use crate::components::load::load;
@@ -148,12 +149,7 @@ fn NewToken(token: CreatedToken) -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
     let copied = RwSignal::new(None::<&'static str>);
     let text = StoredValue::new(token.token.clone());
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        copy_text(&text.get_value(), copied);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = text;
-    };
+    let copy = move |_| copy_text(&text.get_value(), copied, "Select the token and copy it.");
     view! {
         <section class="notice success new-token" role="status" aria-labelledby="new-token-title">
             <h2 id="new-token-title">{format!("Token {} created", token.name)}</h2>
@@ -246,36 +242,6 @@ fn token_state(row: &TokenRow) -> String {
         _ if row.expired => "Expired".to_owned(),
         _ => "Active".to_owned(),
     }
-}
-
-/// Writes `text` to the clipboard, saying whether it worked (the clipboard may be refused:
-/// then the person copies the selected field themselves).
-#[cfg(feature = "hydrate")]
-fn copy_text(text: &str, said: RwSignal<Option<&'static str>>) {
-    use js_sys::{Function, Promise, Reflect};
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::{JsCast, JsValue};
-
-    let window: JsValue = window().into();
-    let get = |on: &JsValue, key: &str| Reflect::get(on, &JsValue::from_str(key)).ok();
-    let clipboard = get(&window, "navigator").and_then(|n| get(&n, "clipboard"));
-    let written = clipboard.and_then(|clipboard| {
-        let write = get(&clipboard, "writeText")?.dyn_into::<Function>().ok()?;
-        write
-            .call1(&clipboard, &JsValue::from_str(text))
-            .ok()?
-            .dyn_into::<Promise>()
-            .ok()
-    });
-    let Some(written) = written else {
-        said.set(Some("Select the token and copy it."));
-        return;
-    };
-    let done = Closure::once(move |_: JsValue| said.set(Some("Copied.")));
-    let refused = Closure::once(move |_: JsValue| said.set(Some("Select the token and copy it.")));
-    let _ = written.then2(&done, &refused);
-    done.forget();
-    refused.forget();
 }
 
 #[cfg(test)]
