@@ -47,7 +47,9 @@ test("admin pastes a v1beta1 ExternalSecret as YAML, assigns it, and it lands as
   // A manifest the CRD refuses: its problem is listed beside it, naming the path.
   await text.fill(manifest(name, "{property: username}"));
   await page.getByRole("button", { name: "Load into the form" }).click();
-  const problems = page.getByRole("alert", { name: "Problems in the manifest" });
+  // A list (its items read as such), inside a live region that announces it.
+  const problems = page.getByRole("list", { name: "Problems in the manifest" });
+  await expect(page.getByRole("alert").filter({ has: problems })).toBeVisible();
   await expect(problems).toContainText("spec.dataFrom[0].extract.key");
   await expect(text).toHaveAttribute("aria-invalid", "true");
 

@@ -215,7 +215,7 @@ pub(crate) fn row_permissions(
 /// Every check a create must pass, then the create (with the assignments it names, in the
 /// same transaction). Returns the id and how many projects it was assigned to.
 #[cfg(feature = "ssr")]
-async fn create_checked(
+pub(crate) async fn create_checked(
     state: &crate::server::state::AppState,
     principal: &crate::domain::permissions::Principal,
     input: CreateSecretInput,

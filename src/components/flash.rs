@@ -19,8 +19,9 @@ use crate::error::{AppError, field_label};
 use crate::model::flash::{FailedPost, Flash};
 
 /// Forms that show a failed post's problems beside their fields themselves.
-const SHOWN_BY_THEIR_FORM: [&str; 6] = [
+const SHOWN_BY_THEIR_FORM: [&str; 7] = [
     "create_secret_form",
+    "create_secret_yaml_form",
     "update_secret_form",
     "create_project",
     "delete_secret",

@@ -12,6 +12,7 @@ mod assign;
 mod fields;
 mod rows;
 mod values;
+mod yaml_post;
 mod yaml_tab;
 
 use leptos::prelude::*;
@@ -34,6 +35,7 @@ use crate::model::flash::FailedPost;
 use crate::model::secret::{FormValues, Scope, SecretForm, set_row};
 use assign::CreateAssignSection;
 use fields::{SecretFields, shown_at_a_field};
+use yaml_post::YamlPost;
 use yaml_tab::{LoadedNotice, YamlPanel, YamlTab, YamlTabs};
 
 /// `/secrets/new`: an organization secret.
@@ -112,6 +114,14 @@ fn SecretFormView(user: CurrentUser, project: Option<ProjectSummary>) -> impl In
         secret_type: "Opaque".to_owned(),
         ..SecretForm::default()
     };
+    // Without JavaScript, a manifest may be posted instead (the YAML tab's work).
+    let yaml_post = {
+        let csrf = user.csrf_token.clone();
+        let scope = scope.as_str().to_owned();
+        move |failed: Option<FailedPost>| {
+            view! { <YamlPost csrf=csrf.clone() scope=scope.clone() project_id failed /> }
+        }
+    };
     // Sent back here without JavaScript: the form as it was posted, and why it was refused.
     let form = move |failed: Option<FailedPost>| {
         let initial = failed
@@ -120,7 +130,10 @@ fn SecretFormView(user: CurrentUser, project: Option<ProjectSummary>) -> impl In
         let refused = failed.map(|f| f.error);
         view! { <SecretFormBody user=user.clone() initial mode=Mode::Create refused /> }
     };
-    view! { <AfterFlash endpoint="create_secret_form" children=form /> }
+    view! {
+        <AfterFlash endpoint="create_secret_yaml_form" children=yaml_post />
+        <AfterFlash endpoint="create_secret_form" children=form />
+    }
 }
 
 /// The form as a failed post sent it (values are never sent back: their fields stay blank),

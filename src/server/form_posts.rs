@@ -44,6 +44,10 @@ const NOTICE_HEADER: &str = "x-console-notice";
 /// to a plain form post ([`show_once`]); never sent on.
 const SHOW_ONCE_HEADER: &str = "x-console-show-once";
 
+/// The (internal) response header a server function asks in for a failed plain post's input
+/// not to be kept ([`forget_input`]); never sent on.
+const FORGET_INPUT_HEADER: &str = "x-console-forget-input";
+
 /// Largest answer read back to be shown once.
 const MAX_SHOWN_BODY: usize = 4 * 1024;
 
@@ -82,6 +86,18 @@ pub fn show_once(title: &str, note: &str) {
         && let Ok(value) = HeaderValue::from_str(&value)
     {
         response.insert_header(header::HeaderName::from_static(SHOW_ONCE_HEADER), value);
+    }
+}
+
+/// Says, from inside a server function, that if this plain form post fails its input is not
+/// to be kept to be shown again (a pasted manifest that may be a Secret with its values): the
+/// page shows only why it was refused.
+pub fn forget_input() {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            header::HeaderName::from_static(FORGET_INPUT_HEADER),
+            HeaderValue::from_static("1"),
+        );
     }
 }
 
@@ -131,6 +147,7 @@ pub async fn form_posts(request: Request, next: Next) -> Response {
         .headers_mut()
         .remove(SHOW_ONCE_HEADER)
         .and_then(|v| v.to_str().ok().map(str::to_owned));
+    let forget_input = response.headers_mut().remove(FORGET_INPUT_HEADER).is_some();
     let Some(session) = session else {
         return response;
     };
@@ -164,7 +181,7 @@ pub async fn form_posts(request: Request, next: Next) -> Response {
             notice: None,
             failed: Some(FailedPost {
                 endpoint,
-                input,
+                input: if forget_input { Vec::new() } else { input },
                 error,
             }),
         };

@@ -295,6 +295,11 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
             [401, 200, 200, 200],
         ),
         (
+            "list_project_names",
+            Box::new(|_, _| json!({})),
+            [401, 200, 200, 200],
+        ),
+        (
             "get_project",
             Box::new(|_, _| json!({"name": "payments"})),
             [401, 404, 200, 200],
@@ -599,6 +604,14 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
             "parse_external_secret_yaml",
             Box::new(
                 move |_, _| json!({"yaml": "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: {name: parsed}\nspec:\n  secretStoreRef: {name: vault, kind: ClusterSecretStore}\n  dataFrom: [{extract: {key: payments/token}}]\n", "project_id": payments}),
+            ),
+            [401, 404, 200, 200],
+        ),
+        (
+            // The YAML tab without JavaScript: a manifest within payments' allowlist, created.
+            "create_secret_yaml_form",
+            Box::new(
+                move |c, role| json!({"csrf": c.csrf, "yaml": format!("apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {{name: yaml-form-{}}}\nspec:\n  secretStoreRef: {{name: vault, kind: ClusterSecretStore}}\n  dataFrom: [{{extract: {{key: payments/token}}}}]\n", role.len()), "scope": "Project", "project_id": payments}),
             ),
             [401, 404, 200, 200],
         ),

@@ -19,6 +19,7 @@ on_both_backends!(
     a_members_find_outside_the_allowlist_is_refused_naming_its_path,
     a_pasted_manifest_is_saved_with_every_field_and_reads_back,
     a_pasted_v1beta1_manifest_lands_as_v1_with_its_data_from_and_template,
+    a_manifest_posted_without_javascript_is_created_or_shown_again_with_its_problems,
 );
 
 async fn payments_id(client: &Client) -> i64 {
@@ -233,4 +234,143 @@ async fn a_pasted_v1beta1_manifest_lands_as_v1_with_its_data_from_and_template(b
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["spec"], parsed["spec"]);
     assert_eq!(again["notes"], json!([]), "nothing the console owns in it");
+}
+
+/// Posts a form as a browser without JavaScript does, from the page at `from`.
+async fn post_from(
+    client: &Client,
+    from: &str,
+    endpoint: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .http
+        .post(format!("{}/api/{endpoint}", client.base))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", format!("{}{from}", client.base))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A page as a browser gets it.
+async fn page(client: &Client, path: &str) -> String {
+    let response = client
+        .http
+        .get(format!("{}{path}", client.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+/// Whether payments has a secret named `name`, as its member sees it.
+async fn exists(client: &Client, name: &str) -> bool {
+    let (status, body) = client
+        .call(
+            "secret_id_by_name",
+            json!({"project": "payments", "name": name}),
+        )
+        .await;
+    assert!(status == 200 || status == 404, "{status} {body}");
+    status == 200
+}
+
+/// The YAML tab without JavaScript (issue 23): a team member pastes a manifest into the
+/// create page's plain form. Refused, the page comes back with the manifest as pasted and each
+/// problem named by its path, and nothing is created; a pasted Secret is not shown again;
+/// accepted, the secret is created with every field and the next page says so.
+async fn a_manifest_posted_without_javascript_is_created_or_shown_again_with_its_problems(
+    backend: Backend,
+) {
+    let (server, _db) = demo_server(&backend, Vec::new()).await;
+    let dev = Client::signed_in(&server, "dev@example.com").await;
+    let payments = payments_id(&dev).await.to_string();
+    let from = "/projects/payments/secrets/new";
+    let post = |yaml: String| {
+        let (dev, payments) = (&dev, payments.clone());
+        async move {
+            let fields = [
+                ("csrf", dev.csrf.as_str()),
+                ("yaml", yaml.as_str()),
+                ("scope", "Project"),
+                ("project_id", payments.as_str()),
+            ];
+            post_from(dev, from, "create_secret_yaml_form", &fields).await
+        }
+    };
+
+    // Outside payments' allowlist, and a `dataFrom` the CRD refuses: both named by path.
+    let refused = manifest("kept-refused", "search/").replace(
+        "  dataFrom:\n",
+        "  dataFrom:\n  - extract: {property: username}\n",
+    );
+    let response = post(refused).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        from,
+        "back to the form, nothing in the URL"
+    );
+    let html = page(&dev, from).await;
+    assert!(html.contains("name: kept-refused"), "the manifest is kept");
+    assert!(html.contains("path: search/"), "as it was pasted");
+    assert!(
+        html.contains("spec.dataFrom[0].extract.key"),
+        "the problem named by its path"
+    );
+    assert!(!exists(&dev, "kept-refused").await, "nothing is created");
+    let response = post(manifest("kept-refused", "search/")).await;
+    assert_eq!(response.status(), 303);
+    let html = page(&dev, from).await;
+    assert!(
+        html.contains("spec.dataFrom[0].find.path"),
+        "the allowlist's problem named by its path"
+    );
+    assert!(!exists(&dev, "kept-refused").await, "nothing is created");
+
+    // Not an ExternalSecret: refused, and what was pasted (values, maybe) is not kept.
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: pasted}\nstringData:\n  \
+                  password: canary-yaml-post\n";
+    let response = post(secret.to_owned()).await;
+    assert_eq!(response.status(), 303);
+    let html = page(&dev, from).await;
+    assert!(html.contains("must be ExternalSecret"), "why");
+    assert!(
+        !html.contains("canary-yaml-post"),
+        "a value never comes back"
+    );
+
+    // Accepted: created in payments with every field, and said on the secret's page.
+    let response = post(manifest("posted-plain", "payments/")).await;
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/secrets/"), "{location}");
+    let html = page(&dev, &location).await;
+    assert!(html.contains("Secret posted-plain created."), "the success");
+    let id: i64 = location.trim_start_matches("/secrets/").parse().unwrap();
+    let (status, detail) = dev.call("get_secret", json!({"id": id})).await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["secret"]["scope"], "Project", "{detail}");
+    assert_eq!(
+        detail["spec"]["data_from"][0]["find"]["path"], "payments/",
+        "{detail}"
+    );
+    assert_eq!(
+        detail["spec"]["target"]["template"]["data"]["DATABASE_URL"],
+        "postgres://{{ .username }}@db/app"
+    );
+    // The same name again: refused naming `metadata.name`, the manifest kept.
+    let response = post(manifest("posted-plain", "payments/")).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], from);
+    let html = page(&dev, from).await;
+    assert!(
+        html.contains("metadata.name"),
+        "the name's problem by its path"
+    );
+    assert!(html.contains("already has a secret named"), "{html}");
 }

@@ -6,8 +6,9 @@
 //! keeps it. The form lists what it cannot edit, read-only, with "Edit as YAML", which fills
 //! the tab with the form's whole spec as a manifest ([`external_secret_form_yaml`]).
 //!
-//! Only once the bundle runs: without JavaScript the plain form is all there is. The manifest
-//! is never posted with the form (its controls have no `name`): what is saved is the form.
+//! Only once the bundle runs: without JavaScript the create page offers a plain form that
+//! posts a manifest instead (`yaml_post`). The tab's manifest is never posted with the form
+//! (its controls have no `name`): what is saved is the form.
 
 use leptos::prelude::*;
 
@@ -392,15 +393,19 @@ pub fn YamlPanel(
                     {move || if tab.busy.get() { "Loading…" } else { "Load into the form" }}
                 </button>
             </div>
-            <ul id=ERRORS_ID class="yaml-errors" role="alert" aria-label="Problems in the manifest">
-                {move || {
-                    tab.errors
-                        .get()
-                        .into_iter()
-                        .map(|e| view! { <li class="field-error"><code>{e.field}</code>{format!(": {}", e.message)}</li> })
-                        .collect_view()
-                }}
-            </ul>
+            // The live region wraps the list, so that the list stays a list for a screen
+            // reader (a role on the `ul` would replace its own).
+            <div id=ERRORS_ID role="alert">
+                <ul class="yaml-errors" aria-label="Problems in the manifest">
+                    {move || {
+                        tab.errors
+                            .get()
+                            .into_iter()
+                            .map(|e| view! { <li class="field-error"><code>{e.field}</code>{format!(": {}", e.message)}</li> })
+                            .collect_view()
+                    }}
+                </ul>
+            </div>
             {move || tab.problem.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
         </div>
     }

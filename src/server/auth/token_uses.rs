@@ -28,6 +28,7 @@ pub fn use_of(endpoint: &str) -> Option<Use> {
         | "assign_options"
         | "used_by"
         | "list_projects"
+        | "list_project_names"
         | "get_project"
         | "list_users"
         | "list_clusters"
