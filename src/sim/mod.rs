@@ -40,6 +40,7 @@ pub mod table;
 pub mod time;
 pub mod tls;
 mod unmodelled;
+pub mod v1beta1_pruning;
 mod versions;
 mod watches;
 mod workloads;

@@ -145,7 +145,7 @@ pub(crate) fn write_context(query: &HashMap<String, String>, headers: &HeaderMap
             query.get("fieldValidation").map(String::as_str),
         ),
         recorder: crate::sim::strict::Recorder::default(),
-        v1beta1: headers.contains_key(crate::sim::legacy_eso::WRITTEN_AT_V1BETA1),
+        v1beta1: headers.contains_key(crate::sim::v1beta1_pruning::WRITTEN_AT_V1BETA1),
     }
 }
 

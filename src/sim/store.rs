@@ -316,7 +316,7 @@ fn check_strict(type_id: TypeId, object: &Value, ctx: &WriteContext) -> Result<(
     let mut unknown = kinds::unknown_fields(t, object);
     let mut version = t.version;
     if ctx.v1beta1 && t.kind == "ExternalSecret" {
-        unknown.extend(super::legacy_eso::v1_only_fields(object));
+        unknown.extend(super::v1beta1_pruning::v1_only_fields(object));
         version = "v1beta1";
     }
     if unknown.is_empty() {

@@ -98,7 +98,7 @@ impl Store {
         }
         check_strict(type_id, &object, ctx)?;
         if ctx.v1beta1 {
-            crate::sim::legacy_eso::prune_v1beta1(t, &mut object);
+            crate::sim::v1beta1_pruning::prune_v1beta1(t, &mut object);
         }
         // The uid is the server's before the strategy sees the object (a Job's generated
         // selector names it): `FillObjectMetaSystemFields` runs before `BeforeCreate`.
@@ -347,7 +347,7 @@ impl Store {
         }
         check_strict(key.type_id, &new, ctx)?;
         if ctx.v1beta1 {
-            crate::sim::legacy_eso::prune_v1beta1(t, &mut new);
+            crate::sim::v1beta1_pruning::prune_v1beta1(t, &mut new);
         }
         let errors = kinds::admit(t, &mut new, Some(&old));
         if !errors.is_empty() {
