@@ -230,6 +230,19 @@ pub async fn set_labels(
     Ok(())
 }
 
+/// The namespaces of one cluster's projects, as the database has them now.
+pub async fn namespaces_on(
+    db: &Db,
+    cluster_id: i64,
+) -> Result<std::collections::BTreeSet<String>, ServiceError> {
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT namespace FROM projects WHERE cluster_id = $1")
+            .bind(cluster_id)
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Every cluster with its reachability and project count.
 pub async fn clusters(db: &Db) -> Result<Vec<ClusterSummary>, ServiceError> {
     let rows = sqlx::query(

@@ -6,6 +6,7 @@
 
 mod apply;
 mod context;
+mod drift;
 mod error;
 mod events;
 pub mod leader;
