@@ -12,7 +12,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # wasm-opt 132 from npm, ahead of any older one (see scripts/setup.sh).
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+# Nothing to do when the site and binary were built by this script after the last change to
+# what goes into them (cargo-leptos would run wasm-bindgen, wasm-split and wasm-opt again, a
+# few minutes for `make run` on two cores). Arguments always build.
+stamp=target/site/.built-by-build-release
+inputs=(src style public Cargo.toml Cargo.lock scripts/build-release.sh)
+if [ $# -eq 0 ] && [ -f "$stamp" ] && [ -x target/release/secrets-console ] &&
+  [ -z "$(find "${inputs[@]}" -newer "$stamp" -print -quit)" ]; then
+  echo "build-release: target/site and target/release/secrets-console are up to date"
+  exit 0
+fi
+rm -f "$stamp"
+# Stamped with the time the build started: a change made during the build builds again.
+started=$(mktemp target/.build-release-started.XXXXXX)
 cargo leptos build --release --precompress --split "$@"
 for file in target/site/pkg/*.js target/site/pkg/*.wasm target/site/pkg/*.css; do
   gzip -9 --keep --force --no-name "$file"
 done
+mv "$started" "$stamp"
