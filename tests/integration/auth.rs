@@ -69,6 +69,44 @@ impl Client {
         client
     }
 
+    /// A page as a browser gets it: its status and body.
+    pub(crate) async fn get_page(&self, path: &str) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// A page as a browser gets it, which must be there (200).
+    pub(crate) async fn page(&self, path: &str) -> String {
+        let (status, html) = self.get_page(path).await;
+        assert_eq!(status, 200, "{path}");
+        html
+    }
+
+    /// Posts a url-encoded form (`body`) as a browser without JavaScript does, from the page
+    /// at `from`.
+    pub(crate) async fn post_from(
+        &self,
+        from: &str,
+        endpoint: &str,
+        body: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", format!("{}{from}", self.base))
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
     async fn login(&self, email: &str, password: &str) -> reqwest::Response {
         self.http
             .post(format!("{}/api/login", self.base))

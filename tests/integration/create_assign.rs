@@ -219,33 +219,6 @@ async fn bad_projects_or_selectors_refuse_the_whole_create_and_write_nothing(bac
     );
 }
 
-/// Posts a form as a browser without JavaScript does, from the page at `from`.
-async fn post_from(client: &Client, from: &str, endpoint: &str, body: &str) -> reqwest::Response {
-    client
-        .http
-        .post(format!("{}/api/{endpoint}", client.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "text/html,application/xhtml+xml")
-        .header("referer", format!("{}{from}", client.base))
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap()
-}
-
-/// A page as a browser gets it.
-async fn page(client: &Client, path: &str) -> String {
-    let response = client
-        .http
-        .get(format!("{}{path}", client.base))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.text().await.unwrap()
-}
-
 fn enc(text: &str) -> String {
     text.replace('%', "%25")
         .replace('&', "%26")
@@ -279,7 +252,7 @@ async fn the_create_form_assigns_without_javascript_and_keeps_ticks_when_refused
     };
 
     // The create page offers the projects to tick and a selector field.
-    let html = page(&admin, "/secrets/new").await;
+    let html = admin.page("/secrets/new").await;
     assert!(
         html.contains("Assign to projects"),
         "the section is offered"
@@ -288,16 +261,16 @@ async fn the_create_form_assigns_without_javascript_and_keeps_ticks_when_refused
 
     // Refused (a selector that does not parse): back to the form, ticks and text kept.
     let before = written(&db).await;
-    let response = post_from(
-        &admin,
-        "/secrets/new",
-        "create_secret_form",
-        &form("plain-made", "env=prod\ntier in web"),
-    )
-    .await;
+    let response = admin
+        .post_from(
+            "/secrets/new",
+            "create_secret_form",
+            &form("plain-made", "env=prod\ntier in web"),
+        )
+        .await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/secrets/new");
-    let html = page(&admin, "/secrets/new").await;
+    let html = admin.page("/secrets/new").await;
     let ticked = project_box(&html, plain).expect("the ticked box");
     assert!(ticked.contains("checked"), "the tick is kept: {ticked}");
     let unticked = project_box(&html, blue).expect("the other box");
@@ -307,17 +280,17 @@ async fn the_create_form_assigns_without_javascript_and_keeps_ticks_when_refused
     assert_eq!(written(&db).await, before, "nothing written");
 
     // Accepted: the secret's page says it was created and assigned to both projects.
-    let response = post_from(
-        &admin,
-        "/secrets/new",
-        "create_secret_form",
-        &form("plain-made", "env=prod"),
-    )
-    .await;
+    let response = admin
+        .post_from(
+            "/secrets/new",
+            "create_secret_form",
+            &form("plain-made", "env=prod"),
+        )
+        .await;
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/secrets/"), "{location}");
-    let html = page(&admin, &location).await;
+    let html = admin.page(&location).await;
     assert!(
         html.contains("Secret plain-made created and assigned to 2 projects."),
         "the success says how many"

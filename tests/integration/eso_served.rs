@@ -72,12 +72,6 @@ fn url(client: &Client, path: &str) -> String {
     format!("{}{path}", client.base)
 }
 
-async fn page(client: &Client, path: &str) -> String {
-    let response = client.http.get(url(client, path)).send().await.unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn an_install_serving_only_v1beta1_gets_external_secrets_at_v1beta1_that_sync() {
     let dir = tempfile::tempdir().unwrap();
@@ -144,7 +138,7 @@ async fn an_install_serving_only_v1beta1_gets_external_secrets_at_v1beta1_that_s
     assert_eq!(section["eso"]["api_version"], "v1beta1", "{section}");
     let words = "ESO v0.9.20 · external-secrets.io/v1beta1";
     for path in ["/projects", "/stores"] {
-        let html = page(&admin, path).await;
+        let html = admin.page(path).await;
         assert!(html.contains(words), "{path} does not say `{words}`");
     }
 }

@@ -243,28 +243,10 @@ async fn post_from(
     endpoint: &str,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    client
-        .http
-        .post(format!("{}/api/{endpoint}", client.base))
-        .header("accept", "text/html,application/xhtml+xml")
-        .header("referer", format!("{}{from}", client.base))
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// A page as a browser gets it.
-async fn page(client: &Client, path: &str) -> String {
-    let response = client
-        .http
-        .get(format!("{}{path}", client.base))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.text().await.unwrap()
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    client.post_from(from, endpoint, &body).await
 }
 
 /// Whether payments has a secret named `name`, as its member sees it.
@@ -315,7 +297,7 @@ async fn a_manifest_posted_without_javascript_is_created_or_shown_again_with_its
         from,
         "back to the form, nothing in the URL"
     );
-    let html = page(&dev, from).await;
+    let html = dev.page(from).await;
     assert!(html.contains("name: kept-refused"), "the manifest is kept");
     assert!(html.contains("path: search/"), "as it was pasted");
     assert!(
@@ -325,7 +307,7 @@ async fn a_manifest_posted_without_javascript_is_created_or_shown_again_with_its
     assert!(!exists(&dev, "kept-refused").await, "nothing is created");
     let response = post(manifest("kept-refused", "search/")).await;
     assert_eq!(response.status(), 303);
-    let html = page(&dev, from).await;
+    let html = dev.page(from).await;
     assert!(
         html.contains("spec.dataFrom[0].find.path"),
         "the allowlist's problem named by its path"
@@ -337,7 +319,7 @@ async fn a_manifest_posted_without_javascript_is_created_or_shown_again_with_its
                   password: canary-yaml-post\n";
     let response = post(secret.to_owned()).await;
     assert_eq!(response.status(), 303);
-    let html = page(&dev, from).await;
+    let html = dev.page(from).await;
     assert!(html.contains("must be ExternalSecret"), "why");
     assert!(
         !html.contains("canary-yaml-post"),
@@ -349,7 +331,7 @@ async fn a_manifest_posted_without_javascript_is_created_or_shown_again_with_its
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/secrets/"), "{location}");
-    let html = page(&dev, &location).await;
+    let html = dev.page(&location).await;
     assert!(html.contains("Secret posted-plain created."), "the success");
     let id: i64 = location.trim_start_matches("/secrets/").parse().unwrap();
     let (status, detail) = dev.call("get_secret", json!({"id": id})).await;
@@ -367,7 +349,7 @@ async fn a_manifest_posted_without_javascript_is_created_or_shown_again_with_its
     let response = post(manifest("posted-plain", "payments/")).await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], from);
-    let html = page(&dev, from).await;
+    let html = dev.page(from).await;
     assert!(
         html.contains("metadata.name"),
         "the name's problem by its path"

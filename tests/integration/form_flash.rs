@@ -7,33 +7,6 @@ use serde_json::json;
 use crate::auth::{Client, demo_server};
 use crate::support::Backend;
 
-/// Posts a form as a browser without JavaScript does, from the page at `from`.
-async fn post_from(client: &Client, from: &str, endpoint: &str, body: &str) -> reqwest::Response {
-    client
-        .http
-        .post(format!("{}/api/{endpoint}", client.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "text/html,application/xhtml+xml")
-        .header("referer", format!("{}{from}", client.base))
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap()
-}
-
-/// A page as a browser gets it.
-async fn page(client: &Client, path: &str) -> String {
-    let response = client
-        .http
-        .get(format!("{}{path}", client.base))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.text().await.unwrap()
-}
-
 fn enc(text: &str) -> String {
     text.replace('%', "%25")
         .replace('&', "%26")
@@ -51,13 +24,15 @@ async fn a_refused_plain_form_comes_back_with_its_input_and_every_problem_but_no
          &form[description]=kept+text&form[kind]=Kubernetes&form[store]=&form[secret_type]=Opaque\
          &form[key][0]=bad+key&form[value][0]=canary-flash-value&form[key][1]=&form[value][1]="
     );
-    let response = post_from(&admin, "/secrets/new", "create_secret_form", &bad).await;
+    let response = admin
+        .post_from("/secrets/new", "create_secret_form", &bad)
+        .await;
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(location, "/secrets/new", "no error in the URL");
     assert!(!response.text().await.unwrap().contains("validation"));
 
-    let html = page(&admin, "/secrets/new").await;
+    let html = admin.page("/secrets/new").await;
     assert!(html.contains(r#"value="Bad_Name""#), "the name is kept");
     assert!(html.contains("kept text"), "the description is kept");
     assert!(html.contains(r#"value="bad key""#), "the key is kept");
@@ -67,7 +42,7 @@ async fn a_refused_plain_form_comes_back_with_its_input_and_every_problem_but_no
     assert!(html.contains("Values are never sent back"));
     assert!(!html.contains("canary"), "a value never comes back");
 
-    let again = page(&admin, "/secrets/new").await;
+    let again = admin.page("/secrets/new").await;
     assert!(!again.contains("Bad_Name"), "shown once");
 
     // The bundle's own call gets every problem as JSON, and no redirect.
@@ -95,31 +70,33 @@ async fn a_plain_form_says_what_it_did_or_why_not_on_the_next_page() {
          &form[kind]=External&form[store]=vault&form[refresh_interval]=1h0m0s\
          &form[secret_key][0]=password&form[remote_key][0]=shared/postgres/password"
     );
-    let response = post_from(&admin, "/secrets/new", "create_secret_form", &good).await;
+    let response = admin
+        .post_from("/secrets/new", "create_secret_form", &good)
+        .await;
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/secrets/"), "{location}");
-    let html = page(&admin, &location).await;
+    let html = admin.page(&location).await;
     assert!(html.contains("Secret flash-made created."), "the success");
     assert!(
-        !page(&admin, &location).await.contains("flash-made created"),
+        !admin.page(&location).await.contains("flash-made created"),
         "said once"
     );
 
     // Bulk Apply with nothing selected: back to the list, which says why.
-    let response = post_from(
-        &admin,
-        "/secrets?scope=Organization",
-        "bulk_secrets",
-        &format!("csrf={csrf}&action=sync"),
-    )
-    .await;
+    let response = admin
+        .post_from(
+            "/secrets?scope=Organization",
+            "bulk_secrets",
+            &format!("csrf={csrf}&action=sync"),
+        )
+        .await;
     assert_eq!(response.status(), 303);
     assert_eq!(
         response.headers()["location"],
         "/secrets?scope=Organization"
     );
-    let html = page(&admin, "/secrets?scope=Organization").await;
+    let html = admin.page("/secrets?scope=Organization").await;
     assert!(html.contains("select at least one secret"), "why not");
 }
 
@@ -164,10 +141,10 @@ async fn a_refused_plain_checkbox_form_comes_back_with_the_boxes_as_they_were_ti
         "csrf={csrf}&ids[0]={}&ids[2]={}&action=delete&project_ids[1]={search}&confirm=",
         ids[0], ids[2]
     );
-    let response = post_from(&admin, "/secrets", "bulk_secrets", &body).await;
+    let response = admin.post_from("/secrets", "bulk_secrets", &body).await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/secrets");
-    let html = page(&admin, "/secrets").await;
+    let html = admin.page("/secrets").await;
     assert!(html.contains("type delete to confirm"), "why not, in words");
     assert!(
         ticked(&html, "ids", ids[0]) && ticked(&html, "ids", ids[2]),
@@ -180,7 +157,7 @@ async fn a_refused_plain_checkbox_form_comes_back_with_the_boxes_as_they_were_ti
         html.contains(r#"<option value="delete" selected"#),
         "the action kept"
     );
-    let again = page(&admin, "/secrets").await;
+    let again = admin.page("/secrets").await;
     assert!(
         !ticked(&again, "ids", ids[0]),
         "only on the page it was sent back to"
@@ -194,10 +171,10 @@ async fn a_refused_plain_checkbox_form_comes_back_with_the_boxes_as_they_were_ti
     let secret = secret.as_i64().unwrap();
     let at = format!("/secrets/{secret}");
     let body = format!("csrf={csrf}&id={secret}&project_ids[0]={payments}&project_ids[1]=999999");
-    let response = post_from(&admin, &at, "set_assignments", &body).await;
+    let response = admin.post_from(&at, "set_assignments", &body).await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], at.as_str());
-    let html = page(&admin, &at).await;
+    let html = admin.page(&at).await;
     assert!(
         html.contains("there is no project with id 999999"),
         "why not"
@@ -209,7 +186,7 @@ async fn a_refused_plain_checkbox_form_comes_back_with_the_boxes_as_they_were_ti
     assert!(!ticked(&html, "project_ids", search));
     assert!(html.contains("1 project selected"), "and counted");
     assert!(
-        !ticked(&page(&admin, &at).await, "project_ids", payments),
+        !ticked(&admin.page(&at).await, "project_ids", payments),
         "nothing saved"
     );
 
@@ -228,9 +205,9 @@ async fn a_refused_plain_checkbox_form_comes_back_with_the_boxes_as_they_were_ti
     };
     let dev = id_of("dev@example.com");
     let body = format!("csrf={csrf}&user_id={dev}&project_ids[1]={search}&project_ids[2]=999999");
-    let response = post_from(&admin, "/users", "set_memberships", &body).await;
+    let response = admin.post_from("/users", "set_memberships", &body).await;
     assert_eq!(response.status(), 303);
-    let html = page(&admin, "/users").await;
+    let html = admin.page("/users").await;
     assert!(
         html.contains("there is no project with id 999999"),
         "why not"

@@ -21,18 +21,6 @@ on_both_backends!(
     the_secrets_page_offers_the_projects_each_person_may_see_by_name,
 );
 
-/// A page as a browser without JavaScript gets it: (status, body).
-async fn page(client: &Client, path: &str) -> (u16, String) {
-    let response = client
-        .http
-        .get(format!("{}{path}", client.base))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
 /// A member of `search` only, made through the admin API.
 async fn other_member(server: &crate::support::TestServer, admin: &Client) -> Client {
     let (status, user) = admin
@@ -103,7 +91,7 @@ async fn admins_rename_and_delete_projects_and_nothing_is_left_half_done(backend
     );
     let (status, _) = admin.call("get_project", json!({"name": "scratch"})).await;
     assert_eq!(status, 404);
-    assert_eq!(page(&admin, "/projects/sandbox").await.0, 200);
+    assert_eq!(admin.get_page("/projects/sandbox").await.0, 200);
 
     // Refused while an organization secret is assigned there, saying what is left; a wrong
     // confirmation is refused at its field.
@@ -192,7 +180,7 @@ async fn admins_rename_and_delete_projects_and_nothing_is_left_half_done(backend
             .0,
         404
     );
-    assert_eq!(page(&admin, "/projects/sandbox").await.0, 404);
+    assert_eq!(admin.get_page("/projects/sandbox").await.0, 404);
     let pool = db.any_pool().await;
     let audited: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM audit_entries WHERE project_id = $1 AND action LIKE 'project-%' ORDER BY id",
@@ -262,7 +250,7 @@ async fn a_secret_opens_by_name_as_by_id_and_is_404_where_hidden(backend: Backen
         "/projects/payments/secrets/payments-api-key",
         "/secrets/by-name/postgres-credentials",
     ] {
-        let (status, html) = page(&member, path).await;
+        let (status, html) = member.get_page(path).await;
         assert_eq!(status, 200, "{path}");
         assert!(
             html.contains("Link by name") && html.contains(path),
@@ -285,7 +273,7 @@ async fn a_secret_opens_by_name_as_by_id_and_is_404_where_hidden(backend: Backen
         (&admin, "/secrets/by-name/no-such-secret"),
         (&member, "/projects/search/secrets/payments-api-key"),
     ] {
-        assert_eq!(page(client, path).await.0, 404, "{path}");
+        assert_eq!(client.get_page(path).await.0, 404, "{path}");
     }
 }
 
@@ -337,7 +325,7 @@ async fn members_see_what_their_project_allows_and_where_to_create(backend: Back
     let admin = Client::signed_in(&server, "admin@example.com").await;
     let member = Client::signed_in(&server, "dev@example.com").await;
 
-    let (status, html) = page(&member, "/projects/payments").await;
+    let (status, html) = member.get_page("/projects/payments").await;
     assert_eq!(status, 200);
     assert!(
         html.contains(
@@ -345,23 +333,23 @@ async fn members_see_what_their_project_allows_and_where_to_create(backend: Back
         ),
         "{html}"
     );
-    let (_, html) = page(&admin, "/projects/payments").await;
+    let (_, html) = admin.get_page("/projects/payments").await;
     assert!(
         !html.contains("You may use stores"),
         "admins are not limited"
     );
     assert!(html.contains("Delete project") && html.contains("Rename project"));
-    let (_, html) = page(&member, "/projects/payments").await;
+    let (_, html) = member.get_page("/projects/payments").await;
     assert!(!html.contains("Delete project") && !html.contains("Rename project"));
 
-    let (_, html) = page(&member, "/secrets").await;
+    let (_, html) = member.get_page("/secrets").await;
     assert!(
         html.contains(r#"href="/projects/payments/secrets/new""#)
             && html.contains("New secret in payments"),
         "{html}"
     );
     assert!(!html.contains("Create organization secret"));
-    let (_, html) = page(&admin, "/secrets").await;
+    let (_, html) = admin.get_page("/secrets").await;
     assert!(html.contains("Create organization secret") && !html.contains("New secret in"));
 }
 
