@@ -275,22 +275,6 @@ pub async fn clusters(db: &Db) -> Result<Vec<ClusterSummary>, ServiceError> {
         .map_err(ServiceError::from)
 }
 
-/// Names of the given projects, by name.
-pub async fn refs(db: &Db, ids: &[i64]) -> Result<Vec<ProjectRef>, ServiceError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut sql = Sql::new("SELECT id, name FROM projects WHERE id IN ");
-    sql.bind_list(ids).push(" ORDER BY name");
-    Ok(sql
-        .query_as::<(i64, String)>()
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|(id, name)| ProjectRef { id, name })
-        .collect())
-}
-
 /// The names of the projects `visibility` allows, by name: what a filter or a choice of
 /// projects shows, without the counts and labels of [`list`]. Read on every view of the
 /// Secrets page, so it comes as one row of JSON (`Sql::json_rows`).

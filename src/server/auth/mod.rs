@@ -282,7 +282,8 @@ pub async fn current_user(
     let Some(principal) = principal(session, &state.db, state.session_lifetime).await? else {
         return Ok(None);
     };
-    let projects = crate::server::projects::refs(&state.db, &principal.projects)
+    let mine = crate::domain::permissions::Visibility::Projects(principal.projects.clone());
+    let projects = crate::server::projects::names(&state.db, &mine)
         .await
         .map_err(AppError::from)?;
     Ok(Some(CurrentUser {
