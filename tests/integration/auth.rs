@@ -39,6 +39,15 @@ pub(crate) async fn demo_server_on(
     .unwrap_or_else(|output| panic!("server did not start:\n{output}"))
 }
 
+/// `text` as a value in a url-encoded form body.
+pub(crate) fn enc(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('&', "%26")
+        .replace('=', "%3D")
+        .replace('+', "%2B")
+        .replace('\n', "%0A")
+}
+
 /// A browser-like client: its own cookie jar, the CSRF token of its session.
 pub(crate) struct Client {
     pub(crate) http: reqwest::Client,

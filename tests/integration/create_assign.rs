@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::auth::{Client, demo_server, external_spec};
+use crate::auth::{Client, demo_server, enc, external_spec};
 use crate::on_both_backends;
 use crate::support::{Backend, TestDb};
 
@@ -217,14 +217,6 @@ async fn bad_projects_or_selectors_refuse_the_whole_create_and_write_nothing(bac
         (before.0, before.1),
         "no secret, no assignment"
     );
-}
-
-fn enc(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('&', "%26")
-        .replace('=', "%3D")
-        .replace('+', "%2B")
-        .replace('\n', "%0A")
 }
 
 /// The `<input …>` tag of the create form's box for project `id`.

@@ -4,15 +4,8 @@
 
 use serde_json::json;
 
-use crate::auth::{Client, demo_server};
+use crate::auth::{Client, demo_server, enc};
 use crate::support::Backend;
-
-fn enc(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('&', "%26")
-        .replace('=', "%3D")
-        .replace('+', "%2B")
-}
 
 #[tokio::test]
 async fn a_refused_plain_form_comes_back_with_its_input_and_every_problem_but_no_value() {

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::auth::{Client, demo_server, secret_id};
+use crate::auth::{Client, demo_server, enc, secret_id};
 use crate::live::project_id;
 use crate::support::Backend;
 
@@ -17,27 +17,6 @@ async fn count_named(admin: &Client, name: &str) -> usize {
     })
 }
 
-/// Posts a form as a browser does (no JavaScript: `Accept: text/html`).
-async fn post_form(client: &Client, endpoint: &str, body: &str) -> reqwest::Response {
-    client
-        .http
-        .post(format!("{}/api/{endpoint}", client.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "text/html")
-        .header("referer", format!("{}/secrets/new", client.base))
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap()
-}
-
-fn enc(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('&', "%26")
-        .replace('=', "%3D")
-        .replace('+', "%2B")
-}
-
 #[tokio::test]
 async fn create_assign_and_delete_work_as_plain_forms() {
     let (server, _db) = demo_server(&Backend::Sqlite, Vec::new()).await;
@@ -48,7 +27,9 @@ async fn create_assign_and_delete_work_as_plain_forms() {
     let bad = format!(
         "csrf={csrf}&form[name]=Bad_Name&form[scope]=Organization&form[use_case]=Generic&form[kind]=External&form[store]=vault&form[secret_key][0]=k&form[remote_key][0]=shared/x"
     );
-    let response = post_form(&admin, "create_secret_form", &bad).await;
+    let response = admin
+        .post_from("/secrets/new", "create_secret_form", &bad)
+        .await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/secrets/new");
     let (_, flash) = admin
@@ -64,7 +45,9 @@ async fn create_assign_and_delete_work_as_plain_forms() {
          &form[secret_key][1]=&form[remote_key][1]=&form[property][1]=&form[version][1]=\
          &form[secret_type]=Opaque&form[key][0]=&form[value][0]="
     );
-    let response = post_form(&admin, "create_secret_form", &good).await;
+    let response = admin
+        .post_from("/secrets/new", "create_secret_form", &good)
+        .await;
     assert_eq!(response.status(), 303, "{:?}", response.text().await);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/secrets/"), "{location}");
@@ -89,7 +72,9 @@ async fn create_assign_and_delete_work_as_plain_forms() {
         "csrf={csrf}&id={id}&project_ids[0]={}&project_ids[1]={}",
         ids[0], ids[1]
     );
-    let response = post_form(&admin, "set_assignments", &assign).await;
+    let response = admin
+        .post_from("/secrets/new", "set_assignments", &assign)
+        .await;
     assert!(
         response.status().is_redirection() || response.status() == 200,
         "{}",
@@ -105,12 +90,13 @@ async fn create_assign_and_delete_work_as_plain_forms() {
     assert_eq!(assigned, 2, "{options}");
 
     // Delete: the confirmation must repeat the name.
-    let response = post_form(
-        &admin,
-        "delete_secret",
-        &format!("csrf={csrf}&id={id}&confirm=form-mad"),
-    )
-    .await;
+    let response = admin
+        .post_from(
+            "/secrets/new",
+            "delete_secret",
+            &format!("csrf={csrf}&id={id}&confirm=form-mad"),
+        )
+        .await;
     assert_eq!(response.status(), 303);
     let (_, flash) = admin
         .call("take_flash", json!({"path": "/secrets/new"}))
@@ -122,12 +108,13 @@ async fn create_assign_and_delete_work_as_plain_forms() {
         "{flash}"
     );
     assert_eq!(count_named(&admin, "form-made").await, 1, "still there");
-    let response = post_form(
-        &admin,
-        "delete_secret",
-        &format!("csrf={csrf}&id={id}&confirm=form-made"),
-    )
-    .await;
+    let response = admin
+        .post_from(
+            "/secrets/new",
+            "delete_secret",
+            &format!("csrf={csrf}&id={id}&confirm=form-made"),
+        )
+        .await;
     assert_eq!(response.status(), 303);
     // To the list, nothing in the URL: the list's one-time message says what was deleted.
     assert_eq!(response.headers()["location"], "/secrets");
@@ -309,7 +296,9 @@ async fn the_edit_form_keeps_blank_values_and_replaces_typed_ones() {
     let create = format!(
         "csrf={csrf}&form[name]=edit-me&form[scope]=Project&form[project_id]={payments}&form[use_case]=Generic&form[kind]=Kubernetes&form[secret_type]=Opaque&form[key][0]=A&form[value][0]=canary-first-a&form[key][1]=B&form[value][1]=canary-first-b"
     );
-    let response = post_form(&dev, "create_secret_form", &create).await;
+    let response = dev
+        .post_from("/secrets/new", "create_secret_form", &create)
+        .await;
     assert_eq!(response.status(), 303);
     let id: i64 = response.headers()["location"]
         .to_str()
@@ -338,10 +327,14 @@ async fn the_edit_form_keeps_blank_values_and_replaces_typed_ones() {
         "csrf={csrf}&id={id}&version={}&form[name]=edit-me&form[scope]=Project&form[project_id]={payments}&form[use_case]=Generic&form[kind]=Kubernetes&form[secret_type]=Opaque&form[key][0]=A&form[value][0]=&form[key][1]=B&form[value][1]=canary-second-b&form[key][2]=C&form[value][2]=canary-new-c",
         version(&detail)
     );
-    let response = post_form(&dev, "update_secret_form", &edit).await;
+    let response = dev
+        .post_from("/secrets/new", "update_secret_form", &edit)
+        .await;
     assert_eq!(response.status(), 303, "{:?}", response.text().await);
     // A stale version is a conflict that changes nothing: back to the form, which says so.
-    let response = post_form(&dev, "update_secret_form", &edit).await;
+    let response = dev
+        .post_from("/secrets/new", "update_secret_form", &edit)
+        .await;
     assert_eq!(response.status(), 303);
     let (_, flash) = dev
         .call("take_flash", json!({"path": "/secrets/new"}))

@@ -242,19 +242,6 @@ async fn a_page_is_built_once_and_sent_compressed() {
     );
 }
 
-/// A page as a browser without JavaScript gets it.
-async fn html_of(client: &Client, path: &str) -> String {
-    let response = client
-        .http
-        .get(format!("{}{path}", client.base))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.text().await.unwrap()
-}
-
 /// The start tag of the first element whose attributes include `attribute` (`id="main"`).
 fn tag_with<'a>(html: &'a str, attribute: &str) -> Option<&'a str> {
     let at = html.find(attribute)?;
@@ -298,7 +285,7 @@ async fn the_skip_link_is_the_first_link_and_lands_on_the_content() {
         (&admin, "/projects"),
         (&anonymous, "/login"),
     ] {
-        let html = html_of(client, path).await;
+        let html = client.page(path).await;
         let body = &html[html.find("<body").unwrap()..];
         let first = &body[body.find("<a ").expect("a link")..];
         let first = &first[..=first.find('>').unwrap()];
@@ -461,7 +448,7 @@ async fn members_are_offered_only_what_they_may_do() {
 
     let edit = |id: i64| format!(r#"href="/secrets/{id}/edit""#);
     let assign = |id: i64| format!(r#"href="/secrets/{id}#assign""#);
-    let html = html_of(&admin, &format!("/secrets/{org}")).await;
+    let html = admin.page(&format!("/secrets/{org}")).await;
     for offered in [
         edit(org),
         "Delete secret".into(),
@@ -469,7 +456,7 @@ async fn members_are_offered_only_what_they_may_do() {
     ] {
         assert!(html.contains(&offered), "admin: {offered}");
     }
-    let html = html_of(&member, &format!("/secrets/{org}")).await;
+    let html = member.page(&format!("/secrets/{org}")).await;
     for hidden in [
         edit(org),
         "Delete secret".into(),
@@ -477,11 +464,11 @@ async fn members_are_offered_only_what_they_may_do() {
     ] {
         assert!(!html.contains(&hidden), "member: {hidden}");
     }
-    let html = html_of(&member, &format!("/secrets/{own}")).await;
+    let html = member.page(&format!("/secrets/{own}")).await;
     assert!(html.contains(&edit(own)) && html.contains("Delete secret"));
     assert!(!html.contains("Assign to projects"));
 
-    let html = html_of(&admin, "/secrets").await;
+    let html = admin.page("/secrets").await;
     for offered in [
         assign(org),
         r#"value="assign""#.into(),
@@ -491,7 +478,7 @@ async fn members_are_offered_only_what_they_may_do() {
     ] {
         assert!(html.contains(&offered), "admin: {offered}");
     }
-    let html = html_of(&member, "/secrets").await;
+    let html = member.page("/secrets").await;
     assert!(html.contains("postgres-credentials"));
     for hidden in [
         assign(org),
