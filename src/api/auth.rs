@@ -55,6 +55,9 @@ pub async fn logout(#[server(default)] csrf: String) -> Result<(), AppError> {
             )
             .await
             .map_err(|e| crate::server::errors::internal(&e))?;
+            if provider_logout.is_some() {
+                crate::server::form_posts::redirect_leaves_console();
+            }
             leptos_axum::redirect(provider_logout.as_deref().unwrap_or("/login"));
             Ok(())
         }

@@ -47,6 +47,9 @@ const SHOW_ONCE_HEADER: &str = "x-console-show-once";
 /// The (internal) response header a server function asks in for a failed plain post's input
 /// not to be kept ([`forget_input`]); never sent on.
 const FORGET_INPUT_HEADER: &str = "x-console-forget-input";
+/// Set by a server function whose redirect leaves the console on purpose (see
+/// [`redirect_leaves_console`]); removed before the answer goes out.
+const LEAVES_CONSOLE_HEADER: &str = "x-console-leaves";
 
 /// Largest answer read back to be shown once.
 const MAX_SHOWN_BODY: usize = 4 * 1024;
@@ -101,6 +104,18 @@ pub fn forget_input() {
     }
 }
 
+/// Says, from inside a server function, that its redirect leaves the console on purpose (the
+/// identity provider's end-session page, from the server's own configuration): a plain form
+/// post follows it as it is, where every other redirect is made local (no open redirect).
+pub fn redirect_leaves_console() {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            header::HeaderName::from_static(LEAVES_CONSOLE_HEADER),
+            HeaderValue::from_static("1"),
+        );
+    }
+}
+
 /// The flash for the page at `path`, taken: it is shown once. Another page's is left alone.
 pub async fn take(session: &Session, path: &str) -> Result<Option<Flash>, AppError> {
     let stored: Option<Stored> = session
@@ -148,6 +163,10 @@ pub async fn form_posts(request: Request, next: Next) -> Response {
         .remove(SHOW_ONCE_HEADER)
         .and_then(|v| v.to_str().ok().map(str::to_owned));
     let forget_input = response.headers_mut().remove(FORGET_INPUT_HEADER).is_some();
+    let leaves = response
+        .headers_mut()
+        .remove(LEAVES_CONSOLE_HEADER)
+        .is_some();
     let Some(session) = session else {
         return response;
     };
@@ -155,7 +174,7 @@ pub async fn form_posts(request: Request, next: Next) -> Response {
         .headers()
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
-        .map(local);
+        .map(|to| if leaves { to.to_owned() } else { local(to) });
     if !plain {
         // The bundle's call that navigates (server_fn's redirect header): the notice is for
         // where it goes.
