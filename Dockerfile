@@ -17,7 +17,7 @@ ARG BINARYEN_VERSION=132.0.0
 
 # Node.js runs npm's binaryen (its wasm-opt is JavaScript plus WebAssembly).
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm brotli \
  && rm -rf /var/lib/apt/lists/*
 
 RUN rustup target add wasm32-unknown-unknown \

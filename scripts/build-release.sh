@@ -8,6 +8,8 @@
 # --split: every lazy route's code (src/app.rs) goes into its own WASM chunks beside the main
 # one (wasm-split), which the browser fetches when it first visits the page; the chunks, their
 # loader (__wasm_split.*.js) and the manifest the server reads to preload them are in pkg/ too.
+# Then the islands' bundle (scripts/build-islands-bundle.sh), which the Secrets page loads
+# instead of the app's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # wasm-opt 132 from npm, ahead of any older one (see scripts/setup.sh).
@@ -26,6 +28,8 @@ rm -f "$stamp"
 # Stamped with the time the build started: a change made during the build builds again.
 started=$(mktemp target/.build-release-started.XXXXXX)
 cargo leptos build --release --precompress --split "$@"
+# The islands' bundle, for the pages the server renders in islands mode (src/browser.rs).
+scripts/build-islands-bundle.sh
 for file in target/site/pkg/*.js target/site/pkg/*.wasm target/site/pkg/*.css; do
   gzip -9 --keep --force --no-name "$file"
 done

@@ -76,6 +76,8 @@ check "no file under src/ over 700 lines" files_fit
 check "clippy (ssr)" cargo clippy --all-targets --locked -- -D warnings
 check "hydrate build has no server code" \
   cargo check --lib --locked --target wasm32-unknown-unknown --no-default-features --features hydrate
+check "islands bundle builds (the Secrets page's)" \
+  cargo check --lib --locked --target wasm32-unknown-unknown --no-default-features --features hydrate,islands-bundle
 suite "cargo test" count_cargo cargo test --locked
 # The load test runs alone (it would skew the timing of tests beside it): 50 sessions with
 # live streams for 10 s; docs/reliability.md records a 60 s run (LOAD_SECONDS=60).

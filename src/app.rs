@@ -1,4 +1,8 @@
 //! The document shell and the route table.
+//!
+//! Not in the islands' bundle (feature `islands-bundle`, see `crate::browser`): the route table's
+//! lazy routes are exported split points, which would keep every page in that bundle.
+#![cfg_attr(feature = "islands-bundle", allow(unused_imports, dead_code))]
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -22,6 +26,7 @@ use crate::pages::tokens_page::TokensPage;
 use crate::pages::users_page::UsersPage;
 
 /// The HTML document the server renders around [`App`].
+#[cfg(not(feature = "islands-bundle"))]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let (Some(response), Some(nonce)) = (
@@ -36,15 +41,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
 
+    let islands = renders_islands();
+    // An islands page loads the islands' bundle, and the app's only when a link is followed.
+    let become_app = islands.then(|| become_app_script(&options));
+    let mut options = options;
+    if islands {
+        options.output_name = format!("{}-islands", options.output_name).into();
+    }
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        // `data-islands`: the bundle's entry point reads it to hydrate the islands only.
+        <html lang="en" data-islands=islands.then_some("true")>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
-                <HydrationScripts options />
+                <HydrationScripts options islands />
+                {become_app.map(|script| view! { <script nonce=leptos::nonce::use_nonce()>{script}</script> })}
                 <MetaTags />
             </head>
             <body>
@@ -54,9 +68,43 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The pages the server renders in islands mode: only their interactive parts (`#[island]`)
+/// hydrate, with no hydration data, so their first load carries a fraction of the bundle; the
+/// first link followed from one turns the page into the whole app (`crate::browser`). The
+/// Secrets list is the page people land on, and the one most often loaded.
+pub const ISLAND_PAGES: [&str; 1] = ["/secrets"];
+
+/// The script an islands page carries for its bundle (`crate::browser`): `becomeApp(url)` loads
+/// the app's bundle and shows `url` client-side; if that fails, the browser loads `url`.
+fn become_app_script(options: &LeptosOptions) -> String {
+    let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+    format!(
+        "window.becomeApp = (url) => import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.become_app(url))).catch(() => location.assign(url));",
+        js = format!("{pkg}.js"),
+        wasm = format!("{pkg}.wasm"),
+    )
+}
+
+/// Whether this request's page renders in islands mode ([`ISLAND_PAGES`]).
+fn renders_islands() -> bool {
+    #[cfg(feature = "ssr")]
+    return use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| ISLAND_PAGES.contains(&parts.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    false
+}
+
 /// The application: providers and the route table.
+#[cfg(not(feature = "islands-bundle"))]
 #[component]
 pub fn App() -> impl IntoView {
+    // A page hydrated as a whole renders its islands as plain components, without their
+    // `<leptos-island>` wrappers (Leptos treats an island inside a hydrating one so): tachys
+    // cannot hydrate past a wrapper within a whole page. On the server an islands page keeps
+    // them; in the browser the app only ever runs whole.
+    if !renders_islands() {
+        provide_context(leptos::reactive::owner::IsHydrating(true));
+    }
     provide_meta_context();
     provide_user_context();
     provide_live_context();
@@ -96,6 +144,7 @@ pub fn App() -> impl IntoView {
 /// WASM (`cargo leptos build --split`) and fetched when the page is first visited, so the first
 /// load of the Secrets page carries only the shell, the shared components and that page. The
 /// route has no data of its own: the page loads its data as before, once its code is there.
+#[cfg(not(feature = "islands-bundle"))]
 macro_rules! lazy_page {
     ($($route:ident => $page:ident),+ $(,)?) => {$(
         #[doc = concat!("[`", stringify!($page), "`], fetched when first visited.")]
@@ -115,6 +164,7 @@ macro_rules! lazy_page {
     )+};
 }
 
+#[cfg(not(feature = "islands-bundle"))]
 lazy_page!(
     NewOrgSecretRoute => NewOrgSecretPage,
     OrgSecretByNameRoute => OrgSecretByNamePage,

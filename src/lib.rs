@@ -21,11 +21,15 @@ pub mod bench;
 #[cfg(feature = "ssr")]
 pub mod sim;
 
-/// Entry point of the WASM bundle: attaches the reactive app to the server-rendered HTML, once
-/// the code of the page's route is there (a lazy route's chunks are fetched first).
+#[cfg(feature = "hydrate")]
+mod browser;
+
+/// Entry point of the WASM bundles: the app's attaches the whole app to the server-rendered
+/// HTML; the islands' (feature `islands-bundle`) hydrates a page rendered in islands mode, and
+/// the script then calls each island (see `browser`).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_lazy(app::App);
+    browser::start();
 }

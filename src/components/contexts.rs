@@ -143,17 +143,53 @@ impl LiveContext {
     }
 }
 
-/// Creates the [`LiveContext`] (not connected yet) and provides it.
+/// Creates the [`LiveContext`] (not connected yet) and provides it. In the browser it is the
+/// page's one store ([`use_live`]), which islands share without a context.
 pub fn provide_live_context() {
-    provide_context(LiveContext {
-        secrets: RwSignal::new(HashMap::new()),
-        gone: RwSignal::new(HashSet::new()),
-        state: RwSignal::new(LiveState::Connecting),
-        resync: RwSignal::new(0),
-    });
+    #[cfg(feature = "hydrate")]
+    provide_context(browser_live());
+    #[cfg(not(feature = "hydrate"))]
+    provide_context(LiveContext::new());
 }
 
-/// The [`LiveContext`]; panics if [`provide_live_context`] was not called (a wiring bug).
+impl LiveContext {
+    /// An empty store, not connected yet.
+    fn new() -> Self {
+        LiveContext {
+            secrets: RwSignal::new(HashMap::new()),
+            gone: RwSignal::new(HashSet::new()),
+            state: RwSignal::new(LiveState::Connecting),
+            resync: RwSignal::new(0),
+        }
+    }
+}
+
+/// The [`LiveContext`]: on the server the request's (panics if [`provide_live_context`] was not
+/// called: a wiring bug); in the browser the page's one store, which islands (hydrated without
+/// the app's contexts) and the whole app alike read.
 pub fn use_live() -> LiveContext {
+    #[cfg(feature = "hydrate")]
+    return browser_live();
+    #[cfg(not(feature = "hydrate"))]
     expect_context::<LiveContext>()
+}
+
+/// The browser's one store, created on first use under an owner of its own that is never
+/// disposed (islands' owners come and go with the page).
+#[cfg(feature = "hydrate")]
+fn browser_live() -> LiveContext {
+    thread_local! {
+        static LIVE: LiveContext = {
+            // `new_root` makes the new owner the current one: the caller's is put back.
+            let caller = Owner::current();
+            let owner = Owner::new_root(None);
+            let live = owner.with(LiveContext::new);
+            std::mem::forget(owner);
+            if let Some(caller) = caller {
+                caller.set();
+            }
+            live
+        };
+    }
+    LIVE.with(|live| *live)
 }

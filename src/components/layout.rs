@@ -23,51 +23,85 @@ fn window_is_narrow() -> bool {
         .is_some_and(|width| width < NARROW_BELOW_PX)
 }
 
-/// The navigation's state: the screen's default (open on a wide window, closed on a phone or
+/// The navigation's button: the screen's default (open on a wide window, closed on a phone or
 /// tablet, decided by the stylesheet so it holds before and without the script) until the
-/// person opens or closes it.
-#[derive(Clone, Copy)]
-struct NavState {
-    /// The person's choice; `None` while the screen's default holds.
-    chosen: RwSignal<Option<bool>>,
-    /// Whether the window is narrow, measured once hydrated and on every resize.
-    narrow: RwSignal<bool>,
+/// person opens or closes it. Follows the window's width; on a narrow window, closes again when
+/// a link is followed (the page it leads to is what the person wants to see). An island: the
+/// frame's classes (`nav-open`, `nav-collapsed` on `div.app`, outside it) are set through the
+/// DOM.
+#[island]
+fn NavButton() -> impl IntoView {
+    // The person's choice; `None` while the screen's default holds.
+    let chosen = RwSignal::new(None::<bool>);
+    // Whether the window is narrow, measured once hydrated and on every resize.
+    let narrow = RwSignal::new(false);
+    let open = move || chosen.get().unwrap_or(!narrow.get());
+    let button = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        narrow.set(window_is_narrow());
+        let resized = window_event_listener(leptos::ev::resize, move |_| {
+            let now = window_is_narrow();
+            if now != narrow.get_untracked() {
+                narrow.set(now);
+                chosen.set(None);
+            }
+        });
+        let followed = window_event_listener(leptos::ev::click, move |ev| {
+            if narrow.get_untracked() && follows_a_link(&ev) {
+                chosen.set(None);
+            }
+        });
+        on_cleanup(move || {
+            resized.remove();
+            followed.remove();
+        });
+    });
+    Effect::new(move |_| {
+        let chosen = chosen.get();
+        if let Some(app) = button
+            .get()
+            .and_then(|button| button.closest(".app").ok().flatten())
+        {
+            let classes = app.class_list();
+            let _ = classes.toggle_with_force("nav-open", chosen == Some(true));
+            let _ = classes.toggle_with_force("nav-collapsed", chosen == Some(false));
+        }
+    });
+    view! {
+        <button
+            type="button"
+            class="icon-button nav-button"
+            node_ref=button
+            aria-controls="primary-nav"
+            aria-expanded=move || open().to_string()
+            aria-label=move || if open() { "Collapse navigation" } else { "Expand navigation" }
+            on:click=move |_| chosen.set(Some(!open()))
+        >
+            <span aria-hidden="true">"☰"</span>
+        </button>
+    }
 }
 
-impl NavState {
-    /// Follows the window's width; on a narrow window, closes again after each navigation
-    /// (the page a link led to is what the person wants to see).
-    fn new() -> Self {
-        let nav = NavState {
-            chosen: RwSignal::new(None),
-            narrow: RwSignal::new(false),
-        };
-        Effect::new(move |_| {
-            nav.narrow.set(window_is_narrow());
-            let resized = window_event_listener(leptos::ev::resize, move |_| {
-                let narrow = window_is_narrow();
-                if narrow != nav.narrow.get_untracked() {
-                    nav.narrow.set(narrow);
-                    nav.chosen.set(None);
-                }
-            });
-            on_cleanup(move || resized.remove());
-        });
-        let location = leptos_router::hooks::use_location();
-        Effect::new(move |previous: Option<String>| {
-            let path = location.pathname.get();
-            if previous.is_some_and(|p| p != path) && nav.narrow.get_untracked() {
-                nav.chosen.set(None);
-            }
-            path
-        });
-        nav
-    }
+/// Whether a click follows a link to another page (not a jump within this one).
+fn follows_a_link(ev: &leptos::ev::MouseEvent) -> bool {
+    use leptos::wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok())
+        .and_then(|element| element.closest("a[href]").ok().flatten())
+        .and_then(|link| link.get_attribute("href"))
+        .is_some_and(|href| !href.starts_with('#'))
+}
 
-    /// Whether the navigation shows.
-    fn open(self) -> bool {
-        self.chosen.get().unwrap_or(!self.narrow.get())
-    }
+/// Marks the document once the page's script has made it live (`html[data-hydrated]`), so
+/// tests (and styles) can tell a live page from server-rendered HTML. The last island of the
+/// page: islands hydrate in document order.
+#[island]
+fn HydratedMark() -> impl IntoView {
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
 }
 
 /// The frame around every page. Its first link skips to the page's content (for keyboard and
@@ -76,41 +110,19 @@ impl NavState {
 /// without JavaScript) a link in its place opens it on a narrow window (CSS `:target`).
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
-    let nav = NavState::new();
     let status = load(|| (), |_| get_server_info());
     provide_flash();
-    // Effects run only in the browser, after hydration: mark the document so tests (and
-    // styles) can tell a live page from server-rendered HTML.
-    Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
+    signed_out_goes_to_sign_in();
 
     view! {
-        <div
-            class="app"
-            class:nav-open=move || nav.chosen.get() == Some(true)
-            class:nav-collapsed=move || nav.chosen.get() == Some(false)
-        >
+        <div class="app">
             // `target`: the browser's own jump, which moves the focus; the router's would only
             // scroll.
             <a class="skip-link" href="#main" target="_self">
                 "Skip to content"
             </a>
             <header class="topbar">
-                <button
-                    type="button"
-                    class="icon-button nav-button"
-                    aria-controls="primary-nav"
-                    aria-expanded=move || nav.open().to_string()
-                    aria-label=move || {
-                        if nav.open() { "Collapse navigation" } else { "Expand navigation" }
-                    }
-                    on:click=move |_| nav.chosen.set(Some(!nav.open()))
-                >
-                    <span aria-hidden="true">"☰"</span>
-                </button>
+                <NavButton />
                 // Shown on a narrow window until the page is hydrated (so always without
                 // JavaScript): the navigation shows while it is the URL's target.
                 <a class="icon-button nav-link" href="#primary-nav" aria-label="Show navigation">
@@ -177,8 +189,26 @@ pub fn AppShell(children: Children) -> impl IntoView {
                     }}
                 </Transition>
             </footer>
+            <HydratedMark />
         </div>
     }
+}
+
+/// Signed out elsewhere (disabled, signed out everywhere): the page's next navigation is a
+/// full load, which the server answers with the sign-in page. (A page that hydrates only its
+/// islands navigates by full loads anyway.)
+fn signed_out_goes_to_sign_in() {
+    let live = crate::components::contexts::use_live();
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.is_some_and(|p| p != path)
+            && live.state.get_untracked() == crate::components::contexts::LiveState::SignedOut
+        {
+            let _ = window().location().set_href(&path);
+        }
+        path
+    });
 }
 
 /// The signed-in user's email and the sign-out button (a form: works without the WASM bundle).

@@ -14,30 +14,17 @@ use crate::domain::status::{AssignmentStatus, FailureClass, SecretStatus};
 use crate::model::listing::AssignmentBrief;
 use crate::model::secret::SecretSpec;
 
-/// Opens the stream (in the browser, once) and shows its state.
-#[component]
+/// Opens the stream (in the browser, once per page) and shows its state. An island: on the
+/// Secrets page, which hydrates only its islands, it is what keeps the badges live.
+#[island]
 pub fn LiveIndicator() -> impl IntoView {
     let live = use_live();
     Effect::new(move |started: Option<bool>| {
         if started != Some(true) {
             #[cfg(feature = "hydrate")]
-            connect(live);
+            connect_once(live);
         }
         true
-    });
-    // Signed out elsewhere (disabled, signed out everywhere): the page's next navigation is a
-    // full load, which the server answers with the sign-in page.
-    let location = leptos_router::hooks::use_location();
-    Effect::new(move |previous: Option<String>| {
-        let path = location.pathname.get();
-        #[cfg(feature = "hydrate")]
-        if previous.is_some_and(|p| p != path) && live.state.get_untracked() == LiveState::SignedOut
-        {
-            let _ = window().location().set_href(&path);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = previous;
-        path
     });
     view! {
         <span class="live-indicator" data-live=move || live.state.get().as_str() role="status">
@@ -211,6 +198,33 @@ fn badge_detail(
         .join(" · ")
 }
 
+/// Connects the page's store, unless it already is: the Secrets page's island and the app it
+/// becomes on its first navigation share one store and one stream.
+#[cfg(feature = "hydrate")]
+fn connect_once(live: LiveContext) {
+    if !CONNECTED.with(|connected| connected.replace(true)) {
+        connect(live);
+    }
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// Whether the page's stream was opened.
+    static CONNECTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The page's stream, while it is open or reconnecting.
+    static SOURCE: std::cell::RefCell<Option<web_sys::EventSource>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Ends the page's stream for good (an islands page becoming the whole app, which opens its
+/// own).
+#[cfg(feature = "hydrate")]
+pub fn close_stream() {
+    CONNECTED.with(|connected| connected.set(true));
+    if let Some(source) = SOURCE.with(|source| source.borrow_mut().take()) {
+        source.close();
+    }
+}
+
 #[cfg(feature = "hydrate")]
 fn connect(live: LiveContext) {
     use wasm_bindgen::JsCast;
@@ -222,6 +236,7 @@ fn connect(live: LiveContext) {
         live.state.set(LiveState::Reconnecting);
         return;
     };
+    SOURCE.with(|current| *current.borrow_mut() = Some(source.clone()));
     let listen = |name: &str, handler: Box<dyn FnMut(web_sys::MessageEvent)>| {
         let closure = Closure::<dyn FnMut(web_sys::MessageEvent)>::wrap(handler);
         let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
@@ -290,7 +305,8 @@ fn connect(live: LiveContext) {
     let watched = source.clone();
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
         live.state.set(LiveState::Reconnecting);
-        if watched.ready_state() == web_sys::EventSource::CLOSED {
+        let current = SOURCE.with(|current| current.borrow().as_ref() == Some(&watched));
+        if current && watched.ready_state() == web_sys::EventSource::CLOSED {
             // Refused (signed out, server gone): the browser gave up; try again later.
             set_timeout(move || connect(live), std::time::Duration::from_secs(5));
         }

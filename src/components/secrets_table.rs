@@ -1,83 +1,88 @@
-//! The table of secrets: the Secrets page's (selectable rows, a bulk bar, sorting headers
-//! and a pager, all through the URL) and a project's (that project's assignment per row).
+//! The Secrets page's table of secrets: selectable rows, a bulk bar, sorting headers and a
+//! pager (all through the URL); filtered by a project, that project's assignment per row.
 
 use std::collections::{BTreeSet, HashSet};
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::api::secrets::{BulkSecrets, list_secrets};
 use crate::components::assigned_to::{assigned_to_text, live_assignment_sets};
 use crate::components::contexts::use_live;
 use crate::components::created::Notice;
 use crate::components::field_message::{FieldMessage, is_about_any};
-use crate::components::flash::failed_post;
 use crate::components::format::utc_time;
 use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_reason};
-use crate::components::load::{Load, load};
+use crate::components::load::Load;
 use crate::components::unreachable::{Sent, UnreachableNotice, answered};
+use crate::domain::status::AssignmentStatus;
 use crate::error::AppError;
-use crate::model::account::CurrentUser;
 use crate::model::flash::FailedPost;
-use crate::model::listing::{ProjectRef, SecretPermissions, SecretQuery, SecretRow, SortKey};
+use crate::model::listing::{Page, ProjectRef, SecretPermissions, SecretQuery, SecretRow, SortKey};
 
 /// Every project the user may see, by name, as the Secrets page's filter and bulk bar offer
 /// them.
 pub type ProjectsResource = Load<Result<Vec<ProjectRef>, AppError>>;
 
-/// A table of secrets for `query`; with `bulk` (the signed-in user), rows can be selected for a
-/// bulk action, and the headers sort and the footer pages through the URL.
-#[component]
+/// What the bulk bar needs of the signed-in person and the page: their form token, whether
+/// they may assign at all, the projects they may see, and a refused plain post sent back here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkContext {
+    /// The signed-in user's CSRF token.
+    pub csrf: String,
+    /// Whether they may assign secrets at all.
+    pub can_assign: bool,
+    /// The projects they may see, for assign and unassign.
+    pub projects: Vec<ProjectRef>,
+    /// A refused plain post to `bulk_secrets` the browser was sent back here from.
+    pub kept: Option<FailedPost>,
+}
+
+/// The Secrets page's table for `query`, starting from `initial` (its rows as the server read
+/// them): rows can be selected for a bulk action, and the headers sort and the footer pages
+/// through the URL. An island: the only part of the page that hydrates, besides the shell's
+/// live indicator and navigation button. Its rows are read again when live events may have
+/// been missed, after an answered bulk action, and when the projects a shown secret is
+/// assigned to change (here or in another tab).
+#[island]
 pub fn SecretsTable(
-    #[prop(into)] query: Signal<SecretQuery>,
-    #[prop(optional)] bulk: Option<(CurrentUser, ProjectsResource)>,
+    query: SecretQuery,
+    initial: Result<Page<SecretRow>, AppError>,
+    bulk: BulkContext,
 ) -> impl IntoView {
     let live = use_live();
     let action = ServerAction::<BulkSecrets>::new();
     // Reloaded after an answered action only: one the server never got leaves the rows (and
     // what is selected) as they were.
     let changed = answered(action);
-    // Which projects the live events say each secret is assigned to: when that changes, the
-    // rows (and their "Assigned to") are read again.
     let assigned_live = live_assignment_sets(live);
-    let rows = load(
-        move || {
-            (
-                query.get(),
-                live.resync_version(),
-                changed.get(),
-                assigned_live.get(),
-            )
-        },
-        |(query, _, _, _)| list_secrets(query),
-    );
-    let selectable = bulk.is_some();
-    // The ids of the checked rows, which decide what the bulk bar offers; emptied after each
-    // answered action.
-    let selected = RwSignal::new(HashSet::<i64>::new());
-    Effect::new(move |_| {
-        changed.track();
-        selected.set(HashSet::new());
+    let rows = RwSignal::new(initial);
+    let query = StoredValue::new(query);
+    // `get`, not `track`: a memo never read is never computed, so it would never change.
+    reload_rows(query.get_value(), rows, move || {
+        let _ = (live.resync_version(), changed.get(), assigned_live.get());
     });
     // Without JavaScript, a refused bulk post comes back here: the rows (and the bar's choices)
     // as the person ticked them. The server renders the boxes ticked; the running page starts
     // its selection from them.
-    let kept = selectable.then(|| failed_post("bulk_secrets"));
-    let kept_ids = Signal::derive(move || {
-        kept.and_then(|failed| failed.get())
-            .map(|failed| failed.ids("ids"))
-            .unwrap_or_default()
-    });
-    Effect::new(move |_| {
-        let ids = kept_ids.get();
-        if !ids.is_empty() {
-            selected.set(ids.into_iter().collect());
+    let kept_ids = bulk
+        .kept
+        .as_ref()
+        .map(|failed| failed.ids("ids"))
+        .unwrap_or_default();
+    // The ids of the checked rows, which decide what the bulk bar offers; emptied after each
+    // answered action.
+    let selected = RwSignal::new(kept_ids.iter().copied().collect::<HashSet<i64>>());
+    Effect::new(move |previous: Option<usize>| {
+        let now = changed.get();
+        if previous.is_some_and(|p| p != now) {
+            selected.set(HashSet::new());
         }
+        now
     });
+    let kept_ids = Signal::stored(kept_ids);
     let header = move |key: SortKey, label: &'static str| {
-        if !selectable {
-            return view! { <th scope="col">{label}</th> }.into_any();
-        }
-        let q = query.get_untracked();
+        let q = query.get_value();
         let active = q.sort == key;
         let next = SecretQuery {
             sort: key,
@@ -97,104 +102,119 @@ pub fn SecretsTable(
                 <a href=next.href("/secrets")>{label}{active.then_some(if q.descending { " ▼" } else { " ▲" })}</a>
             </th>
         }
-        .into_any()
     };
-    let table = move || {
-        let project = query.get().project_id;
-        view! {
-            <div class="table-wrap">
-                <table class="data-table wide">
-                    <thead>
-                        <tr>
-                            {selectable.then(|| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
-                            {header(SortKey::Name, "Name")}
-                            {header(SortKey::Kind, "Type")}
-                            {header(SortKey::Scope, "Scope")}
-                            {header(SortKey::UseCase, "Use case")}
-                            {header(SortKey::Status, "Status")}
-                            <th scope="col">"Assigned to"</th>
-                            {header(SortKey::Updated, "Updated")}
-                            <th scope="col">
-                                <span class="visually-hidden">"Actions"</span>
-                            </th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        <Transition fallback=|| view! { <tr><td colspan="9" class="empty">"Loading…"</td></tr> }>
-                            {move || {
-                                rows.get()
-                                    .map(|result| match result {
-                                        Ok(page) if page.items.is_empty() => {
-                                            view! { <tr><td colspan="9" class="empty">"No secrets match."</td></tr> }.into_any()
-                                        }
-                                        Ok(page) => page
-                                            .items
-                                            .into_iter()
-                                            .enumerate()
-                                            .map(|(i, row)| view! { <SecretRowView row project select=selectable.then_some(RowSelect { index: i, selected, kept: kept_ids }) /> })
-                                            .collect_view()
-                                            .into_any(),
-                                        Err(error) => {
-                                            view! { <tr><td colspan="9" class="error" role="alert">{error.to_string()}</td></tr> }.into_any()
-                                        }
-                                    })
-                            }}
-                        </Transition>
-                    </tbody>
-                </table>
-            </div>
+    let project = query.with_value(|q| q.project_id);
+    let body = move || {
+        match rows.get() {
+        Ok(page) if page.items.is_empty() => {
+            view! { <tr><td colspan="9" class="empty">"No secrets match."</td></tr> }.into_any()
         }
+        Ok(page) => page
+            .items
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| view! { <SecretRowView row project select=RowSelect { index: i, selected, kept: kept_ids } /> })
+            .collect_view()
+            .into_any(),
+        Err(error) => {
+            view! { <tr><td colspan="9" class="error" role="alert">{error.to_string()}</td></tr> }.into_any()
+        }
+    }
+    };
+    let table = view! {
+        <div class="table-wrap">
+            <table class="data-table wide">
+                <thead>
+                    <tr>
+                        <th scope="col"><span class="visually-hidden">"Select"</span></th>
+                        {header(SortKey::Name, "Name")}
+                        {header(SortKey::Kind, "Type")}
+                        {header(SortKey::Scope, "Scope")}
+                        {header(SortKey::UseCase, "Use case")}
+                        {header(SortKey::Status, "Status")}
+                        <th scope="col">"Assigned to"</th>
+                        {header(SortKey::Updated, "Updated")}
+                        <th scope="col">
+                            <span class="visually-hidden">"Actions"</span>
+                        </th>
+                    </tr>
+                </thead>
+                <tbody>{body}</tbody>
+            </table>
+        </div>
     };
     let pager = move || {
-        selectable.then(|| {
+        rows.get().ok().map(|page| {
+            let q = query.get_value();
+            let pages = ((page.total + i64::from(page.per_page) - 1) / i64::from(page.per_page)).max(1);
+            let previous = (q.page > 1).then(|| SecretQuery { page: q.page - 1, ..q.clone() }.href("/secrets"));
+            let next = (i64::from(q.page) < pages).then(|| SecretQuery { page: q.page + 1, ..q.clone() }.href("/secrets"));
             view! {
-                <Transition fallback=|| ()>
-                    {move || rows.get().and_then(Result::ok).map(|page| {
-                        let q = query.get();
-                        let pages = ((page.total + i64::from(page.per_page) - 1) / i64::from(page.per_page)).max(1);
-                        let previous = (q.page > 1).then(|| SecretQuery { page: q.page - 1, ..q.clone() }.href("/secrets"));
-                        let next = (i64::from(q.page) < pages).then(|| SecretQuery { page: q.page + 1, ..q.clone() }.href("/secrets"));
-                        view! {
-                            <nav class="pager" aria-label="Pages">
-                                {previous.map(|href| view! { <a class="button small" href=href rel="prev">"Previous"</a> })}
-                                <span>{format!("Page {} of {pages} · {} secrets", q.page, page.total)}</span>
-                                {next.map(|href| view! { <a class="button small" href=href rel="next">"Next"</a> })}
-                            </nav>
-                        }
-                    })}
-                </Transition>
+                <nav class="pager" aria-label="Pages">
+                    {previous.map(|href| view! { <a class="button small" href=href rel="prev">"Previous"</a> })}
+                    <span>{format!("Page {} of {pages} · {} secrets", q.page, page.total)}</span>
+                    {next.map(|href| view! { <a class="button small" href=href rel="next">"Next"</a> })}
+                </nav>
             }
         })
     };
-    match bulk {
-        Some((user, projects)) => {
-            let can_assign = user.permissions.can_assign_secrets;
-            // Kept here, not in the bar, which is built again with the rows.
-            let sent = Sent::follow(action);
-            let bar = move || {
-                rows.get().and_then(Result::ok).map(|page| {
-                    let rows = page
-                        .items
-                        .iter()
-                        .map(|row| (row.id, row.permissions))
-                        .collect();
-                    let kept = kept.and_then(|failed| failed.get());
-                    view! { <BulkToolbar action can_assign projects rows selected sent kept /> }
-                })
-            };
-            view! {
-                <ActionForm action=action attr:class="bulk-form">
-                    <input type="hidden" name="csrf" value=user.csrf_token.clone() />
-                    <Transition fallback=|| ()>{bar}</Transition>
-                    {bulk_outcome(action)}
-                    {table}
-                </ActionForm>
-                {pager}
-            }
-            .into_any()
-        }
-        None => view! { {table} }.into_any(),
+    let BulkContext {
+        csrf,
+        can_assign,
+        projects,
+        kept,
+    } = bulk;
+    // Kept here, not in the bar, which is built again with the rows.
+    let sent = Sent::follow(action);
+    let projects = StoredValue::new(projects);
+    let bar = move || {
+        rows.get().ok().map(|page| {
+            let rows = page
+                .items
+                .iter()
+                .map(|row| (row.id, row.permissions))
+                .collect();
+            let kept = kept.clone();
+            view! { <BulkToolbar action can_assign projects rows selected sent kept /> }
+        })
+    };
+    view! {
+        <ActionForm action=action attr:class="bulk-form">
+            <input type="hidden" name="csrf" value=csrf />
+            {bar}
+            {bulk_outcome(action)}
+            {table}
+        </ActionForm>
+        {pager}
     }
+}
+
+/// Reads `rows` again for `query` whenever `reload` (which only tracks) says so, never on its
+/// first run (the rows are as the page was rendered with). An older answer arriving after a
+/// newer one is dropped, and so is "the server could not be reached": the rows (and what is
+/// selected) stay as they were while the server is away.
+fn reload_rows(
+    query: SecretQuery,
+    rows: RwSignal<Result<Page<SecretRow>, AppError>>,
+    reload: impl Fn() + Send + Sync + 'static,
+) {
+    let asked = StoredValue::new(0_u64);
+    Effect::new(move |first: Option<()>| {
+        reload();
+        if first.is_none() {
+            return;
+        }
+        asked.update_value(|n| *n += 1);
+        let mine = asked.get_value();
+        let query = query.clone();
+        leptos::task::spawn_local(async move {
+            let fresh = list_secrets(query).await;
+            let unreached = matches!(&fresh, Err(error) if error.is_unreachable());
+            if asked.get_value() == mine && !unreached {
+                rows.set(fresh);
+            }
+        });
+    });
 }
 
 /// The bulk actions a person may take: each offered only when they may do it to at least one
@@ -263,7 +283,7 @@ fn bulk_outcome(action: ServerAction<BulkSecrets>) -> impl IntoView {
 fn BulkToolbar(
     action: ServerAction<BulkSecrets>,
     can_assign: bool,
-    projects: ProjectsResource,
+    projects: StoredValue<Vec<ProjectRef>>,
     rows: Vec<(i64, SecretPermissions)>,
     selected: RwSignal<HashSet<i64>>,
     sent: Sent<BulkSecrets>,
@@ -311,19 +331,16 @@ fn BulkToolbar(
         offer.get().assign.then(|| view! {
                 <details class="bulk-projects" open=open>
                     <summary>"Projects"</summary>
-                    <Transition fallback=|| ()>
-                        {move || projects.get().and_then(Result::ok).map(|list| {
-                            list.into_iter()
-                                .enumerate()
-                                .map(|(i, p)| view! {
-                                    <label class="checkbox">
-                                        <input type="checkbox" name=format!("project_ids[{i}]") value=p.id checked=kept_projects.with_value(|kept| kept.contains(&p.id)) />
-                                        {p.name}
-                                    </label>
-                                })
-                                .collect_view()
-                        })}
-                    </Transition>
+                    {projects.get_value()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, p)| view! {
+                            <label class="checkbox">
+                                <input type="checkbox" name=format!("project_ids[{i}]") value=p.id checked=kept_projects.with_value(|kept| kept.contains(&p.id)) />
+                                {p.name}
+                            </label>
+                        })
+                        .collect_view()}
                 </details>
         })
     };
@@ -399,14 +416,24 @@ struct RowSelect {
     kept: Signal<BTreeSet<i64>>,
 }
 
-/// One secret's row; with `select` (its index and the selection), a checkbox for the bulk bar.
+/// One secret's row, with a checkbox for the bulk bar (`select`: its index and the selection).
 #[component]
-fn SecretRowView(row: SecretRow, project: Option<i64>, select: Option<RowSelect>) -> impl IntoView {
+fn SecretRowView(row: SecretRow, project: Option<i64>, select: RowSelect) -> impl IntoView {
+    let RowSelect {
+        index: i,
+        selected,
+        kept,
+    } = select;
     let live = use_live();
     let (briefs, count, secret_id) = (row.assigned_to.clone(), row.assignment_count, row.id);
-    // Follows live events: a project being unassigned leaves the cell at once.
+    // Follows live events: a project being unassigned leaves the cell at once, and so does one
+    // the events no longer list (removed; the rows are read again for the rest).
     let assigned = move || {
+        let listed = live.assigned_projects(secret_id);
         assigned_to_text(&briefs, count, |project, initial| {
+            if listed.as_ref().is_some_and(|ids| !ids.contains(&project)) {
+                return AssignmentStatus::Deleting;
+            }
             live.assignment(secret_id, project)
                 .map_or(initial, |a| a.status)
         })
@@ -416,29 +443,27 @@ fn SecretRowView(row: SecretRow, project: Option<i64>, select: Option<RowSelect>
     let gone = move || live.is_gone(id);
     view! {
         <tr hidden=gone>
-            {select.map(|RowSelect { index: i, selected, kept }| view! {
-                <td class="cell-select">
-                    <input
-                        type="checkbox"
-                        name=format!("ids[{i}]")
-                        value=row.id
-                        disabled=gone
-                        aria-label=format!("Select {}", row.name)
-                        checked=move || selected.with(|s| s.contains(&id)) || kept.with(|k| k.contains(&id))
-                        prop:checked=move || selected.with(|s| s.contains(&id))
-                        on:change=move |ev| {
-                            let checked = event_target_checked(&ev);
-                            selected.update(|s| {
-                                if checked {
-                                    s.insert(id);
-                                } else {
-                                    s.remove(&id);
-                                }
-                            });
-                        }
-                    />
-                </td>
-            })}
+            <td class="cell-select">
+                <input
+                    type="checkbox"
+                    name=format!("ids[{i}]")
+                    value=row.id
+                    disabled=gone
+                    aria-label=format!("Select {}", row.name)
+                    checked=move || selected.with(|s| s.contains(&id)) || kept.with(|k| k.contains(&id))
+                    prop:checked=move || selected.with(|s| s.contains(&id))
+                    on:change=move |ev| {
+                        let checked = event_target_checked(&ev);
+                        selected.update(|s| {
+                            if checked {
+                                s.insert(id);
+                            } else {
+                                s.remove(&id);
+                            }
+                        });
+                    }
+                />
+            </td>
             // `data-label`: the column's name, shown above the cell when the rows are cards (a
             // narrow screen); name and status need none.
             <td class="cell-name">

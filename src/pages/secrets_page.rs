@@ -6,10 +6,12 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::admin::list_project_names;
+use crate::api::secrets::list_secrets;
+use crate::components::flash::failed_post;
 use crate::components::load::load;
 use crate::components::new_secret_links::NewSecretLinks;
 use crate::components::permitted::Permitted;
-use crate::components::secrets_table::{ProjectsResource, SecretsTable};
+use crate::components::secrets_table::{BulkContext, ProjectsResource, SecretsTable};
 use crate::components::session::RequireUser;
 use crate::domain::status::SecretStatus;
 use crate::model::listing::{MAX_SEARCH_CHARS, SecretQuery, SortKey};
@@ -17,7 +19,7 @@ use crate::model::secret::{Scope, SecretKind, UseCase};
 
 /// Lists secrets: search, filters, sort and page live in the URL (so a view can be shared and
 /// the back button works); the filter form is a plain GET form. Rows can be selected for a
-/// bulk action. Sent here after a delete, the shell's flash message says which secret was
+/// bulk action. Rendered in islands mode (`app::ISLAND_PAGES`): only the table hydrates. Sent here after a delete, the shell's flash message says which secret was
 /// deleted.
 #[component]
 pub fn SecretsPage() -> impl IntoView {
@@ -35,9 +37,21 @@ pub fn SecretsPage() -> impl IntoView {
         <RequireUser children=move |user| {
             // Read once (for signed-in users only) for the project filter and the bulk bar.
             let projects: ProjectsResource = load(|| (), |_| list_project_names());
+            let rows = load(move || query.get(), list_secrets);
+            let kept = failed_post("bulk_secrets");
+            let table = move || {
+                let (initial, projects) = (rows.get()?, projects.get()?);
+                let bulk = BulkContext {
+                    csrf: user.csrf_token.clone(),
+                    can_assign: user.permissions.can_assign_secrets,
+                    projects: projects.unwrap_or_default(),
+                    kept: kept.get(),
+                };
+                Some(view! { <SecretsTable query=query.get_untracked() initial bulk /> })
+            };
             view! {
                 <Filters query projects />
-                <SecretsTable query bulk=(user, projects) />
+                <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>{table}</Transition>
             }
         } />
     }
