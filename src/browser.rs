@@ -22,9 +22,19 @@ mod whole_app {
     use leptos::prelude::*;
 
     /// Hydrates the whole app, once the code of the page's route is there (a lazy route's
-    /// chunks are fetched first).
+    /// chunks are fetched first), then marks the document hydrated: only once every part of
+    /// the page is (a `Suspense`'s content hydrates after the rest).
     pub fn start() {
-        leptos::mount::hydrate_lazy(crate::app::App);
+        let _ = any_spawner::Executor::init_wasm_bindgen();
+        leptos::task::spawn_local(async {
+            let Some(body) = document().body() else {
+                return;
+            };
+            leptos::mount::hydrate_from_async(body, crate::app::App)
+                .await
+                .forget();
+            crate::components::layout::mark_hydrated();
+        });
     }
 
     /// Replaces the islands page the browser shows with the whole app showing `url` (the
@@ -40,6 +50,7 @@ mod whole_app {
             body.set_text_content(None);
         }
         leptos::mount::mount_to_body(crate::app::App);
+        crate::components::layout::mark_hydrated();
     }
 }
 

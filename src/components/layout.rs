@@ -93,14 +93,21 @@ fn follows_a_link(ev: &leptos::ev::MouseEvent) -> bool {
 }
 
 /// Marks the document once the page's script has made it live (`html[data-hydrated]`), so
-/// tests (and styles) can tell a live page from server-rendered HTML. The last island of the
-/// page: islands hydrate in document order.
+/// tests (and styles) can tell a live page from server-rendered HTML.
+pub fn mark_hydrated() {
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
+}
+
+/// On a page rendered in islands mode, [`mark_hydrated`] once the islands before it are: the
+/// last island of the page (islands hydrate in document order). A page hydrated as a whole is
+/// marked when all of it is (`crate::browser`).
 #[island]
 fn HydratedMark() -> impl IntoView {
     Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
+        #[cfg(feature = "islands-bundle")]
+        mark_hydrated();
     });
 }
 
