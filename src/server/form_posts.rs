@@ -96,21 +96,22 @@ pub fn show_once(title: &str, note: &str) {
 /// to be kept to be shown again (a pasted manifest that may be a Secret with its values): the
 /// page shows only why it was refused.
 pub fn forget_input() {
-    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            header::HeaderName::from_static(FORGET_INPUT_HEADER),
-            HeaderValue::from_static("1"),
-        );
-    }
+    flag(FORGET_INPUT_HEADER);
 }
 
 /// Says, from inside a server function, that its redirect leaves the console on purpose (the
 /// identity provider's end-session page, from the server's own configuration): a plain form
 /// post follows it as it is, where every other redirect is made local (no open redirect).
 pub fn redirect_leaves_console() {
+    flag(LEAVES_CONSOLE_HEADER);
+}
+
+/// Sets the internal response header `name` (one of this module's, removed by [`form_posts`])
+/// on the current server function's answer.
+fn flag(name: &'static str) {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         response.insert_header(
-            header::HeaderName::from_static(LEAVES_CONSOLE_HEADER),
+            header::HeaderName::from_static(name),
             HeaderValue::from_static("1"),
         );
     }
