@@ -111,12 +111,7 @@ mod islands {
         {
             return None;
         }
-        let link = ev
-            .target()?
-            .dyn_into::<web_sys::Element>()
-            .ok()?
-            .closest("a[href]")
-            .ok()??;
+        let link = crate::components::layout::clicked_link(ev)?;
         let target = link.get_attribute("target");
         if link.has_attribute("download")
             || target.is_some_and(|t| !t.is_empty() && t != "_self")

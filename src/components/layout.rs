@@ -84,12 +84,19 @@ fn NavButton() -> impl IntoView {
 
 /// Whether a click follows a link to another page (not a jump within this one).
 fn follows_a_link(ev: &leptos::ev::MouseEvent) -> bool {
-    use leptos::wasm_bindgen::JsCast;
-    ev.target()
-        .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok())
-        .and_then(|element| element.closest("a[href]").ok().flatten())
+    clicked_link(ev)
         .and_then(|link| link.get_attribute("href"))
         .is_some_and(|href| !href.starts_with('#'))
+}
+
+/// The link (`a[href]`) a click landed in, if any.
+pub fn clicked_link(ev: &leptos::ev::MouseEvent) -> Option<leptos::web_sys::Element> {
+    use leptos::wasm_bindgen::JsCast;
+    ev.target()?
+        .dyn_into::<leptos::web_sys::Element>()
+        .ok()?
+        .closest("a[href]")
+        .ok()?
 }
 
 /// Marks the document once the page's script has made it live (`html[data-hydrated]`), so

@@ -75,7 +75,7 @@ pub fn SecretsTable(
     let selected = RwSignal::new(kept_ids.iter().copied().collect::<HashSet<i64>>());
     Effect::new(move |previous: Option<usize>| {
         let now = changed.get();
-        if previous.is_some_and(|p| p != now) {
+        if previous.is_some() {
             selected.set(HashSet::new());
         }
         now

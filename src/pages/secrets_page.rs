@@ -19,8 +19,8 @@ use crate::model::secret::{Scope, SecretKind, UseCase};
 
 /// Lists secrets: search, filters, sort and page live in the URL (so a view can be shared and
 /// the back button works); the filter form is a plain GET form. Rows can be selected for a
-/// bulk action. Rendered in islands mode (`app::ISLAND_PAGES`): only the table hydrates. Sent here after a delete, the shell's flash message says which secret was
-/// deleted.
+/// bulk action. Rendered in islands mode (`app::ISLAND_PAGES`): only the table hydrates. Sent
+/// here after a delete, the shell's flash message says which secret was deleted.
 #[component]
 pub fn SecretsPage() -> impl IntoView {
     let params = use_query_map();
