@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::components::contexts::use_live;
 use crate::components::format::utc_time;
 use crate::domain::reason_words::shown_failure;
-use crate::domain::reason_words::shown_once;
+use crate::domain::reason_words::{KeyNames, shown_once};
 use crate::domain::status::{AssignmentStatus, FailureClass};
 use crate::model::listing::AssignmentDetail;
 use crate::model::secret::SecretSpec;
@@ -29,7 +29,8 @@ pub fn AssignmentReason(
     let (initial_status, initial_reason) = (assignment.status, assignment.reason);
     let (initial_failure, store_condition) = (assignment.failure, assignment.store_condition);
     let initial_warning = assignment.last_warning;
-    let class_spec = spec.clone();
+    let names = KeyNames::of(&spec);
+    let class_spec = spec;
     let class_warning = initial_warning.clone();
     // Which failure it is: recorded with a refusal, or told from ESO's warning (both live).
     let failure = Memo::new(move |_| {
@@ -52,7 +53,7 @@ pub fn AssignmentReason(
         };
         // A warning from before the latest sync is history, not news.
         let warning = warning.filter(|_| status != AssignmentStatus::Synced);
-        shown_once(reason.as_deref(), warning.as_deref(), &spec)
+        shown_once(reason.as_deref(), warning.as_deref(), &names)
     });
     let retry = assignment.retry.map(|r| {
         view! {

@@ -9,7 +9,9 @@ use crate::components::contexts::use_live;
 #[cfg(feature = "hydrate")]
 use crate::components::contexts::{LiveContext, LiveState};
 use crate::components::status_badge::{AssignmentBadge, StatusBadge};
-use crate::domain::reason_words::{ShownReason, in_person_names, shown_failure, shown_once};
+use crate::domain::reason_words::{
+    KeyNames, ShownReason, in_person_names, shown_failure, shown_once,
+};
 use crate::domain::status::{AssignmentStatus, FailureClass, SecretStatus};
 use crate::model::listing::AssignmentBrief;
 use crate::model::secret::SecretSpec;
@@ -35,13 +37,13 @@ pub fn LiveIndicator() -> impl IntoView {
 }
 
 /// An assignment's reason and the controller's latest warning as a person reads them: said
-/// once, in the names of `spec`'s keys (`domain::reason_words::shown_once`), following live
+/// once, in the secret's key `names` (`domain::reason_words::shown_once`), following live
 /// events (`initial` until one arrives). A warning from before the latest sync is history.
 pub fn live_reason(
     secret_id: i64,
     project_id: i64,
     initial: AssignmentBrief,
-    spec: SecretSpec,
+    names: KeyNames,
 ) -> impl Fn() -> ShownReason + Send + Sync + 'static {
     let live = use_live();
     move || {
@@ -54,7 +56,7 @@ pub fn live_reason(
             ),
         };
         let warning = warning.filter(|_| status != AssignmentStatus::Synced);
-        shown_once(reason.as_deref(), warning.as_deref(), &spec)
+        shown_once(reason.as_deref(), warning.as_deref(), &names)
     }
 }
 
@@ -187,7 +189,7 @@ fn badge_detail(
     spec: Option<&SecretSpec>,
 ) -> String {
     let reason = reason.map(|reason| match spec {
-        Some(spec) => in_person_names(reason, spec),
+        Some(spec) => in_person_names(reason, &KeyNames::of(spec)),
         None => reason.to_owned(),
     });
     let synced = synced.map(|at| format!("last sync {}", crate::components::format::utc_time(at)));

@@ -15,6 +15,7 @@ use crate::components::format::utc_time;
 use crate::components::live::{LiveAssignmentBadge, LiveStatusBadge, live_reason};
 use crate::components::load::Load;
 use crate::components::unreachable::{Sent, UnreachableNotice, answered};
+use crate::domain::reason_words::KeyNames;
 use crate::domain::status::AssignmentStatus;
 use crate::error::AppError;
 use crate::model::flash::FailedPost;
@@ -390,7 +391,7 @@ fn status_cell(row: &SecretRow, project: Option<i64>) -> AnyView {
             let id = row.id;
             let initial = brief.status;
             // Said once, in the names of the secret's keys, as on the secret's page.
-            let reason = live_reason(id, project, brief, row.spec.clone());
+            let reason = live_reason(id, project, brief, KeyNames::of(&row.spec));
             let shown = Memo::new(move |_| reason());
             view! {
                 <LiveAssignmentBadge secret_id=id project_id=project initial />

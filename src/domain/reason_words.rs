@@ -5,7 +5,9 @@
 
 use crate::domain::status::AssignmentStatus;
 use crate::domain::status::failure::{FailureClass, from_eso_error};
-use crate::model::secret::{ExternalDataEntry, SecretSpec};
+use serde::{Deserialize, Serialize};
+
+use crate::model::secret::SecretSpec;
 
 /// Where ESO's and the API server's messages name an entry of the data list.
 const DATA_PATH: &str = "spec.data[";
@@ -42,10 +44,44 @@ pub struct ShownReason {
     pub controller_message: Vec<String>,
 }
 
+/// The names a person gave an External secret's entries, in order: each one's key and remote
+/// key, which messages about its ExternalSecret are said in. A Kubernetes secret has none: its
+/// messages name its keys already. Small enough to send to a browser in place of the spec.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyNames(Option<Vec<KeyName>>);
+
+/// One entry's names in [`KeyNames`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyName {
+    /// Its key in the Kubernetes Secret.
+    pub secret_key: String,
+    /// Its key in the external store.
+    pub remote_key: String,
+}
+
+impl KeyNames {
+    /// The names of `spec`'s entries.
+    pub fn of(spec: &SecretSpec) -> Self {
+        let SecretSpec::External(external) = spec else {
+            return KeyNames(None);
+        };
+        KeyNames(Some(
+            external
+                .data
+                .iter()
+                .map(|entry| KeyName {
+                    secret_key: entry.secret_key.clone(),
+                    remote_key: entry.remote_key.clone(),
+                })
+                .collect(),
+        ))
+    }
+}
+
 /// Shows `reason` and the controller's `warning` once: when one contains the other (or they
 /// are equal), only the more informative one (the longer) is kept, as the reason. Each is put
-/// in the names of `spec`'s keys ([`in_person_names`]).
-pub fn shown_once(reason: Option<&str>, warning: Option<&str>, spec: &SecretSpec) -> ShownReason {
+/// in the secret's `names` ([`in_person_names`]).
+pub fn shown_once(reason: Option<&str>, warning: Option<&str>, names: &KeyNames) -> ShownReason {
     fn said(text: Option<&str>) -> Option<&str> {
         text.map(str::trim).filter(|t| !t.is_empty())
     }
@@ -64,7 +100,7 @@ pub fn shown_once(reason: Option<&str>, warning: Option<&str>, spec: &SecretSpec
     };
     let mut controller_message = Vec::new();
     let mut words = |text: &str| {
-        let words = in_person_names(text, spec);
+        let words = in_person_names(text, names);
         if words != text {
             controller_message.push(text.to_owned());
         }
@@ -88,11 +124,11 @@ fn comparable(text: &str) -> String {
 /// in the names the person gave on the form: `spec.data[1]` is "key password (remote key
 /// shared/db/password)", `spec.data[1].remoteRef.key` is "key password — remote key", ESO's
 /// "error processing spec.data[1] (key: shared/db/password), err: Secret does not exist" is
-/// "key password (remote key shared/db/password): Secret does not exist". An entry that the
-/// spec no longer has (it changed since) is named by its row, "key row 2". Kubernetes secrets'
-/// messages name their keys already and are left as they are.
-pub fn in_person_names(text: &str, spec: &SecretSpec) -> String {
-    let SecretSpec::External(external) = spec else {
+/// "key password (remote key shared/db/password): Secret does not exist", from the secret's
+/// `names`. An entry that the spec no longer has (it changed since) is named by its row, "key
+/// row 2". Kubernetes secrets' messages name their keys already and are left as they are.
+pub fn in_person_names(text: &str, names: &KeyNames) -> String {
+    let KeyNames(Some(entries)) = names else {
         return text.to_owned();
     };
     let mut out = String::with_capacity(text.len());
@@ -121,7 +157,7 @@ pub fn in_person_names(text: &str, spec: &SecretSpec) -> String {
             before
         };
         out.push_str(before);
-        let entry = entry_at(&external.data, index, remote_key);
+        let entry = entry_at(entries, index, remote_key);
         let name = match entry {
             Some(entry) => format!("key {}", entry.secret_key),
             None => format!("key row {}", index.saturating_add(1)),
@@ -172,10 +208,10 @@ fn eso_key(text: &str) -> Option<(&str, &str)> {
 /// The entry at `index`, unless the message names another remote key (the spec changed since
 /// the message was written): then the one entry with that remote key, if just one has it.
 fn entry_at<'a>(
-    data: &'a [ExternalDataEntry],
+    data: &'a [KeyName],
     index: usize,
     remote_key: Option<&str>,
-) -> Option<&'a ExternalDataEntry> {
+) -> Option<&'a KeyName> {
     let at = data.get(index);
     match remote_key {
         None => at,
@@ -221,7 +257,11 @@ pub fn shown_failure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::secret::{ExternalSpec, KubernetesSpec};
+    use crate::model::secret::{ExternalDataEntry, ExternalSpec, KubernetesSpec};
+
+    fn names() -> KeyNames {
+        KeyNames::of(&spec())
+    }
 
     fn spec() -> SecretSpec {
         let entry = |key: &str, remote: &str| ExternalDataEntry {
@@ -247,7 +287,7 @@ mod tests {
         assert_eq!(
             in_person_names(
                 "External Secrets Operator could not sync: error processing spec.data[1] (key: shared/db/password), err: Secret does not exist",
-                &spec()
+                &names()
             ),
             "External Secrets Operator could not sync: key password (remote key shared/db/password): Secret does not exist"
         );
@@ -258,18 +298,18 @@ mod tests {
         assert_eq!(
             in_person_names(
                 "refused: ExternalSecret.external-secrets.io \"db\" is invalid: spec.data[1].remoteRef.key: Required value, spec.data[0].secretKey: Invalid value",
-                &spec()
+                &names()
             ),
             "refused: ExternalSecret.external-secrets.io \"db\" is invalid: key password — remote key: Required value, key username — key name: Invalid value"
         );
         assert_eq!(
-            in_person_names("spec.data[0]: Duplicate value", &spec()),
+            in_person_names("spec.data[0]: Duplicate value", &names()),
             "key username (remote key shared/db/username): Duplicate value"
         );
         assert_eq!(
             in_person_names(
                 "spec.secretStoreRef.name: Required value; spec.refreshInterval: Invalid value",
-                &spec()
+                &names()
             ),
             "store: Required value; refresh interval: Invalid value"
         );
@@ -281,19 +321,19 @@ mod tests {
         assert_eq!(
             in_person_names(
                 "error processing spec.data[0] (key: shared/db/password), err: gone",
-                &spec()
+                &names()
             ),
             "key password (remote key shared/db/password): gone"
         );
         assert_eq!(
             in_person_names(
                 "error processing spec.data[4] (key: elsewhere), err: gone",
-                &spec()
+                &names()
             ),
             "key row 5 (remote key elsewhere): gone"
         );
         assert_eq!(
-            in_person_names("spec.data[9].remoteRef.key: Required value", &spec()),
+            in_person_names("spec.data[9].remoteRef.key: Required value", &names()),
             "key row 10 — remote key: Required value"
         );
     }
@@ -306,11 +346,11 @@ mod tests {
             "spec.data[",
             "spec.data[]",
         ] {
-            let words = in_person_names(text, &spec());
+            let words = in_person_names(text, &names());
             assert!(!words.contains("key password —"), "{text}: {words}");
         }
         assert_eq!(
-            in_person_names("spec.data[x] is odd", &spec()),
+            in_person_names("spec.data[x] is odd", &names()),
             "spec.data[x] is odd"
         );
         let kubernetes = SecretSpec::Kubernetes(KubernetesSpec {
@@ -318,7 +358,7 @@ mod tests {
             keys: vec!["password".into()],
         });
         assert_eq!(
-            in_person_names("spec.data[0]: odd", &kubernetes),
+            in_person_names("spec.data[0]: odd", &KeyNames::of(&kubernetes)),
             "spec.data[0]: odd"
         );
     }
@@ -328,7 +368,7 @@ mod tests {
         let warning =
             "error processing spec.data[1] (key: shared/db/password), err: Secret does not exist";
         let reason = format!("External Secrets Operator could not sync: {warning}");
-        let shown = shown_once(Some(&reason), Some(warning), &spec());
+        let shown = shown_once(Some(&reason), Some(warning), &names());
         assert_eq!(
             shown.reason.as_deref(),
             Some(
@@ -344,7 +384,7 @@ mod tests {
         let shown = shown_once(
             Some("Store not ready."),
             Some("ClusterSecretStore \"vault\" is not ready: store not ready"),
-            &spec(),
+            &names(),
         );
         assert_eq!(
             shown,
@@ -354,7 +394,7 @@ mod tests {
                 controller_message: Vec::new(),
             }
         );
-        let same = shown_once(Some("it failed"), Some("It failed."), &spec());
+        let same = shown_once(Some("it failed"), Some("It failed."), &names());
         assert_eq!(same.reason.as_deref(), Some("it failed"));
         assert_eq!(same.warning, None);
     }
@@ -364,7 +404,7 @@ mod tests {
         let shown = shown_once(
             Some("External Secrets Operator reports an unknown state"),
             Some("spec.data[0] (key: shared/db/username) throttled"),
-            &spec(),
+            &names(),
         );
         assert_eq!(
             shown.reason.as_deref(),
@@ -378,7 +418,10 @@ mod tests {
             shown.controller_message,
             ["spec.data[0] (key: shared/db/username) throttled"]
         );
-        assert_eq!(shown_once(None, Some(" "), &spec()), ShownReason::default());
+        assert_eq!(
+            shown_once(None, Some(" "), &names()),
+            ShownReason::default()
+        );
     }
 
     #[test]
