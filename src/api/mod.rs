@@ -6,6 +6,7 @@ pub mod applied;
 pub mod audit;
 pub mod auth;
 pub mod eso_yaml;
+pub mod live;
 pub mod people;
 pub mod project_tab;
 pub mod secrets;

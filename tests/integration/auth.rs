@@ -129,6 +129,7 @@ impl Client {
     pub(crate) async fn call(&self, endpoint: &str, args: Value) -> (u16, Value) {
         let json_endpoints = [
             "list_secrets",
+            "live_secrets",
             "create_secret",
             "update_secret",
             "preview_secret",
@@ -334,6 +335,11 @@ async fn every_server_function_answers_each_role_as_designed(backend: Backend) {
         (
             "list_secrets",
             Box::new(move |_, _| query.clone()),
+            [401, 200, 200, 200],
+        ),
+        (
+            "live_secrets",
+            Box::new(move |_, _| json!({"ids": [own, org]})),
             [401, 200, 200, 200],
         ),
         (

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::auth::{Client, demo_server, demo_server_on, external_spec};
+use crate::auth::{Client, demo_server, demo_server_on, external_spec, secret_id};
 use crate::on_both_backends;
 use crate::support::{Backend, TestServer};
 
@@ -132,8 +132,62 @@ pub(crate) async fn assign(admin: &Client, secret: i64, projects: &[i64]) {
 
 on_both_backends!(
     a_stream_outlives_its_session_check,
-    status_changes_stream_to_each_viewer_as_they_may_see_them
+    status_changes_stream_to_each_viewer_as_they_may_see_them,
+    a_page_reads_its_secrets_as_the_stream_would_say_them_now
 );
+
+/// `live_secrets` (what the Secrets page reads after a reconnect or a bulk action): each
+/// secret the caller may see as a live event would carry it now, nothing of the others, and a
+/// bounded number of ids per call.
+async fn a_page_reads_its_secrets_as_the_stream_would_say_them_now(backend: Backend) {
+    let (server, _db) = demo_server(&backend, Vec::new()).await;
+    let admin = Client::signed_in(&server, "admin@example.com").await;
+    let dev = Client::signed_in(&server, "dev@example.com").await;
+    let search = project_id(&admin, "search").await;
+    let hidden = create_org_secret(&admin, "search-only-read").await;
+    assign(&admin, hidden, &[search]).await;
+    let own = secret_id(&admin, "payments-api-key").await;
+    let deleted = create_org_secret(&admin, "deleted-before-read").await;
+    let (status, body) = admin
+        .call(
+            "delete_secret",
+            json!({"csrf": admin.csrf, "id": deleted, "confirm": "deleted-before-read"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let ids = json!({"ids": [hidden, own, deleted, hidden]});
+    let (status, answer) = admin.call("live_secrets", ids.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    let secrets = answer.as_array().unwrap();
+    let read: Vec<&Value> = secrets.iter().map(|s| &s["id"]).collect();
+    // Each once; a secret being deleted is still there (Deleting) until it is gone.
+    assert!(
+        read.contains(&&json!(hidden)) && read.contains(&&json!(own)),
+        "{answer}"
+    );
+    assert_eq!(read.iter().filter(|id| ***id == json!(hidden)).count(), 1);
+    let search_only = secrets.iter().find(|s| s["id"] == hidden).unwrap();
+    assert_eq!(search_only["assignments"][0]["project_id"], search);
+
+    // A member: their project's secret, with its assignments in their projects only; nothing
+    // of a secret assigned to projects they are not in.
+    let (status, answer) = dev.call("live_secrets", ids).await;
+    assert_eq!(status, 200, "{answer}");
+    let read: Vec<&Value> = answer
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["id"])
+        .collect();
+    assert_eq!(read, [&json!(own)], "{answer}");
+
+    // A page's worth of ids at most, refused by name.
+    let many: Vec<i64> = (1..=201).collect();
+    let (status, refused) = admin.call("live_secrets", json!({"ids": many})).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.to_string().contains("ids"), "{refused}");
+}
 
 async fn status_changes_stream_to_each_viewer_as_they_may_see_them(backend: Backend) {
     let (server, _db) = demo_server(&backend, Vec::new()).await;

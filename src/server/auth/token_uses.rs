@@ -22,6 +22,7 @@ pub enum Use {
 pub fn use_of(endpoint: &str) -> Option<Use> {
     Some(match endpoint {
         "list_secrets"
+        | "live_secrets"
         | "get_secret"
         | "secret_id_by_name"
         | "preview_secret"
