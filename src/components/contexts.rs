@@ -104,6 +104,9 @@ pub struct LiveContext {
     pub state: RwSignal<LiveState>,
     /// Bumped when events may have been missed: pages reload their data.
     pub resync: RwSignal<usize>,
+    /// Project names by id, as far as the page knows them: the names an "Assigned to" cell
+    /// shows for a project an event added after the page was rendered.
+    pub project_names: RwSignal<HashMap<i64, String>>,
 }
 
 impl LiveContext {
@@ -160,6 +163,7 @@ impl LiveContext {
             gone: RwSignal::new(HashSet::new()),
             state: RwSignal::new(LiveState::Connecting),
             resync: RwSignal::new(0),
+            project_names: RwSignal::new(HashMap::new()),
         }
     }
 }

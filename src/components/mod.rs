@@ -6,6 +6,7 @@ pub mod applied_objects;
 pub mod assign_form;
 pub mod assigned_to;
 pub mod assignment_reason;
+pub mod bulk_bar;
 pub mod clipboard;
 pub mod contexts;
 pub mod created;

@@ -9,6 +9,10 @@ use crate::model::secret::{Scope, SecretKind, SecretSpec, UseCase};
 /// Largest page a client may ask for.
 pub const MAX_PER_PAGE: u32 = 200;
 
+/// How many assignments a list row names to an admin (a member sees all of theirs); the rest
+/// are counted.
+pub const ASSIGNED_TO_SHOWN: i64 = 5;
+
 /// Longest search text, in characters: every listing runs it as two `LIKE` patterns over every
 /// secret, so a pasted blob would slow the page for everyone.
 pub const MAX_SEARCH_CHARS: usize = 200;

@@ -19,7 +19,8 @@ use crate::model::secret::{Scope, SecretKind, UseCase};
 
 /// Lists secrets: search, filters, sort and page live in the URL (so a view can be shared and
 /// the back button works); the filter form is a plain GET form. Rows can be selected for a
-/// bulk action. Rendered in islands mode (`app::ISLAND_PAGES`): only the table hydrates. Sent
+/// bulk action. Rendered in islands mode (`app::ISLAND_PAGES`): only the table's islands
+/// hydrate. Sent
 /// here after a delete, the shell's flash message says which secret was deleted.
 #[component]
 pub fn SecretsPage() -> impl IntoView {
@@ -47,7 +48,7 @@ pub fn SecretsPage() -> impl IntoView {
                     projects: projects.unwrap_or_default(),
                     kept: kept.get(),
                 };
-                Some(view! { <SecretsTable query=query.get_untracked() initial bulk /> })
+                Some(view! { <SecretsTable query=query.get_untracked() rows=initial bulk /> })
             };
             view! {
                 <Filters query projects />

@@ -7,16 +7,14 @@ use crate::domain::permissions::Visibility;
 use crate::domain::spec_diff::spec_changes;
 use crate::domain::status::{self, AssignmentStatus, FailureClass, SecretStatus};
 use crate::model::listing::{
-    AssignOption, AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE, Page, ProjectRef,
-    RetryInfo, SecretDetail, SecretPermissions, SecretQuery, SecretRow, SortKey,
+    ASSIGNED_TO_SHOWN, AssignOption, AssignmentBrief, AssignmentDetail, AuditEntry, MAX_PER_PAGE,
+    Page, ProjectRef, RetryInfo, SecretDetail, SecretPermissions, SecretQuery, SecretRow, SortKey,
 };
 use crate::model::secret::{Scope, SecretKind, UseCase};
 use crate::server::db::Db;
 use crate::server::errors::ServiceError;
 use crate::server::sql::{Param, Sql, like_escape};
 
-/// How many assignments a list row names; the rest are counted.
-const ASSIGNED_TO_SHOWN: i64 = 5;
 /// How many audit entries the detail view shows.
 const HISTORY_SHOWN: i64 = 100;
 
