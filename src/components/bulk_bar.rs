@@ -16,6 +16,7 @@ use crate::components::created::Notice;
 use crate::components::field_message::{FieldMessage, is_about_any};
 use crate::components::unreachable::{Sent, UnreachableNotice, answered};
 use crate::model::listing::{ProjectRef, SecretPermissions};
+use crate::model::live::LiveSecret;
 
 /// What a person may do to one row, as the bar needs it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,16 +170,26 @@ fn follow_the_form(
 /// so, never on its first run (the rows are as the page was rendered), into the page's store:
 /// the badges and cells follow it, and a secret missing from the answer is gone. An older
 /// answer arriving after a newer one is dropped, and so is "the server could not be reached".
+/// A secret a live event reported while the answer was on its way keeps what the event said:
+/// the event may be the newer, and a change after the answer's read sends an event of its own.
 fn refresh_live(live: LiveContext, ids: Vec<i64>, reload: impl Fn() + Send + Sync + 'static) {
     let asked = StoredValue::new(0_u64);
     Effect::new(move |first: Option<()>| {
         reload();
-        if first.is_none() {
+        if first.is_none() || ids.is_empty() {
             return;
         }
         asked.update_value(|n| *n += 1);
         let mine = asked.get_value();
         let ids = ids.clone();
+        // What the store says of each now (reported state, gone), to tell an event since.
+        let said = move |id: &i64| {
+            let secret = live
+                .secrets
+                .with_untracked(|secrets| secrets.get(id).cloned());
+            (secret, live.gone.with_untracked(|gone| gone.contains(id)))
+        };
+        let before: Vec<_> = ids.iter().map(said).collect();
         leptos::task::spawn_local(async move {
             let Ok(fresh) = live_secrets(ids.clone()).await else {
                 return;
@@ -186,13 +197,25 @@ fn refresh_live(live: LiveContext, ids: Vec<i64>, reload: impl Fn() + Send + Syn
             if asked.get_value() != mine {
                 return;
             }
+            let untouched: Vec<(i64, Option<LiveSecret>)> = ids
+                .iter()
+                .zip(before)
+                .filter(|(id, was)| said(id) == *was)
+                .map(|(id, _)| (*id, fresh.iter().find(|s| s.id == *id).cloned()))
+                .collect();
             live.secrets.update(|secrets| {
-                secrets.extend(fresh.iter().map(|secret| (secret.id, secret.clone())));
+                for (id, secret) in &untouched {
+                    if let Some(secret) = secret {
+                        secrets.insert(*id, secret.clone());
+                    }
+                }
             });
             live.gone.update(|gone| {
-                for id in ids {
-                    if !fresh.iter().any(|secret| secret.id == id) {
-                        gone.insert(id);
+                for (id, secret) in &untouched {
+                    if secret.is_none() {
+                        gone.insert(*id);
+                    } else {
+                        gone.remove(id);
                     }
                 }
             });
