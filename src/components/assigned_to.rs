@@ -57,7 +57,7 @@ pub fn AssignedToCell(secret_id: i64, projects: Vec<AssignedProject>, count: i64
         let reported = live.secrets.with(|secrets| {
             secrets.get(&secret_id).map(|secret| {
                 let names = live.project_names.read();
-                let listed: Vec<(Option<String>, AssignmentStatus)> = secret
+                secret
                     .assignments
                     .iter()
                     .map(|a| {
@@ -69,15 +69,14 @@ pub fn AssignedToCell(secret_id: i64, projects: Vec<AssignedProject>, count: i64
                         });
                         (name, a.status)
                     })
-                    .collect();
-                listed
+                    .collect::<Vec<_>>()
             })
         });
         match reported {
             Some(listed) => {
                 let shown = projects
                     .len()
-                    .max(usize::try_from(ASSIGNED_TO_SHOWN).unwrap_or(5));
+                    .max(usize::try_from(ASSIGNED_TO_SHOWN).unwrap_or_default());
                 assigned_to_text(listed, shown)
             }
             None => {

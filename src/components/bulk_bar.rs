@@ -64,8 +64,12 @@ pub struct KeptChoices {
 #[island]
 pub fn BulkBar(rows: Vec<BulkRow>, projects: Vec<ProjectRef>, kept: KeptChoices) -> impl IntoView {
     let live = use_live();
-    live.project_names.update(|names| {
-        names.extend(projects.iter().map(|p| (p.id, p.name.clone())));
+    // The names an "Assigned to" cell needs for a project assigned later: in the browser only
+    // (an effect), where live events arrive; the server renders the cells as read.
+    let names: Vec<(i64, String)> = projects.iter().map(|p| (p.id, p.name.clone())).collect();
+    Effect::new(move |_| {
+        live.project_names
+            .update(|known| known.extend(names.iter().cloned()));
     });
     let action = ServerAction::<BulkSecrets>::new();
     // Read again after an answered action only: one the server never got changed nothing.
@@ -294,21 +298,23 @@ fn hide_rows(form: &leptos::web_sys::Element, gone: &[i64]) {
 fn bulk_input(form: &leptos::web_sys::Element) -> BulkSecrets {
     use leptos::wasm_bindgen::JsCast;
     use leptos::web_sys::{HtmlInputElement, HtmlSelectElement};
+    // The value of the form's input or select named `name` ("" when there is none).
     let field = |name: &str| {
-        let element = form
+        let Some(element) = form
             .query_selector(&format!("[name='{name}']"))
             .ok()
-            .flatten()?;
+            .flatten()
+        else {
+            return String::new();
+        };
         match element.dyn_into::<HtmlInputElement>() {
-            Ok(input) => Some(input.value()),
+            Ok(input) => input.value(),
             Err(element) => element
                 .dyn_into::<HtmlSelectElement>()
-                .ok()
-                .map(|select| select.value()),
+                .map(|select| select.value())
+                .unwrap_or_default(),
         }
-        .map(|value: String| value)
     };
-    let field = |name: &str| field(name).unwrap_or_default();
     BulkSecrets {
         csrf: field("csrf"),
         action: field("action"),

@@ -84,20 +84,23 @@ pub fn SecretsTable(
         </thead>
     }
     .into_any();
+    // The table around its body: its rows, or why there are none.
+    let table = move |body: AnyView| {
+        view! {
+            <div class="table-wrap">
+                <table class="data-table wide">
+                    {thead}
+                    <tbody>{body}</tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
     let page = match rows {
         Ok(page) => page,
         Err(error) => {
-            return view! {
-                <div class="table-wrap">
-                    <table class="data-table wide">
-                        {thead}
-                        <tbody>
-                            <tr><td colspan="9" class="error" role="alert">{error.to_string()}</td></tr>
-                        </tbody>
-                    </table>
-                </div>
-            }
-            .into_any();
+            let alert = view! { <tr><td colspan="9" class="error" role="alert">{error.to_string()}</td></tr> };
+            return table(alert.into_any());
         }
     };
     let BulkContext {
@@ -157,15 +160,7 @@ pub fn SecretsTable(
             .collect_view()
             .into_any()
     };
-    let table = view! {
-        <div class="table-wrap">
-            <table class="data-table wide">
-                {thead}
-                <tbody>{body}</tbody>
-            </table>
-        </div>
-    }
-    .into_any();
+    let table = table(body);
     view! {
         <form method="post" action="/api/bulk_secrets" class="bulk-form">
             <input type="hidden" name="csrf" value=csrf />
